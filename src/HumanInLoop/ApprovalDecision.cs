@@ -1,0 +1,66 @@
+using System.Text.Json;
+using HumanInLoop.Internal;
+
+namespace HumanInLoop;
+
+/// <summary>A person's decision on one pending call: approve, reject with a reason, or approve with edited arguments.</summary>
+/// <remarks>
+/// Build it from an authenticated identity in the host. Nothing the model writes becomes a decision.
+/// Instances are immutable.
+/// </remarks>
+public sealed record ApprovalDecision
+{
+    private ApprovalDecision(bool approved, Approver approver, string? reason, JsonElement? editedArguments)
+    {
+        ArgumentNullException.ThrowIfNull(approver);
+        Approved = approved;
+        Approver = approver;
+        Reason = reason;
+        EditedArguments = editedArguments;
+    }
+
+    /// <summary>Gets a value indicating whether the call may run.</summary>
+    public bool Approved { get; }
+
+    /// <summary>Gets who decided.</summary>
+    public Approver Approver { get; }
+
+    /// <summary>Gets the reason for a rejection, or a comment on an approval.</summary>
+    public string? Reason { get; }
+
+    /// <summary>Gets the arguments to run instead of the model's, or <see langword="null"/>.</summary>
+    public JsonElement? EditedArguments { get; }
+
+    /// <summary>
+    /// Gets the <see cref="PendingToolCall.Fingerprint"/> the approver saw. When set, the decision is refused unless
+    /// the stored call still has it, so a person never decides a call other than the one shown.
+    /// </summary>
+    public string? ExpectedFingerprint { get; init; }
+
+    /// <summary>Approves the call as shown.</summary>
+    /// <param name="approver">Who decides.</param>
+    /// <param name="comment">An optional comment, recorded.</param>
+    /// <returns>The decision.</returns>
+    public static ApprovalDecision Approve(Approver approver, string? comment = null) => new(true, approver, comment, null);
+
+    /// <summary>Rejects the call; the model is told it was rejected and why.</summary>
+    /// <param name="approver">Who decides.</param>
+    /// <param name="reason">Why, as recorded and sent to the model.</param>
+    /// <returns>The decision.</returns>
+    public static ApprovalDecision Reject(Approver approver, string reason)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        return new(false, approver, reason, null);
+    }
+
+    /// <summary>Approves the call with different arguments; the policies check the edited arguments again.</summary>
+    /// <param name="approver">Who decides.</param>
+    /// <param name="arguments">The complete arguments to run.</param>
+    /// <param name="comment">An optional comment, recorded.</param>
+    /// <returns>The decision.</returns>
+    public static ApprovalDecision ApproveWithArguments(Approver approver, IReadOnlyDictionary<string, object?> arguments, string? comment = null)
+    {
+        ArgumentNullException.ThrowIfNull(arguments);
+        return new(true, approver, comment, CanonicalJson.FromArguments(arguments));
+    }
+}

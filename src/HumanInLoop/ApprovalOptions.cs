@@ -1,0 +1,74 @@
+namespace HumanInLoop;
+
+/// <summary>Settings of an <see cref="ApprovalService"/>: the policies, the default for unmatched tools, deadlines and security.</summary>
+/// <remarks>Configure before the service is created; the service reads the options then and ignores later changes to collections.</remarks>
+public sealed class ApprovalOptions
+{
+    private TimeSpan _defaultExpiration = TimeSpan.FromDays(3);
+    private TimeSpan _executionLease = TimeSpan.FromMinutes(5);
+    private PolicyDecision _unmatchedToolDecision = PolicyDecision.RequireApproval("No approval policy covers this tool, so a person must decide.");
+
+    /// <summary>Gets the policies evaluated for every call, in addition to any <see cref="IApprovalPolicy"/> registered in DI.</summary>
+    public IList<IApprovalPolicy> Policies { get; } = [];
+
+    /// <summary>Gets or sets what happens to a call no policy has an opinion on.</summary>
+    /// <value>Default: require approval (fail closed). Set <see cref="PolicyDecision.Allow"/> to let unmentioned tools run.</value>
+    public PolicyDecision UnmatchedToolDecision
+    {
+        get => _unmatchedToolDecision;
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            if (value.Kind == PolicyDecisionKind.NotApplicable)
+            {
+                throw new ArgumentException("The default for unmatched tools must allow, require approval or deny.", nameof(value));
+            }
+
+            _unmatchedToolDecision = value;
+        }
+    }
+
+    /// <summary>Gets or sets how long an approval waits for decisions when no policy sets a deadline.</summary>
+    /// <value>Default: 3 days. Every approval expires.</value>
+    public TimeSpan DefaultExpiration
+    {
+        get => _defaultExpiration;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(value, TimeSpan.Zero);
+            _defaultExpiration = value;
+        }
+    }
+
+    /// <summary>Gets or sets how long a resume's claim lasts before another resume may recover the approval (for a process that died mid-way).</summary>
+    /// <value>Default: 5 minutes. Choose more than the longest tool call.</value>
+    public TimeSpan ExecutionLease
+    {
+        get => _executionLease;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(value, TimeSpan.Zero);
+            _executionLease = value;
+        }
+    }
+
+    /// <summary>Gets or sets a value indicating whether the user who started the conversation (<see cref="ApprovalContext.UserId"/>) is refused as the approver.</summary>
+    /// <value>Default: <see langword="false"/>.</value>
+    public bool PreventSelfApproval { get; set; }
+
+    /// <summary>
+    /// Gets the tools that honour <see cref="ApprovedCall.IdempotencyKey"/>: after an interrupted run they are run again with the
+    /// same key. Any other interrupted call is marked <see cref="CallExecutionStatus.InDoubt"/> for a person, never re-run.
+    /// </summary>
+    public ISet<string> IdempotentTools { get; } = new HashSet<string>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Gets or sets a secret key (32 bytes or more) for the audit chain's HMAC. Without it, the chain uses plain SHA-256 and
+    /// detects accidental or naive edits; with it, someone who can write the store but lacks the key cannot forge a decision.
+    /// </summary>
+    public ReadOnlyMemory<byte> IntegrityKey { get; set; }
+
+    /// <summary>Gets or sets the clock.</summary>
+    /// <value>Default: <see cref="TimeProvider.System"/>.</value>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+}

@@ -1,0 +1,273 @@
+using System.Text.Json;
+using HumanInLoop.Internal;
+using Microsoft.Extensions.AI;
+
+namespace HumanInLoop;
+
+/// <content>Recording people's decisions, cancelling, and reconciling calls in doubt.</content>
+public sealed partial class ApprovalService
+{
+    /// <summary>Records a person's decision on one call. When the last waiting call is decided, the approval becomes <see cref="ApprovalStatus.Decided"/> and can be resumed.</summary>
+    /// <param name="approvalId">The approval id.</param>
+    /// <param name="callId">The call id.</param>
+    /// <param name="decision">Approve, reject, or approve with edited arguments; built from an authenticated identity.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The approval after the decision.</returns>
+    /// <exception cref="ApprovalNotFoundException">No such approval or call.</exception>
+    /// <exception cref="ApprovalConflictException">The call was already decided, was never pending, or the approval is no longer open.</exception>
+    /// <exception cref="ApprovalExpiredException">The deadline passed; the approval is now recorded as expired.</exception>
+    /// <exception cref="ApprovalForbiddenException">The approver may not decide this call, or a policy denies the edited arguments.</exception>
+    /// <exception cref="ApprovalIntegrityException">The call no longer has <see cref="ApprovalDecision.ExpectedFingerprint"/>, or the state was altered.</exception>
+    public async Task<PendingApproval> DecideAsync(string approvalId, string callId, ApprovalDecision decision, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(callId);
+        ArgumentNullException.ThrowIfNull(decision);
+        for (int attempt = 0; attempt < MaxConcurrentRetries; attempt++)
+        {
+            PendingApproval approval = await LoadAsync(approvalId, cancellationToken);
+            PendingToolCall call = approval.FindCall(callId) ?? throw new ApprovalNotFoundException(approvalId, callId);
+            if (await ExpireIfDueAsync(approval, cancellationToken) is { } expired)
+            {
+                if (expired)
+                {
+                    throw new ApprovalExpiredException(approvalId, approval.ExpiresAt);
+                }
+
+                continue;
+            }
+
+            EnsureAwaitingDecision(approval, call);
+            if (decision.ExpectedFingerprint is { } expected && !CryptographicEquals(expected, call.Fingerprint))
+            {
+                throw new ApprovalIntegrityException(approvalId, callId,
+                    $"Call '{callId}' is not the call the approver saw (its fingerprint differs); decide again on what is stored now.");
+            }
+
+            Authorize(approval, call, decision.Approver, call.Approvers);
+            await ApplyAsync(approval, call, decision, cancellationToken);
+            if (!approval.AwaitingApproval.Any())
+            {
+                approval.Status = ApprovalStatus.Decided;
+            }
+
+            if (await TrySaveAsync(approval, cancellationToken))
+            {
+                Log.CallDecided(_logger, approvalId, callId, call.Decision, decision.Approver.Id);
+                return approval;
+            }
+        }
+
+        throw ConcurrentChange(approvalId);
+    }
+
+    /// <summary>
+    /// Records a decision that arrives as a Microsoft.Extensions.AI <see cref="ToolApprovalResponseContent"/> (from a UI built
+    /// on <see cref="CreateApprovalRequests"/>). It is accepted only when its request id, tool and arguments match a stored
+    /// waiting call; what runs are the stored arguments, never the ones in the response.
+    /// </summary>
+    /// <param name="approvalId">The approval id.</param>
+    /// <param name="response">The response content.</param>
+    /// <param name="approver">Who decided, as authenticated by the host (never taken from the response).</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The approval after the decision.</returns>
+    /// <exception cref="ApprovalIntegrityException">The response does not match a stored call (forged or altered).</exception>
+    public async Task<PendingApproval> ApplyApprovalResponseAsync(string approvalId, ToolApprovalResponseContent response, Approver approver, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(approvalId);
+        ArgumentNullException.ThrowIfNull(response);
+        ArgumentNullException.ThrowIfNull(approver);
+        string prefix = RequestId(approvalId, "");
+        if (response.RequestId is not { } requestId || !requestId.StartsWith(prefix, StringComparison.Ordinal) ||
+            response.ToolCall is not FunctionCallContent toolCall)
+        {
+            throw new ApprovalIntegrityException(approvalId, null, "The approval response does not answer a request of this approval.");
+        }
+
+        string callId = requestId[prefix.Length..];
+        PendingApproval approval = await LoadAsync(approvalId, cancellationToken);
+        PendingToolCall call = approval.FindCall(callId) ?? throw new ApprovalNotFoundException(approvalId, callId);
+        string claimed = Integrity.Fingerprint(approvalId, approval.Context.ConversationId, toolCall.CallId, toolCall.Name, CanonicalJson.FromArguments(toolCall.Arguments));
+        if (!CryptographicEquals(claimed, call.Fingerprint))
+        {
+            throw new ApprovalIntegrityException(approvalId, callId,
+                $"The approval response for call '{callId}' names a different tool, call or arguments than the stored request; it is refused.");
+        }
+
+        ApprovalDecision decision = response.Approved
+            ? ApprovalDecision.Approve(approver, response.Reason)
+            : ApprovalDecision.Reject(approver, string.IsNullOrWhiteSpace(response.Reason) ? "Rejected by the approver." : response.Reason);
+        return await DecideAsync(approvalId, callId, decision with { ExpectedFingerprint = call.Fingerprint }, cancellationToken);
+    }
+
+    /// <summary>Withdraws an approval that has not started to run; nothing of it will run.</summary>
+    /// <param name="approvalId">The approval id.</param>
+    /// <param name="approver">Who withdraws it.</param>
+    /// <param name="reason">Why, as recorded.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The cancelled approval.</returns>
+    public async Task<PendingApproval> CancelAsync(string approvalId, Approver approver, string reason, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(approver);
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        for (int attempt = 0; attempt < MaxConcurrentRetries; attempt++)
+        {
+            PendingApproval approval = await LoadAsync(approvalId, cancellationToken);
+            if (approval.Status is not (ApprovalStatus.Pending or ApprovalStatus.Decided))
+            {
+                throw new ApprovalConflictException(approvalId, approval.Status, $"Approval '{approvalId}' is {approval.Status} and can no longer be cancelled.");
+            }
+
+            approval.Status = ApprovalStatus.Cancelled;
+            Audit(approval, ApprovalAuditEvent.Cancelled, ApproverActor(approver), reason: reason);
+            if (await TrySaveAsync(approval, cancellationToken))
+            {
+                return approval;
+            }
+        }
+
+        throw ConcurrentChange(approvalId);
+    }
+
+    /// <summary>
+    /// Records what a person found out about a call that was interrupted while running (<see cref="CallExecutionStatus.InDoubt"/>).
+    /// It is never re-run; the model is told the outcome the person reports. When no call is left in doubt, the approval can be resumed.
+    /// </summary>
+    /// <param name="approvalId">The approval id.</param>
+    /// <param name="callId">The call in doubt.</param>
+    /// <param name="approver">Who reconciled it.</param>
+    /// <param name="tookEffect">Whether the call's effect happened (for example, the transfer is on the statement).</param>
+    /// <param name="note">What was found, recorded and sent to the model.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The approval after reconciliation.</returns>
+    public async Task<PendingApproval> ResolveInDoubtAsync(
+        string approvalId, string callId, Approver approver, bool tookEffect, string note, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(approver);
+        ArgumentException.ThrowIfNullOrWhiteSpace(note);
+        for (int attempt = 0; attempt < MaxConcurrentRetries; attempt++)
+        {
+            PendingApproval approval = await LoadAsync(approvalId, cancellationToken);
+            PendingToolCall call = approval.FindCall(callId) ?? throw new ApprovalNotFoundException(approvalId, callId);
+            if (approval.Status != ApprovalStatus.InDoubt || call.Execution != CallExecutionStatus.InDoubt)
+            {
+                throw new ApprovalConflictException(approvalId, approval.Status, $"Call '{callId}' of approval '{approvalId}' is not in doubt.", callId);
+            }
+
+            call.Execution = tookEffect ? CallExecutionStatus.Succeeded : CallExecutionStatus.NotRun;
+            call.Result = JsonSerializer.SerializeToElement(
+                tookEffect ? $"The call was interrupted; a person confirmed it took effect: {note}" : $"The call was interrupted; a person confirmed it did not take effect and it was not retried: {note}",
+                HumanInLoopJson.StateOptions);
+            Audit(approval, ApprovalAuditEvent.InDoubtResolved, ApproverActor(approver), call, call.ApprovedFingerprint, reason: note);
+            if (approval.Calls.All(c => c.Execution != CallExecutionStatus.InDoubt))
+            {
+                approval.Status = ApprovalStatus.Decided;
+            }
+
+            if (await TrySaveAsync(approval, cancellationToken))
+            {
+                return approval;
+            }
+        }
+
+        throw ConcurrentChange(approvalId);
+    }
+
+    /// <summary>Moves a pending approval past its deadline to Expired. Returns null when not due, true when expired, false when another writer got there first.</summary>
+    private async Task<bool?> ExpireIfDueAsync(PendingApproval approval, CancellationToken cancellationToken)
+    {
+        if (approval.Status != ApprovalStatus.Pending || Now() < approval.ExpiresAt)
+        {
+            return null;
+        }
+
+        approval.Status = ApprovalStatus.Expired;
+        Audit(approval, ApprovalAuditEvent.Expired, "system", reason: $"No decision before {approval.ExpiresAt:O}; nothing ran.");
+        bool saved = await TrySaveAsync(approval, cancellationToken);
+        if (saved)
+        {
+            Log.ApprovalExpired(_logger, approval.Id);
+        }
+
+        return saved;
+    }
+
+    private static void EnsureAwaitingDecision(PendingApproval approval, PendingToolCall call)
+    {
+        if (approval.Status == ApprovalStatus.Expired)
+        {
+            throw new ApprovalExpiredException(approval.Id, approval.ExpiresAt);
+        }
+
+        switch (call.Decision)
+        {
+            case CallDecisionStatus.Approved or CallDecisionStatus.Rejected:
+                throw new ApprovalConflictException(approval.Id, approval.Status,
+                    $"Call '{call.CallId}' was already {call.Decision.ToString().ToLowerInvariant()} by '{call.DecidedBy}' at {call.DecidedAt:O}.", call.CallId);
+            case CallDecisionStatus.AutoAllowed or CallDecisionStatus.Denied:
+                throw new ApprovalConflictException(approval.Id, approval.Status,
+                    $"Call '{call.CallId}' was never pending: the policies {(call.Decision == CallDecisionStatus.Denied ? "denied" : "allowed")} it.", call.CallId);
+        }
+
+        if (approval.Status != ApprovalStatus.Pending)
+        {
+            throw new ApprovalConflictException(approval.Id, approval.Status, $"Approval '{approval.Id}' is {approval.Status}; it takes no more decisions.", call.CallId);
+        }
+    }
+
+    private void Authorize(PendingApproval approval, PendingToolCall call, Approver approver, IReadOnlyList<string> allowed)
+    {
+        if (_preventSelfApproval && approval.Context.UserId is { } requester && string.Equals(requester, approver.Id, StringComparison.Ordinal))
+        {
+            throw new ApprovalForbiddenException(approval.Id, call.CallId, $"'{approver.Id}' started this conversation and may not approve its own request.");
+        }
+
+        if (!approver.IsAnyOf(allowed))
+        {
+            throw new ApprovalForbiddenException(approval.Id, call.CallId,
+                $"'{approver.Id}' may not decide call '{call.CallId}' ({call.ToolName}); allowed: {string.Join(", ", allowed.Where(a => a != NoCommonApprover).DefaultIfEmpty("nobody (the policies name no common approver)"))}.");
+        }
+    }
+
+    private async ValueTask ApplyAsync(PendingApproval approval, PendingToolCall call, ApprovalDecision decision, CancellationToken cancellationToken)
+    {
+        string actor = ApproverActor(decision.Approver);
+        call.DecidedBy = decision.Approver.Id;
+        call.DecidedAt = Now();
+        call.DecisionReason = decision.Reason;
+        if (!decision.Approved)
+        {
+            call.Decision = CallDecisionStatus.Rejected;
+            Audit(approval, ApprovalAuditEvent.Rejected, actor, call, call.Fingerprint, call.Arguments, decision.Reason);
+            return;
+        }
+
+        if (decision.EditedArguments is not { } edited)
+        {
+            call.Decision = CallDecisionStatus.Approved;
+            call.ApprovedFingerprint = call.Fingerprint;
+            Audit(approval, ApprovalAuditEvent.Approved, actor, call, call.Fingerprint, call.Arguments, decision.Reason);
+            return;
+        }
+
+        ApprovalPolicyContext recheck = new(call.ToolName, call.CallId, null, edited, approval.Context, approval.Messages);
+        PolicyDecision verdict = await EvaluateAsync(recheck, cancellationToken);
+        if (verdict.Kind == PolicyDecisionKind.Deny)
+        {
+            throw new ApprovalForbiddenException(approval.Id, call.CallId, $"The policies deny the edited arguments: {verdict.Reason}");
+        }
+
+        if (verdict.Kind == PolicyDecisionKind.RequireApproval)
+        {
+            Authorize(approval, call, decision.Approver, verdict.Approvers);
+        }
+
+        string fingerprint = Integrity.Fingerprint(approval.Id, approval.Context.ConversationId, call.CallId, call.ToolName, edited);
+        call.Decision = CallDecisionStatus.Approved;
+        call.ApprovedArguments = edited;
+        call.ApprovedFingerprint = fingerprint;
+        Audit(approval, ApprovalAuditEvent.ApprovedWithEdits, actor, call, fingerprint, edited, decision.Reason);
+    }
+
+    private static ApprovalConflictException ConcurrentChange(string approvalId) =>
+        new(approvalId, ApprovalStatus.Pending, $"Approval '{approvalId}' kept changing under concurrent writers; read it again and retry.");
+}

@@ -1,0 +1,131 @@
+using System.Text.Json;
+using HumanInLoop.Internal;
+using Microsoft.Extensions.AI;
+
+namespace HumanInLoop;
+
+/// <content>Policy evaluation and holding a batch (the approval gate's side).</content>
+public sealed partial class ApprovalService
+{
+    private const string NoCommonApprover = "\u0000no-common-approver";
+
+    /// <summary>Evaluates every policy for one call and combines the outcomes: Deny over RequireApproval over Allow, else the default.</summary>
+    internal async ValueTask<PolicyDecision> EvaluateAsync(ApprovalPolicyContext call, CancellationToken cancellationToken)
+    {
+        PolicyDecision? deny = null;
+        PolicyDecision? require = null;
+        bool allowed = false;
+        foreach (IApprovalPolicy policy in _policies)
+        {
+            PolicyDecision decision = await policy.EvaluateAsync(call, cancellationToken);
+            switch (decision.Kind)
+            {
+                case PolicyDecisionKind.Deny:
+                    deny = deny is null ? decision : PolicyDecision.Deny($"{deny.Reason} {decision.Reason}");
+                    break;
+                case PolicyDecisionKind.RequireApproval:
+                    require = require is null ? decision : Merge(require, decision);
+                    break;
+                case PolicyDecisionKind.Allow:
+                    allowed = true;
+                    break;
+            }
+        }
+
+        return deny ?? require ?? (allowed ? PolicyDecision.Allow : _unmatched);
+    }
+
+    /// <summary>Several approval requirements: every reason is shown, the earliest deadline holds, and only approvers named by every policy that names any may decide.</summary>
+    private static PolicyDecision Merge(PolicyDecision first, PolicyDecision second)
+    {
+        IEnumerable<string>? approvers = (first.Approvers.Count, second.Approvers.Count) switch
+        {
+            (0, 0) => null,
+            (_, 0) => first.Approvers,
+            (0, _) => second.Approvers,
+            _ => first.Approvers.Intersect(second.Approvers, StringComparer.Ordinal).DefaultIfEmpty(NoCommonApprover),
+        };
+        TimeSpan? expires = (first.ExpiresAfter, second.ExpiresAfter) switch
+        {
+            ({ } a, { } b) => a < b ? a : b,
+            (var a, var b) => a ?? b,
+        };
+        return PolicyDecision.RequireApproval($"{first.Reason} {second.Reason}", approvers, expires);
+    }
+
+    /// <summary>Saves a held batch as a new approval; called by the gate before it throws <see cref="PendingApprovalException"/>.</summary>
+    internal async Task<PendingApproval> HoldAsync(
+        IReadOnlyList<ChatMessage> history, IReadOnlyList<ApprovalPolicyContext> calls, IReadOnlyList<PolicyDecision> decisions,
+        ApprovalContext context, CancellationToken cancellationToken)
+    {
+        DateTimeOffset now = Now();
+        TimeSpan expiresAfter = _defaultExpiration;
+        foreach (PolicyDecision decision in decisions)
+        {
+            if (decision.Kind == PolicyDecisionKind.RequireApproval && decision.ExpiresAfter is { } after && after < expiresAfter)
+            {
+                expiresAfter = after;
+            }
+        }
+
+        PendingApproval approval = new()
+        {
+            Id = NewId("apr_"),
+            Status = ApprovalStatus.Pending,
+            CreatedAt = now,
+            UpdatedAt = now,
+            ExpiresAt = now + expiresAfter,
+            Context = context,
+            Messages = [.. history],
+            Version = 1,
+        };
+        Audit(approval, ApprovalAuditEvent.Created, "system", reason: $"{calls.Count} tool call(s) held; decisions due by {approval.ExpiresAt:O}.");
+
+        List<PendingToolCall> pending = new(calls.Count);
+        for (int i = 0; i < calls.Count; i++)
+        {
+            ApprovalPolicyContext call = calls[i];
+            PolicyDecision decision = decisions[i];
+            JsonElement arguments = call.Arguments;
+            string fingerprint = Integrity.Fingerprint(approval.Id, context.ConversationId, call.CallId, call.ToolName, arguments);
+            PendingToolCall record = new()
+            {
+                CallId = call.CallId,
+                ToolName = call.ToolName,
+                Arguments = arguments,
+                Fingerprint = fingerprint,
+                PolicyReason = decision.Reason,
+                Approvers = decision.Approvers,
+                IdempotencyKey = $"{approval.Id}-{i}",
+                Decision = decision.Kind switch
+                {
+                    PolicyDecisionKind.Allow => CallDecisionStatus.AutoAllowed,
+                    PolicyDecisionKind.Deny => CallDecisionStatus.Denied,
+                    _ => CallDecisionStatus.AwaitingApproval,
+                },
+            };
+            ApprovalAuditEvent auditEvent = record.Decision switch
+            {
+                CallDecisionStatus.AutoAllowed => ApprovalAuditEvent.AutoAllowed,
+                CallDecisionStatus.Denied => ApprovalAuditEvent.Denied,
+                _ => ApprovalAuditEvent.ApprovalRequested,
+            };
+            if (record.Decision == CallDecisionStatus.AutoAllowed)
+            {
+                record.ApprovedFingerprint = fingerprint;
+            }
+
+            pending.Add(record);
+            Audit(approval, auditEvent, "policy", record, fingerprint, arguments, decision.Reason);
+        }
+
+        approval.Calls = pending;
+        if (!await Store.TryCreateAsync(ToEntry(approval, 1), cancellationToken))
+        {
+            throw new InvalidOperationException($"An approval with id '{approval.Id}' already exists in the store.");
+        }
+
+        Log.ApprovalHeld(_logger, approval.Id, approval.Context.ConversationId, calls.Count);
+        return approval;
+    }
+}

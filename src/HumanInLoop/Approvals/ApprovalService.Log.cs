@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Logging;
+
+namespace HumanInLoop;
+
+/// <content>Log messages. Ids and outcomes only; arguments and message text are never logged here.</content>
+public sealed partial class ApprovalService
+{
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "Held {CallCount} tool call(s) for approval {ApprovalId} (conversation {ConversationId}).")]
+        public static partial void ApprovalHeld(ILogger logger, string approvalId, string? conversationId, int callCount);
+
+        [LoggerMessage(2, LogLevel.Information, "Call {CallId} of approval {ApprovalId} was {Decision} by {Approver}.")]
+        public static partial void CallDecided(ILogger logger, string approvalId, string callId, CallDecisionStatus decision, string approver);
+
+        [LoggerMessage(3, LogLevel.Information, "Approval {ApprovalId} claimed by {Owner} (recovering: {Recovering}).")]
+        public static partial void ApprovalClaimed(ILogger logger, string approvalId, string owner, bool recovering);
+
+        [LoggerMessage(4, LogLevel.Warning, "Call {CallId} of approval {ApprovalId} was interrupted while running and is now in doubt.")]
+        public static partial void CallInDoubt(ILogger logger, string approvalId, string callId);
+
+        [LoggerMessage(5, LogLevel.Information, "Approval {ApprovalId} completed (next approval: {NextApprovalId}).")]
+        public static partial void ApprovalCompleted(ILogger logger, string approvalId, string? nextApprovalId);
+
+        [LoggerMessage(6, LogLevel.Information, "Approval {ApprovalId} expired without a decision.")]
+        public static partial void ApprovalExpired(ILogger logger, string approvalId);
+    }
+}

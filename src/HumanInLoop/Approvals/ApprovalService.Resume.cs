@@ -1,0 +1,327 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using HumanInLoop.Internal;
+using Microsoft.Extensions.AI;
+
+namespace HumanInLoop;
+
+/// <content>Resuming: claim, run what was approved at most once, answer every call, and continue the conversation.</content>
+public sealed partial class ApprovalService
+{
+    /// <summary>
+    /// Continues a decided approval: claims it atomically, runs the approved and auto-allowed calls (each at most once),
+    /// answers every call of the batch, and sends the conversation back through <paramref name="chatClient"/>.
+    /// </summary>
+    /// <param name="approvalId">The approval id.</param>
+    /// <param name="chatClient">The same pipeline the conversation used (function invocation outside the approval gate).</param>
+    /// <param name="options">Options with the tools, supplied again by name (tools are never serialized).</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The model's answer and the whole conversation.</returns>
+    /// <exception cref="PendingApprovalException">The model made another gated call; a new approval was saved.</exception>
+    /// <exception cref="ApprovalConflictException">Not decided yet, claimed by another resume, already completed, cancelled, or a call is in doubt.</exception>
+    /// <exception cref="ApprovalExpiredException">The deadline passed before every call was decided.</exception>
+    /// <exception cref="ApprovalIntegrityException">What would run is not what was approved.</exception>
+    /// <exception cref="InvalidOperationException">A tool to run is missing from <paramref name="options"/>; nothing ran.</exception>
+    public async Task<ResumeResult> ResumeAsync(string approvalId, IChatClient chatClient, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(chatClient);
+        Execution run = await ExecuteAsync(approvalId, options, cancellationToken);
+        ChatResponse response;
+        try
+        {
+            response = await chatClient.GetResponseAsync(run.Continuation, run.Options, cancellationToken);
+        }
+        catch (PendingApprovalException next)
+        {
+            await CompleteAsync(run, next.Approval.Id);
+            throw;
+        }
+        catch (Exception exception) when (exception is not ApprovalException)
+        {
+            await ReleaseAsync(run.Approval, exception);
+            throw;
+        }
+
+        await CompleteAsync(run, null);
+        response.Messages.Insert(0, run.ResultsMessage);
+        return new ResumeResult(run.Approval, response);
+    }
+
+    /// <summary>
+    /// Continues a decided approval like <see cref="ResumeAsync"/>, streaming: first one update with the tool results
+    /// (role <see cref="ChatRole.Tool"/>), then the model's updates.
+    /// </summary>
+    /// <param name="approvalId">The approval id.</param>
+    /// <param name="chatClient">The same pipeline the conversation used.</param>
+    /// <param name="options">Options with the tools, supplied again by name.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The updates.</returns>
+    public async IAsyncEnumerable<ChatResponseUpdate> ResumeStreamingAsync(
+        string approvalId, IChatClient chatClient, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(chatClient);
+        Execution run = await ExecuteAsync(approvalId, options, cancellationToken);
+        yield return new ChatResponseUpdate(ChatRole.Tool, [.. run.ResultsMessage.Contents]) { MessageId = run.ResultsMessage.MessageId };
+
+        IAsyncEnumerator<ChatResponseUpdate> updates = chatClient.GetStreamingResponseAsync(run.Continuation, run.Options, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        try
+        {
+            while (true)
+            {
+                try
+                {
+                    if (!await updates.MoveNextAsync())
+                    {
+                        break;
+                    }
+                }
+                catch (PendingApprovalException next)
+                {
+                    await CompleteAsync(run, next.Approval.Id);
+                    throw;
+                }
+                catch (Exception exception) when (exception is not ApprovalException)
+                {
+                    await ReleaseAsync(run.Approval, exception);
+                    throw;
+                }
+
+                yield return updates.Current;
+            }
+        }
+        finally
+        {
+            await updates.DisposeAsync();
+        }
+
+        await CompleteAsync(run, null);
+    }
+
+    private async Task<Execution> ExecuteAsync(string approvalId, ChatOptions? options, CancellationToken cancellationToken)
+    {
+        (PendingApproval approval, string owner) = await ClaimAsync(approvalId, options, cancellationToken);
+        Dictionary<string, AIFunction> tools = ToolsByName(options);
+        foreach (PendingToolCall call in approval.Calls)
+        {
+            await AnswerAsync(approval, owner, call, tools, cancellationToken);
+        }
+
+        if (approval.Calls.Any(c => c.Execution == CallExecutionStatus.InDoubt))
+        {
+            approval.Status = ApprovalStatus.InDoubt;
+            approval.ClaimedBy = null;
+            approval.ClaimExpiresAt = null;
+            await SaveOrLoseClaimAsync(approval, CancellationToken.None);
+            throw new ApprovalConflictException(approval.Id, ApprovalStatus.InDoubt,
+                $"Approval '{approval.Id}' has calls that were interrupted while running and cannot be safely re-run; a person must reconcile them (ResolveInDoubtAsync).");
+        }
+
+        List<AIContent> results = new(approval.Calls.Count);
+        foreach (PendingToolCall call in approval.Calls)
+        {
+            results.Add(new FunctionResultContent(call.CallId, ResultForModel(call)));
+        }
+
+        ChatMessage resultsMessage = new(ChatRole.Tool, results);
+        ChatOptions continuationOptions = options?.Clone() ?? new ChatOptions();
+        continuationOptions.WithApprovalContext(approval.Context);
+        return new Execution(approval, owner, [.. approval.Messages, resultsMessage], resultsMessage, continuationOptions);
+    }
+
+    private async Task<(PendingApproval Approval, string Owner)> ClaimAsync(string approvalId, ChatOptions? options, CancellationToken cancellationToken)
+    {
+        for (int attempt = 0; attempt < MaxConcurrentRetries; attempt++)
+        {
+            PendingApproval approval = await LoadAsync(approvalId, cancellationToken);
+            string? recovering = null;
+            switch (approval.Status)
+            {
+                case ApprovalStatus.Pending:
+                    if (await ExpireIfDueAsync(approval, cancellationToken) is { } expired)
+                    {
+                        if (expired)
+                        {
+                            throw new ApprovalExpiredException(approvalId, approval.ExpiresAt);
+                        }
+
+                        continue;
+                    }
+
+                    throw new ApprovalConflictException(approvalId, approval.Status,
+                        $"Approval '{approvalId}' still waits for decisions on: {string.Join(", ", approval.AwaitingApproval.Select(c => $"{c.CallId} ({c.ToolName})"))}.");
+                case ApprovalStatus.Decided:
+                    break;
+                case ApprovalStatus.Executing when approval.ClaimExpiresAt is { } lapse && Now() >= lapse:
+                    recovering = approval.ClaimedBy;
+                    break;
+                case ApprovalStatus.Executing:
+                    throw new ApprovalConflictException(approvalId, approval.Status, $"Approval '{approvalId}' is being resumed by another caller.");
+                case ApprovalStatus.Expired:
+                    throw new ApprovalExpiredException(approvalId, approval.ExpiresAt);
+                default:
+                    throw new ApprovalConflictException(approvalId, approval.Status, $"Approval '{approvalId}' is {approval.Status}; it cannot be resumed.");
+            }
+
+            // Everything that will run must be present and bound to its approval before the claim, so a refusal changes nothing.
+            Dictionary<string, AIFunction> tools = ToolsByName(options);
+            foreach (PendingToolCall call in approval.Calls.Where(NeedsToRun))
+            {
+                if (!tools.ContainsKey(call.ToolName))
+                {
+                    throw new InvalidOperationException(
+                        $"Approval '{approvalId}' needs the tool '{call.ToolName}' to resume, but ChatOptions.Tools has no AIFunction of that name. Supply the same tools the conversation used.");
+                }
+
+                VerifyBinding(approval, call);
+            }
+
+            string owner = NewId("claim_");
+            approval.Status = ApprovalStatus.Executing;
+            approval.ClaimedBy = owner;
+            approval.ClaimExpiresAt = Now() + _lease;
+            Audit(approval, ApprovalAuditEvent.Claimed, "system",
+                reason: recovering is null ? $"Claimed by {owner}." : $"Claimed by {owner}, recovering after the lease of {recovering} lapsed.");
+            if (await TrySaveAsync(approval, cancellationToken))
+            {
+                Log.ApprovalClaimed(_logger, approvalId, owner, recovering is not null);
+                return (approval, owner);
+            }
+
+            // Another resume changed the record first: read it again; it may now be claimed (a typed conflict) or still free.
+        }
+
+        throw ConcurrentChange(approvalId);
+    }
+
+    private static bool NeedsToRun(PendingToolCall call) =>
+        call.Decision is CallDecisionStatus.AutoAllowed or CallDecisionStatus.Approved &&
+        call.Execution is CallExecutionStatus.NotStarted or CallExecutionStatus.Started;
+
+    private async Task AnswerAsync(PendingApproval approval, string owner, PendingToolCall call, Dictionary<string, AIFunction> tools, CancellationToken cancellationToken)
+    {
+        if (call.Execution is CallExecutionStatus.Succeeded or CallExecutionStatus.Failed or CallExecutionStatus.NotRun or CallExecutionStatus.InDoubt)
+        {
+            return;
+        }
+
+        if (call.Decision is CallDecisionStatus.Denied or CallDecisionStatus.Rejected)
+        {
+            call.Execution = CallExecutionStatus.NotRun;
+            return;
+        }
+
+        if (call.Execution == CallExecutionStatus.Started && !_idempotentTools.Contains(call.ToolName))
+        {
+            // A previous resume died while this call ran; its effect is unknown, and running it again could do it twice.
+            call.Execution = CallExecutionStatus.InDoubt;
+            Audit(approval, ApprovalAuditEvent.CallInDoubt, "system", call, call.ApprovedFingerprint,
+                reason: "Interrupted while running; the tool does not honour idempotency keys, so it is not re-run.");
+            await SaveOrLoseClaimAsync(approval, CancellationToken.None);
+            Log.CallInDoubt(_logger, approval.Id, call.CallId);
+            return;
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        VerifyBinding(approval, call);
+        call.Execution = CallExecutionStatus.Started;
+        call.Attempts++;
+        approval.ClaimExpiresAt = Now() + _lease;
+        Audit(approval, ApprovalAuditEvent.CallStarted, "system", call, call.ApprovedFingerprint, reason: $"Attempt {call.Attempts} by {owner}.");
+        await SaveOrLoseClaimAsync(approval, CancellationToken.None);
+
+        AIFunction function = tools[call.ToolName];
+        AIFunctionArguments arguments = new(ToolArguments.ToDictionary(call.ArgumentsToRun));
+        ApprovedCall? outer = ApprovedCall.Current;
+        ApprovedCall.Current = new ApprovedCall(approval.Id, call, call.Attempts);
+        try
+        {
+            object? result = await function.InvokeAsync(arguments, cancellationToken);
+            call.Execution = CallExecutionStatus.Succeeded;
+            call.Result = JsonSerializer.SerializeToElement(result, AIJsonUtilities.DefaultOptions);
+            Audit(approval, ApprovalAuditEvent.CallSucceeded, "system", call, call.ApprovedFingerprint);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopped part-way: leave it Started so the next resume treats it as interrupted (re-run if idempotent, else in doubt).
+            await ReleaseAsync(approval, null);
+            throw;
+        }
+        catch (Exception exception)
+        {
+            call.Execution = CallExecutionStatus.Failed;
+            call.Result = JsonSerializer.SerializeToElement("Error: Function failed.", HumanInLoopJson.StateOptions);
+            Audit(approval, ApprovalAuditEvent.CallFailed, "system", call, call.ApprovedFingerprint, reason: $"{exception.GetType().Name}: {exception.Message}");
+        }
+        finally
+        {
+            ApprovedCall.Current = outer;
+        }
+
+        await SaveOrLoseClaimAsync(approval, CancellationToken.None);
+    }
+
+    private static object? ResultForModel(PendingToolCall call) => call.Decision switch
+    {
+        CallDecisionStatus.Denied =>
+            $"This tool call was denied by policy and was not run. Do not retry it. Reason: {call.PolicyReason}",
+        CallDecisionStatus.Rejected =>
+            $"This tool call was rejected by the approver and was not run. Do not retry it. Reason: {call.DecisionReason}",
+        _ when call.Execution == CallExecutionStatus.NotRun =>
+            call.Result,
+        _ when call.ApprovedArguments is { } edited =>
+            $"The approver changed the arguments before running; the call ran with {edited.GetRawText()}. Result: {call.Result?.GetRawText()}",
+        _ => call.Result,
+    };
+
+    private async Task SaveOrLoseClaimAsync(PendingApproval approval, CancellationToken cancellationToken)
+    {
+        if (!await TrySaveAsync(approval, cancellationToken))
+        {
+            throw new ApprovalConflictException(approval.Id, ApprovalStatus.Executing,
+                $"The claim on approval '{approval.Id}' was lost to another resume (its lease lapsed); this resume stops and runs nothing more.");
+        }
+    }
+
+    private async Task CompleteAsync(Execution run, string? nextApprovalId)
+    {
+        PendingApproval approval = run.Approval;
+        approval.Status = ApprovalStatus.Completed;
+        approval.NextApprovalId = nextApprovalId;
+        approval.ClaimedBy = null;
+        approval.ClaimExpiresAt = null;
+        Audit(approval, ApprovalAuditEvent.Completed, "system",
+            reason: nextApprovalId is null ? "The model answered." : $"The model made another gated call; paused again as '{nextApprovalId}'.");
+        await SaveOrLoseClaimAsync(approval, CancellationToken.None);
+        Log.ApprovalCompleted(_logger, approval.Id, nextApprovalId);
+    }
+
+    /// <summary>Gives the claim back with every call's progress kept, so a later resume continues without re-running anything.</summary>
+    private async Task ReleaseAsync(PendingApproval approval, Exception? cause)
+    {
+        approval.Status = ApprovalStatus.Decided;
+        approval.ClaimedBy = null;
+        approval.ClaimExpiresAt = null;
+        Audit(approval, ApprovalAuditEvent.ClaimReleased, "system",
+            reason: cause is null ? "The resume was cancelled." : $"The resume failed ({cause.GetType().Name}); progress kept, nothing will run twice.");
+        await SaveOrLoseClaimAsync(approval, CancellationToken.None);
+    }
+
+    private static Dictionary<string, AIFunction> ToolsByName(ChatOptions? options)
+    {
+        Dictionary<string, AIFunction> tools = new(StringComparer.Ordinal);
+        if (options?.Tools is { } list)
+        {
+            foreach (AITool tool in list)
+            {
+                if (tool is AIFunction function)
+                {
+                    tools[function.Name] = function;
+                }
+            }
+        }
+
+        return tools;
+    }
+
+    private sealed record Execution(PendingApproval Approval, string Owner, List<ChatMessage> Continuation, ChatMessage ResultsMessage, ChatOptions Options);
+}

@@ -1,0 +1,120 @@
+using System.Text.Json;
+using HumanInLoop.Internal;
+
+namespace HumanInLoop;
+
+/// <content>Reading, verifying and writing approvals in the store, and the audit chain.</content>
+public sealed partial class ApprovalService
+{
+    private async Task<PendingApproval> LoadAsync(string approvalId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(approvalId);
+        StateEntry entry = await Store.GetAsync(approvalId, cancellationToken) ?? throw new ApprovalNotFoundException(approvalId);
+        return Read(entry);
+    }
+
+    private PendingApproval Read(StateEntry entry)
+    {
+        PendingApproval approval;
+        try
+        {
+            approval = PendingApprovalSerializer.Deserialize(entry.Data);
+        }
+        catch (ApprovalStateFormatException exception) when (exception.ApprovalId is null)
+        {
+            throw new ApprovalStateFormatException(exception.Message, entry.Id, exception.InnerException);
+        }
+
+        if (approval.Id != entry.Id || approval.Status != entry.Status)
+        {
+            throw new ApprovalIntegrityException(entry.Id, null, $"The stored approval '{entry.Id}' does not match its index row (id or status differ).");
+        }
+
+        VerifyAuditChain(approval);
+        approval.Version = entry.Version;
+        return approval;
+    }
+
+    private async Task<bool> TrySaveAsync(PendingApproval approval, CancellationToken cancellationToken)
+    {
+        approval.UpdatedAt = Now();
+        long expected = approval.Version;
+        StateEntry entry = ToEntry(approval, expected + 1);
+        if (!await Store.TryUpdateAsync(entry, expected, cancellationToken))
+        {
+            return false;
+        }
+
+        approval.Version = expected + 1;
+        return true;
+    }
+
+    private static StateEntry ToEntry(PendingApproval approval, long version) => new(
+        approval.Id,
+        approval.Context.ConversationId,
+        approval.Status,
+        approval.CreatedAt,
+        approval.ExpiresAt,
+        approval.UpdatedAt,
+        version,
+        PendingApprovalSerializer.Serialize(approval));
+
+    private void Audit(
+        PendingApproval approval, ApprovalAuditEvent auditEvent, string actor, PendingToolCall? call = null,
+        string? fingerprint = null, JsonElement? arguments = null, string? reason = null)
+    {
+        List<ApprovalAuditEntry> trail = approval.AuditEntries;
+        ApprovalAuditEntry entry = new()
+        {
+            Sequence = trail.Count + 1,
+            Timestamp = Now(),
+            Event = auditEvent,
+            Actor = actor,
+            CallId = call?.CallId,
+            ToolName = call?.ToolName,
+            Fingerprint = fingerprint,
+            Arguments = arguments,
+            Reason = reason,
+            PreviousHash = trail.Count == 0 ? "" : trail[^1].Hash,
+        };
+        entry.Hash = Integrity.ChainHash(entry, _integrityKey);
+        trail.Add(entry);
+    }
+
+    private void VerifyAuditChain(PendingApproval approval)
+    {
+        string previous = "";
+        long sequence = 1;
+        foreach (ApprovalAuditEntry entry in approval.AuditEntries)
+        {
+            if (entry.Sequence != sequence++ || entry.PreviousHash != previous ||
+                !CryptographicEquals(entry.Hash, Integrity.ChainHash(entry, _integrityKey)))
+            {
+                throw new ApprovalIntegrityException(approval.Id, entry.CallId,
+                    $"The audit trail of approval '{approval.Id}' was altered at entry {entry.Sequence}; nothing will run from it.");
+            }
+
+            previous = entry.Hash;
+        }
+    }
+
+    /// <summary>Checks that the arguments about to run are exactly those an approval (automatic or human) was recorded for.</summary>
+    private static void VerifyBinding(PendingApproval approval, PendingToolCall call)
+    {
+        string actual = Integrity.Fingerprint(approval.Id, approval.Context.ConversationId, call.CallId, call.ToolName, call.ArgumentsToRun);
+        ApprovalAuditEntry? decision = approval.AuditEntries.LastOrDefault(e => e.CallId == call.CallId &&
+            e.Event is ApprovalAuditEvent.AutoAllowed or ApprovalAuditEvent.Approved or ApprovalAuditEvent.ApprovedWithEdits);
+        if (call.ApprovedFingerprint is null || decision is null ||
+            !CryptographicEquals(actual, call.ApprovedFingerprint) || !CryptographicEquals(actual, decision.Fingerprint ?? ""))
+        {
+            throw new ApprovalIntegrityException(approval.Id, call.CallId,
+                $"The arguments of call '{call.CallId}' ({call.ToolName}) are not the ones that were approved; it will not run.");
+        }
+    }
+
+    private static bool CryptographicEquals(string a, string b) =>
+        System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+            System.Text.Encoding.UTF8.GetBytes(a), System.Text.Encoding.UTF8.GetBytes(b));
+
+    private static string ApproverActor(Approver approver) => approver.Id;
+}

@@ -1,0 +1,120 @@
+using System.Security.Cryptography;
+using HumanInLoop.Internal;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace HumanInLoop;
+
+/// <summary>
+/// The heart of HumanInLoop: evaluates the policies for the approval gate, and lets a host list, read, decide and
+/// resume approvals with nothing but the <see cref="IStateStore"/>, the chat pipeline and the tools.
+/// </summary>
+/// <remarks>
+/// Stateless and thread-safe: every operation reads the store, and every change is a compare-and-swap there, so any
+/// number of instances in any number of processes may share one store. Register one with
+/// <c>services.AddHumanInLoop(...)</c> or create it directly and pass it to <c>UseApprovalGate</c>.
+/// </remarks>
+public sealed partial class ApprovalService
+{
+    private const int MaxConcurrentRetries = 16;
+    private readonly IApprovalPolicy[] _policies;
+    private readonly PolicyDecision _unmatched;
+    private readonly TimeSpan _defaultExpiration;
+    private readonly TimeSpan _lease;
+    private readonly bool _preventSelfApproval;
+    private readonly HashSet<string> _idempotentTools;
+    private readonly byte[] _integrityKey;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    /// <summary>Initializes a new instance of the <see cref="ApprovalService"/> class.</summary>
+    /// <param name="store">Where approvals are kept.</param>
+    /// <param name="options">The policies and settings; <see langword="null"/> for defaults (every tool requires approval).</param>
+    /// <param name="loggerFactory">Where to log, if anywhere.</param>
+    public ApprovalService(IStateStore store, ApprovalOptions? options = null, ILoggerFactory? loggerFactory = null)
+        : this(store, options, [], loggerFactory)
+    {
+    }
+
+    internal ApprovalService(IStateStore store, ApprovalOptions? options, IEnumerable<IApprovalPolicy> additionalPolicies, ILoggerFactory? loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        options ??= new ApprovalOptions();
+        Store = store;
+        _policies = [.. options.Policies, .. additionalPolicies];
+        _unmatched = options.UnmatchedToolDecision;
+        _defaultExpiration = options.DefaultExpiration;
+        _lease = options.ExecutionLease;
+        _preventSelfApproval = options.PreventSelfApproval;
+        _idempotentTools = new HashSet<string>(options.IdempotentTools, StringComparer.Ordinal);
+        _integrityKey = options.IntegrityKey.ToArray();
+        _time = options.TimeProvider ?? TimeProvider.System;
+        _logger = (ILogger?)loggerFactory?.CreateLogger<ApprovalService>() ?? NullLogger.Instance;
+    }
+
+    /// <summary>Gets the store this service reads and writes.</summary>
+    public IStateStore Store { get; }
+
+    /// <summary>Reads one approval.</summary>
+    /// <param name="approvalId">The approval id.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>A snapshot of the approval.</returns>
+    /// <exception cref="ApprovalNotFoundException">No such approval.</exception>
+    /// <exception cref="ApprovalStateFormatException">The stored approval cannot be read.</exception>
+    /// <exception cref="ApprovalIntegrityException">The stored audit trail was altered.</exception>
+    public async Task<PendingApproval> GetAsync(string approvalId, CancellationToken cancellationToken = default) =>
+        await LoadAsync(approvalId, cancellationToken);
+
+    /// <summary>Lists approvals, newest first: for an approver's inbox (<c>Status = Pending</c>) or a conversation's history.</summary>
+    /// <param name="query">The filter and page.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>One page of approvals.</returns>
+    public async Task<ApprovalPage> ListAsync(StateQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        StatePage page = await Store.ListAsync(query, cancellationToken);
+        List<PendingApproval> approvals = new(page.Entries.Count);
+        foreach (StateEntry entry in page.Entries)
+        {
+            approvals.Add(Read(entry));
+        }
+
+        return new ApprovalPage(approvals, page.ContinuationToken);
+    }
+
+    /// <summary>
+    /// Shows the calls waiting for a person as Microsoft.Extensions.AI <see cref="ToolApprovalRequestContent"/>s, for UIs
+    /// built on those types. Answer them with <see cref="ApplyApprovalResponseAsync"/>.
+    /// </summary>
+    /// <param name="approval">The approval.</param>
+    /// <returns>One request per call awaiting approval; the request id names the approval and the call.</returns>
+    public static IReadOnlyList<ToolApprovalRequestContent> CreateApprovalRequests(PendingApproval approval)
+    {
+        ArgumentNullException.ThrowIfNull(approval);
+        List<ToolApprovalRequestContent> requests = [];
+        foreach (PendingToolCall call in approval.AwaitingApproval)
+        {
+            FunctionCallContent toolCall = new(call.CallId, call.ToolName, ToolArguments.ToDictionary(call.Arguments));
+            requests.Add(new ToolApprovalRequestContent(RequestId(approval.Id, call.CallId), toolCall));
+        }
+
+        return requests;
+    }
+
+    internal static string RequestId(string approvalId, string callId) => $"hil:{approvalId}:{callId}";
+
+    private static string NewId(string prefix)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        RandomNumberGenerator.Fill(bytes);
+        return prefix + Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    }
+
+    private DateTimeOffset Now()
+    {
+        // Whole milliseconds, so that every store (SQLite ticks, PostgreSQL microseconds) keeps times exactly.
+        long ms = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        return DateTimeOffset.FromUnixTimeMilliseconds(ms);
+    }
+}

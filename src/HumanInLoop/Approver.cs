@@ -1,0 +1,48 @@
+namespace HumanInLoop;
+
+/// <summary>A person (or service account) who decides on a pending tool call.</summary>
+/// <remarks>
+/// The host authenticates the approver and builds this value; the library never takes it from model output or
+/// message text. A policy may restrict who may approve a call by id or role
+/// (<see cref="PolicyDecision.Approvers"/>).
+/// </remarks>
+public sealed record Approver
+{
+    /// <summary>Initializes a new instance of the <see cref="Approver"/> record.</summary>
+    /// <param name="id">The authenticated id of the approver.</param>
+    /// <param name="roles">The roles the host has granted the approver.</param>
+    public Approver(string id, IReadOnlyList<string>? roles = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(id);
+        Id = id;
+        Roles = roles ?? [];
+    }
+
+    /// <summary>Gets the authenticated id of the approver.</summary>
+    public string Id { get; }
+
+    /// <summary>Gets the roles the host has granted the approver.</summary>
+    public IReadOnlyList<string> Roles { get; }
+
+    /// <summary>Gets a value indicating whether this approver is named in <paramref name="allowed"/> by id or role.</summary>
+    /// <param name="allowed">Ids and roles that may approve; empty means anyone may.</param>
+    /// <returns><see langword="true"/> when the approver may decide.</returns>
+    public bool IsAnyOf(IReadOnlyCollection<string> allowed)
+    {
+        ArgumentNullException.ThrowIfNull(allowed);
+        if (allowed.Count == 0)
+        {
+            return true;
+        }
+
+        foreach (string name in allowed)
+        {
+            if (string.Equals(name, Id, StringComparison.Ordinal) || Roles.Contains(name, StringComparer.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,169 @@
+using System.Runtime.CompilerServices;
+using HumanInLoop;
+
+namespace Microsoft.Extensions.AI;
+
+/// <summary>
+/// A chat client middleware that checks every function call of every model response against the approval policies
+/// before anything runs. Allowed calls pass through to function invocation; denied calls are answered with a denial;
+/// if any call needs a person, nothing of the batch runs: a <see cref="PendingApproval"/> is saved and
+/// <see cref="PendingApprovalException"/> is thrown.
+/// </summary>
+/// <remarks>
+/// <para>
+/// It must sit <em>inside</em> <see cref="FunctionInvokingChatClient"/>, between it and the model:
+/// <c>builder.UseFunctionInvocation().UseApprovalGate(...)</c>. Placed outside, it would never see the calls that
+/// function invocation runs, so the first request through such a pipeline throws <see cref="InvalidOperationException"/>.
+/// </para>
+/// <para>
+/// Streaming behaves like non-streaming: updates flow through until the first function call appears; from then on
+/// the rest of the response is held until the policies have decided, so no part of a held call reaches the caller.
+/// </para>
+/// <para>Thread-safe.</para>
+/// </remarks>
+public sealed class ApprovalGateChatClient : DelegatingChatClient
+{
+    private volatile bool _pipelineChecked;
+
+    /// <summary>Initializes a new instance of the <see cref="ApprovalGateChatClient"/> class.</summary>
+    /// <param name="innerClient">The client that talks to the model.</param>
+    /// <param name="approvals">The service with the policies and the store.</param>
+    public ApprovalGateChatClient(IChatClient innerClient, ApprovalService approvals)
+        : base(innerClient)
+    {
+        ArgumentNullException.ThrowIfNull(approvals);
+        Approvals = approvals;
+    }
+
+    /// <summary>Gets the service that evaluates the policies and stores approvals.</summary>
+    public ApprovalService Approvals { get; }
+
+    /// <inheritdoc />
+    public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        EnsurePipelineOrder();
+        IEnumerable<ChatMessage> input = messages is IReadOnlyCollection<ChatMessage> ? messages : [.. messages];
+        ChatResponse response = await base.GetResponseAsync(input, options, cancellationToken);
+        if (FunctionCalls.Any(response.Messages))
+        {
+            ChatMessage? denials = await GateAsync(input, response.Messages, options, cancellationToken);
+            if (denials is not null)
+            {
+                response.Messages.Add(denials);
+            }
+        }
+
+        return response;
+    }
+
+    /// <inheritdoc />
+    public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        EnsurePipelineOrder();
+        IEnumerable<ChatMessage> input = messages is IReadOnlyCollection<ChatMessage> ? messages : [.. messages];
+        List<ChatResponseUpdate>? passed = null;
+        List<ChatResponseUpdate>? held = null;
+        await foreach (ChatResponseUpdate update in base.GetStreamingResponseAsync(input, options, cancellationToken))
+        {
+            if (held is null && !FunctionCalls.Any(update.Contents))
+            {
+                (passed ??= []).Add(update);
+                yield return update;
+                continue;
+            }
+
+            // From the first function call on, hold everything until the policies have decided.
+            (held ??= []).Add(update);
+        }
+
+        if (held is null)
+        {
+            yield break;
+        }
+
+        List<ChatResponseUpdate> all = passed ?? [];
+        all.AddRange(held);
+        List<ChatMessage> responseMessages = [.. all.ToChatResponse().Messages];
+        ChatMessage? denials = await GateAsync(input, responseMessages, options, cancellationToken);
+        foreach (ChatResponseUpdate update in held)
+        {
+            yield return update;
+        }
+
+        if (denials is not null)
+        {
+            yield return new ChatResponseUpdate(ChatRole.Tool, [.. denials.Contents]) { MessageId = denials.MessageId };
+        }
+    }
+
+    /// <summary>
+    /// Decides on every call of one response. Throws <see cref="PendingApprovalException"/> when any needs a person;
+    /// otherwise marks denied calls as handled and returns the message answering them (or <see langword="null"/>).
+    /// </summary>
+    private async Task<ChatMessage?> GateAsync(
+        IEnumerable<ChatMessage> input, IList<ChatMessage> responseMessages, ChatOptions? options, CancellationToken cancellationToken)
+    {
+        List<FunctionCallContent> calls = FunctionCalls.Collect(responseMessages);
+        if (calls.Count == 0)
+        {
+            return null;
+        }
+
+        ApprovalContext context = options.GetApprovalContext();
+        List<ChatMessage> history = [.. input, .. responseMessages];
+        var evaluations = new ApprovalPolicyContext[calls.Count];
+        var decisions = new PolicyDecision[calls.Count];
+        bool hold = false;
+        bool deny = false;
+        for (int i = 0; i < calls.Count; i++)
+        {
+            evaluations[i] = new ApprovalPolicyContext(calls[i].Name, calls[i].CallId, calls[i].Arguments, null, context, history);
+            decisions[i] = await Approvals.EvaluateAsync(evaluations[i], cancellationToken);
+            hold |= decisions[i].Kind == PolicyDecisionKind.RequireApproval;
+            deny |= decisions[i].Kind == PolicyDecisionKind.Deny;
+        }
+
+        if (hold)
+        {
+            PendingApproval approval = await Approvals.HoldAsync(history, evaluations, decisions, context, cancellationToken);
+            throw new PendingApprovalException(approval);
+        }
+
+        if (!deny)
+        {
+            return null;
+        }
+
+        List<AIContent> answers = [];
+        for (int i = 0; i < calls.Count; i++)
+        {
+            if (decisions[i].Kind == PolicyDecisionKind.Deny)
+            {
+                // Function invocation skips informational calls; the denial below answers this one for the provider.
+                calls[i].InformationalOnly = true;
+                answers.Add(new FunctionResultContent(calls[i].CallId, $"This tool call was denied by policy and was not run. Do not retry it. Reason: {decisions[i].Reason}"));
+            }
+        }
+
+        return new ChatMessage(ChatRole.Tool, answers);
+    }
+
+    private void EnsurePipelineOrder()
+    {
+        if (_pipelineChecked)
+        {
+            return;
+        }
+
+        if (InnerClient.GetService(typeof(FunctionInvokingChatClient)) is not null)
+        {
+            throw new InvalidOperationException(
+                "The approval gate sits outside FunctionInvokingChatClient, so tool calls would run without ever being checked. " +
+                "Put function invocation first and the gate after it, so the gate sits between function invocation and the model: " +
+                "new ChatClientBuilder(model).UseFunctionInvocation().UseApprovalGate(approvals).Build().");
+        }
+
+        _pipelineChecked = true;
+    }
+}

@@ -1,0 +1,37 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.Extensions.AI;
+
+namespace HumanInLoop.Internal;
+
+/// <summary>The JSON settings the library reads and writes with.</summary>
+internal static class HumanInLoopJson
+{
+    /// <summary>Maximum nesting depth accepted when reading stored state.</summary>
+    public const int MaxDepth = 64;
+
+    /// <summary>Options for <see cref="PendingApproval"/>: Microsoft.Extensions.AI's content types, string enums, out-of-order <c>$type</c> tolerated (PostgreSQL <c>jsonb</c>).</summary>
+    public static JsonSerializerOptions StateOptions { get; } = CreateStateOptions();
+
+    /// <summary>Options for reading tool arguments into user types (case-insensitive names, numbers from strings).</summary>
+    public static JsonSerializerOptions ArgumentOptions { get; } = new(JsonSerializerDefaults.Web)
+    {
+        NumberHandling = JsonNumberHandling.AllowReadingFromString,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    private static JsonSerializerOptions CreateStateOptions()
+    {
+        JsonSerializerOptions options = new(AIJsonUtilities.DefaultOptions)
+        {
+            AllowOutOfOrderMetadataProperties = true,
+            MaxDepth = MaxDepth,
+            WriteIndented = false,
+            TypeInfoResolver = JsonTypeInfoResolver.Combine(AIJsonUtilities.DefaultOptions.TypeInfoResolver, new DefaultJsonTypeInfoResolver()),
+        };
+        options.Converters.Add(new JsonStringEnumConverter());
+        options.MakeReadOnly();
+        return options;
+    }
+}

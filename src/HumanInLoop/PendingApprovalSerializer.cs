@@ -1,0 +1,88 @@
+using System.Text.Json;
+using HumanInLoop.Internal;
+
+namespace HumanInLoop;
+
+/// <summary>Writes and reads <see cref="PendingApproval"/> in its versioned JSON format (docs/serialization.md).</summary>
+/// <remarks>
+/// Reading accepts only known content types (no type names from the payload), limits nesting depth, tolerates
+/// <c>$type</c> out of order (PostgreSQL <c>jsonb</c>), and turns anything malformed, truncated or of an unknown
+/// version into an <see cref="ApprovalStateFormatException"/>. Thread-safe.
+/// </remarks>
+public static class PendingApprovalSerializer
+{
+    /// <summary>Writes an approval as JSON.</summary>
+    /// <param name="approval">The approval.</param>
+    /// <returns>The JSON text.</returns>
+    public static string Serialize(PendingApproval approval)
+    {
+        ArgumentNullException.ThrowIfNull(approval);
+        return JsonSerializer.Serialize(approval, HumanInLoopJson.StateOptions);
+    }
+
+    /// <summary>Reads an approval written by <see cref="Serialize"/> with this or an earlier format version.</summary>
+    /// <param name="json">The JSON text.</param>
+    /// <returns>The approval.</returns>
+    /// <exception cref="ApprovalStateFormatException">The text is not a valid approval of a known format version.</exception>
+    public static PendingApproval Deserialize(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        PendingApproval? approval;
+        try
+        {
+            approval = JsonSerializer.Deserialize<PendingApproval>(json, HumanInLoopJson.StateOptions);
+        }
+        catch (Exception exception) when (exception is JsonException or NotSupportedException or InvalidOperationException or ArgumentException or FormatException or OverflowException)
+        {
+            throw new ApprovalStateFormatException($"The stored approval is not valid JSON of a known format: {exception.Message}", null, exception);
+        }
+
+        if (approval is null)
+        {
+            throw new ApprovalStateFormatException("The stored approval is empty (JSON null).");
+        }
+
+        Validate(approval);
+        return approval;
+    }
+
+    private static void Validate(PendingApproval approval)
+    {
+        string id = approval.Id;
+        if (approval.FormatVersion is < 1 or > PendingApproval.CurrentFormatVersion)
+        {
+            throw new ApprovalStateFormatException(
+                $"The stored approval has format version {approval.FormatVersion}; this library reads versions 1 to {PendingApproval.CurrentFormatVersion}.", id);
+        }
+
+        if (string.IsNullOrWhiteSpace(id))
+        {
+            throw new ApprovalStateFormatException("The stored approval has no id.");
+        }
+
+        if (!Enum.IsDefined(approval.Status) || approval.Context is null || approval.Messages is null || approval.Calls is null ||
+            approval.AuditEntries is null || approval.Calls.Count == 0 || approval.AuditEntries.Count == 0)
+        {
+            throw new ApprovalStateFormatException("The stored approval lacks its status, context, messages, calls or audit trail.", id);
+        }
+
+        HashSet<string> callIds = new(StringComparer.Ordinal);
+        foreach (PendingToolCall? call in approval.Calls)
+        {
+            if (call is null || string.IsNullOrEmpty(call.CallId) || string.IsNullOrEmpty(call.ToolName) || string.IsNullOrEmpty(call.Fingerprint) ||
+                string.IsNullOrEmpty(call.IdempotencyKey) || call.Arguments.ValueKind != JsonValueKind.Object || call.Approvers is null ||
+                !Enum.IsDefined(call.Decision) || !Enum.IsDefined(call.Execution) || !callIds.Add(call.CallId))
+            {
+                throw new ApprovalStateFormatException("A stored call is incomplete, duplicated or has arguments that are not a JSON object.", id);
+            }
+        }
+
+        foreach (ApprovalAuditEntry? entry in approval.AuditEntries)
+        {
+            if (entry is null || string.IsNullOrEmpty(entry.Hash) || entry.Actor is null || entry.PreviousHash is null)
+            {
+                throw new ApprovalStateFormatException("A stored audit entry is incomplete.", id);
+            }
+        }
+    }
+}

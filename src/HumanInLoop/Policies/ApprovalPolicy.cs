@@ -1,0 +1,115 @@
+using System.Text.Json;
+
+namespace HumanInLoop;
+
+/// <summary>Built-in policies for the common cases, and lambdas as policies.</summary>
+/// <remarks>Tool names match ordinally (case-sensitive), as tool names do in Microsoft.Extensions.AI.</remarks>
+public static class ApprovalPolicy
+{
+    /// <summary>Lets the named tools run at once.</summary>
+    /// <param name="toolNames">The tools to allow.</param>
+    /// <returns>The policy.</returns>
+    public static IApprovalPolicy Allow(params string[] toolNames)
+    {
+        HashSet<string> names = ToSet(toolNames);
+        return Create(call => names.Contains(call.ToolName) ? PolicyDecision.Allow : PolicyDecision.NotApplicable);
+    }
+
+    /// <summary>Holds every call of a tool for a person, whatever its arguments.</summary>
+    /// <param name="toolName">The tool.</param>
+    /// <param name="reason">Why, as shown to the approver.</param>
+    /// <param name="approvers">Ids or roles that may approve; <see langword="null"/> means any approver.</param>
+    /// <param name="expiresAfter">How long the approval may wait; <see langword="null"/> uses the default.</param>
+    /// <returns>The policy.</returns>
+    public static IApprovalPolicy RequireApproval(string toolName, string reason, IEnumerable<string>? approvers = null, TimeSpan? expiresAfter = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(toolName);
+        PolicyDecision decision = PolicyDecision.RequireApproval(reason, approvers, expiresAfter);
+        return Create(call => call.ToolName == toolName ? decision : PolicyDecision.NotApplicable);
+    }
+
+    /// <summary>
+    /// Holds a call of a tool for a person when <paramref name="condition"/> holds for its typed arguments, and allows it otherwise.
+    /// Arguments that cannot be read as <typeparamref name="TArguments"/> are held too (fail closed).
+    /// </summary>
+    /// <typeparam name="TArguments">A type with the tool's parameters, such as <c>record Transfer(string To, decimal Amount)</c>.</typeparam>
+    /// <param name="toolName">The tool.</param>
+    /// <param name="condition">When the call needs a person, for example <c>t =&gt; t.Amount &gt; 100</c>.</param>
+    /// <param name="reason">Why, as shown to the approver.</param>
+    /// <param name="approvers">Ids or roles that may approve; <see langword="null"/> means any approver.</param>
+    /// <param name="expiresAfter">How long the approval may wait; <see langword="null"/> uses the default.</param>
+    /// <returns>The policy.</returns>
+    public static IApprovalPolicy RequireApprovalWhen<TArguments>(
+        string toolName, Func<TArguments, bool> condition, string reason, IEnumerable<string>? approvers = null, TimeSpan? expiresAfter = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(toolName);
+        ArgumentNullException.ThrowIfNull(condition);
+        PolicyDecision decision = PolicyDecision.RequireApproval(reason, approvers, expiresAfter);
+        return Create(call =>
+        {
+            if (call.ToolName != toolName)
+            {
+                return PolicyDecision.NotApplicable;
+            }
+
+            TArguments arguments;
+            try
+            {
+                arguments = call.GetArguments<TArguments>();
+            }
+            catch (JsonException exception)
+            {
+                return PolicyDecision.RequireApproval(
+                    $"{reason} (The arguments could not be checked automatically: {exception.Message})", decision.Approvers, decision.ExpiresAfter);
+            }
+
+            return condition(arguments) ? decision : PolicyDecision.Allow;
+        });
+    }
+
+    /// <summary>Refuses every call of the named tool; the model is told why.</summary>
+    /// <param name="toolName">The tool.</param>
+    /// <param name="reason">Why, as sent to the model.</param>
+    /// <returns>The policy.</returns>
+    public static IApprovalPolicy Deny(string toolName, string reason)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(toolName);
+        PolicyDecision decision = PolicyDecision.Deny(reason);
+        return Create(call => call.ToolName == toolName ? decision : PolicyDecision.NotApplicable);
+    }
+
+    /// <summary>Makes a policy from a synchronous function.</summary>
+    /// <param name="evaluate">Decides on one call.</param>
+    /// <returns>The policy.</returns>
+    public static IApprovalPolicy Create(Func<ApprovalPolicyContext, PolicyDecision> evaluate)
+    {
+        ArgumentNullException.ThrowIfNull(evaluate);
+        return new DelegatePolicy((call, _) => new ValueTask<PolicyDecision>(evaluate(call)));
+    }
+
+    /// <summary>Makes a policy from an asynchronous function.</summary>
+    /// <param name="evaluate">Decides on one call.</param>
+    /// <returns>The policy.</returns>
+    public static IApprovalPolicy Create(Func<ApprovalPolicyContext, CancellationToken, ValueTask<PolicyDecision>> evaluate)
+    {
+        ArgumentNullException.ThrowIfNull(evaluate);
+        return new DelegatePolicy(evaluate);
+    }
+
+    private static HashSet<string> ToSet(string[] toolNames)
+    {
+        ArgumentNullException.ThrowIfNull(toolNames);
+        foreach (string name in toolNames)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(name, nameof(toolNames));
+        }
+
+        return new HashSet<string>(toolNames, StringComparer.Ordinal);
+    }
+
+    private sealed class DelegatePolicy(Func<ApprovalPolicyContext, CancellationToken, ValueTask<PolicyDecision>> evaluate) : IApprovalPolicy
+    {
+        public ValueTask<PolicyDecision> EvaluateAsync(ApprovalPolicyContext context, CancellationToken cancellationToken) =>
+            evaluate(context, cancellationToken);
+    }
+}

@@ -1,0 +1,60 @@
+using System.Text.Json;
+using HumanInLoop.Internal;
+using Microsoft.Extensions.AI;
+
+namespace HumanInLoop;
+
+/// <summary>One tool call as a policy sees it: the tool, its exact arguments, and the request's context.</summary>
+/// <remarks>Not thread-safe; each evaluation gets its own instance.</remarks>
+public sealed class ApprovalPolicyContext
+{
+    private readonly IDictionary<string, object?>? _rawArguments;
+    private JsonElement? _arguments;
+    private object? _typedArguments;
+
+    internal ApprovalPolicyContext(
+        string toolName, string callId, IDictionary<string, object?>? rawArguments, JsonElement? arguments, ApprovalContext context, IReadOnlyList<ChatMessage> messages)
+    {
+        ToolName = toolName;
+        CallId = callId;
+        _rawArguments = rawArguments;
+        _arguments = arguments;
+        Context = context;
+        Messages = messages;
+    }
+
+    /// <summary>Gets the name of the tool the model wants to call.</summary>
+    public string ToolName { get; }
+
+    /// <summary>Gets the id the model gave the call.</summary>
+    public string CallId { get; }
+
+    /// <summary>Gets the exact arguments as a JSON object with sorted keys.</summary>
+    public JsonElement Arguments => _arguments ??= CanonicalJson.FromArguments(_rawArguments);
+
+    /// <summary>Gets the canonical arguments if a policy (or the gate) has already computed them.</summary>
+    internal JsonElement? ComputedArguments => _arguments;
+
+    /// <summary>Gets who and what the request is about.</summary>
+    public ApprovalContext Context { get; }
+
+    /// <summary>Gets the conversation so far, including the assistant message that holds the call.</summary>
+    public IReadOnlyList<ChatMessage> Messages { get; }
+
+    /// <summary>Reads the arguments into <typeparamref name="T"/> (for example a record with the tool's parameters).</summary>
+    /// <typeparam name="T">The type to read the arguments into. Property names match case-insensitively.</typeparam>
+    /// <returns>The arguments.</returns>
+    /// <exception cref="JsonException">The arguments do not fit <typeparamref name="T"/>.</exception>
+    public T GetArguments<T>()
+    {
+        if (_typedArguments is T cached)
+        {
+            return cached;
+        }
+
+        T value = Arguments.Deserialize<T>(HumanInLoopJson.ArgumentOptions)
+            ?? throw new JsonException($"The arguments of '{ToolName}' read as null for {typeof(T).Name}.");
+        _typedArguments = value;
+        return value;
+    }
+}

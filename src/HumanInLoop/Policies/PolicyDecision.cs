@@ -1,0 +1,60 @@
+namespace HumanInLoop;
+
+/// <summary>The outcome of evaluating one <see cref="IApprovalPolicy"/> against one tool call.</summary>
+/// <remarks>Instances are immutable and may be cached and shared.</remarks>
+public sealed class PolicyDecision
+{
+    private PolicyDecision(PolicyDecisionKind kind, string? reason, IReadOnlyList<string> approvers, TimeSpan? expiresAfter)
+    {
+        Kind = kind;
+        Reason = reason;
+        Approvers = approvers;
+        ExpiresAfter = expiresAfter;
+    }
+
+    /// <summary>Gets the decision that says nothing about the call.</summary>
+    public static PolicyDecision NotApplicable { get; } = new(PolicyDecisionKind.NotApplicable, null, [], null);
+
+    /// <summary>Gets the decision that lets the call run at once.</summary>
+    public static PolicyDecision Allow { get; } = new(PolicyDecisionKind.Allow, null, [], null);
+
+    /// <summary>Gets what kind of decision this is.</summary>
+    public PolicyDecisionKind Kind { get; }
+
+    /// <summary>Gets why: shown to the approver for <see cref="PolicyDecisionKind.RequireApproval"/>, sent to the model for <see cref="PolicyDecisionKind.Deny"/>.</summary>
+    public string? Reason { get; }
+
+    /// <summary>Gets the ids or roles that may approve; empty means any approver the host lets decide.</summary>
+    public IReadOnlyList<string> Approvers { get; }
+
+    /// <summary>Gets how long the approval may wait for a decision; <see langword="null"/> uses <see cref="ApprovalOptions.DefaultExpiration"/>.</summary>
+    public TimeSpan? ExpiresAfter { get; }
+
+    /// <summary>Creates a decision that holds the call for a person.</summary>
+    /// <param name="reason">Why, as shown to the approver.</param>
+    /// <param name="approvers">Ids or roles that may approve; <see langword="null"/> or empty means any approver.</param>
+    /// <param name="expiresAfter">How long the approval may wait; <see langword="null"/> uses the default.</param>
+    /// <returns>The decision.</returns>
+    public static PolicyDecision RequireApproval(string reason, IEnumerable<string>? approvers = null, TimeSpan? expiresAfter = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        if (expiresAfter is { } after)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(after, TimeSpan.Zero, nameof(expiresAfter));
+        }
+
+        return new(PolicyDecisionKind.RequireApproval, reason, approvers?.ToArray() ?? [], expiresAfter);
+    }
+
+    /// <summary>Creates a decision that refuses the call; the model receives a result saying so.</summary>
+    /// <param name="reason">Why, as sent to the model.</param>
+    /// <returns>The decision.</returns>
+    public static PolicyDecision Deny(string reason)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        return new(PolicyDecisionKind.Deny, reason, [], null);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => Reason is null ? Kind.ToString() : $"{Kind}: {Reason}";
+}

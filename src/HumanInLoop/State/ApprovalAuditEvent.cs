@@ -1,0 +1,56 @@
+namespace HumanInLoop;
+
+/// <summary>What an <see cref="ApprovalAuditEntry"/> records.</summary>
+public enum ApprovalAuditEvent
+{
+    /// <summary>The approval was created when a batch of calls was held.</summary>
+    Created = 0,
+
+    /// <summary>The policies allowed a call.</summary>
+    AutoAllowed = 1,
+
+    /// <summary>A policy denied a call.</summary>
+    Denied = 2,
+
+    /// <summary>A call was put to a person.</summary>
+    ApprovalRequested = 3,
+
+    /// <summary>A person approved a call as shown.</summary>
+    Approved = 4,
+
+    /// <summary>A person approved a call with edited arguments.</summary>
+    ApprovedWithEdits = 5,
+
+    /// <summary>A person rejected a call.</summary>
+    Rejected = 6,
+
+    /// <summary>The deadline passed with calls undecided.</summary>
+    Expired = 7,
+
+    /// <summary>The approval was withdrawn.</summary>
+    Cancelled = 8,
+
+    /// <summary>A resume claimed the approval.</summary>
+    Claimed = 9,
+
+    /// <summary>A resume gave its claim back after a failure, with the calls' progress kept.</summary>
+    ClaimReleased = 10,
+
+    /// <summary>A call was about to run.</summary>
+    CallStarted = 11,
+
+    /// <summary>A call ran and returned.</summary>
+    CallSucceeded = 12,
+
+    /// <summary>A call ran and threw.</summary>
+    CallFailed = 13,
+
+    /// <summary>A call was found interrupted and cannot be re-run.</summary>
+    CallInDoubt = 14,
+
+    /// <summary>A person reconciled a call that was in doubt.</summary>
+    InDoubtResolved = 15,
+
+    /// <summary>Every call was answered and the conversation moved on.</summary>
+    Completed = 16,
+}

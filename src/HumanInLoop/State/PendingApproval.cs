@@ -1,0 +1,107 @@
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.AI;
+
+namespace HumanInLoop;
+
+/// <summary>
+/// A batch of tool calls held for a person's decision, with everything needed to continue the conversation later,
+/// in another process: the full history, every call of the batch with its exact arguments and decision, and the audit trail.
+/// </summary>
+/// <remarks>
+/// Serialized with <see cref="PendingApprovalSerializer"/> in a versioned JSON format (see docs/serialization.md).
+/// Instances handed out are snapshots: change the approval through <see cref="ApprovalService"/>, which reads and
+/// writes the <see cref="IStateStore"/>, the only authority. Not thread-safe.
+/// </remarks>
+public sealed class PendingApproval
+{
+    /// <summary>The format version this library writes.</summary>
+    public const int CurrentFormatVersion = 1;
+
+    [JsonConstructor]
+    internal PendingApproval()
+    {
+    }
+
+    /// <summary>Gets the version of the format the approval was saved in.</summary>
+    [JsonInclude]
+    [JsonPropertyOrder(-2)]
+    public int FormatVersion { get; internal set; } = CurrentFormatVersion;
+
+    /// <summary>Gets the id of the approval (unguessable, URL-safe).</summary>
+    [JsonInclude]
+    [JsonPropertyOrder(-1)]
+    public string Id { get; internal set; } = "";
+
+    /// <summary>Gets where the approval is in its life.</summary>
+    [JsonInclude]
+    public ApprovalStatus Status { get; internal set; }
+
+    /// <summary>Gets when the batch was held (UTC).</summary>
+    [JsonInclude]
+    public DateTimeOffset CreatedAt { get; internal set; }
+
+    /// <summary>Gets the deadline for decisions (UTC); undecided calls expire then.</summary>
+    [JsonInclude]
+    public DateTimeOffset ExpiresAt { get; internal set; }
+
+    /// <summary>Gets when the approval last changed (UTC).</summary>
+    [JsonInclude]
+    public DateTimeOffset UpdatedAt { get; internal set; }
+
+    /// <summary>Gets who and what the conversation is about.</summary>
+    [JsonInclude]
+    public ApprovalContext Context { get; internal set; } = ApprovalContext.Empty;
+
+    /// <summary>Gets the full message history, ending with the assistant message that holds the calls.</summary>
+    [JsonInclude]
+    public IReadOnlyList<ChatMessage> Messages { get; internal set; } = [];
+
+    /// <summary>Gets every function call of the held batch, in the model's order.</summary>
+    [JsonInclude]
+    public IReadOnlyList<PendingToolCall> Calls { get; internal set; } = [];
+
+    /// <summary>Gets the id of the approval the conversation paused on next, after this one was resumed.</summary>
+    [JsonInclude]
+    public string? NextApprovalId { get; internal set; }
+
+    /// <summary>Gets the id of the resume holding the approval while <see cref="Status"/> is <see cref="ApprovalStatus.Executing"/>.</summary>
+    [JsonInclude]
+    public string? ClaimedBy { get; internal set; }
+
+    /// <summary>Gets when the claim of <see cref="ClaimedBy"/> lapses and another resume may recover the approval.</summary>
+    [JsonInclude]
+    public DateTimeOffset? ClaimExpiresAt { get; internal set; }
+
+    /// <summary>Gets every recorded event, automatic and human, oldest first.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<ApprovalAuditEntry> AuditTrail => AuditEntries;
+
+    /// <summary>Gets the store's version of this snapshot, used for compare-and-swap; not part of the JSON.</summary>
+    [JsonIgnore]
+    public long Version { get; internal set; }
+
+    /// <summary>Gets the calls that still wait for a person.</summary>
+    [JsonIgnore]
+    public IEnumerable<PendingToolCall> AwaitingApproval => Calls.Where(c => c.Decision == CallDecisionStatus.AwaitingApproval);
+
+    [JsonInclude]
+    [JsonPropertyName("auditTrail")]
+    internal List<ApprovalAuditEntry> AuditEntries { get; set; } = [];
+
+    /// <summary>Finds a call of the batch by its id.</summary>
+    /// <param name="callId">The id the model gave the call.</param>
+    /// <returns>The call, or <see langword="null"/> when the batch has no such call.</returns>
+    public PendingToolCall? FindCall(string callId)
+    {
+        ArgumentNullException.ThrowIfNull(callId);
+        foreach (PendingToolCall call in Calls)
+        {
+            if (call.CallId == callId)
+            {
+                return call;
+            }
+        }
+
+        return null;
+    }
+}

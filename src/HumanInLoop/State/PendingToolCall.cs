@@ -1,0 +1,94 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using HumanInLoop.Internal;
+
+namespace HumanInLoop;
+
+/// <summary>One function call of a held batch: its exact arguments, what was decided, and whether it ran.</summary>
+/// <remarks>Read from a <see cref="PendingApproval"/>; changed only through <see cref="ApprovalService"/>.</remarks>
+public sealed class PendingToolCall
+{
+    [JsonConstructor]
+    internal PendingToolCall()
+    {
+    }
+
+    /// <summary>Gets the id the model gave the call.</summary>
+    [JsonInclude]
+    public string CallId { get; internal set; } = "";
+
+    /// <summary>Gets the name of the tool.</summary>
+    [JsonInclude]
+    public string ToolName { get; internal set; } = "";
+
+    /// <summary>Gets the arguments exactly as the model sent them, as a JSON object with sorted keys.</summary>
+    [JsonInclude]
+    public JsonElement Arguments { get; internal set; }
+
+    /// <summary>
+    /// Gets the SHA-256 fingerprint (hex) of the approval id, conversation id, call id, tool name and canonical arguments:
+    /// what an approver saw. A decision can name it to be sure it decides exactly this call.
+    /// </summary>
+    [JsonInclude]
+    public string Fingerprint { get; internal set; } = "";
+
+    /// <summary>Gets what was decided.</summary>
+    [JsonInclude]
+    public CallDecisionStatus Decision { get; internal set; }
+
+    /// <summary>Gets the policies' reason: why a person is asked, or why the call was denied.</summary>
+    [JsonInclude]
+    public string? PolicyReason { get; internal set; }
+
+    /// <summary>Gets the ids or roles that may approve; empty means any approver.</summary>
+    [JsonInclude]
+    public IReadOnlyList<string> Approvers { get; internal set; } = [];
+
+    /// <summary>Gets the id of the person who decided, if a person did.</summary>
+    [JsonInclude]
+    public string? DecidedBy { get; internal set; }
+
+    /// <summary>Gets when a person decided.</summary>
+    [JsonInclude]
+    public DateTimeOffset? DecidedAt { get; internal set; }
+
+    /// <summary>Gets the person's reason or comment.</summary>
+    [JsonInclude]
+    public string? DecisionReason { get; internal set; }
+
+    /// <summary>Gets the arguments a person approved in place of the model's, or <see langword="null"/> when approved as shown.</summary>
+    [JsonInclude]
+    public JsonElement? ApprovedArguments { get; internal set; }
+
+    /// <summary>Gets the fingerprint of the arguments that may run, once approved (automatically or by a person).</summary>
+    [JsonInclude]
+    public string? ApprovedFingerprint { get; internal set; }
+
+    /// <summary>Gets whether the call has run.</summary>
+    [JsonInclude]
+    public CallExecutionStatus Execution { get; internal set; }
+
+    /// <summary>Gets how many times a resume has started this call (more than 1 only for idempotent tools re-run after an interruption).</summary>
+    [JsonInclude]
+    public int Attempts { get; internal set; }
+
+    /// <summary>Gets what the tool returned, or the message sent to the model in its place.</summary>
+    [JsonInclude]
+    public JsonElement? Result { get; internal set; }
+
+    /// <summary>
+    /// Gets the key that stays the same for every attempt to run this call. Tools read it from
+    /// <see cref="ApprovedCall.Current"/> and pass it downstream (for example as a payment idempotency key).
+    /// </summary>
+    [JsonInclude]
+    public string IdempotencyKey { get; internal set; } = "";
+
+    /// <summary>Gets the arguments that run if the call is approved: the edited ones, or else the model's.</summary>
+    [JsonIgnore]
+    public JsonElement ArgumentsToRun => ApprovedArguments ?? Arguments;
+
+    /// <summary>Reads <see cref="ArgumentsToRun"/> into <typeparamref name="T"/>.</summary>
+    /// <typeparam name="T">The type to read the arguments into.</typeparam>
+    /// <returns>The arguments.</returns>
+    public T? GetArguments<T>() => ArgumentsToRun.Deserialize<T>(HumanInLoopJson.ArgumentOptions);
+}

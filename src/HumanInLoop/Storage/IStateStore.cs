@@ -1,0 +1,38 @@
+namespace HumanInLoop;
+
+/// <summary>
+/// Durable storage for approvals: the only authority on their state. Every change is a compare-and-swap on
+/// <see cref="StateEntry.Version"/>, so two processes racing on one approval get exactly one winner.
+/// </summary>
+/// <remarks>
+/// Implementations store <see cref="StateEntry.Data"/> exactly as given (byte for byte) and index the other columns.
+/// They must be thread-safe and safe across processes sharing the same storage. Every implementation is held to
+/// the same contract test suite (tests/HumanInLoop.Tests/StateStoreContractTests.cs).
+/// </remarks>
+public interface IStateStore
+{
+    /// <summary>Adds a new entry with <see cref="StateEntry.Version"/> 1.</summary>
+    /// <param name="entry">The entry; its version must be 1.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns><see langword="true"/> when added; <see langword="false"/> when an entry with the id exists (nothing changes).</returns>
+    Task<bool> TryCreateAsync(StateEntry entry, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads one entry.</summary>
+    /// <param name="id">The approval id.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The entry, or <see langword="null"/> when there is none.</returns>
+    Task<StateEntry?> GetAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>Replaces an entry if, and only if, its stored version is still <paramref name="expectedVersion"/>.</summary>
+    /// <param name="entry">The new entry; its version must be <paramref name="expectedVersion"/> + 1.</param>
+    /// <param name="expectedVersion">The version the caller read.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns><see langword="true"/> when replaced; <see langword="false"/> when the entry is missing or another writer changed it first.</returns>
+    Task<bool> TryUpdateAsync(StateEntry entry, long expectedVersion, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists entries newest first (by <see cref="StateEntry.CreatedAt"/>, then id), filtered and paged.</summary>
+    /// <param name="query">The filter and page.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>One page, with a token for the next one if there may be more.</returns>
+    Task<StatePage> ListAsync(StateQuery query, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,29 @@
+namespace HumanInLoop;
+
+/// <summary>A filter and page for <see cref="IStateStore.ListAsync"/>.</summary>
+public sealed record StateQuery
+{
+    private readonly int _pageSize = 50;
+
+    /// <summary>Gets only entries of this conversation, or all when <see langword="null"/>.</summary>
+    public string? ConversationId { get; init; }
+
+    /// <summary>Gets only entries in this status, or all when <see langword="null"/>.</summary>
+    public ApprovalStatus? Status { get; init; }
+
+    /// <summary>Gets the most entries to return.</summary>
+    /// <value>Default 50; from 1 to 1000.</value>
+    public int PageSize
+    {
+        get => _pageSize;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 1000);
+            _pageSize = value;
+        }
+    }
+
+    /// <summary>Gets the <see cref="StatePage.ContinuationToken"/> of the previous page, or <see langword="null"/> for the first.</summary>
+    public string? ContinuationToken { get; init; }
+}

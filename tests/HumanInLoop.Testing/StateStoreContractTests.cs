@@ -1,6 +1,6 @@
 using HumanInLoop;
 
-namespace HumanInLoop.Tests;
+namespace HumanInLoop.Testing;
 
 /// <summary>
 /// The behaviour every <see cref="IStateStore"/> must have. Each store's tests inherit this class and supply a fresh,
@@ -194,9 +194,4 @@ public abstract class StateStoreContractTests
         Assert.True(await other.TryUpdateAsync(Entry("shared", version: 2), 1));
         Assert.Equal(2, (await store.GetAsync("shared"))!.Version);
     }
-}
-
-public sealed class InMemoryStateStoreTests : StateStoreContractTests
-{
-    protected override Task<IStateStore> CreateStoreAsync() => Task.FromResult<IStateStore>(new InMemoryStateStore());
 }

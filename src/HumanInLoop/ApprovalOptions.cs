@@ -68,6 +68,14 @@ public sealed class ApprovalOptions
     /// </summary>
     public ReadOnlyMemory<byte> IntegrityKey { get; set; }
 
+    /// <summary>
+    /// Gets or sets a value indicating whether the gate refuses requests whose tools were not passed through
+    /// <see cref="ApprovalService.ProtectTools"/>. Protected tools run only for calls the gate allowed or a resume runs, which
+    /// closes the path by which <c>FunctionInvokingChatClient</c> runs tools named in approval responses found in the input.
+    /// </summary>
+    /// <value>Default: <see langword="true"/>. Set <see langword="false"/> only when you invoke calls yourself, without function invocation.</value>
+    public bool RequireProtectedTools { get; set; } = true;
+
     /// <summary>Gets or sets the clock.</summary>
     /// <value>Default: <see cref="TimeProvider.System"/>.</value>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;

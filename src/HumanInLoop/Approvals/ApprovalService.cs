@@ -23,6 +23,7 @@ public sealed partial class ApprovalService
     private readonly TimeSpan _defaultExpiration;
     private readonly TimeSpan _lease;
     private readonly bool _preventSelfApproval;
+    private readonly bool _requireProtectedTools;
     private readonly HashSet<string> _idempotentTools;
     private readonly byte[] _integrityKey;
     private readonly TimeProvider _time;
@@ -47,6 +48,7 @@ public sealed partial class ApprovalService
         _defaultExpiration = options.DefaultExpiration;
         _lease = options.ExecutionLease;
         _preventSelfApproval = options.PreventSelfApproval;
+        _requireProtectedTools = options.RequireProtectedTools;
         _idempotentTools = new HashSet<string>(options.IdempotentTools, StringComparer.Ordinal);
         _integrityKey = options.IntegrityKey.ToArray();
         _time = options.TimeProvider ?? TimeProvider.System;
@@ -55,6 +57,21 @@ public sealed partial class ApprovalService
 
     /// <summary>Gets the store this service reads and writes.</summary>
     public IStateStore Store { get; }
+
+    internal bool RequireProtectedTools => _requireProtectedTools;
+
+    /// <summary>
+    /// Wraps tools so that they run only for calls the approval gate allowed, or approved calls a resume runs. Pass the
+    /// result as <see cref="ChatOptions.Tools"/>: it closes the bypass by which <see cref="FunctionInvokingChatClient"/> runs
+    /// tools named in <see cref="ToolApprovalResponseContent"/>s found in the input, which the gate never sees.
+    /// </summary>
+    /// <param name="tools">The tools; tools that are not functions (hosted tools) are returned unchanged.</param>
+    /// <returns>The protected tools, in the same order.</returns>
+    public static IList<AITool> ProtectTools(params IEnumerable<AITool> tools)
+    {
+        ArgumentNullException.ThrowIfNull(tools);
+        return [.. tools.Select(t => t is AIFunction f && !GateProtectedFunction.IsProtected(f) ? new GateProtectedFunction(f) : t)];
+    }
 
     /// <summary>Reads one approval.</summary>
     /// <param name="approvalId">The approval id.</param>

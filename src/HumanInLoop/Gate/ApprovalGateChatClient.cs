@@ -42,6 +42,7 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
     public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         EnsurePipelineOrder();
+        EnsureToolsProtected(options);
         IEnumerable<ChatMessage> input = messages is IReadOnlyCollection<ChatMessage> ? messages : [.. messages];
         ChatResponse response = await base.GetResponseAsync(input, options, cancellationToken);
         if (FunctionCalls.Any(response.Messages))
@@ -61,6 +62,7 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         EnsurePipelineOrder();
+        EnsureToolsProtected(options);
         IEnumerable<ChatMessage> input = messages is IReadOnlyCollection<ChatMessage> ? messages : [.. messages];
         List<ChatResponseUpdate>? passed = null;
         List<ChatResponseUpdate>? held = null;
@@ -130,6 +132,14 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
             throw new PendingApprovalException(approval);
         }
 
+        for (int i = 0; i < calls.Count; i++)
+        {
+            if (decisions[i].Kind == PolicyDecisionKind.Allow)
+            {
+                GateProtectedFunction.Allow(calls[i]);
+            }
+        }
+
         if (!deny)
         {
             return null;
@@ -147,6 +157,25 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
         }
 
         return new ChatMessage(ChatRole.Tool, answers);
+    }
+
+    private void EnsureToolsProtected(ChatOptions? options)
+    {
+        if (!Approvals.RequireProtectedTools || options?.Tools is not { Count: > 0 } tools)
+        {
+            return;
+        }
+
+        foreach (AITool tool in tools)
+        {
+            if (!GateProtectedFunction.IsProtected(tool))
+            {
+                throw new InvalidOperationException(
+                    $"The tool '{tool.Name}' is not protected by the approval gate. FunctionInvokingChatClient runs tools named in ToolApprovalResponseContent " +
+                    "input without asking the model, which would bypass the gate. Pass the tools through ApprovalService.ProtectTools(...) " +
+                    "(ChatOptions.Tools = [.. approvals.ProtectTools(tools)]), or set ApprovalOptions.RequireProtectedTools = false if you run calls yourself.");
+            }
+        }
     }
 
     private void EnsurePipelineOrder()

@@ -1,0 +1,383 @@
+using HumanInLoop.Testing;
+using Microsoft.Extensions.AI;
+
+namespace HumanInLoop.Tests;
+
+public sealed class ResumeTests
+{
+    public static TheoryData<bool> Modes => new() { false, true };
+
+    private static async Task<(TestBank Bank, PendingApproval Pending)> PauseAsync(bool streaming, string text = "transfer 500 to bob", ApprovalOptions? options = null)
+    {
+        TestBank bank = new(options);
+        Outcome outcome = await bank.SendAsync(text, streaming);
+        return (bank, outcome.Pending);
+    }
+
+    /// <summary>Resumes streaming or not, and returns the response (streamed updates joined) or the error.</summary>
+    private static async Task<(ChatResponse? Response, Exception? Error)> ResumeAsync(TestBank bank, string id, bool streaming, ChatOptions? options = null)
+    {
+        options ??= bank.ChatOptions();
+        try
+        {
+            if (!streaming)
+            {
+                return ((await bank.Approvals.ResumeAsync(id, bank.Client, options)).Response, null);
+            }
+
+            List<ChatResponseUpdate> updates = [];
+            await foreach (ChatResponseUpdate update in bank.Approvals.ResumeStreamingAsync(id, bank.Client, options))
+            {
+                updates.Add(update);
+            }
+
+            return (updates.ToChatResponse(), null);
+        }
+        catch (Exception exception)
+        {
+            return (null, exception);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task Approved_RunsOnceWithPairedResults_AndModelAnswers(bool streaming)
+    {
+        (TestBank bank, PendingApproval pending) = await PauseAsync(streaming);
+        await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
+
+        (ChatResponse? response, Exception? error) = await ResumeAsync(bank, pending.Id, streaming);
+
+        Assert.Null(error);
+        Assert.Contains("c-tr=sent 500 to bob", response!.Text, StringComparison.Ordinal);
+        Assert.Equal(("bob", 500m), (bank.Transfers.Single().To, bank.Transfers.Single().Amount));
+        Assert.Equal(500m, bank.Balance);
+
+        // The model was called with the saved history, then one tool message answering the call.
+        IReadOnlyList<ChatMessage> sent = bank.Model.Requests[^1];
+        Assert.Equal(pending.Messages.Count + 1, sent.Count);
+        Assert.Equal(ChatRole.Tool, sent[^1].Role);
+        FunctionResultContent result = Assert.Single(sent[^1].Contents.OfType<FunctionResultContent>());
+        Assert.Equal("c-tr", result.CallId);
+
+        PendingApproval done = await bank.Approvals.GetAsync(pending.Id);
+        Assert.Equal(ApprovalStatus.Completed, done.Status);
+        Assert.Equal(CallExecutionStatus.Succeeded, done.Calls[0].Execution);
+        Assert.Contains(done.AuditTrail, e => e.Event == ApprovalAuditEvent.CallSucceeded);
+    }
+
+    [Fact]
+    public async Task Resume_ReturnsTheWholeConversationToContinueFrom()
+    {
+        (TestBank bank, PendingApproval pending) = await PauseAsync(false);
+        await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
+
+        ResumeResult result = await bank.Approvals.ResumeAsync(pending.Id, bank.Client, bank.ChatOptions());
+
+        Assert.Equal(["user", "assistant", "tool", "assistant"], result.Messages.Select(m => m.Role.Value));
+        Assert.Equal(ChatRole.Tool, result.Response.Messages[0].Role);
+        Assert.Equal(ApprovalStatus.Completed, result.Approval.Status);
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task SecondResume_AfterCompletion_ConflictAndNothingRunsAgain(bool streaming)
+    {
+        (TestBank bank, PendingApproval pending) = await PauseAsync(streaming);
+        await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
+        await ResumeAsync(bank, pending.Id, streaming);
+
+        (_, Exception? error) = await ResumeAsync(bank, pending.Id, streaming);
+
+        ApprovalConflictException conflict = Assert.IsType<ApprovalConflictException>(error);
+        Assert.Equal(ApprovalStatus.Completed, conflict.Status);
+        Assert.Single(bank.Transfers);
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task Rejected_NothingRuns_ModelIsToldTheReason(bool streaming)
+    {
+        (TestBank bank, PendingApproval pending) = await PauseAsync(streaming);
+        await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Reject(TestBank.Alice, "Bob is not a known payee"));
+
+        (ChatResponse? response, Exception? error) = await ResumeAsync(bank, pending.Id, streaming);
+
+        Assert.Null(error);
+        Assert.Empty(bank.Transfers);
+        Assert.Contains("rejected by the approver", response!.Text, StringComparison.Ordinal);
+        Assert.Contains("Bob is not a known payee", response.Text, StringComparison.Ordinal);
+        Assert.Equal(CallExecutionStatus.NotRun, (await bank.Approvals.GetAsync(pending.Id)).Calls[0].Execution);
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task EditedArguments_TheEditedOnesRun_ModelIsTold(bool streaming)
+    {
+        (TestBank bank, PendingApproval pending) = await PauseAsync(streaming);
+        await bank.Approvals.DecideAsync(pending.Id, "c-tr",
+            ApprovalDecision.ApproveWithArguments(TestBank.Alice, new Dictionary<string, object?> { ["to"] = "bob", ["amount"] = 250m }));
+
+        (ChatResponse? response, _) = await ResumeAsync(bank, pending.Id, streaming);
+
+        Assert.Equal(250m, bank.Transfers.Single().Amount);
+        Assert.Contains("changed the arguments", response!.Text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task MixedBatch_HarmlessCallRunsOnResumeWithoutAsking(bool streaming)
+    {
+        (TestBank bank, PendingApproval pending) = await PauseAsync(streaming, "balance and transfer 500 to bob");
+        await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
+
+        (ChatResponse? response, _) = await ResumeAsync(bank, pending.Id, streaming);
+
+        Assert.Equal(1, bank.BalanceChecks);
+        Assert.Single(bank.Transfers);
+        IReadOnlyList<ChatMessage> sent = bank.Model.Requests[^1];
+        Assert.Equal(["c-bal", "c-tr"], sent[^1].Contents.OfType<FunctionResultContent>().Select(r => r.CallId));
+        Assert.Contains("c-bal=1000", response!.Text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task BeforeEveryCallIsDecided_ConflictNothingRuns(bool streaming)
+    {
+        (TestBank bank, PendingApproval pending) = await PauseAsync(streaming, "balance and transfer 500 to bob");
+
+        (_, Exception? error) = await ResumeAsync(bank, pending.Id, streaming);
+
+        Assert.Equal(ApprovalStatus.Pending, Assert.IsType<ApprovalConflictException>(error).Status);
+        Assert.Equal(0, bank.BalanceChecks);
+        Assert.Empty(bank.Transfers);
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task UnknownId_NotFound(bool streaming)
+    {
+        TestBank bank = new();
+        (_, Exception? error) = await ResumeAsync(bank, "apr_unknown", streaming);
+        Assert.IsType<ApprovalNotFoundException>(error);
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task ExpiredUndecided_ResumeRefusedAsExpired(bool streaming)
+    {
+        (TestBank bank, PendingApproval pending) = await PauseAsync(streaming);
+        bank.Time.Advance(TimeSpan.FromDays(4));
+
+        (_, Exception? error) = await ResumeAsync(bank, pending.Id, streaming);
+
+        Assert.IsType<ApprovalExpiredException>(error);
+        Assert.Equal(ApprovalStatus.Expired, (await bank.Approvals.GetAsync(pending.Id)).Status);
+        Assert.Empty(bank.Transfers);
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task ModelMakesAnotherGatedCall_PausesAgainWithANewApproval(bool streaming)
+    {
+        (TestBank bank, PendingApproval pending) = await PauseAsync(streaming);
+        await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
+        bank.Model.Respond = messages => messages[^1].Role == ChatRole.Tool && messages.Count < 5
+            ? ScriptedChatClient.Calls(TestBank.TransferCall("c-tr2", "dave", 700m))
+            : ScriptedChatClient.Text("all done");
+
+        (_, Exception? error) = await ResumeAsync(bank, pending.Id, streaming);
+
+        PendingApproval next = Assert.IsType<PendingApprovalException>(error).Approval;
+        Assert.NotEqual(pending.Id, next.Id);
+        Assert.Equal("c-tr2", next.Calls[0].CallId);
+        Assert.Equal(pending.Context, next.Context);
+        Assert.Equal(pending.Messages.Count + 2, next.Messages.Count);
+        PendingApproval first = await bank.Approvals.GetAsync(pending.Id);
+        Assert.Equal(ApprovalStatus.Completed, first.Status);
+        Assert.Equal(next.Id, first.NextApprovalId);
+        Assert.Single(bank.Transfers);
+
+        await bank.Approvals.DecideAsync(next.Id, "c-tr2", ApprovalDecision.Approve(TestBank.Alice));
+        (ChatResponse? final, Exception? finalError) = await ResumeAsync(bank, next.Id, streaming);
+        Assert.Null(finalError);
+        Assert.Equal("all done", final!.Messages[^1].Text);
+        Assert.Equal(2, bank.Transfers.Count);
+    }
+
+    [Fact]
+    public async Task HundredParallelResumes_ExactlyOneExecutes_OthersGetTypedConflict()
+    {
+        (TestBank bank, PendingApproval pending) = await PauseAsync(false);
+        await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
+        using Barrier barrier = new(100);
+
+        Task<Exception?>[] resumes = [.. Enumerable.Range(0, 100).Select(i => Task.Factory.StartNew(async () =>
+        {
+            barrier.SignalAndWait();
+            (_, Exception? error) = await ResumeAsync(bank, pending.Id, streaming: i % 2 == 1);
+            return error;
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap())];
+        Exception?[] errors = await Task.WhenAll(resumes);
+
+        Assert.Single(bank.Transfers);
+        Assert.Equal(1, errors.Count(e => e is null));
+        Assert.All(errors.Where(e => e is not null), e => Assert.IsType<ApprovalConflictException>(e));
+        Assert.Equal(ApprovalStatus.Completed, (await bank.Approvals.GetAsync(pending.Id)).Status);
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task ModelFailsAfterToolsRan_ClaimReleased_RetryDoesNotRunToolsAgain(bool streaming)
+    {
+        (TestBank bank, PendingApproval pending) = await PauseAsync(streaming);
+        await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
+        Func<IReadOnlyList<ChatMessage>, ChatResponse> script = bank.Model.Respond;
+        bank.Model.Respond = _ => throw new HttpRequestException("model unavailable");
+
+        (_, Exception? error) = await ResumeAsync(bank, pending.Id, streaming);
+
+        Assert.IsType<HttpRequestException>(error);
+        PendingApproval released = await bank.Approvals.GetAsync(pending.Id);
+        Assert.Equal(ApprovalStatus.Decided, released.Status);
+        Assert.Equal(CallExecutionStatus.Succeeded, released.Calls[0].Execution);
+        Assert.Contains(released.AuditTrail, e => e.Event == ApprovalAuditEvent.ClaimReleased);
+
+        bank.Model.Respond = script;
+        (ChatResponse? response, Exception? retryError) = await ResumeAsync(bank, pending.Id, streaming);
+
+        Assert.Null(retryError);
+        Assert.Contains("c-tr=sent 500 to bob", response!.Text, StringComparison.Ordinal);
+        Assert.Single(bank.Transfers);
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task ToolThrows_RecordedAsFailed_ModelToldWithoutDetails_NeverRerun(bool streaming)
+    {
+        (TestBank bank, PendingApproval pending) = await PauseAsync(streaming);
+        await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
+        bank.BeforeTransfer = () => throw new InvalidOperationException("core banking down: secret detail");
+
+        (ChatResponse? response, _) = await ResumeAsync(bank, pending.Id, streaming);
+
+        Assert.Contains("Error: Function failed.", response!.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret detail", response.Text, StringComparison.Ordinal);
+        PendingApproval done = await bank.Approvals.GetAsync(pending.Id);
+        Assert.Equal(CallExecutionStatus.Failed, done.Calls[0].Execution);
+        Assert.Contains("secret detail", done.AuditTrail.Single(e => e.Event == ApprovalAuditEvent.CallFailed).Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task IdempotencyKey_VisibleToTheTool_StableForTheCall()
+    {
+        (TestBank bank, PendingApproval pending) = await PauseAsync(false);
+        await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
+
+        await bank.Approvals.ResumeAsync(pending.Id, bank.Client, bank.ChatOptions());
+
+        var transfer = bank.Transfers.Single();
+        Assert.Equal(pending.Calls[0].IdempotencyKey, transfer.IdempotencyKey);
+        Assert.Equal(1, transfer.Attempt);
+        Assert.Null(ApprovedCall.Current);
+    }
+
+    [Fact]
+    public async Task MissingTool_RefusedBeforeClaim_NothingRunsAndStateUnchanged()
+    {
+        (TestBank bank, PendingApproval pending) = await PauseAsync(false, "balance and transfer 500 to bob");
+        await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
+        PendingApproval before = await bank.Approvals.GetAsync(pending.Id);
+        ChatOptions withoutTransfer = new ChatOptions { Tools = ApprovalService.ProtectTools(bank.CheckBalance) }.WithApprovalContext(pending.Context);
+
+        InvalidOperationException error = await Assert.ThrowsAsync<InvalidOperationException>(() => bank.Approvals.ResumeAsync(pending.Id, bank.Client, withoutTransfer));
+
+        Assert.Contains("'transfer'", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, bank.BalanceChecks);
+        PendingApproval after = await bank.Approvals.GetAsync(pending.Id);
+        Assert.Equal(before.Version, after.Version);
+        Assert.Equal(ApprovalStatus.Decided, after.Status);
+    }
+
+    [Fact]
+    public async Task ProcessDiedWhileToolRan_AnotherResumeAfterLeaseMarksInDoubt_NeverRuns()
+    {
+        (TestBank bank, PendingApproval pending) = await PauseAsync(false);
+        await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
+        TaskCompletionSource entered = new();
+        TaskCompletionSource never = new();
+        bank.BeforeTransfer = async () => { entered.SetResult(); await never.Task; };
+        using CancellationTokenSource stop = new();
+
+        // The first resume hangs inside the tool, as a process that dies there would.
+        Task<ResumeResult> stuck = bank.Approvals.ResumeAsync(pending.Id, bank.Client, bank.ChatOptions(), stop.Token);
+        await entered.Task;
+        Assert.Equal(ApprovalStatus.Executing, (await bank.Approvals.GetAsync(pending.Id)).Status);
+
+        // While the lease holds, nobody else may resume.
+        ApprovalConflictException busy = await Assert.ThrowsAsync<ApprovalConflictException>(() => bank.Approvals.ResumeAsync(pending.Id, bank.Client, bank.ChatOptions()));
+        Assert.Equal(ApprovalStatus.Executing, busy.Status);
+
+        // After the lease lapses, a resume recovers: the call's effect is unknown, so it is marked in doubt, not re-run.
+        bank.Time.Advance(TimeSpan.FromMinutes(6));
+        ApprovalConflictException inDoubt = await Assert.ThrowsAsync<ApprovalConflictException>(() => bank.Approvals.ResumeAsync(pending.Id, bank.Client, bank.ChatOptions()));
+        Assert.Equal(ApprovalStatus.InDoubt, inDoubt.Status);
+        PendingApproval state = await bank.Approvals.GetAsync(pending.Id);
+        Assert.Equal(ApprovalStatus.InDoubt, state.Status);
+        Assert.Equal(CallExecutionStatus.InDoubt, state.Calls[0].Execution);
+        Assert.Empty(bank.Transfers);
+
+        // The stuck resume, if it ever wakes, finds its claim lost and stops.
+        stop.Cancel();
+        never.SetResult();
+        await Assert.ThrowsAnyAsync<Exception>(() => stuck);
+        Assert.Equal(ApprovalStatus.InDoubt, (await bank.Approvals.GetAsync(pending.Id)).Status);
+
+        // A person reconciles; the conversation continues without running the call.
+        await bank.Approvals.ResolveInDoubtAsync(pending.Id, "c-tr", TestBank.Alice, tookEffect: false, "Not on the statement.");
+        ResumeResult resumed = await bank.Approvals.ResumeAsync(pending.Id, bank.Client, bank.ChatOptions());
+        Assert.Contains("did not take effect", resumed.Response.Text, StringComparison.Ordinal);
+        Assert.Single(bank.Transfers); // only the stuck one, released after the fact
+        Assert.Equal(ApprovalStatus.Completed, resumed.Approval.Status);
+    }
+
+    [Fact]
+    public async Task ProcessDiedWhileIdempotentToolRan_RecoveryRerunsWithTheSameKey()
+    {
+        ApprovalOptions options = TestBank.DefaultOptions();
+        options.IdempotentTools.Add("transfer");
+        (TestBank bank, PendingApproval pending) = await PauseAsync(false, options: options);
+        await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
+        TaskCompletionSource entered = new();
+        TaskCompletionSource never = new();
+        bank.BeforeTransfer = async () => { entered.TrySetResult(); await never.Task; };
+
+        _ = bank.Approvals.ResumeAsync(pending.Id, bank.Client, bank.ChatOptions());
+        await entered.Task;
+        bank.Time.Advance(TimeSpan.FromMinutes(6));
+        bank.BeforeTransfer = null;
+
+        ResumeResult recovered = await bank.Approvals.ResumeAsync(pending.Id, bank.Client, bank.ChatOptions());
+
+        var transfer = bank.Transfers.Single();
+        Assert.Equal(pending.Calls[0].IdempotencyKey, transfer.IdempotencyKey);
+        Assert.Equal(2, transfer.Attempt);
+        Assert.Equal(ApprovalStatus.Completed, recovered.Approval.Status);
+    }
+
+    [Fact]
+    public async Task CancelledResume_BeforeTheToolRuns_ReleasesAndCanResumeLater()
+    {
+        (TestBank bank, PendingApproval pending) = await PauseAsync(false);
+        await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
+        using CancellationTokenSource cancelled = new();
+        await cancelled.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => bank.Approvals.ResumeAsync(pending.Id, bank.Client, bank.ChatOptions(), cancelled.Token));
+
+        Assert.Empty(bank.Transfers);
+        ResumeResult result = await bank.Approvals.ResumeAsync(pending.Id, bank.Client, bank.ChatOptions());
+        Assert.Single(bank.Transfers);
+        Assert.Equal(ApprovalStatus.Completed, result.Approval.Status);
+    }
+}

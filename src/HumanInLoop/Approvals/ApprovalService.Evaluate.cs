@@ -56,7 +56,7 @@ public sealed partial class ApprovalService
     /// <summary>Saves a held batch as a new approval; called by the gate before it throws <see cref="PendingApprovalException"/>.</summary>
     internal async Task<PendingApproval> HoldAsync(
         IReadOnlyList<ChatMessage> history, IReadOnlyList<ApprovalPolicyContext> calls, IReadOnlyList<PolicyDecision> decisions,
-        ApprovalContext context, CancellationToken cancellationToken)
+        ApprovalContext context, ApprovalOrigin origin, CancellationToken cancellationToken)
     {
         DateTimeOffset now = Now();
         TimeSpan expiresAfter = _defaultExpiration;
@@ -72,6 +72,7 @@ public sealed partial class ApprovalService
         {
             Id = NewId("apr_"),
             Status = ApprovalStatus.Pending,
+            Origin = origin,
             CreatedAt = now,
             UpdatedAt = now,
             ExpiresAt = now + expiresAfter,

@@ -25,7 +25,7 @@ public sealed partial class ApprovalService
     public async Task<ResumeResult> ResumeAsync(string approvalId, IChatClient chatClient, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(chatClient);
-        Execution run = await ExecuteAsync(approvalId, options, cancellationToken);
+        Execution run = await ExecuteAsync(approvalId, options, ApprovalOrigin.ToolCalls, cancellationToken);
         ChatResponse response;
         try
         {
@@ -60,7 +60,7 @@ public sealed partial class ApprovalService
         string approvalId, IChatClient chatClient, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(chatClient);
-        Execution run = await ExecuteAsync(approvalId, options, cancellationToken);
+        Execution run = await ExecuteAsync(approvalId, options, ApprovalOrigin.ToolCalls, cancellationToken);
         yield return new ChatResponseUpdate(ChatRole.Tool, [.. run.ResultsMessage.Contents]) { MessageId = run.ResultsMessage.MessageId };
 
         IAsyncEnumerator<ChatResponseUpdate> updates = chatClient.GetStreamingResponseAsync(run.Continuation, run.Options, cancellationToken).GetAsyncEnumerator(cancellationToken);
@@ -97,9 +97,9 @@ public sealed partial class ApprovalService
         await CompleteAsync(run, null);
     }
 
-    private async Task<Execution> ExecuteAsync(string approvalId, ChatOptions? options, CancellationToken cancellationToken)
+    private async Task<Execution> ExecuteAsync(string approvalId, ChatOptions? options, ApprovalOrigin origin, CancellationToken cancellationToken)
     {
-        (PendingApproval approval, string owner) = await ClaimAsync(approvalId, options, cancellationToken);
+        (PendingApproval approval, string owner) = await ClaimAsync(approvalId, options, origin, cancellationToken);
         Dictionary<string, AIFunction> tools = ToolsByName(options);
         foreach (PendingToolCall call in approval.Calls)
         {
@@ -128,11 +128,18 @@ public sealed partial class ApprovalService
         return new Execution(approval, owner, [.. approval.Messages, resultsMessage], resultsMessage, continuationOptions);
     }
 
-    private async Task<(PendingApproval Approval, string Owner)> ClaimAsync(string approvalId, ChatOptions? options, CancellationToken cancellationToken)
+    private async Task<(PendingApproval Approval, string Owner)> ClaimAsync(string approvalId, ChatOptions? options, ApprovalOrigin origin, CancellationToken cancellationToken)
     {
         for (int attempt = 0; attempt < MaxConcurrentRetries; attempt++)
         {
             PendingApproval approval = await LoadAsync(approvalId, cancellationToken);
+            if (approval.Origin != origin)
+            {
+                throw new InvalidOperationException(approval.Origin == ApprovalOrigin.ActionPlan
+                    ? $"Approval '{approvalId}' holds actions of a plan; resume it with ResumePlanAsync."
+                    : $"Approval '{approvalId}' holds tool calls of a conversation; resume it with ResumeAsync.");
+            }
+
             string? recovering = null;
             switch (approval.Status)
             {
@@ -306,17 +313,16 @@ public sealed partial class ApprovalService
         await SaveOrLoseClaimAsync(approval, CancellationToken.None);
     }
 
-    private static Dictionary<string, AIFunction> ToolsByName(ChatOptions? options)
+    private static Dictionary<string, AIFunction> ToolsByName(ChatOptions? options) => ToolsByName(options?.Tools ?? []);
+
+    private static Dictionary<string, AIFunction> ToolsByName(IEnumerable<AITool> list)
     {
         Dictionary<string, AIFunction> tools = new(StringComparer.Ordinal);
-        if (options?.Tools is { } list)
+        foreach (AITool tool in list)
         {
-            foreach (AITool tool in list)
+            if (tool is AIFunction function)
             {
-                if (tool is AIFunction function)
-                {
-                    tools[function.Name] = function;
-                }
+                tools[function.Name] = function;
             }
         }
 

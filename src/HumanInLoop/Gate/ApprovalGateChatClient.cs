@@ -128,7 +128,7 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
 
         if (hold)
         {
-            PendingApproval approval = await Approvals.HoldAsync(history, evaluations, decisions, context, cancellationToken);
+            PendingApproval approval = await Approvals.HoldAsync(history, evaluations, decisions, context, ApprovalOrigin.ToolCalls, cancellationToken);
             throw new PendingApprovalException(approval);
         }
 

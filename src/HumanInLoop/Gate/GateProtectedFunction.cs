@@ -14,6 +14,9 @@ internal sealed class GateProtectedFunction(AIFunction innerFunction) : Delegati
     private static readonly ConditionalWeakTable<FunctionCallContent, object> s_allowed = [];
     private static readonly object s_mark = new();
 
+    /// <summary>Gets the tool this one protects.</summary>
+    public AIFunction Unprotected => InnerFunction;
+
     public static void Allow(FunctionCallContent call) => s_allowed.AddOrUpdate(call, s_mark);
 
     public static bool IsProtected(AITool tool) => tool is not AIFunction || tool.GetService<GateProtectedFunction>() is not null;

@@ -32,6 +32,10 @@ public sealed class PendingApproval
     [JsonPropertyOrder(-1)]
     public string Id { get; internal set; } = "";
 
+    /// <summary>Gets where the held calls came from: a model response (tool calling) or a typed action plan (router).</summary>
+    [JsonInclude]
+    public ApprovalOrigin Origin { get; internal set; }
+
     /// <summary>Gets where the approval is in its life.</summary>
     [JsonInclude]
     public ApprovalStatus Status { get; internal set; }

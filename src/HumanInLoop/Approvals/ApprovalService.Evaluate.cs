@@ -70,6 +70,7 @@ public sealed partial class ApprovalService
 
         PendingApproval approval = new()
         {
+            FormatVersion = PendingApproval.CurrentFormatVersion,
             Id = NewId("apr_"),
             Status = ApprovalStatus.Pending,
             Origin = origin,

@@ -25,7 +25,7 @@ public sealed class PendingApproval
     /// <summary>Gets the version of the format the approval was saved in.</summary>
     [JsonInclude]
     [JsonPropertyOrder(-2)]
-    public int FormatVersion { get; internal set; } = CurrentFormatVersion;
+    public int FormatVersion { get; internal set; }
 
     /// <summary>Gets the id of the approval (unguessable, URL-safe).</summary>
     [JsonInclude]

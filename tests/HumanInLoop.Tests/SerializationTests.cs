@@ -1,0 +1,162 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.AI;
+
+namespace HumanInLoop.Tests;
+
+public sealed class SerializationTests
+{
+    private static readonly string s_snapshotV1 = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Snapshots", "pending-approval-v1.json"));
+
+    private static async Task<PendingApproval> SampleAsync()
+    {
+        TestBank bank = new();
+        PendingApproval pending = (await bank.SendAsync("balance and transfer 500 to bob", false)).Pending;
+        return await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
+    }
+
+    private static StateEntry EntryFor(string json)
+    {
+        PendingApproval approval = PendingApprovalSerializer.Deserialize(json);
+        return new StateEntry(approval.Id, approval.Context.ConversationId, approval.Status, approval.CreatedAt, approval.ExpiresAt, approval.UpdatedAt, 1, json);
+    }
+
+    [Fact]
+    public async Task RoundTrip_IsExact()
+    {
+        PendingApproval approval = await SampleAsync();
+        string json = PendingApprovalSerializer.Serialize(approval);
+
+        Assert.Equal(json, PendingApprovalSerializer.Serialize(PendingApprovalSerializer.Deserialize(json)));
+        Assert.StartsWith("""{"formatVersion":1,"id":""", json, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SavedV1Snapshot_StillLoads_WithEveryPart()
+    {
+        PendingApproval approval = PendingApprovalSerializer.Deserialize(s_snapshotV1);
+
+        Assert.Equal(1, approval.FormatVersion);
+        Assert.Equal("apr_GVW01RmlqH9FNCWQzrD84A", approval.Id);
+        Assert.Equal(ApprovalStatus.Decided, approval.Status);
+        Assert.Equal(ApprovalOrigin.ToolCalls, approval.Origin);
+        Assert.Equal(new DateTimeOffset(2026, 11, 24, 9, 0, 0, TimeSpan.Zero), approval.CreatedAt);
+        Assert.Equal("conv-1", approval.Context.ConversationId);
+        Assert.Equal(2, approval.Messages.Count);
+        Assert.Equal(2, approval.Messages[1].Contents.OfType<FunctionCallContent>().Count());
+        Assert.Equal(CallDecisionStatus.AutoAllowed, approval.Calls[0].Decision);
+        Assert.Equal(CallDecisionStatus.Approved, approval.Calls[1].Decision);
+        Assert.Equal(new TransferArgs("bob", 450.25m), approval.Calls[1].GetArguments<TransferArgs>());
+        Assert.Equal(ApprovalAuditEvent.ApprovedWithEdits, approval.AuditTrail[^1].Event);
+    }
+
+    [Fact]
+    public async Task SavedV1Snapshot_ResumesInANewProcessAsItWouldHaveThen()
+    {
+        TestBank bank = new();
+        Assert.True(await bank.Store.TryCreateAsync(EntryFor(s_snapshotV1)));
+
+        ResumeResult result = await bank.Approvals.ResumeAsync("apr_GVW01RmlqH9FNCWQzrD84A", bank.Client, bank.ChatOptions());
+
+        Assert.Equal(450.25m, bank.Transfers.Single().Amount);
+        Assert.Equal(1, bank.BalanceChecks);
+        Assert.Equal(ApprovalStatus.Completed, result.Approval.Status);
+    }
+
+    [Fact]
+    public void TypeDiscriminatorOutOfOrder_AsPostgresJsonbWritesIt_StillLoads()
+    {
+        string reordered = s_snapshotV1.Replace("\"$type\": \"text\",\n          \"text\": \"balance and transfer 500 to bob\"",
+            "\"text\": \"balance and transfer 500 to bob\",\n          \"$type\": \"text\"", StringComparison.Ordinal);
+        Assert.NotEqual(s_snapshotV1, reordered);
+
+        PendingApproval approval = PendingApprovalSerializer.Deserialize(reordered);
+
+        Assert.Equal("balance and transfer 500 to bob", approval.Messages[0].Text);
+    }
+
+    [Theory]
+    [InlineData("", "not valid JSON")]
+    [InlineData("null", "empty")]
+    [InlineData("[]", "not valid JSON")]
+    [InlineData("{}", "format version 0")]
+    [InlineData("""{"formatVersion":2,"id":"x"}""", "format version 2")]
+    [InlineData("""{"formatVersion":1,"id":"x"}""", "lacks")]
+    [InlineData("""{"formatVersion":"one"}""", "not valid JSON")]
+    public void MalformedBlob_TypedFormatError(string json, string expected)
+    {
+        ApprovalStateFormatException error = Assert.Throws<ApprovalStateFormatException>(() => PendingApprovalSerializer.Deserialize(json));
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void UnknownContentType_TypedFormatError()
+    {
+        string json = s_snapshotV1.Replace("\"$type\": \"text\"", "\"$type\": \"System.IO.FileInfo, System.IO\"", StringComparison.Ordinal);
+        Assert.Throws<ApprovalStateFormatException>(() => PendingApprovalSerializer.Deserialize(json));
+    }
+
+    [Fact]
+    public void DeeplyNestedArguments_TypedFormatError()
+    {
+        string deep = string.Concat(Enumerable.Repeat("{\"a\":", 200)) + "1" + new string('}', 200);
+        string json = s_snapshotV1.Replace("\"arguments\": {}", "\"arguments\": " + deep, StringComparison.Ordinal);
+        Assert.Throws<ApprovalStateFormatException>(() => PendingApprovalSerializer.Deserialize(json));
+    }
+
+    [Fact]
+    public void TruncatedAtEveryLength_OnlyTypedFormatErrors()
+    {
+        string compact = JsonNode.Parse(s_snapshotV1)!.ToJsonString();
+        for (int length = 0; length < compact.Length; length++)
+        {
+            Assert.Throws<ApprovalStateFormatException>(() => PendingApprovalSerializer.Deserialize(compact[..length]));
+        }
+    }
+
+    [Fact]
+    public async Task MutatedBlobs_ThroughTheService_OnlyTypedErrorsNeverAResume()
+    {
+        string compact = JsonNode.Parse(s_snapshotV1)!.ToJsonString();
+        Random random = new(20261124);
+        string[] tokens = ["{", "}", "[", "]", ",", ":", "\"", "null", "1e999", "-", "\\u0000", "\"$type\":\"x\"", "true", " "];
+        int loaded = 0;
+        int refused = 0;
+        for (int i = 0; i < 3000; i++)
+        {
+            char[] chars = compact.ToCharArray();
+            string mutated = random.Next(3) switch
+            {
+                0 => Flip(chars, random),
+                1 => compact.Remove(random.Next(compact.Length), 1 + random.Next(8)),
+                _ => compact.Insert(random.Next(compact.Length), tokens[random.Next(tokens.Length)]),
+            };
+
+            TestBank bank = new();
+            string id = "apr_GVW01RmlqH9FNCWQzrD84A";
+            await bank.Store.TryCreateAsync(new StateEntry(id, "conv-1", ApprovalStatus.Decided, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, 1, mutated));
+            try
+            {
+                await bank.Approvals.GetAsync(id);
+                loaded++;
+            }
+            catch (ApprovalException)
+            {
+                refused++;
+                await Assert.ThrowsAnyAsync<ApprovalException>(() => bank.Approvals.ResumeAsync(id, bank.Client, bank.ChatOptions()));
+                Assert.Empty(bank.Transfers);
+                Assert.Equal(0, bank.BalanceChecks);
+            }
+        }
+
+        Assert.Equal(3000, loaded + refused);
+        Assert.True(refused > 2000, $"only {refused} of 3000 mutations were refused");
+    }
+
+    private static string Flip(char[] chars, Random random)
+    {
+        int at = random.Next(chars.Length);
+        chars[at] = (char)(chars[at] ^ (1 << random.Next(7)));
+        return new string(chars);
+    }
+}

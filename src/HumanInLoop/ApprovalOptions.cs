@@ -76,6 +76,10 @@ public sealed class ApprovalOptions
     /// <value>Default: <see langword="true"/>. Set <see langword="false"/> only when you invoke calls yourself, without function invocation.</value>
     public bool RequireProtectedTools { get; set; } = true;
 
+    /// <summary>Gets or sets the factory that creates the <c>HumanInLoop</c> meter; <see langword="null"/> uses a process-wide meter.</summary>
+    /// <value>Default: <see langword="null"/>; <c>AddHumanInLoop</c> sets the container's factory when one is registered.</value>
+    public System.Diagnostics.Metrics.IMeterFactory? MeterFactory { get; set; }
+
     /// <summary>Gets or sets the clock.</summary>
     /// <value>Default: <see cref="TimeProvider.System"/>.</value>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;

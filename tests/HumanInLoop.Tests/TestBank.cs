@@ -10,13 +10,13 @@ public sealed record TransferArgs(string To, decimal Amount);
 /// <summary>A tiny bank whose tools count what they did, plus a gate pipeline over a scripted model.</summary>
 public sealed class TestBank
 {
-    public TestBank(ApprovalOptions? options = null, IStateStore? store = null)
+    public TestBank(ApprovalOptions? options = null, IStateStore? store = null, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null)
     {
         Time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 9, 0, 0, TimeSpan.Zero));
         Options = options ?? DefaultOptions();
         Options.TimeProvider = Time;
         Store = store ?? new InMemoryStateStore();
-        Approvals = new ApprovalService(Store, Options);
+        Approvals = new ApprovalService(Store, Options, loggerFactory);
         Model = new ScriptedChatClient(DefaultScript);
         Client = new ChatClientBuilder(Model).UseFunctionInvocation().UseApprovalGate(Approvals).Build();
         Transfer = AIFunctionFactory.Create(TransferCore, "transfer", "Sends money.");

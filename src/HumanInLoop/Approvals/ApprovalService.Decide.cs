@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using HumanInLoop.Internal;
 using Microsoft.Extensions.AI;
@@ -22,6 +23,8 @@ public sealed partial class ApprovalService
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(callId);
         ArgumentNullException.ThrowIfNull(decision);
+        using Activity? activity = HumanInLoopTelemetry.ActivitySource.StartActivity("humaninloop.decide");
+        activity?.SetTag(HumanInLoopTelemetry.ApprovalIdTag, approvalId);
         for (int attempt = 0; attempt < MaxConcurrentRetries; attempt++)
         {
             PendingApproval approval = await LoadAsync(approvalId, cancellationToken);
@@ -53,6 +56,10 @@ public sealed partial class ApprovalService
             if (await TrySaveAsync(approval, cancellationToken))
             {
                 Log.CallDecided(_logger, approvalId, callId, call.Decision, decision.Approver.Id);
+                string outcome = HumanInLoopTelemetry.DecisionName(call.Decision, call.ApprovedArguments is not null);
+                _telemetry.Decided.Add(1, new KeyValuePair<string, object?>(HumanInLoopTelemetry.DecisionTag, outcome));
+                _telemetry.TimeToDecision.Record((call.DecidedAt!.Value - approval.CreatedAt).TotalSeconds, new KeyValuePair<string, object?>(HumanInLoopTelemetry.DecisionTag, outcome));
+                activity?.SetTag(HumanInLoopTelemetry.DecisionTag, outcome);
                 return approval;
             }
         }
@@ -186,6 +193,7 @@ public sealed partial class ApprovalService
         if (saved)
         {
             Log.ApprovalExpired(_logger, approval.Id);
+            _telemetry.Expired.Add(1);
         }
 
         return saved;

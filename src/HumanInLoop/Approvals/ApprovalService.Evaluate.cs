@@ -1,6 +1,8 @@
 using System.Text.Json;
 using HumanInLoop.Internal;
+using System.Diagnostics;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
 
 namespace HumanInLoop;
 
@@ -58,6 +60,7 @@ public sealed partial class ApprovalService
         IReadOnlyList<ChatMessage> history, IReadOnlyList<ApprovalPolicyContext> calls, IReadOnlyList<PolicyDecision> decisions,
         ApprovalContext context, ApprovalOrigin origin, CancellationToken cancellationToken)
     {
+        using Activity? activity = HumanInLoopTelemetry.ActivitySource.StartActivity("humaninloop.hold");
         DateTimeOffset now = Now();
         TimeSpan expiresAfter = _defaultExpiration;
         foreach (PolicyDecision decision in decisions)
@@ -119,6 +122,15 @@ public sealed partial class ApprovalService
 
             pending.Add(record);
             Audit(approval, auditEvent, "policy", record, fingerprint, arguments, decision.Reason);
+            if (record.Decision != CallDecisionStatus.AwaitingApproval)
+            {
+                _telemetry.Decided.Add(1, new KeyValuePair<string, object?>(HumanInLoopTelemetry.DecisionTag, HumanInLoopTelemetry.DecisionName(record.Decision, false)));
+            }
+
+            if (_logger.IsEnabled(LogLevel.Trace))
+            {
+                Log.CallHeldWithArguments(_logger, approval.Id, record.CallId, record.ToolName, record.Decision, arguments.GetRawText());
+            }
         }
 
         approval.Calls = pending;
@@ -128,6 +140,8 @@ public sealed partial class ApprovalService
         }
 
         Log.ApprovalHeld(_logger, approval.Id, approval.Context.ConversationId, calls.Count);
+        _telemetry.Requested.Add(1, new KeyValuePair<string, object?>(HumanInLoopTelemetry.OriginTag, origin.ToString()));
+        activity?.SetTag(HumanInLoopTelemetry.ApprovalIdTag, approval.Id).SetTag(HumanInLoopTelemetry.CallCountTag, calls.Count);
         return approval;
     }
 }

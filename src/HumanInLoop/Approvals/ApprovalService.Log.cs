@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace HumanInLoop;
 
-/// <content>Log messages. Ids and outcomes only; arguments and message text are never logged here.</content>
+/// <content>Log messages. Ids and outcomes only; arguments only at Trace; message text never.</content>
 public sealed partial class ApprovalService
 {
     private static partial class Log
@@ -24,5 +24,11 @@ public sealed partial class ApprovalService
 
         [LoggerMessage(6, LogLevel.Information, "Approval {ApprovalId} expired without a decision.")]
         public static partial void ApprovalExpired(ILogger logger, string approvalId);
+
+        [LoggerMessage(7, LogLevel.Trace, "Approval {ApprovalId} call {CallId} ({ToolName}) held as {Decision} with arguments {Arguments}.")]
+        public static partial void CallHeldWithArguments(ILogger logger, string approvalId, string callId, string toolName, CallDecisionStatus decision, string arguments);
+
+        [LoggerMessage(8, LogLevel.Information, "Resume of approval {ApprovalId} ended: {Outcome}.")]
+        public static partial void ResumeEnded(ILogger logger, string approvalId, string outcome);
     }
 }

@@ -84,6 +84,7 @@ public sealed partial class ApprovalService
     public async Task<PlanResult> ResumePlanAsync(string approvalId, IEnumerable<AITool> tools, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(tools);
+        using System.Diagnostics.Activity? activity = StartResumeActivity(approvalId);
         ChatOptions options = new() { Tools = [.. tools] };
         Execution run = await ExecuteAsync(approvalId, options, ApprovalOrigin.ActionPlan, cancellationToken);
         await CompleteAsync(run, null);

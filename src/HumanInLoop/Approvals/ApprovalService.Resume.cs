@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using HumanInLoop.Internal;
@@ -25,6 +26,7 @@ public sealed partial class ApprovalService
     public async Task<ResumeResult> ResumeAsync(string approvalId, IChatClient chatClient, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(chatClient);
+        using Activity? activity = StartResumeActivity(approvalId);
         Execution run = await ExecuteAsync(approvalId, options, ApprovalOrigin.ToolCalls, cancellationToken);
         ChatResponse response;
         try
@@ -60,6 +62,7 @@ public sealed partial class ApprovalService
         string approvalId, IChatClient chatClient, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(chatClient);
+        using Activity? activity = StartResumeActivity(approvalId);
         Execution run = await ExecuteAsync(approvalId, options, ApprovalOrigin.ToolCalls, cancellationToken);
         yield return new ChatResponseUpdate(ChatRole.Tool, [.. run.ResultsMessage.Contents]) { MessageId = run.ResultsMessage.MessageId };
 
@@ -97,9 +100,30 @@ public sealed partial class ApprovalService
         await CompleteAsync(run, null);
     }
 
+    private static Activity? StartResumeActivity(string approvalId) =>
+        HumanInLoopTelemetry.ActivitySource.StartActivity("humaninloop.resume")?.SetTag(HumanInLoopTelemetry.ApprovalIdTag, approvalId);
+
+    private void RecordResume(string approvalId, string outcome)
+    {
+        _telemetry.ResumeCount.Add(1, new KeyValuePair<string, object?>(HumanInLoopTelemetry.OutcomeTag, outcome));
+        Activity.Current?.SetTag(HumanInLoopTelemetry.OutcomeTag, outcome);
+        Log.ResumeEnded(_logger, approvalId, outcome);
+    }
+
     private async Task<Execution> ExecuteAsync(string approvalId, ChatOptions? options, ApprovalOrigin origin, CancellationToken cancellationToken)
     {
-        (PendingApproval approval, string owner) = await ClaimAsync(approvalId, options, origin, cancellationToken);
+        PendingApproval approval;
+        string owner;
+        try
+        {
+            (approval, owner) = await ClaimAsync(approvalId, options, origin, cancellationToken);
+        }
+        catch (ApprovalException exception)
+        {
+            RecordResume(approvalId, exception is ApprovalConflictException ? "conflict" : "refused");
+            throw;
+        }
+
         Dictionary<string, AIFunction> tools = ToolsByName(options);
         foreach (PendingToolCall call in approval.Calls)
         {
@@ -112,6 +136,7 @@ public sealed partial class ApprovalService
             approval.ClaimedBy = null;
             approval.ClaimExpiresAt = null;
             await SaveOrLoseClaimAsync(approval, CancellationToken.None);
+            RecordResume(approval.Id, "in_doubt");
             throw new ApprovalConflictException(approval.Id, ApprovalStatus.InDoubt,
                 $"Approval '{approval.Id}' has calls that were interrupted while running and cannot be safely re-run; a person must reconcile them (ResolveInDoubtAsync).");
         }
@@ -300,6 +325,7 @@ public sealed partial class ApprovalService
             reason: nextApprovalId is null ? "The model answered." : $"The model made another gated call; paused again as '{nextApprovalId}'.");
         await SaveOrLoseClaimAsync(approval, CancellationToken.None);
         Log.ApprovalCompleted(_logger, approval.Id, nextApprovalId);
+        RecordResume(approval.Id, nextApprovalId is null ? "completed" : "paused_again");
     }
 
     /// <summary>Gives the claim back with every call's progress kept, so a later resume continues without re-running anything.</summary>
@@ -311,6 +337,7 @@ public sealed partial class ApprovalService
         Audit(approval, ApprovalAuditEvent.ClaimReleased, "system",
             reason: cause is null ? "The resume was cancelled." : $"The resume failed ({cause.GetType().Name}); progress kept, nothing will run twice.");
         await SaveOrLoseClaimAsync(approval, CancellationToken.None);
+        RecordResume(approval.Id, "released");
     }
 
     private static Dictionary<string, AIFunction> ToolsByName(ChatOptions? options) => ToolsByName(options?.Tools ?? []);

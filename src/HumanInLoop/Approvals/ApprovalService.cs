@@ -28,6 +28,7 @@ public sealed partial class ApprovalService
     private readonly byte[] _integrityKey;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly HumanInLoopTelemetry _telemetry;
 
     /// <summary>Initializes a new instance of the <see cref="ApprovalService"/> class.</summary>
     /// <param name="store">Where approvals are kept.</param>
@@ -53,6 +54,7 @@ public sealed partial class ApprovalService
         _integrityKey = options.IntegrityKey.ToArray();
         _time = options.TimeProvider ?? TimeProvider.System;
         _logger = (ILogger?)loggerFactory?.CreateLogger<ApprovalService>() ?? NullLogger.Instance;
+        _telemetry = HumanInLoopTelemetry.Create(options.MeterFactory);
     }
 
     /// <summary>Gets the store this service reads and writes.</summary>

@@ -28,6 +28,7 @@ public static class HumanInLoopServiceCollectionExtensions
                 options.TimeProvider = time;
             }
 
+            options.MeterFactory = provider.GetService<System.Diagnostics.Metrics.IMeterFactory>();
             configure?.Invoke(options);
             IEnumerable<IApprovalPolicy> registered = provider.GetService<IEnumerable<IApprovalPolicy>>() ?? [];
             return new ApprovalService(provider.GetRequiredService<IStateStore>(), options, registered, provider.GetService<ILoggerFactory>());

@@ -380,4 +380,47 @@ public sealed class ResumeTests
         Assert.Single(bank.Transfers);
         Assert.Equal(ApprovalStatus.Completed, result.Approval.Status);
     }
+
+    [Fact]
+    public async Task StreamingResumeAbandonedEarly_ClaimReleased_NextResumeDoesNotRerun()
+    {
+        (TestBank bank, PendingApproval pending) = await PauseAsync(true);
+        await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
+
+        await foreach (ChatResponseUpdate update in bank.Approvals.ResumeStreamingAsync(pending.Id, bank.Client, bank.ChatOptions()))
+        {
+            Assert.Equal(ChatRole.Tool, update.Role);
+            break; // the page closed after the tool results
+        }
+
+        PendingApproval released = await bank.Approvals.GetAsync(pending.Id);
+        Assert.Equal(ApprovalStatus.Decided, released.Status);
+        Assert.Equal(CallExecutionStatus.Succeeded, released.Calls[0].Execution);
+
+        ResumeResult again = await bank.Approvals.ResumeAsync(pending.Id, bank.Client, bank.ChatOptions());
+        Assert.Single(bank.Transfers);
+        Assert.Equal(ApprovalStatus.Completed, again.Approval.Status);
+    }
+
+    [Fact]
+    public async Task CancelledBetweenCalls_FinishedCallsKept_ClaimReleased_RestRunsLater()
+    {
+        (TestBank bank, PendingApproval pending) = await PauseAsync(false, "balance and transfer 500 to bob");
+        await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
+        using CancellationTokenSource cancel = new();
+        ChatOptions options = bank.ChatOptions();
+        AIFunction cancellingBalance = AIFunctionFactory.Create(() => { cancel.Cancel(); return 1000m; }, "check_balance");
+        options.Tools = ApprovalService.ProtectTools(cancellingBalance, bank.Transfer);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => bank.Approvals.ResumeAsync(pending.Id, bank.Client, options, cancel.Token));
+
+        PendingApproval released = await bank.Approvals.GetAsync(pending.Id);
+        Assert.Equal(ApprovalStatus.Decided, released.Status);
+        Assert.Equal([CallExecutionStatus.Succeeded, CallExecutionStatus.NotStarted], released.Calls.Select(c => c.Execution));
+        Assert.Empty(bank.Transfers);
+
+        await bank.Approvals.ResumeAsync(pending.Id, bank.Client, bank.ChatOptions());
+        Assert.Equal(0, bank.BalanceChecks);
+        Assert.Single(bank.Transfers);
+    }
 }

@@ -64,11 +64,11 @@ public sealed partial class ApprovalService
         ArgumentNullException.ThrowIfNull(chatClient);
         using Activity? activity = StartResumeActivity(approvalId);
         Execution run = await ExecuteAsync(approvalId, options, ApprovalOrigin.ToolCalls, cancellationToken);
-        yield return new ChatResponseUpdate(ChatRole.Tool, [.. run.ResultsMessage.Contents]) { MessageId = run.ResultsMessage.MessageId };
-
         IAsyncEnumerator<ChatResponseUpdate> updates = chatClient.GetStreamingResponseAsync(run.Continuation, run.Options, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        bool ended = false;
         try
         {
+            yield return new ChatResponseUpdate(ChatRole.Tool, [.. run.ResultsMessage.Contents]) { MessageId = run.ResultsMessage.MessageId };
             while (true)
             {
                 try
@@ -80,24 +80,32 @@ public sealed partial class ApprovalService
                 }
                 catch (PendingApprovalException next)
                 {
+                    ended = true;
                     await CompleteAsync(run, next.Approval.Id);
                     throw;
                 }
                 catch (Exception exception) when (exception is not ApprovalException)
                 {
+                    ended = true;
                     await ReleaseAsync(run.Approval, exception);
                     throw;
                 }
 
                 yield return updates.Current;
             }
+
+            ended = true;
+            await CompleteAsync(run, null);
         }
         finally
         {
             await updates.DisposeAsync();
+            if (!ended)
+            {
+                // The caller stopped reading before the model finished: keep the calls' outcomes, give the claim back.
+                await ReleaseAsync(run.Approval, null);
+            }
         }
-
-        await CompleteAsync(run, null);
     }
 
     private static Activity? StartResumeActivity(string approvalId) =>
@@ -125,9 +133,18 @@ public sealed partial class ApprovalService
         }
 
         Dictionary<string, AIFunction> tools = ToolsByName(options);
-        foreach (PendingToolCall call in approval.Calls)
+        try
         {
-            await AnswerAsync(approval, owner, call, tools, cancellationToken);
+            foreach (PendingToolCall call in approval.Calls)
+            {
+                await AnswerAsync(approval, owner, call, tools, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Give the claim back at once rather than after the lease; calls that finished stay finished.
+            await ReleaseAsync(approval, null);
+            throw;
         }
 
         if (approval.Calls.Any(c => c.Execution == CallExecutionStatus.InDoubt))
@@ -265,30 +282,41 @@ public sealed partial class ApprovalService
         AIFunctionArguments arguments = new(ToolArguments.ToDictionary(call.ArgumentsToRun));
         ApprovedCall? outer = ApprovedCall.Current;
         ApprovedCall.Current = new ApprovedCall(approval.Id, call, call.Attempts);
+        object? result;
         try
         {
-            object? result = await function.InvokeAsync(arguments, cancellationToken);
-            call.Execution = CallExecutionStatus.Succeeded;
-            call.Result = JsonSerializer.SerializeToElement(result, AIJsonUtilities.DefaultOptions);
-            Audit(approval, ApprovalAuditEvent.CallSucceeded, "system", call, call.ApprovedFingerprint);
+            result = await function.InvokeAsync(arguments, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // Stopped part-way: leave it Started so the next resume treats it as interrupted (re-run if idempotent, else in doubt).
-            await ReleaseAsync(approval, null);
+            // Stopped part-way: it stays Started, so the next resume treats it as interrupted (re-run if idempotent, else in doubt).
             throw;
         }
         catch (Exception exception)
         {
             call.Execution = CallExecutionStatus.Failed;
-            call.Result = JsonSerializer.SerializeToElement("Error: Function failed.", HumanInLoopJson.StateOptions);
+            call.Result = ToJson("Error: Function failed.");
             Audit(approval, ApprovalAuditEvent.CallFailed, "system", call, call.ApprovedFingerprint, reason: $"{exception.GetType().Name}: {exception.Message}");
+            await SaveOrLoseClaimAsync(approval, CancellationToken.None);
+            return;
         }
         finally
         {
             ApprovedCall.Current = outer;
         }
 
+        // It ran: whatever happens to its result now, it is Succeeded and never runs again.
+        call.Execution = CallExecutionStatus.Succeeded;
+        try
+        {
+            call.Result = JsonSerializer.SerializeToElement(result, AIJsonUtilities.DefaultOptions);
+        }
+        catch (Exception exception) when (exception is NotSupportedException or JsonException or InvalidOperationException)
+        {
+            call.Result = ToJson($"The call ran, but its result could not be recorded ({exception.GetType().Name}).");
+        }
+
+        Audit(approval, ApprovalAuditEvent.CallSucceeded, "system", call, call.ApprovedFingerprint);
         await SaveOrLoseClaimAsync(approval, CancellationToken.None);
     }
 
@@ -335,7 +363,7 @@ public sealed partial class ApprovalService
         approval.ClaimedBy = null;
         approval.ClaimExpiresAt = null;
         Audit(approval, ApprovalAuditEvent.ClaimReleased, "system",
-            reason: cause is null ? "The resume was cancelled." : $"The resume failed ({cause.GetType().Name}); progress kept, nothing will run twice.");
+            reason: cause is null ? "The resume was cancelled or abandoned." : $"The resume failed ({cause.GetType().Name}); progress kept, nothing will run twice.");
         await SaveOrLoseClaimAsync(approval, CancellationToken.None);
         RecordResume(approval.Id, "released");
     }

@@ -11,6 +11,9 @@ public sealed class ApprovalOptions
     /// <summary>Gets the policies evaluated for every call, in addition to any <see cref="IApprovalPolicy"/> registered in DI.</summary>
     public IList<IApprovalPolicy> Policies { get; } = [];
 
+    /// <summary>Gets the notifiers told of every saved change, in addition to any <see cref="IApprovalNotifier"/> registered in DI.</summary>
+    public IList<IApprovalNotifier> Notifiers { get; } = [];
+
     /// <summary>Gets or sets what happens to a call no policy has an opinion on.</summary>
     /// <value>Default: require approval (fail closed). Set <see cref="PolicyDecision.Allow"/> to let unmentioned tools run.</value>
     public PolicyDecision UnmatchedToolDecision

@@ -164,16 +164,27 @@ public sealed class ResumeTests
 
     [Theory]
     [MemberData(nameof(Modes))]
-    public async Task ExpiredUndecided_ResumeRefusedAsExpired(bool streaming)
+    public async Task ExpiredUndecided_ResumeRunsNothingOfTheBatch_TellsTheModel_AndCloses(bool streaming)
     {
-        (TestBank bank, PendingApproval pending) = await PauseAsync(streaming);
+        (TestBank bank, PendingApproval pending) = await PauseAsync(streaming, "balance and transfer 500 to bob");
         bank.Time.Advance(TimeSpan.FromDays(4));
 
-        (_, Exception? error) = await ResumeAsync(bank, pending.Id, streaming);
+        (ChatResponse? response, Exception? error) = await ResumeAsync(bank, pending.Id, streaming);
 
-        Assert.IsType<ApprovalExpiredException>(error);
-        Assert.Equal(ApprovalStatus.Expired, (await bank.Approvals.GetAsync(pending.Id)).Status);
+        Assert.Null(error);
         Assert.Empty(bank.Transfers);
+        Assert.Equal(0, bank.BalanceChecks);
+        Assert.Contains("before its approval expired", response!.Text, StringComparison.Ordinal);
+        Assert.Contains("approval of its batch expired", response.Text, StringComparison.Ordinal);
+        PendingApproval closed = await bank.Approvals.GetAsync(pending.Id);
+        Assert.Equal(ApprovalStatus.Completed, closed.Status);
+        Assert.Equal([CallDecisionStatus.AutoAllowed, CallDecisionStatus.Expired], closed.Calls.Select(c => c.Decision));
+        Assert.All(closed.Calls, c => Assert.Equal(CallExecutionStatus.NotRun, c.Execution));
+        Assert.Contains(closed.AuditTrail, e => e.Event == ApprovalAuditEvent.Expired);
+
+        (_, Exception? again) = await ResumeAsync(bank, pending.Id, streaming);
+        Assert.IsType<ApprovalConflictException>(again);
+        await Assert.ThrowsAsync<ApprovalExpiredException>(() => bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice)));
     }
 
     [Theory]

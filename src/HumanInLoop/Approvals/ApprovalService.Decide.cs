@@ -60,6 +60,7 @@ public sealed partial class ApprovalService
                 _telemetry.Decided.Add(1, new KeyValuePair<string, object?>(HumanInLoopTelemetry.DecisionTag, outcome));
                 _telemetry.TimeToDecision.Record((call.DecidedAt!.Value - approval.CreatedAt).TotalSeconds, new KeyValuePair<string, object?>(HumanInLoopTelemetry.DecisionTag, outcome));
                 activity?.SetTag(HumanInLoopTelemetry.DecisionTag, outcome);
+                await NotifyAsync(ApprovalNotificationKind.Decided, approval, callId);
                 return approval;
             }
         }
@@ -128,6 +129,7 @@ public sealed partial class ApprovalService
             Audit(approval, ApprovalAuditEvent.Cancelled, ApproverActor(approver), reason: reason);
             if (await TrySaveAsync(approval, cancellationToken))
             {
+                await NotifyAsync(ApprovalNotificationKind.Cancelled, approval);
                 return approval;
             }
         }
@@ -188,12 +190,28 @@ public sealed partial class ApprovalService
         }
 
         approval.Status = ApprovalStatus.Expired;
+        foreach (PendingToolCall call in approval.Calls)
+        {
+            // Nothing of an expired batch runs, not even the calls the policies allowed.
+            if (call.Decision == CallDecisionStatus.AwaitingApproval)
+            {
+                call.Decision = CallDecisionStatus.Expired;
+            }
+            else if (call.Decision is CallDecisionStatus.AutoAllowed or CallDecisionStatus.Approved)
+            {
+                call.Result = ToJson("This tool call was not run because the approval of its batch expired. Do not retry it without asking the user.");
+            }
+
+            call.Execution = CallExecutionStatus.NotRun;
+        }
+
         Audit(approval, ApprovalAuditEvent.Expired, "system", reason: $"No decision before {approval.ExpiresAt:O}; nothing ran.");
         bool saved = await TrySaveAsync(approval, cancellationToken);
         if (saved)
         {
             Log.ApprovalExpired(_logger, approval.Id);
             _telemetry.Expired.Add(1);
+            await NotifyAsync(ApprovalNotificationKind.Expired, approval);
         }
 
         return saved;
@@ -208,6 +226,8 @@ public sealed partial class ApprovalService
 
         switch (call.Decision)
         {
+            case CallDecisionStatus.Expired:
+                throw new ApprovalExpiredException(approval.Id, approval.ExpiresAt);
             case CallDecisionStatus.Approved or CallDecisionStatus.Rejected:
                 throw new ApprovalConflictException(approval.Id, approval.Status,
                     $"Call '{call.CallId}' was already {call.Decision.ToString().ToLowerInvariant()} by '{call.DecidedBy}' at {call.DecidedAt:O}.", call.CallId);

@@ -142,6 +142,7 @@ public sealed partial class ApprovalService
         Log.ApprovalHeld(_logger, approval.Id, approval.Context.ConversationId, calls.Count);
         _telemetry.Requested.Add(1, new KeyValuePair<string, object?>(HumanInLoopTelemetry.OriginTag, origin.ToString()));
         activity?.SetTag(HumanInLoopTelemetry.ApprovalIdTag, approval.Id).SetTag(HumanInLoopTelemetry.CallCountTag, calls.Count);
+        await NotifyAsync(ApprovalNotificationKind.Pending, approval);
         return approval;
     }
 }

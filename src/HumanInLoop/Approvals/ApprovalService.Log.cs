@@ -28,6 +28,9 @@ public sealed partial class ApprovalService
         [LoggerMessage(7, LogLevel.Trace, "Approval {ApprovalId} call {CallId} ({ToolName}) held as {Decision} with arguments {Arguments}.")]
         public static partial void CallHeldWithArguments(ILogger logger, string approvalId, string callId, string toolName, CallDecisionStatus decision, string arguments);
 
+        [LoggerMessage(9, LogLevel.Warning, "Notifier {Notifier} failed for approval {ApprovalId} ({Kind}); the approval is unaffected.")]
+        public static partial void NotifierFailed(ILogger logger, Exception exception, string approvalId, ApprovalNotificationKind kind, string notifier);
+
         [LoggerMessage(8, LogLevel.Information, "Resume of approval {ApprovalId} ended: {Outcome}.")]
         public static partial void ResumeEnded(ILogger logger, string approvalId, string outcome);
     }

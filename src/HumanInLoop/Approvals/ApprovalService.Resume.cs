@@ -154,6 +154,7 @@ public sealed partial class ApprovalService
             approval.ClaimExpiresAt = null;
             await SaveOrLoseClaimAsync(approval, CancellationToken.None);
             RecordResume(approval.Id, "in_doubt");
+            await NotifyAsync(ApprovalNotificationKind.InDoubt, approval);
             throw new ApprovalConflictException(approval.Id, ApprovalStatus.InDoubt,
                 $"Approval '{approval.Id}' has calls that were interrupted while running and cannot be safely re-run; a person must reconcile them (ResolveInDoubtAsync).");
         }
@@ -186,13 +187,9 @@ public sealed partial class ApprovalService
             switch (approval.Status)
             {
                 case ApprovalStatus.Pending:
-                    if (await ExpireIfDueAsync(approval, cancellationToken) is { } expired)
+                    if (await ExpireIfDueAsync(approval, cancellationToken) is not null)
                     {
-                        if (expired)
-                        {
-                            throw new ApprovalExpiredException(approvalId, approval.ExpiresAt);
-                        }
-
+                        // Expired now (or changed by another writer): read it again.
                         continue;
                     }
 
@@ -206,7 +203,8 @@ public sealed partial class ApprovalService
                 case ApprovalStatus.Executing:
                     throw new ApprovalConflictException(approvalId, approval.Status, $"Approval '{approvalId}' is being resumed by another caller.");
                 case ApprovalStatus.Expired:
-                    throw new ApprovalExpiredException(approvalId, approval.ExpiresAt);
+                    // Nothing of an expired batch runs (every call is NotRun); resuming tells the model and closes it.
+                    break;
                 default:
                     throw new ApprovalConflictException(approvalId, approval.Status, $"Approval '{approvalId}' is {approval.Status}; it cannot be resumed.");
             }
@@ -326,6 +324,8 @@ public sealed partial class ApprovalService
             $"This tool call was denied by policy and was not run. Do not retry it. Reason: {call.PolicyReason}",
         CallDecisionStatus.Rejected =>
             $"This tool call was rejected by the approver and was not run. Do not retry it. Reason: {call.DecisionReason}",
+        CallDecisionStatus.Expired =>
+            "Nobody decided on this tool call before its approval expired, so it was not run. Do not retry it without asking the user.",
         _ when call.Execution == CallExecutionStatus.NotRun =>
             call.Result,
         _ when call.ApprovedArguments is { } edited =>
@@ -354,6 +354,7 @@ public sealed partial class ApprovalService
         await SaveOrLoseClaimAsync(approval, CancellationToken.None);
         Log.ApprovalCompleted(_logger, approval.Id, nextApprovalId);
         RecordResume(approval.Id, nextApprovalId is null ? "completed" : "paused_again");
+        await NotifyAsync(ApprovalNotificationKind.Completed, approval);
     }
 
     /// <summary>Gives the claim back with every call's progress kept, so a later resume continues without re-running anything.</summary>

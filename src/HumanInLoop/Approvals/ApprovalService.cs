@@ -29,6 +29,7 @@ public sealed partial class ApprovalService
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly HumanInLoopTelemetry _telemetry;
+    private readonly IApprovalNotifier[] _notifiers;
 
     /// <summary>Initializes a new instance of the <see cref="ApprovalService"/> class.</summary>
     /// <param name="store">Where approvals are kept.</param>
@@ -55,6 +56,7 @@ public sealed partial class ApprovalService
         _time = options.TimeProvider ?? TimeProvider.System;
         _logger = (ILogger?)loggerFactory?.CreateLogger<ApprovalService>() ?? NullLogger.Instance;
         _telemetry = HumanInLoopTelemetry.Create(options.MeterFactory);
+        _notifiers = [.. options.Notifiers];
     }
 
     /// <summary>Gets the store this service reads and writes.</summary>
@@ -128,6 +130,58 @@ public sealed partial class ApprovalService
         Span<byte> bytes = stackalloc byte[16];
         RandomNumberGenerator.Fill(bytes);
         return prefix + Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    }
+
+    /// <summary>
+    /// Moves every pending approval whose deadline has passed to <see cref="ApprovalStatus.Expired"/> (recorded, notified).
+    /// Call it periodically from a background service; decisions and resumes also expire approvals they find due.
+    /// </summary>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>How many approvals this call expired.</returns>
+    public async Task<int> ExpireDueAsync(CancellationToken cancellationToken = default)
+    {
+        int expired = 0;
+        string? token = null;
+        do
+        {
+            StatePage page = await Store.ListAsync(new StateQuery { Status = ApprovalStatus.Pending, PageSize = 200, ContinuationToken = token }, cancellationToken);
+            foreach (StateEntry entry in page.Entries)
+            {
+                if (entry.ExpiresAt > Now())
+                {
+                    continue;
+                }
+
+                for (int attempt = 0; attempt < MaxConcurrentRetries; attempt++)
+                {
+                    bool? result = await ExpireIfDueAsync(await LoadAsync(entry.Id, cancellationToken), cancellationToken);
+                    if (result is null or true)
+                    {
+                        expired += result is true ? 1 : 0;
+                        break;
+                    }
+                }
+            }
+
+            token = page.ContinuationToken;
+        }
+        while (token is not null);
+        return expired;
+    }
+
+    private async Task NotifyAsync(ApprovalNotificationKind kind, PendingApproval approval, string? callId = null)
+    {
+        foreach (IApprovalNotifier notifier in _notifiers)
+        {
+            try
+            {
+                await notifier.NotifyAsync(new ApprovalNotification(kind, approval, callId), CancellationToken.None);
+            }
+            catch (Exception exception)
+            {
+                Log.NotifierFailed(_logger, exception, approval.Id, kind, notifier.GetType().Name);
+            }
+        }
     }
 
     private DateTimeOffset Now()

@@ -9,7 +9,7 @@ public static class HumanInLoopServiceCollectionExtensions
 {
     /// <summary>
     /// Registers a singleton <see cref="ApprovalService"/> built from <paramref name="configure"/>, every
-    /// <see cref="IApprovalPolicy"/> registered in the container, the registered <see cref="IStateStore"/> (an
+    /// <see cref="IApprovalPolicy"/> and <see cref="IApprovalNotifier"/> registered in the container, the registered <see cref="IStateStore"/> (an
     /// <see cref="InMemoryStateStore"/> if none is), and the registered <see cref="TimeProvider"/> if any.
     /// Then add the gate with <c>builder.UseFunctionInvocation().UseApprovalGate()</c>.
     /// </summary>
@@ -30,6 +30,11 @@ public static class HumanInLoopServiceCollectionExtensions
 
             options.MeterFactory = provider.GetService<System.Diagnostics.Metrics.IMeterFactory>();
             configure?.Invoke(options);
+            foreach (IApprovalNotifier notifier in provider.GetService<IEnumerable<IApprovalNotifier>>() ?? [])
+            {
+                options.Notifiers.Add(notifier);
+            }
+
             IEnumerable<IApprovalPolicy> registered = provider.GetService<IEnumerable<IApprovalPolicy>>() ?? [];
             return new ApprovalService(provider.GetRequiredService<IStateStore>(), options, registered, provider.GetService<ILoggerFactory>());
         });

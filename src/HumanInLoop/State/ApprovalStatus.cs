@@ -6,6 +6,7 @@ namespace HumanInLoop;
 /// Pending ──(last call decided)──▶ Decided ──(resume claims)──▶ Executing ──▶ Completed
 ///    │                                │                           │  └──────▶ InDoubt ──(person resolves)──▶ Decided
 ///    ├──(deadline passes)──▶ Expired  └──▶ Cancelled              └──(model call fails: claim released)──▶ Decided
+///    │                         └──(resume: nothing runs, the model is told)──▶ Executing ──▶ Completed
 ///    └──(cancelled)──▶ Cancelled
 /// </code>
 /// Each change is one atomic compare-and-swap in the <see cref="IStateStore"/>, written with its audit entry.
@@ -27,7 +28,7 @@ public enum ApprovalStatus
     /// <summary>A call was interrupted while running and its tool cannot prove whether it took effect; a person must reconcile it.</summary>
     InDoubt = 4,
 
-    /// <summary>No decision came before <see cref="PendingApproval.ExpiresAt"/>; nothing ran. Terminal.</summary>
+    /// <summary>No decision came before <see cref="PendingApproval.ExpiresAt"/>; nothing of the batch will run. A resume only tells the model so and completes it.</summary>
     Expired = 5,
 
     /// <summary>The approval was withdrawn; nothing ran. Terminal.</summary>

@@ -17,4 +17,7 @@ public enum CallDecisionStatus
 
     /// <summary>A person rejected it; it never runs and the model is told why.</summary>
     Rejected = 4,
+
+    /// <summary>Nobody decided before the approval's deadline; it never runs and the model is told on resume.</summary>
+    Expired = 5,
 }

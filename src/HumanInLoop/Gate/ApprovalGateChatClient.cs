@@ -39,22 +39,17 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
     public ApprovalService Approvals { get; }
 
     /// <inheritdoc />
-    public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    public override Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         EnsurePipelineOrder();
         EnsureToolsProtected(options);
         IEnumerable<ChatMessage> input = messages is IReadOnlyCollection<ChatMessage> ? messages : [.. messages];
-        ChatResponse response = await base.GetResponseAsync(input, options, cancellationToken);
-        if (FunctionCalls.Any(response.Messages))
-        {
-            ChatMessage? denials = await GateAsync(input, response.Messages, options, cancellationToken);
-            if (denials is not null)
-            {
-                response.Messages.Add(denials);
-            }
-        }
+        Task<ChatResponse> responseTask = base.GetResponseAsync(input, options, cancellationToken);
 
-        return response;
+        // Hot path: a response without function calls passes through without another allocation.
+        return responseTask.IsCompletedSuccessfully && !FunctionCalls.Any(responseTask.Result.Messages)
+            ? responseTask
+            : GateResponseAsync(responseTask, input, options, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -97,6 +92,21 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
         {
             yield return new ChatResponseUpdate(ChatRole.Tool, [.. denials.Contents]) { MessageId = denials.MessageId };
         }
+    }
+
+    private async Task<ChatResponse> GateResponseAsync(Task<ChatResponse> responseTask, IEnumerable<ChatMessage> input, ChatOptions? options, CancellationToken cancellationToken)
+    {
+        ChatResponse response = await responseTask;
+        if (FunctionCalls.Any(response.Messages))
+        {
+            ChatMessage? denials = await GateAsync(input, response.Messages, options, cancellationToken);
+            if (denials is not null)
+            {
+                response.Messages.Add(denials);
+            }
+        }
+
+        return response;
     }
 
     /// <summary>

@@ -1,0 +1,309 @@
+using HumanInLoop.Sqlite;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace HumanInLoop.Sqlite.Tests;
+
+public sealed class SqliteStateStoreTests : IDisposable
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
+    private readonly SqliteTestFiles _files = new();
+
+    public void Dispose() => _files.Dispose();
+
+    [Fact]
+    public async Task Initialize_CreatesTablesInWalModeAndRecordsSchemaVersion()
+    {
+        string connection = _files.NewConnectionString();
+        SqliteStateStore store = new(connection);
+
+        await store.InitializeAsync();
+
+        Assert.Equal("wal", await ScalarAsync(connection, "PRAGMA journal_mode"));
+        Assert.Equal(1L, await ScalarAsync(connection, "SELECT version FROM hil_schema_version"));
+        Assert.Equal(1L, await ScalarAsync(connection, "SELECT COUNT(*) FROM hil_schema_version"));
+        Assert.Equal(SqliteStateStore.SchemaVersion, 1);
+        foreach (string table in new[] { "hil_approvals", "hil_audit_archive", "hil_schema_version" })
+        {
+            Assert.Equal(1L, await ScalarAsync(connection, $"SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'"));
+        }
+    }
+
+    [Fact]
+    public async Task Initialize_ManyStoresAtOnceOnANewFile_CreateTheSchemaOnceAndAllWork()
+    {
+        string connection = _files.NewConnectionString();
+
+        // Each store has its own connection pool (different connection string text), as separate processes would.
+        SqliteStateStore[] stores = [.. Enumerable.Range(0, 12).Select(i => new SqliteStateStore($"{connection};Default Timeout={30 + i}"))];
+        await Task.WhenAll(stores.Select(s => Task.Run(() => s.InitializeAsync())));
+        bool[] created = await Task.WhenAll(stores.Select((s, i) => s.TryCreateAsync(Entry($"a{i}"))));
+
+        Assert.All(created, Assert.True);
+        Assert.Equal(1L, await ScalarAsync(connection, "SELECT COUNT(*) FROM hil_schema_version"));
+        Assert.Equal(12, (await stores[0].ListAsync(new StateQuery())).Entries.Count);
+    }
+
+    [Fact]
+    public async Task Initialize_Again_IsIdempotentAndKeepsData()
+    {
+        string connection = _files.NewConnectionString();
+        SqliteStateStore first = new(connection);
+        await first.TryCreateAsync(Entry("kept"));
+
+        SqliteStateStore second = new(connection);
+        await second.InitializeAsync();
+        await second.InitializeAsync();
+
+        Assert.NotNull(await second.GetAsync("kept"));
+        Assert.Equal(1L, await ScalarAsync(connection, "SELECT COUNT(*) FROM hil_schema_version"));
+    }
+
+    [Fact]
+    public async Task Initialize_FileFromANewerSchemaVersion_IsRefusedWithAClearError()
+    {
+        string connection = _files.NewConnectionString();
+        await new SqliteStateStore(connection).InitializeAsync();
+        await ScalarAsync(connection, "INSERT INTO hil_schema_version (version, applied_at, description) VALUES (99, 0, 'from the future')");
+
+        SqliteStateStore store = new(connection);
+        InvalidOperationException error = await Assert.ThrowsAsync<InvalidOperationException>(() => store.InitializeAsync());
+        Assert.Contains("schema version 99", error.Message, StringComparison.Ordinal);
+        Assert.Contains("supports up to version 1", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Upgrade the HumanInLoop.Sqlite package", error.Message, StringComparison.Ordinal);
+
+        // Every operation refuses too, rather than guessing at a schema it does not know.
+        await Assert.ThrowsAsync<InvalidOperationException>(() => store.GetAsync("x"));
+    }
+
+    [Fact]
+    public async Task TablePrefix_LetsTwoStoresShareOneFile()
+    {
+        string connection = _files.NewConnectionString();
+        SqliteStateStore a = new(new SqliteStateStoreOptions { ConnectionString = connection, TablePrefix = "tenant_a_" });
+        SqliteStateStore b = new(new SqliteStateStoreOptions { ConnectionString = connection, TablePrefix = "tenant_b_" });
+
+        await a.TryCreateAsync(Entry("x"));
+
+        Assert.NotNull(await a.GetAsync("x"));
+        Assert.Null(await b.GetAsync("x"));
+        Assert.Equal(1L, await ScalarAsync(connection, "SELECT COUNT(*) FROM tenant_a_approvals"));
+    }
+
+    [Theory]
+    [InlineData("", "ConnectionString is required")]
+    [InlineData("   ", "ConnectionString is required")]
+    [InlineData("Data Source=x.db;Flavour=Strawberry", "is not a valid SQLite connection string")]
+    [InlineData("Data Source=x.db;Mode=Banana", "is not a valid SQLite connection string")]
+    [InlineData("Mode=ReadWriteCreate", "names no database file")]
+    [InlineData("Data Source=:memory:", "in-memory database")]
+    [InlineData("Data Source=x;Mode=Memory", "in-memory database")]
+    [InlineData("Data Source=x.db;Mode=ReadOnly", "read-only")]
+    public void Options_InvalidConnectionString_IsRefusedWithAClearMessage(string connectionString, string expected)
+    {
+        ArgumentException error = Assert.Throws<ArgumentException>(() => new SqliteStateStore(connectionString));
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("bad-prefix", "TablePrefix 'bad-prefix' is not valid")]
+    [InlineData("1abc", "TablePrefix '1abc' is not valid")]
+    [InlineData("x\"; DROP TABLE y; --", "is not valid")]
+    public void Options_InvalidTablePrefix_IsRefused(string prefix, string expected)
+    {
+        ArgumentException error = Assert.Throws<ArgumentException>(() => new SqliteStateStore(new SqliteStateStoreOptions { ConnectionString = "Data Source=x.db", TablePrefix = prefix }));
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Options_NonPositiveBusyTimeout_IsRefused()
+    {
+        ArgumentException error = Assert.Throws<ArgumentException>(() => new SqliteStateStore(new SqliteStateStoreOptions { ConnectionString = "Data Source=x.db", BusyTimeout = TimeSpan.Zero }));
+        Assert.Contains("BusyTimeout", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Initialize_DirectoryMissing_SaysWhichFileCannotBeOpened()
+    {
+        string path = Path.Combine(_files.Directory, "no-such-dir", "approvals.db");
+        SqliteStateStore store = new($"Data Source={path}");
+
+        InvalidOperationException error = await Assert.ThrowsAsync<InvalidOperationException>(() => store.InitializeAsync());
+        Assert.Contains($"Cannot open the SQLite database '{path}'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("directory exists", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Initialize_FileThatIsNotADatabase_IsRefusedWithAClearError()
+    {
+        string path = Path.Combine(_files.Directory, "notes.txt");
+        await File.WriteAllTextAsync(path, new string('z', 4096));
+        SqliteStateStore store = new($"Data Source={path}");
+
+        InvalidOperationException error = await Assert.ThrowsAsync<InvalidOperationException>(() => store.InitializeAsync());
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Times_AreStoredAsWholeUnixMilliseconds()
+    {
+        string connection = _files.NewConnectionString();
+        SqliteStateStore store = new(connection);
+        DateTimeOffset created = DateTimeOffset.FromUnixTimeMilliseconds(1_795_000_000_123);
+        await store.TryCreateAsync(new StateEntry("t", null, ApprovalStatus.Pending, created, created.AddDays(3), created, 1, "{}"));
+
+        Assert.Equal("integer", await ScalarAsync(connection, "SELECT typeof(created_at) FROM hil_approvals"));
+        Assert.Equal(1_795_000_000_123L, await ScalarAsync(connection, "SELECT created_at FROM hil_approvals"));
+        Assert.Equal(created, (await store.GetAsync("t"))!.CreatedAt);
+        Assert.Equal(TimeSpan.Zero, (await store.GetAsync("t"))!.CreatedAt.Offset);
+    }
+
+    public static TheoryData<bool, bool, bool> ListShapes => new()
+    {
+        { false, false, false }, { false, false, true }, { true, false, false }, { true, false, true },
+        { false, true, false }, { false, true, true }, { true, true, false }, { true, true, true },
+    };
+
+    [Theory]
+    [MemberData(nameof(ListShapes))]
+    public async Task List_EveryFilterAndPage_IsServedByAnIndexWithoutSortingOrScanningTheTable(bool byConversation, bool byStatus, bool afterToken)
+    {
+        string connection = _files.NewConnectionString();
+        SqliteStateStore store = new(connection);
+        await SeedAsync(connection, store, 5000);
+
+        string sql = store.BuildListSql(byConversation, byStatus, afterToken);
+        string plan = await QueryPlanAsync(connection, sql, byConversation, byStatus, afterToken);
+
+        Assert.Matches("(SEARCH|SCAN) hil_approvals USING (COVERING )?INDEX hil_approvals_", plan);
+        Assert.DoesNotContain("TEMP B-TREE", plan, StringComparison.Ordinal);
+        Assert.DoesNotMatch("SCAN hil_approvals$", plan);
+        if (byConversation || byStatus)
+        {
+            Assert.StartsWith("SEARCH", plan, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task List_AfterSeeding_PagesNewestFirstThroughTheIndex()
+    {
+        string connection = _files.NewConnectionString();
+        SqliteStateStore store = new(connection);
+        await SeedAsync(connection, store, 5000);
+
+        StatePage first = await store.ListAsync(new StateQuery { Status = ApprovalStatus.Pending, PageSize = 3 });
+        StatePage second = await store.ListAsync(new StateQuery { Status = ApprovalStatus.Pending, PageSize = 3, ContinuationToken = first.ContinuationToken });
+
+        StateEntry[] all = [.. first.Entries, .. second.Entries];
+        Assert.All(all, e => Assert.Equal(ApprovalStatus.Pending, e.Status));
+        Assert.Equal(all.OrderByDescending(e => e.CreatedAt).ThenByDescending(e => e.Id, StringComparer.Ordinal), all);
+    }
+
+    [Fact]
+    public void AddHumanInLoopSqlite_AfterAddHumanInLoop_ReplacesTheInMemoryStore()
+    {
+        ServiceCollection services = new();
+        services.AddHumanInLoop();
+        services.AddHumanInLoopSqlite(_files.NewConnectionString());
+        using ServiceProvider provider = services.BuildServiceProvider();
+
+        SqliteStateStore store = provider.GetRequiredService<SqliteStateStore>();
+        Assert.Same(store, provider.GetRequiredService<IStateStore>());
+        Assert.Same(store, provider.GetRequiredService<ApprovalService>().Store);
+        Assert.Single(services, d => d.ServiceType == typeof(IStateStore));
+    }
+
+    [Fact]
+    public void AddHumanInLoopSqlite_BeforeAddHumanInLoop_IsKept()
+    {
+        ServiceCollection services = new();
+        services.AddHumanInLoopSqlite(o => { o.ConnectionString = _files.NewConnectionString(); o.TablePrefix = "app_"; });
+        services.AddHumanInLoop();
+        using ServiceProvider provider = services.BuildServiceProvider();
+
+        Assert.IsType<SqliteStateStore>(provider.GetRequiredService<ApprovalService>().Store);
+        Assert.Single(services, d => d.ServiceType == typeof(IStateStore));
+    }
+
+    [Fact]
+    public void AddHumanInLoopSqlite_InvalidOptions_FailsAtRegistration()
+    {
+        ServiceCollection services = new();
+        ArgumentException error = Assert.Throws<ArgumentException>(() => services.AddHumanInLoopSqlite("Data Source=:memory:"));
+        Assert.Contains("in-memory", error.Message, StringComparison.Ordinal);
+        Assert.Empty(services);
+    }
+
+    private static StateEntry Entry(string id, string? conversation = "c1", ApprovalStatus status = ApprovalStatus.Pending, int minutes = 0) =>
+        new(id, conversation, status, T0.AddMinutes(minutes), T0.AddDays(3), T0.AddMinutes(minutes), 1, $$"""{"id":"{{id}}"}""");
+
+    private static async Task SeedAsync(string connection, SqliteStateStore store, int count)
+    {
+        await store.InitializeAsync();
+        await using SqliteConnection db = new(connection);
+        await db.OpenAsync();
+        await using SqliteTransaction transaction = db.BeginTransaction();
+        await using SqliteCommand insert = db.CreateCommand();
+        insert.Transaction = transaction;
+        insert.CommandText = "INSERT INTO hil_approvals (id, conversation_id, status, created_at, expires_at, updated_at, version, data) VALUES (@id, @c, @s, @t, @t, @t, 1, '{}')";
+        SqliteParameter id = insert.Parameters.Add("@id", SqliteType.Text);
+        SqliteParameter conversation = insert.Parameters.Add("@c", SqliteType.Text);
+        SqliteParameter status = insert.Parameters.Add("@s", SqliteType.Integer);
+        SqliteParameter time = insert.Parameters.Add("@t", SqliteType.Integer);
+        for (int i = 0; i < count; i++)
+        {
+            id.Value = $"apr_{i:D6}";
+            conversation.Value = $"conv-{i % 500}";
+            status.Value = i % 7;
+            time.Value = T0.ToUnixTimeMilliseconds() + (i * 1000L);
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        await transaction.CommitAsync();
+        await using SqliteCommand analyze = db.CreateCommand();
+        analyze.CommandText = "ANALYZE";
+        await analyze.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<string> QueryPlanAsync(string connection, string sql, bool byConversation, bool byStatus, bool afterToken)
+    {
+        await using SqliteConnection db = new(connection);
+        await db.OpenAsync();
+        await using SqliteCommand command = db.CreateCommand();
+        command.CommandText = "EXPLAIN QUERY PLAN " + sql;
+        command.Parameters.AddWithValue("@limit", 51);
+        if (byConversation)
+        {
+            command.Parameters.AddWithValue("@conversation", "conv-7");
+        }
+
+        if (byStatus)
+        {
+            command.Parameters.AddWithValue("@status", 0);
+        }
+
+        if (afterToken)
+        {
+            command.Parameters.AddWithValue("@afterCreated", T0.ToUnixTimeMilliseconds() + 2_500_000);
+            command.Parameters.AddWithValue("@afterId", "apr_002500");
+        }
+
+        List<string> lines = [];
+        await using SqliteDataReader reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            lines.Add(reader.GetString(3));
+        }
+
+        return string.Join(Environment.NewLine, lines);
+    }
+
+    private static async Task<object?> ScalarAsync(string connection, string sql)
+    {
+        await using SqliteConnection db = new(connection);
+        await db.OpenAsync();
+        await using SqliteCommand command = db.CreateCommand();
+        command.CommandText = sql;
+        return await command.ExecuteScalarAsync();
+    }
+}

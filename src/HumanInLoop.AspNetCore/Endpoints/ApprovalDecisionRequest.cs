@@ -1,0 +1,22 @@
+using System.Text.Json;
+
+namespace HumanInLoop.AspNetCore;
+
+/// <summary>
+/// The body of a decision: JSON, or form fields of the same names (<c>arguments</c> then holds JSON text). Who decides is
+/// never part of it: the approver is the authenticated user.
+/// </summary>
+public sealed class ApprovalDecisionRequest
+{
+    /// <summary>Gets or sets the decision: <c>approve</c> or <c>reject</c>.</summary>
+    public string? Decision { get; set; }
+
+    /// <summary>Gets or sets the <see cref="ApprovalCallView.Fingerprint"/> of the call the approver saw. Required.</summary>
+    public string? Fingerprint { get; set; }
+
+    /// <summary>Gets or sets the reason (required to reject) or a comment (optional to approve).</summary>
+    public string? Reason { get; set; }
+
+    /// <summary>Gets or sets the complete arguments to run instead of the model's (approve only); the policies check them again.</summary>
+    public JsonElement? Arguments { get; set; }
+}

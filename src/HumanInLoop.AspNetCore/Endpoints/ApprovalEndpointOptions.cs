@@ -1,0 +1,112 @@
+using System.Security.Claims;
+
+namespace HumanInLoop.AspNetCore;
+
+/// <summary>Settings of the endpoints mapped by <c>MapApprovalEndpoints</c>: who may read, decide and resume, and how to resume.</summary>
+/// <remarks>Configured once, when the endpoints are mapped; later changes are ignored. Not thread-safe while being configured.</remarks>
+public sealed class ApprovalEndpointOptions
+{
+    /// <summary>The name of the default approver policy. Register it: <c>services.AddAuthorization(o => o.AddPolicy(ApprovalEndpointOptions.DefaultApproverPolicy, p => p.RequireRole("approver")))</c>.</summary>
+    public const string DefaultApproverPolicy = "HumanInLoop.Approver";
+
+    private int _maxPageSize = 100;
+    private int _excerptMessages = 6;
+    private int _excerptMaxLength = 500;
+
+    /// <summary>
+    /// Gets or sets the authorization policy a user must satisfy to decide. It is evaluated with
+    /// <see cref="Microsoft.AspNetCore.Authorization.IAuthorizationService"/> and the <see cref="PendingApproval"/> as the resource,
+    /// then the approval's own rules apply (the approvers a policy named, <see cref="ApprovalOptions.PreventSelfApproval"/>).
+    /// </summary>
+    /// <value>Default <see cref="DefaultApproverPolicy"/>, which the host must register (an unregistered policy fails closed). <see langword="null"/>: any authenticated user.</value>
+    public string? ApproverPolicy { get; set; } = DefaultApproverPolicy;
+
+    /// <summary>Gets or sets the policy a user must satisfy to list and read approvals (they show arguments and conversation excerpts).</summary>
+    /// <value>Default <see cref="DefaultApproverPolicy"/>. <see langword="null"/>: any authenticated user.</value>
+    public string? ReaderPolicy { get; set; } = DefaultApproverPolicy;
+
+    /// <summary>
+    /// Gets or sets the policy that lets a user resume approvals of other users' conversations. The requester
+    /// (<see cref="ApprovalContext.UserId"/> equal to the user's id) may always resume their own.
+    /// </summary>
+    /// <value>Default <see cref="DefaultApproverPolicy"/>. <see langword="null"/>: any authenticated user.</value>
+    public string? ResumePolicy { get; set; } = DefaultApproverPolicy;
+
+    /// <summary>
+    /// Gets or sets a value indicating whether <c>POST</c> endpoints (decide, resume) validate an anti-forgery token
+    /// (header or form field, with its cookie) through <see cref="Microsoft.AspNetCore.Antiforgery.IAntiforgery"/>.
+    /// </summary>
+    /// <value>
+    /// Default <see langword="true"/>. Turn it off only when every caller authenticates with a header the browser does not
+    /// attach by itself (a bearer token), never with cookies.
+    /// </value>
+    public bool ValidateAntiforgery { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets how the approver is built from the authenticated user; return <see langword="null"/> to refuse.
+    /// </summary>
+    /// <value>Default: the id is the <see cref="ClaimTypes.NameIdentifier"/> claim, else the identity's name; the roles are the identity's role claims.</value>
+    public Func<ClaimsPrincipal, Approver?> ApproverFromUser { get; set; } = DefaultApprover;
+
+    /// <summary>
+    /// Gets or sets what a resume sends the conversation through: the chat pipeline (function invocation outside the approval gate)
+    /// and the options with the tools. Without it, the resume endpoint answers 501.
+    /// </summary>
+    public Func<ApprovalResumeArguments, ValueTask<ApprovalResumeTarget>>? ResumeTarget { get; set; }
+
+    /// <summary>Gets or sets the largest page the inbox returns.</summary>
+    /// <value>Default 100; from 1 to 1000.</value>
+    public int MaxPageSize
+    {
+        get => _maxPageSize;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 1000);
+            _maxPageSize = value;
+        }
+    }
+
+    /// <summary>Gets or sets how many of the last messages before the calls the review screen shows.</summary>
+    /// <value>Default 6; 0 shows none.</value>
+    public int ExcerptMessages
+    {
+        get => _excerptMessages;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            _excerptMessages = value;
+        }
+    }
+
+    /// <summary>Gets or sets the longest text of one excerpt message, in characters; longer text is cut with an ellipsis.</summary>
+    /// <value>Default 500; at least 16.</value>
+    public int ExcerptMaxLength
+    {
+        get => _excerptMaxLength;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 16);
+            _excerptMaxLength = value;
+        }
+    }
+
+    internal ApprovalEndpointOptions Clone() => (ApprovalEndpointOptions)MemberwiseClone();
+
+    private static Approver? DefaultApprover(ClaimsPrincipal user)
+    {
+        string? id = user.FindFirst(ClaimTypes.NameIdentifier)?.Value ?? user.Identity?.Name;
+        if (string.IsNullOrWhiteSpace(id))
+        {
+            return null;
+        }
+
+        List<string> roles = [];
+        foreach (ClaimsIdentity identity in user.Identities)
+        {
+            roles.AddRange(identity.FindAll(identity.RoleClaimType).Select(c => c.Value));
+        }
+
+        return new Approver(id, roles.Distinct(StringComparer.Ordinal).ToArray());
+    }
+}

@@ -1,0 +1,68 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace HumanInLoop.AspNetCore.Internal;
+
+/// <summary>Maps HumanInLoop's typed errors onto HTTP statuses and problem details.</summary>
+internal static class ApprovalProblems
+{
+    public const string TypeBase = "https://humaninloop.dev/problems/";
+
+    public static bool TryMap(Exception exception, out int status, out string title)
+    {
+        (status, title) = exception switch
+        {
+            ApprovalNotFoundException { CallId: null } => (StatusCodes.Status404NotFound, "No such approval."),
+            ApprovalNotFoundException => (StatusCodes.Status404NotFound, "No such call in this approval."),
+            ApprovalConflictException => (StatusCodes.Status409Conflict, "The approval is not in a state that allows this."),
+            ApprovalExpiredException => (StatusCodes.Status410Gone, "The approval expired; nothing ran."),
+            ApprovalForbiddenException => (StatusCodes.Status403Forbidden, "You may not make this decision."),
+            ApprovalIntegrityException => (StatusCodes.Status409Conflict, "The call is not the one that was shown or approved; nothing ran."),
+            ApprovalStateFormatException => (StatusCodes.Status500InternalServerError, "The stored approval cannot be read."),
+            _ => (0, ""),
+        };
+        return status != 0;
+    }
+
+    public static ProblemHttpResult From(ApprovalException exception)
+    {
+        TryMap(exception, out int status, out string title);
+        string kind = exception switch
+        {
+            ApprovalNotFoundException => "not-found",
+            ApprovalConflictException => "conflict",
+            ApprovalExpiredException => "expired",
+            ApprovalForbiddenException => "forbidden",
+            ApprovalIntegrityException => "integrity",
+            _ => "unreadable",
+        };
+        Dictionary<string, object?> extensions = new() { ["approvalId"] = exception.ApprovalId };
+        if (exception.CallId is { } callId)
+        {
+            extensions["callId"] = callId;
+        }
+
+        if (exception is ApprovalConflictException conflict)
+        {
+            extensions["approvalStatus"] = conflict.Status.ToString();
+        }
+
+        // The state-format message may describe stored data; the others are written for the people concerned.
+        string? detail = exception is ApprovalStateFormatException ? null : exception.Message;
+        return TypedResults.Problem(detail, statusCode: status, title: title, type: TypeBase + kind, extensions: extensions);
+    }
+
+    public static ProblemHttpResult BadRequest(string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: "The request is not valid.", type: TypeBase + "bad-request");
+
+    public static ProblemHttpResult Unauthenticated() =>
+        TypedResults.Problem("Sign in first.", statusCode: StatusCodes.Status401Unauthorized, title: "Not signed in.", type: TypeBase + "unauthenticated");
+
+    public static ProblemHttpResult Forbidden(string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status403Forbidden, title: "You may not make this decision.", type: TypeBase + "forbidden");
+
+    public static ProblemHttpResult Antiforgery() =>
+        TypedResults.Problem(
+            "The anti-forgery token is missing or invalid. Get one from the antiforgery endpoint and send it in its header (or form field) with its cookie.",
+            statusCode: StatusCodes.Status400BadRequest, title: "Cross-site request refused.", type: TypeBase + "antiforgery");
+}

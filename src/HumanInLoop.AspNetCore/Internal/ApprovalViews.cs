@@ -1,0 +1,89 @@
+using System.Text;
+using Microsoft.Extensions.AI;
+
+namespace HumanInLoop.AspNetCore.Internal;
+
+/// <summary>Builds the views the endpoints return from stored approvals.</summary>
+internal static class ApprovalViews
+{
+    public static ApprovalView Create(PendingApproval approval, Approver? viewer, int excerptMessages, int excerptMaxLength) => new()
+    {
+        Id = approval.Id,
+        Status = approval.Status.ToString(),
+        ConversationId = approval.Context.ConversationId,
+        RequestedBy = approval.Context.UserId,
+        TenantId = approval.Context.TenantId,
+        CreatedAt = approval.CreatedAt,
+        ExpiresAt = approval.ExpiresAt,
+        UpdatedAt = approval.UpdatedAt,
+        Calls = Calls(approval, viewer),
+        Excerpt = Excerpt(approval, excerptMessages, excerptMaxLength),
+        NextApprovalId = approval.NextApprovalId,
+    };
+
+    public static IReadOnlyList<ApprovalCallView> Calls(PendingApproval approval, Approver? viewer) =>
+        [.. approval.Calls.Select(call => new ApprovalCallView
+        {
+            CallId = call.CallId,
+            ToolName = call.ToolName,
+            Arguments = call.Arguments,
+            Fingerprint = call.Fingerprint,
+            Decision = call.Decision.ToString(),
+            AwaitingApproval = call.Decision == CallDecisionStatus.AwaitingApproval,
+            PolicyReason = call.PolicyReason,
+            Approvers = call.Approvers,
+            DecidedBy = call.DecidedBy,
+            DecidedAt = call.DecidedAt,
+            DecisionReason = call.DecisionReason,
+            ApprovedArguments = call.ApprovedArguments,
+            Execution = call.Execution.ToString(),
+            CanDecide = viewer is not null && approval.Status == ApprovalStatus.Pending &&
+                call.Decision == CallDecisionStatus.AwaitingApproval && viewer.IsAnyOf(call.Approvers),
+        })];
+
+    private static List<ConversationExcerptEntry> Excerpt(PendingApproval approval, int count, int maxLength)
+    {
+        if (count == 0 || approval.Messages.Count == 0)
+        {
+            return [];
+        }
+
+        List<ConversationExcerptEntry> entries = [];
+        foreach (ChatMessage message in approval.Messages.Skip(Math.Max(0, approval.Messages.Count - count)))
+        {
+            string text = Describe(message);
+            if (text.Length > maxLength)
+            {
+                text = string.Concat(text.AsSpan(0, maxLength - 1), "…");
+            }
+
+            if (text.Length > 0)
+            {
+                entries.Add(new ConversationExcerptEntry(message.Role.Value, text));
+            }
+        }
+
+        return entries;
+    }
+
+    private static string Describe(ChatMessage message)
+    {
+        StringBuilder text = new();
+        foreach (AIContent content in message.Contents)
+        {
+            string? part = content switch
+            {
+                TextContent t => t.Text,
+                FunctionCallContent call => $"[calls {call.Name}]",
+                FunctionResultContent result => $"[result of {result.CallId}: {result.Result}]",
+                _ => null,
+            };
+            if (!string.IsNullOrEmpty(part))
+            {
+                text.Append(text.Length > 0 ? " " : "").Append(part);
+            }
+        }
+
+        return text.ToString();
+    }
+}

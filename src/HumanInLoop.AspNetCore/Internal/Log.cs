@@ -1,0 +1,15 @@
+using Microsoft.Extensions.Logging;
+
+namespace HumanInLoop.AspNetCore.Internal;
+
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Error, "A chat stream failed; the client was sent a generic error event.")]
+    public static partial void StreamFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(2, LogLevel.Information, "Call {CallId} of approval {ApprovalId} decided over HTTP by {ApproverId}: {Decision}.")]
+    public static partial void Decided(ILogger logger, string approvalId, string callId, string approverId, string decision);
+
+    [LoggerMessage(3, LogLevel.Warning, "Decision refused for approval {ApprovalId}: {Reason}")]
+    public static partial void Refused(ILogger logger, string approvalId, string reason);
+}

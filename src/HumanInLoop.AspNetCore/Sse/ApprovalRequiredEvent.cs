@@ -1,0 +1,15 @@
+namespace HumanInLoop.AspNetCore;
+
+/// <summary>
+/// The conversation paused: the calls of the last model response were saved as an approval and nothing of the batch ran.
+/// The last event of its stream. Decide the calls that await approval, then resume by <see cref="ApprovalId"/>.
+/// </summary>
+/// <param name="ApprovalId">The id of the saved approval.</param>
+/// <param name="ConversationId">The conversation it belongs to.</param>
+/// <param name="ExpiresAt">The deadline for decisions (UTC).</param>
+/// <param name="Calls">Every call of the batch, each with its fingerprint and whether it awaits a person.</param>
+public sealed record ApprovalRequiredEvent(string ApprovalId, string? ConversationId, DateTimeOffset ExpiresAt, IReadOnlyList<ApprovalCallView> Calls) : ChatStreamEvent
+{
+    /// <inheritdoc />
+    public override string EventType => ChatStreamEventTypes.ApprovalRequired;
+}

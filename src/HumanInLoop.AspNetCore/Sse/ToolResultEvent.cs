@@ -1,0 +1,12 @@
+using System.Text.Json;
+
+namespace HumanInLoop.AspNetCore;
+
+/// <summary>A tool's result, or the answer the model was given in its place (rejected, denied, expired).</summary>
+/// <param name="CallId">The id of the call answered.</param>
+/// <param name="Result">The result as JSON.</param>
+public sealed record ToolResultEvent(string CallId, JsonElement Result) : ChatStreamEvent
+{
+    /// <inheritdoc />
+    public override string EventType => ChatStreamEventTypes.ToolResult;
+}

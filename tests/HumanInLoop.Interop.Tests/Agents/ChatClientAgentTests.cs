@@ -17,14 +17,17 @@ public sealed class ChatClientAgentTests : IDisposable
     /// <summary>The ways users put the gate under an agent.</summary>
     public enum Shape
     {
-        /// <summary><c>new ChatClientBuilder(model).UseApprovalGate(a).BuildAIAgent(...)</c>: the agent adds function invocation, outside the gate.</summary>
+        /// <summary><c>new ChatClientBuilder(model).UseApprovalGate(a).Build().AsAIAgent(...)</c>: the agent adds function invocation, outside the gate.</summary>
         AgentAddsFunctionInvocation,
 
-        /// <summary><c>...UseFunctionInvocation().UseApprovalGate(a).BuildAIAgent(...)</c>: the agent sees function invocation and adds none.</summary>
+        /// <summary><c>...UseFunctionInvocation().UseApprovalGate(a).Build().AsAIAgent(...)</c>: the agent sees function invocation and adds none.</summary>
         PipelineWithFunctionInvocation,
 
         /// <summary>The same pipeline with <see cref="ChatClientAgentOptions.UseProvidedChatClientAsIs"/>: no agent decorators at all.</summary>
         PipelineAsIs,
+
+        /// <summary>The same pipeline with <see cref="ChatClientAgentOptions.RequirePerServiceCallChatHistoryPersistence"/>: history saved after each model call.</summary>
+        PerServiceCallPersistence,
     }
 
     public static TheoryData<Shape, bool> ShapesAndModes()
@@ -47,9 +50,10 @@ public sealed class ChatClientAgentTests : IDisposable
     [InlineData(Shape.AgentAddsFunctionInvocation)]
     [InlineData(Shape.PipelineWithFunctionInvocation)]
     [InlineData(Shape.PipelineAsIs)]
+    [InlineData(Shape.PerServiceCallPersistence)]
     public void Pipeline_GateSitsBetweenTheOneFunctionInvocationAndTheModel(Shape shape)
     {
-        ChatClientAgent agent = CreateAgent(shape);
+        (ChatClientAgent agent, _) = CreateAgent(shape);
 
         List<IChatClient> chain = Chain(agent.ChatClient);
 
@@ -64,7 +68,7 @@ public sealed class ChatClientAgentTests : IDisposable
     [MemberData(nameof(ShapesAndModes))]
     public async Task GatedCall_PausesTheRun_WithThePendingApproval_NothingRuns(Shape shape, bool streaming)
     {
-        ChatClientAgent agent = CreateAgent(shape);
+        (ChatClientAgent agent, _) = CreateAgent(shape);
         AgentSession session = await agent.CreateSessionAsync();
 
         (Exception? error, string streamedText) = await RunAsync(agent, session, "balance and transfer 500 to bob", streaming);
@@ -84,7 +88,7 @@ public sealed class ChatClientAgentTests : IDisposable
     [MemberData(nameof(ShapesAndModes))]
     public async Task Approved_ResumeWithTheAgentsPipeline_RunsTransferOnce_AndTheSessionContinues(Shape shape, bool streaming)
     {
-        ChatClientAgent agent = CreateAgent(shape);
+        (ChatClientAgent agent, IChatClient resumer) = CreateAgent(shape);
         AgentSession session = await agent.CreateSessionAsync();
         await agent.RunAsync("hello", session, RunOptions);
         (Exception? error, _) = await RunAsync(agent, session, "balance and transfer 500 to bob", streaming);
@@ -95,8 +99,8 @@ public sealed class ChatClientAgentTests : IDisposable
         Assert.Equal(["user", "assistant", "user", "assistant"], pending.Messages.Select(m => m.Role.Value));
         await _bank.ApproveAsync(pending, "c-tr");
 
-        // Resume through the agent's own pipeline, with the agent's options (tools and instructions are never stored).
-        Turn resumed = await Turn.ResumeAsync(_bank.Approvals, pending.Id, agent.ChatClient, AgentChatOptions(), streaming);
+        // Resume through the same pipeline, with the agent's options (tools and instructions are never stored).
+        Turn resumed = await Turn.ResumeAsync(_bank.Approvals, pending.Id, resumer, AgentChatOptions(), streaming);
 
         Assert.Null(resumed.Error);
         Assert.Equal(("bob", 500m), _bank.Transfers.Select(t => (t.To, t.Amount)).Single());
@@ -112,7 +116,7 @@ public sealed class ChatClientAgentTests : IDisposable
         Assert.Equal(["user", "assistant", "user", "assistant", "tool", "assistant", "user"], _model.Requests[^1].Select(m => m.Role.Value));
         Assert.Single(_bank.Transfers);
         Assert.Equal(ApprovalStatus.Completed, Assert.IsType<ApprovalConflictException>(
-            (await Turn.ResumeAsync(_bank.Approvals, pending.Id, agent.ChatClient, AgentChatOptions(), streaming)).Error).Status);
+            (await Turn.ResumeAsync(_bank.Approvals, pending.Id, resumer, AgentChatOptions(), streaming)).Error).Status);
         Assert.Single(_bank.Transfers);
     }
 
@@ -121,12 +125,12 @@ public sealed class ChatClientAgentTests : IDisposable
     [InlineData(true)]
     public async Task Rejected_ResumeTellsTheModel_TransferNeverRuns(bool streaming)
     {
-        ChatClientAgent agent = CreateAgent(Shape.AgentAddsFunctionInvocation);
+        (ChatClientAgent agent, IChatClient resumer) = CreateAgent(Shape.AgentAddsFunctionInvocation);
         AgentSession session = await agent.CreateSessionAsync();
         PendingApproval pending = Assert.IsType<PendingApprovalException>((await RunAsync(agent, session, "balance and transfer 500 to bob", streaming)).Error).Approval;
         await _bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Reject(Bank.Alice, "Bob is not a known payee"));
 
-        Turn resumed = await Turn.ResumeAsync(_bank.Approvals, pending.Id, agent.ChatClient, AgentChatOptions(), streaming);
+        Turn resumed = await Turn.ResumeAsync(_bank.Approvals, pending.Id, resumer, AgentChatOptions(), streaming);
 
         Assert.Null(resumed.Error);
         Assert.Empty(_bank.Transfers);
@@ -167,7 +171,7 @@ public sealed class ChatClientAgentTests : IDisposable
     [Fact]
     public async Task ResumeThroughTheAgentAsAChatClient_ToolsGivenTwice_FailsAfterTheTransfer_RetryWithThePipelineDoesNotRunItAgain()
     {
-        ChatClientAgent agent = CreateAgent(Shape.AgentAddsFunctionInvocation);
+        (ChatClientAgent agent, IChatClient resumer) = CreateAgent(Shape.AgentAddsFunctionInvocation);
         AgentSession session = await agent.CreateSessionAsync();
         PendingApproval pending = Assert.IsType<PendingApprovalException>((await RunAsync(agent, session, "balance and transfer 500 to bob", false)).Error).Approval;
         await _bank.ApproveAsync(pending, "c-tr");
@@ -185,7 +189,33 @@ public sealed class ChatClientAgentTests : IDisposable
         Assert.Equal(ApprovalStatus.Decided, released.Status);
         Assert.All(released.Calls, c => Assert.Equal(CallExecutionStatus.Succeeded, c.Execution));
 
-        Turn retried = await Turn.ResumeAsync(_bank.Approvals, pending.Id, agent.ChatClient, AgentChatOptions(), streaming: false);
+        Turn retried = await Turn.ResumeAsync(_bank.Approvals, pending.Id, resumer, AgentChatOptions(), streaming: false);
+
+        Assert.Null(retried.Error);
+        Assert.Single(_bank.Transfers);
+        Assert.Equal(1, _bank.BalanceChecks);
+        Assert.Equal("Done. c-bal=1000; c-tr=sent 500 to bob", retried.Response!.Text);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task PerServiceCallPersistence_ResumeThroughAgentChatClient_RefusedOutsideARun_RetryThroughThePipelineDoesNotRunAgain(bool streaming)
+    {
+        (ChatClientAgent agent, IChatClient pipeline) = CreateAgent(Shape.PerServiceCallPersistence);
+        AgentSession session = await agent.CreateSessionAsync();
+        PendingApproval pending = Assert.IsType<PendingApprovalException>((await RunAsync(agent, session, "balance and transfer 500 to bob", streaming)).Error).Approval;
+        await _bank.ApproveAsync(pending, "c-tr");
+
+        // With per-service-call persistence the agent's decorated client works only inside an agent run; the resume has run
+        // the calls by the time the model is called, so it fails after them, and gives the claim back with their outcomes.
+        Turn failed = await Turn.ResumeAsync(_bank.Approvals, pending.Id, agent.ChatClient, AgentChatOptions(), streaming);
+
+        Assert.Contains("within the context of a running AIAgent", Assert.IsType<InvalidOperationException>(failed.Error).Message, StringComparison.Ordinal);
+        Assert.Single(_bank.Transfers);
+        Assert.Equal(ApprovalStatus.Decided, (await _bank.Approvals.GetAsync(pending.Id)).Status);
+
+        Turn retried = await Turn.ResumeAsync(_bank.Approvals, pending.Id, pipeline, AgentChatOptions(), streaming);
 
         Assert.Null(retried.Error);
         Assert.Single(_bank.Transfers);
@@ -211,18 +241,28 @@ public sealed class ChatClientAgentTests : IDisposable
 
     private ChatOptions AgentChatOptions() => new() { Instructions = Instructions, Tools = _bank.Tools };
 
-    private ChatClientAgentOptions AgentOptions(bool asIs = false) =>
-        new() { Name = "teller", ChatOptions = AgentChatOptions(), UseProvidedChatClientAsIs = asIs };
-
-    private ChatClientAgent CreateAgent(Shape shape)
+    private ChatClientAgentOptions AgentOptions(Shape shape = Shape.PipelineWithFunctionInvocation) => new()
     {
-        // Record the options each model call gets, just above the model.
+        Name = "teller",
+        ChatOptions = AgentChatOptions(),
+        UseProvidedChatClientAsIs = shape == Shape.PipelineAsIs,
+        RequirePerServiceCallChatHistoryPersistence = shape == Shape.PerServiceCallPersistence,
+    };
+
+    /// <summary>
+    /// Builds the agent as users do, and returns with it the client to resume through: one with function invocation and the
+    /// gate that works outside an agent run. That is the pipeline the user built, or <see cref="ChatClientAgent.ChatClient"/>
+    /// when the agent added function invocation itself (the user's pipeline then has none).
+    /// </summary>
+    private (ChatClientAgent Agent, IChatClient Resumer) CreateAgent(Shape shape)
+    {
         ChatClientBuilder builder = new(_model);
         builder = shape == Shape.AgentAddsFunctionInvocation ? builder : builder.UseFunctionInvocation();
-        return builder
+        IChatClient pipeline = builder
             .UseApprovalGate(_bank.Approvals)
             .Use((messages, options, next, cancellationToken) =>
             {
+                // Record the options each model call gets, just above the model.
                 lock (_optionsSeen)
                 {
                     _optionsSeen.Add(options);
@@ -230,7 +270,9 @@ public sealed class ChatClientAgentTests : IDisposable
 
                 return next(messages, options, cancellationToken);
             })
-            .BuildAIAgent(AgentOptions(asIs: shape == Shape.PipelineAsIs));
+            .Build();
+        ChatClientAgent agent = pipeline.AsAIAgent(AgentOptions(shape));
+        return (agent, shape == Shape.AgentAddsFunctionInvocation ? agent.ChatClient : pipeline);
     }
 
     private static async Task<(Exception? Error, string StreamedText)> RunAsync(ChatClientAgent agent, AgentSession session, string text, bool streaming)

@@ -1,0 +1,64 @@
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace HumanInLoop.Notifications.Internal;
+
+/// <summary>Plain-text pieces shared by the channels and the link pages. Everything from the model is treated as untrusted text.</summary>
+internal static class ApprovalText
+{
+    private static readonly JsonSerializerOptions s_indented = new()
+    {
+        WriteIndented = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    /// <summary>The arguments, indented, cut to <paramref name="maxLength"/> characters.</summary>
+    public static string Arguments(JsonElement arguments, int maxLength = 2000) =>
+        Truncate(JsonSerializer.Serialize(arguments, s_indented), maxLength);
+
+    public static string Truncate(string? text, int maxLength)
+    {
+        text ??= "";
+        return text.Length <= maxLength ? text : string.Concat(text.AsSpan(0, maxLength - 1), "…");
+    }
+
+    public static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
+
+    /// <summary>One line saying what happened, for announcements.</summary>
+    public static string Announcement(ApprovalDelivery delivery)
+    {
+        PendingApproval approval = delivery.Approval;
+        switch (delivery.Kind)
+        {
+            case ApprovalNotificationKind.Decided when delivery.CallId is { } callId && approval.FindCall(callId) is { } call:
+                string verb = call.Decision == CallDecisionStatus.Rejected ? "rejected" : call.ApprovedArguments is null ? "approved" : "approved with edited arguments";
+                string reason = string.IsNullOrWhiteSpace(call.DecisionReason) ? "" : $" Reason: {call.DecisionReason}";
+                return $"{call.DecidedBy ?? "someone"} {verb} {call.ToolName} (call {call.CallId}) of approval {approval.Id}.{reason}";
+            case ApprovalNotificationKind.Expired:
+                return $"Approval {approval.Id} expired undecided at {Time(approval.ExpiresAt)}; nothing of it ran ({ToolNames(approval)}).";
+            case ApprovalNotificationKind.Cancelled:
+                return $"Approval {approval.Id} was cancelled; nothing of it ran ({ToolNames(approval)}).";
+            case ApprovalNotificationKind.InDoubt:
+                return $"Approval {approval.Id} has calls interrupted while running ({ToolNames(approval)}); a person must check whether they took effect and reconcile them.";
+            case ApprovalNotificationKind.Completed:
+                return $"Approval {approval.Id} was resumed and completed.";
+            default:
+                return $"Approval {approval.Id} changed: {delivery.Kind}.";
+        }
+    }
+
+    public static string Title(ApprovalDelivery delivery) => delivery.Kind switch
+    {
+        ApprovalNotificationKind.Pending when delivery.IsEscalation => "Escalated: approval needed before the deadline",
+        ApprovalNotificationKind.Pending => "Approval needed",
+        ApprovalNotificationKind.Decided => "Approval decided",
+        ApprovalNotificationKind.Expired => "Approval expired",
+        ApprovalNotificationKind.Cancelled => "Approval cancelled",
+        ApprovalNotificationKind.InDoubt => "Approval needs reconciliation",
+        ApprovalNotificationKind.Completed => "Approval completed",
+        _ => "Approval update",
+    };
+
+    public static string ToolNames(PendingApproval approval) => string.Join(", ", approval.Calls.Select(c => c.ToolName).Distinct(StringComparer.Ordinal));
+}

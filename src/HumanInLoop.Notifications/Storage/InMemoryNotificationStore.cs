@@ -1,0 +1,44 @@
+using System.Collections.Concurrent;
+
+namespace HumanInLoop.Notifications;
+
+/// <summary>An <see cref="INotificationStore"/> in memory, for tests and single-process development.</summary>
+/// <remarks>
+/// Thread-safe. Everything is forgotten when the process stops: pending approvals are then delivered again, and links
+/// already used are refused only by the approval's own state (a call is decided once). Use <see cref="SqliteNotificationStore"/>
+/// or your own durable store in production.
+/// </remarks>
+public sealed class InMemoryNotificationStore : INotificationStore
+{
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _delivered = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _usedTokens = new(StringComparer.Ordinal);
+
+    /// <inheritdoc />
+    public Task<bool> IsDeliveredAsync(string deliveryKey, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(deliveryKey);
+        return Task.FromResult(_delivered.ContainsKey(deliveryKey));
+    }
+
+    /// <inheritdoc />
+    public Task MarkDeliveredAsync(string deliveryKey, DateTimeOffset deliveredAt, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(deliveryKey);
+        _delivered.TryAdd(deliveryKey, deliveredAt);
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task<bool> TryConsumeLinkTokenAsync(string tokenHash, DateTimeOffset expiresAt, DateTimeOffset usedAt, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(tokenHash);
+        return Task.FromResult(_usedTokens.TryAdd(tokenHash, expiresAt));
+    }
+
+    /// <inheritdoc />
+    public Task<bool> IsLinkTokenUsedAsync(string tokenHash, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(tokenHash);
+        return Task.FromResult(_usedTokens.ContainsKey(tokenHash));
+    }
+}

@@ -3,15 +3,14 @@ using Microsoft.Extensions.AI;
 
 namespace HumanInLoop.Interop.Tests;
 
-public sealed record TransferArgs(string To, decimal Amount);
-
 /// <summary>
 /// A tiny bank whose tools count what they did, and its policies: check_balance runs at once, transfers over 100 need a
-/// person. <see cref="Pipeline"/> puts the gate over any model client the way the docs say to.
+/// person, delete_account is never run. <see cref="Pipeline"/> puts the gate over any model client the way the docs say to.
 /// </summary>
 public sealed class Bank
 {
     private int _balanceChecks;
+    private int _deletes;
 
     public Bank(IStateStore? store = null)
     {
@@ -22,10 +21,12 @@ public sealed class Bank
             {
                 ApprovalPolicy.Allow("check_balance"),
                 ApprovalPolicy.RequireApprovalWhen<TransferArgs>("transfer", t => t.Amount > 100, "Transfers over 100 need a person."),
+                ApprovalPolicy.Deny("delete_account", "Accounts are never deleted by the assistant."),
             },
         });
         Transfer = AIFunctionFactory.Create(TransferCore, "transfer", "Sends money to a payee.");
         CheckBalance = AIFunctionFactory.Create(() => { Interlocked.Increment(ref _balanceChecks); return Balance; }, "check_balance", "Reads the balance.");
+        DeleteAccount = AIFunctionFactory.Create(() => { Interlocked.Increment(ref _deletes); return "deleted"; }, "delete_account", "Closes the account.");
     }
 
     public static Approver Alice { get; } = new("alice", ["approver"]);
@@ -38,8 +39,10 @@ public sealed class Bank
 
     public AIFunction CheckBalance { get; }
 
+    public AIFunction DeleteAccount { get; }
+
     /// <summary>Gets the tools as the gate requires them: protected.</summary>
-    public IList<AITool> Tools => ApprovalService.ProtectTools(Transfer, CheckBalance);
+    public IList<AITool> Tools => ApprovalService.ProtectTools(Transfer, CheckBalance, DeleteAccount);
 
     public decimal Balance { get; private set; } = 1000m;
 
@@ -47,6 +50,8 @@ public sealed class Bank
     public ConcurrentQueue<(string To, decimal Amount, string? IdempotencyKey)> Transfers { get; } = new();
 
     public int BalanceChecks => _balanceChecks;
+
+    public int Deletes => _deletes;
 
     public static ApprovalContext Context { get; } = new() { ConversationId = "conv-1", UserId = "carol", TenantId = "t1" };
 

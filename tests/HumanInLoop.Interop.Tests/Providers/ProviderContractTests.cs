@@ -69,6 +69,26 @@ public abstract class ProviderContractTests<TServer> : IAsyncLifetime
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
+    public async Task DeniedCall_AnsweredWithTheDenial_TheAllowedOneRuns_EveryCallAnsweredOnTheWire(bool streaming)
+    {
+        Turn turn = await Turn.SendAsync(Client, "delete", Bank.ChatOptions(), streaming);
+
+        Assert.Null(turn.Error);
+        Assert.Equal(0, Bank.Deletes);
+        Assert.Equal(1, Bank.BalanceChecks);
+        Assert.Equal(2, Server.Requests.Count);
+        WireRequest next = Server.Requests[1];
+        Assert.Equal(["delete_account", "check_balance"], LastToolCalls(next).Select(c => c.Name));
+        WireMessage[] results = [.. next.Messages.SkipWhile(m => m.ToolCalls.Count == 0).Skip(1)];
+        Assert.Equal(2, results.Length);
+        Assert.All(results, m => Assert.Equal("tool", m.Role));
+        Assert.Single(results, m => m.Content!.Contains("denied by policy", StringComparison.Ordinal));
+        Assert.Empty(Server.Violations);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
     public async Task HeldCall_PausesWithThePendingApproval_BeforeAnythingRuns(bool streaming)
     {
         Turn turn = await Turn.SendAsync(Client, "transfer 500 to bob", Bank.ChatOptions(), streaming);

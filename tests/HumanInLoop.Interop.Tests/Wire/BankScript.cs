@@ -5,7 +5,8 @@ namespace HumanInLoop.Interop.Tests.Wire;
 /// <summary>
 /// The scripted model, a function of the request only (so it answers the same across a pause and a resume):
 /// "transfer N to X" calls transfer; "balance and transfer N to X" calls check_balance and transfer in one response;
-/// "transfer N to X and M to Y" calls transfer twice; "balance" calls check_balance; after tool results it reports them.
+/// "transfer N to X and M to Y" calls transfer twice; "balance" calls check_balance; "delete" calls delete_account and
+/// check_balance; after tool results it reports them.
 /// Call ids look like OpenAI's.
 /// </summary>
 public static class BankScript
@@ -13,6 +14,7 @@ public static class BankScript
     public const string TransferId = "call_q8MPXJ0dvjKgCw1oTjNVGsPq";
     public const string SecondTransferId = "call_Z3vNq1cKd0rW8mYpLh2sTxEe";
     public const string BalanceId = "call_7fJmB2wQnXk9Lr4Vt6HsPcAa";
+    public const string DeleteId = "call_Kd83nVq0ZpLw5xTe1RyUmB7c";
 
     public static ModelTurn Respond(WireRequest request)
     {
@@ -31,6 +33,7 @@ public static class BankScript
                 ModelTurn.Call(Transfer(TransferId, to, amount), Transfer(SecondTransferId, to2, amount2)),
             ["transfer", var amount, "to", var to] => new ModelTurn("Sending it now.", [Transfer(TransferId, to, amount)]),
             ["balance"] => ModelTurn.Call(Balance()),
+            ["delete"] => ModelTurn.Call(new WireToolCall(DeleteId, "delete_account", "{}"), Balance()),
             _ => ModelTurn.Say("Hello, how can I help?"),
         };
     }

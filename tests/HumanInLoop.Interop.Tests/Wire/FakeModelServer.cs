@@ -97,18 +97,28 @@ public abstract class FakeModelServer : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext http)
     {
-        using JsonDocument document = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted);
-        WireRequest request = Parse(document.RootElement.Clone());
-        int count;
-        lock (_lock)
+        WireRequest? request = null;
+        string? violation;
+        try
         {
-            _requests.Add(request);
-            count = _requests.Count;
+            using JsonDocument document = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted);
+            request = Parse(document.RootElement.Clone());
+            int count;
+            lock (_lock)
+            {
+                _requests.Add(request);
+                count = _requests.Count;
+            }
+
+            violation = count > MaxRequests
+                ? $"More than {MaxRequests} requests in one test: a loop that does not end."
+                : Validate(request);
+        }
+        catch (Exception exception) when (exception is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            violation = $"Unreadable request: {exception.Message}";
         }
 
-        string? violation = count > MaxRequests
-            ? $"More than {MaxRequests} requests in one test: a loop that does not end."
-            : Validate(request);
         if (violation is not null)
         {
             lock (_lock)
@@ -122,6 +132,6 @@ public abstract class FakeModelServer : IAsyncDisposable
             return;
         }
 
-        await WriteTurnAsync(http.Response, request, Script(request), http.RequestAborted);
+        await WriteTurnAsync(http.Response, request!, Script(request!), http.RequestAborted);
     }
 }

@@ -8,8 +8,9 @@ namespace HumanInLoop.Interop.Tests.Wire;
 /// Ollama's native chat endpoint (<c>POST /api/chat</c>): with <c>"stream": false</c> one JSON object, otherwise
 /// newline-delimited JSON (<c>application/x-ndjson</c>), one object per line, the last with <c>"done": true</c>. Tool calls
 /// are <c>message.tool_calls[].function</c> with <c>name</c> and <c>arguments</c> as a JSON object (not a string, unlike
-/// OpenAI), each in a chunk of its own when streaming. Ollama does not itself police tool results; this fake does: every
-/// <c>tool</c> message must follow an assistant message with <c>tool_calls</c>, one per call, naming a call of that message.
+/// OpenAI), each in a chunk of its own when streaming. Ollama refuses arguments that are not an object but does not itself
+/// police tool results; this fake does: every <c>tool</c> message must follow an assistant message with <c>tool_calls</c>,
+/// one per call, naming a call of that message when it names one.
 /// </summary>
 public sealed class FakeOllamaServer : FakeModelServer
 {
@@ -34,9 +35,7 @@ public sealed class FakeOllamaServer : FakeModelServer
                 foreach (JsonElement call in toolCalls.EnumerateArray())
                 {
                     JsonElement function = call.GetProperty("function");
-                    JsonElement arguments = function.GetProperty("arguments");
-                    Assert.Equal(JsonValueKind.Object, arguments.ValueKind);
-                    calls.Add(new WireToolCall(OptionalString(call, "id"), function.GetProperty("name").GetString()!, arguments.GetRawText()));
+                    calls.Add(new WireToolCall(OptionalString(call, "id"), function.GetProperty("name").GetString()!, function.GetProperty("arguments").GetRawText()));
                 }
             }
 
@@ -75,6 +74,11 @@ public sealed class FakeOllamaServer : FakeModelServer
             }
 
             IReadOnlyList<WireToolCall> calls = messages[i].ToolCalls;
+            if (calls.FirstOrDefault(c => !c.ArgumentsJson.StartsWith('{')) is { } notAnObject)
+            {
+                return $"messages[{i}]: the arguments of '{notAnObject.Name}' are not a JSON object: {notAnObject.ArgumentsJson}";
+            }
+
             WireMessage[] results = [.. messages.Skip(i + 1).TakeWhile(m => m.Role == "tool")];
             if (results.Length != calls.Count)
             {

@@ -181,6 +181,33 @@ public abstract class ProviderContractTests<TServer> : IAsyncLifetime
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
+    public async Task ResumeThatPausesAgain_SecondResume_SendsBothBatchesAnsweredOnTheWire(bool streaming)
+    {
+        PendingApproval first = (await Turn.SendAsync(Client, "transfer 500 to bob then 700 to carol", Bank.ChatOptions(), streaming)).Pending;
+        await Bank.ApproveAllAsync(first);
+
+        PendingApproval second = (await Turn.ResumeAsync(Bank.Approvals, first.Id, Client, Bank.ChatOptions(), streaming)).Pending;
+
+        Assert.Equal(second.Id, (await Bank.Approvals.GetAsync(first.Id)).NextApprovalId);
+        Assert.Equal(["user", "assistant", "tool", "assistant"], second.Messages.Select(m => m.Role.Value));
+        Assert.Equal(new TransferArgs("carol", 700m), Assert.Single(second.Calls).GetArguments<TransferArgs>());
+        await Bank.ApproveAllAsync(second);
+
+        Turn done = await Turn.ResumeAsync(Bank.Approvals, second.Id, Client, Bank.ChatOptions(), streaming);
+
+        Assert.Null(done.Error);
+        Assert.Equal([("bob", 500m), ("carol", 700m)], Bank.Transfers.Select(t => (t.To, t.Amount)));
+        WireRequest last = Server.Requests[^1];
+        Assert.Equal(["user", "assistant", "tool", "assistant", "tool"], last.Messages.Select(m => m.Role));
+        Assert.Equal(first.Calls[0].CallId, AnsweredCallId(last.Messages[2]));
+        Assert.Equal(second.Calls[0].CallId, AnsweredCallId(last.Messages[4]));
+        Assert.Contains("sent 500 to bob", last.Messages[2].Content, StringComparison.Ordinal);
+        Assert.Empty(Server.Violations);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
     public async Task Rejected_ResumeTellsTheModelWhy_TransferNeverRuns(bool streaming)
     {
         PendingApproval pending = (await Turn.SendAsync(Client, "transfer 500 to bob", Bank.ChatOptions(), streaming)).Pending;

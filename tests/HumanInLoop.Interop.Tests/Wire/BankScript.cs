@@ -6,7 +6,8 @@ namespace HumanInLoop.Interop.Tests.Wire;
 /// The scripted model, a function of the request only (so it answers the same across a pause and a resume):
 /// "transfer N to X" calls transfer; "balance and transfer N to X" calls check_balance and transfer in one response;
 /// "transfer N to X and M to Y" calls transfer twice; "balance" calls check_balance; "delete" calls delete_account and
-/// check_balance; after tool results it reports them.
+/// check_balance; "transfer N to X then M to Y" calls transfer, and once that is answered, transfer again; after tool
+/// results it reports them.
 /// Call ids look like OpenAI's.
 /// </summary>
 public static class BankScript
@@ -19,6 +20,13 @@ public static class BankScript
     public static ModelTurn Respond(WireRequest request)
     {
         WireMessage last = request.Last;
+        string[] first = (request.Messages.First(m => m.Role == "user").Content ?? "").ToLowerInvariant().Split(' ');
+        if (last.Role == "tool" && first is ["transfer", _, "to", _, "then", var thenAmount, "to", var thenTo] &&
+            request.Messages.Count(m => m.ToolCalls.Count > 0) == 1)
+        {
+            return ModelTurn.Call(Transfer(SecondTransferId, thenTo, thenAmount));
+        }
+
         if (last.Role == "tool")
         {
             IEnumerable<string> results = request.Messages.Reverse().TakeWhile(m => m.Role == "tool").Reverse().Select(m => m.Content ?? "");
@@ -31,7 +39,7 @@ public static class BankScript
             ["balance", "and", "transfer", var amount, "to", var to] => ModelTurn.Call(Balance(), Transfer(TransferId, to, amount)),
             ["transfer", var amount, "to", var to, "and", var amount2, "to", var to2] =>
                 ModelTurn.Call(Transfer(TransferId, to, amount), Transfer(SecondTransferId, to2, amount2)),
-            ["transfer", var amount, "to", var to] => new ModelTurn("Sending it now.", [Transfer(TransferId, to, amount)]),
+            ["transfer", var amount, "to", var to, ..] => new ModelTurn("Sending it now.", [Transfer(TransferId, to, amount)]),
             ["balance"] => ModelTurn.Call(Balance()),
             ["delete"] => ModelTurn.Call(new WireToolCall(DeleteId, "delete_account", "{}"), Balance()),
             _ => ModelTurn.Say("Hello, how can I help?"),

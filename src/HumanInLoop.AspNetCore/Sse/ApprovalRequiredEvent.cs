@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace HumanInLoop.AspNetCore;
 
 /// <summary>
@@ -11,5 +13,6 @@ namespace HumanInLoop.AspNetCore;
 public sealed record ApprovalRequiredEvent(string ApprovalId, string? ConversationId, DateTimeOffset ExpiresAt, IReadOnlyList<ApprovalCallView> Calls) : ChatStreamEvent
 {
     /// <inheritdoc />
+    [JsonIgnore]
     public override string EventType => ChatStreamEventTypes.ApprovalRequired;
 }

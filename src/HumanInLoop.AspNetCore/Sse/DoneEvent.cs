@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace HumanInLoop.AspNetCore;
 
 /// <summary>The answer is complete. The last event of its stream.</summary>
@@ -6,5 +8,6 @@ namespace HumanInLoop.AspNetCore;
 public sealed record DoneEvent(string? ConversationId, string? FinishReason) : ChatStreamEvent
 {
     /// <inheritdoc />
+    [JsonIgnore]
     public override string EventType => ChatStreamEventTypes.Done;
 }

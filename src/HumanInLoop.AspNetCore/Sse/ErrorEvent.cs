@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace HumanInLoop.AspNetCore;
 
 /// <summary>The request failed after the stream had started. The last event of its stream; shaped like a problem details object.</summary>
@@ -7,5 +9,6 @@ namespace HumanInLoop.AspNetCore;
 public sealed record ErrorEvent(int Status, string Title, string? Detail) : ChatStreamEvent
 {
     /// <inheritdoc />
+    [JsonIgnore]
     public override string EventType => ChatStreamEventTypes.Error;
 }

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace HumanInLoop.AspNetCore;
 
 /// <summary>A piece of the assistant's text, to append to the message named <see cref="MessageId"/>.</summary>
@@ -6,5 +8,6 @@ namespace HumanInLoop.AspNetCore;
 public sealed record TextDeltaEvent(string Text, string? MessageId) : ChatStreamEvent
 {
     /// <inheritdoc />
+    [JsonIgnore]
     public override string EventType => ChatStreamEventTypes.Text;
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace HumanInLoop.AspNetCore;
 
@@ -9,5 +10,6 @@ namespace HumanInLoop.AspNetCore;
 public sealed record ToolCallEvent(string CallId, string Name, JsonElement Arguments) : ChatStreamEvent
 {
     /// <inheritdoc />
+    [JsonIgnore]
     public override string EventType => ChatStreamEventTypes.ToolCall;
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace HumanInLoop.AspNetCore;
 
@@ -8,5 +9,6 @@ namespace HumanInLoop.AspNetCore;
 public sealed record ToolResultEvent(string CallId, JsonElement Result) : ChatStreamEvent
 {
     /// <inheritdoc />
+    [JsonIgnore]
     public override string EventType => ChatStreamEventTypes.ToolResult;
 }

@@ -1,0 +1,54 @@
+using HumanInLoop;
+using Microsoft.Extensions.AI;
+
+namespace SseChat.Bank;
+
+/// <summary>The assistant's tools and approval policy: the same as the banking console sample.</summary>
+internal static class BankTools
+{
+    public const string ApproverRole = "approver";
+
+    /// <summary>check_balance and deposit run freely; transfers over $100 need a person with the approver role.</summary>
+    public static void Configure(ApprovalOptions options)
+    {
+        options.Policies.Add(ApprovalPolicy.Allow("check_balance", "deposit"));
+        options.Policies.Add(ApprovalPolicy.RequireApprovalWhen<TransferArguments>(
+            "transfer", t => t.Amount > 100m, "Transfers over $100 need a teller's approval.", approvers: [ApproverRole]));
+
+        // The transfer tool records each transfer under its idempotency key, so it is safe to run again after an interruption.
+        options.IdempotentTools.Add("transfer");
+    }
+
+    /// <summary>The tools acting on <paramref name="owner"/>'s account, protected so only allowed or approved calls run.</summary>
+    public static IList<AITool> For(SqliteBank bank, string owner) => ApprovalService.ProtectTools(
+        AIFunctionFactory.Create(() => $"Your balance is {SqliteBank.Money(bank.GetBalance(owner))}.", "check_balance", "Reads the user's balance."),
+        AIFunctionFactory.Create((decimal amount) =>
+        {
+            if (amount <= 0)
+            {
+                return "Deposits must be positive.";
+            }
+
+            return $"Deposited {SqliteBank.Money(ToCents(amount))}. Your balance is {SqliteBank.Money(bank.Deposit(owner, ToCents(amount)))}.";
+        }, "deposit", "Deposits money into the user's account."),
+        AIFunctionFactory.Create((string to, decimal amount) =>
+        {
+            if (amount <= 0)
+            {
+                return "Transfers must be positive.";
+            }
+
+            // Approved calls carry a stable key from the approval; small transfers run by function invocation key on their call id.
+            string key = ApprovedCall.Current?.IdempotencyKey
+                ?? $"{owner}:{FunctionInvokingChatClient.CurrentContext?.CallContent.CallId ?? Guid.NewGuid().ToString("N")}:{Guid.NewGuid():N}";
+            TransferOutcome outcome = bank.Transfer(owner, to, ToCents(amount), key);
+            return outcome.Succeeded
+                ? $"Transferred {SqliteBank.Money(outcome.AmountCents)} to {outcome.To}. Your balance is {SqliteBank.Money(outcome.BalanceAfterCents)}."
+                : $"Insufficient funds: the balance is {SqliteBank.Money(outcome.BalanceAfterCents)}.";
+        }, "transfer", "Transfers money from the user's account to another account."));
+
+    private static long ToCents(decimal amount) => (long)decimal.Round(amount * 100m, 0, MidpointRounding.ToEven);
+}
+
+/// <summary>The transfer tool's arguments, as the policy reads them.</summary>
+internal sealed record TransferArguments(string To, decimal Amount);

@@ -1,0 +1,132 @@
+using System.Security.Cryptography;
+using HumanInLoop;
+using HumanInLoop.AspNetCore;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.AI;
+using SseChat.Bank;
+
+namespace SseChat.Chat;
+
+/// <summary>
+/// The chat: one POST streams the assistant's answer as Server-Sent Events. A transfer that needs approval ends the stream
+/// with <c>approval_required</c> after everything is saved; the decision and the resume go through the package's endpoints.
+/// </summary>
+internal static class ChatEndpoints
+{
+    private const int MaxMessageLength = 2000;
+
+    public static void Map(WebApplication app)
+    {
+        app.MapPost("/chat", SendAsync).RequireAuthorization();
+        app.MapGet("/chat/{conversationId}", GetAsync).RequireAuthorization();
+    }
+
+    /// <summary>Sends one user message; the answer streams back. The browser sends only text and the conversation id.</summary>
+    private static async Task<Results<ServerSentEventsResult<ChatStreamEvent>, ProblemHttpResult>> SendAsync(
+        ChatRequest request, HttpContext http, IAntiforgery antiforgery, IChatClient chat, SqliteBank bank, ConversationStore conversations,
+        ApprovalService approvals, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        if (!await antiforgery.IsRequestValidAsync(http))
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Cross-site request refused.", "The anti-forgery token is missing or invalid.");
+        }
+
+        string user = http.User.Identity!.Name!;
+        string text = (request.Message ?? "").Trim();
+        if (text.Length is 0 or > MaxMessageLength)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Invalid message.", $"Send 1 to {MaxMessageLength} characters.");
+        }
+
+        Conversation conversation;
+        if (string.IsNullOrEmpty(request.ConversationId))
+        {
+            conversation = new Conversation(NewId(), user, [], null);
+        }
+        else if (await conversations.GetAsync(request.ConversationId, cancellationToken) is { } found && found.Owner == user)
+        {
+            conversation = found;
+        }
+        else
+        {
+            return Problem(StatusCodes.Status404NotFound, "No such conversation.", null);
+        }
+
+        if (conversation.PendingApprovalId is { } pendingId &&
+            (await approvals.GetAsync(pendingId, cancellationToken)).Status is not (ApprovalStatus.Completed or ApprovalStatus.Cancelled))
+        {
+            return Problem(StatusCodes.Status409Conflict, "A decision is pending.", $"Approval '{pendingId}' must be decided and resumed before the next message.");
+        }
+
+        List<ChatMessage> history = [.. conversation.Messages, new ChatMessage(ChatRole.User, text)];
+        ChatOptions options = new ChatOptions { Tools = BankTools.For(bank, user) }
+            .WithApprovalContext(new ApprovalContext { ConversationId = conversation.Id, UserId = user });
+        ChatStreamOptions stream = new()
+        {
+            ConversationId = conversation.Id,
+            Logger = loggers.CreateLogger("SseChat.Chat"),
+            OnCompleted = (completion, token) => SaveAsync(conversations, conversation.Id, user, history, completion, token),
+        };
+
+        http.Response.Headers["X-Conversation-Id"] = conversation.Id;
+        return TypedResults.ServerSentEvents(chat.GetStreamingResponseAsync(history, options, cancellationToken).ToServerSentEvents(stream, cancellationToken));
+    }
+
+    /// <summary>What a resume needs: the same pipeline, the owner's tools, and saving the conversation when it ends.</summary>
+    public static ValueTask<ApprovalResumeTarget> ResumeTargetAsync(ApprovalResumeArguments arguments)
+    {
+        IServiceProvider services = arguments.HttpContext.RequestServices;
+        PendingApproval approval = arguments.Approval;
+        string owner = approval.Context.UserId ?? throw new InvalidOperationException($"Approval '{approval.Id}' names no user.");
+        ConversationStore conversations = services.GetRequiredService<ConversationStore>();
+        ChatOptions options = new() { Tools = BankTools.For(services.GetRequiredService<SqliteBank>(), owner) };
+        ChatStreamOptions stream = new()
+        {
+            ConversationId = approval.Context.ConversationId,
+            OnCompleted = (completion, token) => approval.Context.ConversationId is { } id
+                ? SaveAsync(conversations, id, owner, approval.Messages, completion, token)
+                : ValueTask.CompletedTask,
+        };
+        return ValueTask.FromResult(new ApprovalResumeTarget(services.GetRequiredService<IChatClient>(), options) { StreamOptions = stream });
+    }
+
+    /// <summary>The conversation for display after a reload: text messages and the approval it waits for, if any.</summary>
+    private static async Task<Results<Ok<ConversationView>, NotFound>> GetAsync(string conversationId, HttpContext http, ConversationStore conversations, CancellationToken cancellationToken)
+    {
+        if (await conversations.GetAsync(conversationId, cancellationToken) is not { } conversation || conversation.Owner != http.User.Identity!.Name)
+        {
+            return TypedResults.NotFound();
+        }
+
+        List<MessageView> messages = [.. conversation.Messages
+            .Where(m => (m.Role == ChatRole.User || m.Role == ChatRole.Assistant) && !string.IsNullOrWhiteSpace(m.Text))
+            .Select(m => new MessageView(m.Role.Value, m.Text))];
+        return TypedResults.Ok(new ConversationView(conversation.Id, messages, conversation.PendingApprovalId));
+    }
+
+    private static async ValueTask SaveAsync(
+        ConversationStore conversations, string id, string owner, IReadOnlyList<ChatMessage> before, ChatStreamCompletion completion, CancellationToken cancellationToken)
+    {
+        switch (completion.Outcome)
+        {
+            case ChatStreamOutcome.Completed:
+                await conversations.SaveAsync(new Conversation(id, owner, [.. before, .. completion.Response.Messages], null), cancellationToken);
+                break;
+            case ChatStreamOutcome.ApprovalRequired:
+                // The approval holds the whole history up to the pause; the conversation points at it.
+                await conversations.SaveAsync(new Conversation(id, owner, completion.Approval!.Messages, completion.Approval.Id), cancellationToken);
+                break;
+        }
+    }
+
+    private static ProblemHttpResult Problem(int status, string title, string? detail) => TypedResults.Problem(detail, statusCode: status, title: title);
+
+    private static string NewId() => "conv_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+}
+
+internal sealed record ChatRequest(string? ConversationId, string? Message);
+
+internal sealed record MessageView(string Role, string Text);
+
+internal sealed record ConversationView(string ConversationId, IReadOnlyList<MessageView> Messages, string? PendingApprovalId);

@@ -1,0 +1,68 @@
+using HumanInLoop.AspNetCore;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.AI;
+using SseChat;
+using SseChat.Bank;
+using SseChat.Chat;
+
+// The content root is the app's own folder, so `dotnet SseChat.dll` finds wwwroot from any working directory.
+WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+
+// Everything that must outlive a restart lives in one folder: the SQLite file (approvals, conversations, bank) and the
+// data-protection keys that sign the auth and anti-forgery cookies (so a signed-in page keeps working after a restart).
+string dataDirectory = Path.GetFullPath(builder.Configuration["SseChat:DataDirectory"] ?? Path.Combine(AppContext.BaseDirectory, "App_Data"));
+Directory.CreateDirectory(dataDirectory);
+string database = Path.Combine(dataDirectory, "sse-chat.db");
+
+builder.Services.AddDataProtection()
+    .SetApplicationName("SseChat")
+    .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory, "keys")));
+
+builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme).AddCookie(options =>
+{
+    options.Cookie.Name = "ssechat.auth";
+    options.Cookie.HttpOnly = true;
+    options.Cookie.SameSite = SameSiteMode.Strict;
+    options.ExpireTimeSpan = TimeSpan.FromHours(8);
+    options.SlidingExpiration = true;
+
+    // An API answers 401/403 rather than redirecting to a login page.
+    options.Events.OnRedirectToLogin = context => { context.Response.StatusCode = StatusCodes.Status401Unauthorized; return Task.CompletedTask; };
+    options.Events.OnRedirectToAccessDenied = context => { context.Response.StatusCode = StatusCodes.Status403Forbidden; return Task.CompletedTask; };
+});
+builder.Services.AddAuthorization(options =>
+    options.AddPolicy(ApprovalEndpointOptions.DefaultApproverPolicy, policy => policy.RequireAuthenticatedUser().RequireRole(BankTools.ApproverRole)));
+builder.Services.AddAntiforgery(options =>
+{
+    options.HeaderName = "X-CSRF-TOKEN";
+    options.Cookie.Name = "ssechat.csrf";
+    options.Cookie.SameSite = SameSiteMode.Strict;
+});
+builder.Services.AddProblemDetails();
+
+builder.Services.AddHumanInLoop(options =>
+{
+    BankTools.Configure(options);
+    options.PreventSelfApproval = builder.Configuration.GetValue("SseChat:PreventSelfApproval", false);
+});
+builder.Services.AddHumanInLoopSqlite($"Data Source={database}");
+builder.Services.AddSingleton(new SqliteBank(database));
+builder.Services.AddSingleton(new ConversationStore(database));
+
+// The offline scripted model by default; function invocation outside, the approval gate between it and the model.
+TimeSpan wordDelay = TimeSpan.FromMilliseconds(builder.Configuration.GetValue("SseChat:WordDelayMs", 25));
+builder.Services.AddChatClient(new ScriptedBankModel(wordDelay)).UseFunctionInvocation().UseApprovalGate();
+
+WebApplication app = builder.Build();
+app.UseDefaultFiles();
+app.UseStaticFiles();
+app.UseAuthentication();
+app.UseAuthorization();
+
+AccountEndpoints.Map(app);
+ChatEndpoints.Map(app);
+app.MapApprovalEndpoints("/api/approvals", options => options.ResumeTarget = ChatEndpoints.ResumeTargetAsync);
+app.MapGet("/healthz", () => TypedResults.Ok("ok"));
+
+app.Run();

@@ -1,0 +1,51 @@
+// Calls to the server. Every POST carries the anti-forgery token in a header; cookies are SameSite=Strict.
+let csrf = null;
+
+export async function refreshCsrf() {
+  const response = await fetch('/api/approvals/antiforgery', { credentials: 'same-origin' });
+  if (!response.ok) throw new Error(`Could not get an anti-forgery token (HTTP ${response.status}).`);
+  const token = await response.json();
+  csrf = { header: token.headerName, value: token.token };
+}
+
+export async function post(url, body) {
+  if (!csrf) await refreshCsrf();
+  return fetch(url, {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'Content-Type': 'application/json', [csrf.header]: csrf.value },
+    body: JSON.stringify(body ?? {}),
+  });
+}
+
+export async function getJson(url) {
+  const response = await fetch(url, { credentials: 'same-origin' });
+  return { response, body: response.ok ? await response.json() : null };
+}
+
+export async function describeProblem(response) {
+  try {
+    const problem = await response.json();
+    return `${problem.title ?? `HTTP ${response.status}`}${problem.detail ? ` ${problem.detail}` : ''}`;
+  } catch {
+    return `HTTP ${response.status}`;
+  }
+}
+
+export async function signIn(name, approver) {
+  const response = await fetch('/account/signin', {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ name, approver }),
+  });
+  if (!response.ok) throw new Error(await describeProblem(response));
+  csrf = null;
+  await refreshCsrf();
+  return response.json();
+}
+
+export async function signOut() {
+  await post('/account/signout');
+  csrf = null;
+}

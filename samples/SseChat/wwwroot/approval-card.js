@@ -1,0 +1,95 @@
+// The approval card shared by the chat and the inbox: the calls awaiting a decision, with Approve and Reject.
+// A click posts the decision with the fingerprint that was shown; when every call is decided, the approval is resumed
+// and its answer streamed to onResumed(response).
+import { post, describeProblem } from './api.js';
+
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function describeArguments(args) {
+  return Object.entries(args ?? {}).map(([name, value]) =>
+    name === 'amount' && typeof value === 'number' ? `amount: $${value.toFixed(2)}` : `${name}: ${value}`).join(', ');
+}
+
+export function renderApprovalCard(approval, { onResumed, excerpt } = {}) {
+  const id = approval.approvalId ?? approval.id;
+  const card = element('div', 'approval-card');
+  card.dataset.approvalId = id;
+  card.append(element('div', 'approval-title', 'Approval needed'));
+  const meta = [];
+  if (approval.requestedBy) meta.push(`requested by ${approval.requestedBy}`);
+  if (approval.expiresAt) meta.push(`expires ${new Date(approval.expiresAt).toLocaleString()}`);
+  if (meta.length) card.append(element('div', 'approval-meta', meta.join(' · ')));
+  if (excerpt?.length) {
+    const quote = element('div', 'approval-excerpt');
+    for (const entry of excerpt) quote.append(element('div', `excerpt-${entry.role}`, `${entry.role}: ${entry.text}`));
+    card.append(quote);
+  }
+
+  const status = element('div', 'approval-status');
+  const calls = (approval.calls ?? []).filter(c => c.awaitingApproval);
+  let undecided = calls.length;
+  for (const call of calls) {
+    const row = element('div', 'approval-call');
+    row.dataset.callId = call.callId;
+    row.append(element('div', 'call-tool', call.toolName));
+    row.append(element('div', 'call-args', describeArguments(call.arguments)));
+    if (call.policyReason) row.append(element('div', 'call-reason', call.policyReason));
+    const reason = element('input', 'reject-reason');
+    reason.placeholder = 'Reason (to reject)';
+    const approve = element('button', 'approve', 'Approve');
+    const reject = element('button', 'reject', 'Reject');
+    const actions = element('div', 'call-actions');
+    actions.append(approve, reject, reason);
+    row.append(actions);
+    card.append(row);
+
+    const decide = async (decision) => {
+      approve.disabled = reject.disabled = reason.disabled = true;
+      status.textContent = decision === 'approve' ? 'Approving…' : 'Rejecting…';
+      const response = await post(`/api/approvals/${encodeURIComponent(id)}/calls/${encodeURIComponent(call.callId)}/decision`, {
+        decision,
+        fingerprint: call.fingerprint,
+        reason: decision === 'reject' ? (reason.value.trim() || 'Rejected by the teller.') : null,
+      });
+      if (!response.ok) {
+        status.textContent = await describeProblem(response);
+        card.classList.add('failed');
+        return;
+      }
+      const view = await response.json();
+      row.classList.add(decision === 'approve' ? 'approved' : 'rejected');
+      actions.replaceChildren(element('span', 'call-decision', decision === 'approve' ? 'Approved' : 'Rejected'));
+      undecided -= 1;
+      if (view.status === 'Decided' || undecided === 0) await resume();
+      else status.textContent = 'Waiting for the other decisions…';
+    };
+    approve.addEventListener('click', () => decide('approve'));
+    reject.addEventListener('click', () => decide('reject'));
+  }
+
+  const resume = async () => {
+    status.textContent = 'Resuming…';
+    const response = await post(`/api/approvals/${encodeURIComponent(id)}/resume`);
+    if (!response.ok) {
+      status.textContent = await describeProblem(response);
+      card.classList.add('failed');
+      return;
+    }
+    status.textContent = 'Resumed.';
+    card.classList.add('resolved');
+    if (onResumed) await onResumed(response, card);
+  };
+
+  if (calls.length === 0 && approval.status === 'Decided') {
+    const button = element('button', 'resume', 'Resume');
+    button.addEventListener('click', () => { button.disabled = true; resume(); });
+    card.append(button);
+  }
+  card.append(status);
+  return card;
+}

@@ -1,0 +1,131 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.AI;
+
+namespace HumanInLoop.AspNetCore.Tests;
+
+public sealed class ChatServerSentEventsTests
+{
+    [Fact]
+    public async Task Stream_PlainAnswer_TextDeltasThenDone()
+    {
+        await using ApprovalTestHost host = await ApprovalTestHost.StartAsync();
+
+        List<SseEvent> events = await ChatAsync(host, "hello");
+
+        Assert.Equal(["text", "text", "text", "text", "text", "done"], events.Select(e => e.Event));
+        Assert.Equal("Hello, how can I help?", string.Concat(events[..^1].Select(e => e.Data.GetProperty("text").GetString())));
+        Assert.Equal("conv-1", events[^1].Data.GetProperty("conversationId").GetString());
+        ChatStreamCompletion completion = Assert.Single(host.Completions);
+        Assert.Equal(ChatStreamOutcome.Completed, completion.Outcome);
+        Assert.Equal("Hello, how can I help?", completion.Response.Text);
+    }
+
+    [Fact]
+    public async Task Stream_AllowedTool_ToolCallAndResultThenTextThenDone()
+    {
+        await using ApprovalTestHost host = await ApprovalTestHost.StartAsync();
+
+        List<SseEvent> events = await ChatAsync(host, "balance");
+
+        Assert.Equal("tool_call", events[0].Event);
+        Assert.Equal("check_balance", events[0].Data.GetProperty("name").GetString());
+        Assert.Equal(JsonValueKind.Object, events[0].Data.GetProperty("arguments").ValueKind);
+        Assert.Equal("tool_result", events[1].Event);
+        Assert.Equal(1000, events[1].Data.GetProperty("result").GetDecimal());
+        Assert.Equal("Done. c-bal=1000", string.Concat(events[2..^1].Select(e => e.Data.GetProperty("text").GetString())));
+        Assert.Equal("done", events[^1].Event);
+    }
+
+    [Fact]
+    public async Task Stream_GatedTransfer_TextThenApprovalRequiredThenEnds_NothingRan()
+    {
+        await using ApprovalTestHost host = await ApprovalTestHost.StartAsync();
+
+        List<SseEvent> events = await ChatAsync(host, "transfer 150 to bob");
+
+        Assert.Equal(["text", "text", "text", "approval_required"], events.Select(e => e.Event));
+        JsonElement pause = events[^1].Data;
+        string approvalId = pause.GetProperty("approvalId").GetString()!;
+        PendingApproval stored = await host.Approvals.GetAsync(approvalId);
+        Assert.Equal(ApprovalStatus.Pending, stored.Status);
+        Assert.Equal("conv-1", pause.GetProperty("conversationId").GetString());
+        JsonElement call = Assert.Single(pause.GetProperty("calls").EnumerateArray());
+        Assert.Equal("transfer", call.GetProperty("toolName").GetString());
+        Assert.True(call.GetProperty("awaitingApproval").GetBoolean());
+        Assert.Equal(stored.Calls[0].Fingerprint, call.GetProperty("fingerprint").GetString());
+        Assert.Empty(host.Transfers);
+        ChatStreamCompletion completion = Assert.Single(host.Completions);
+        Assert.Equal(ChatStreamOutcome.ApprovalRequired, completion.Outcome);
+        Assert.Equal(approvalId, completion.Approval!.Id);
+    }
+
+    [Fact]
+    public async Task Stream_ModelFails_GenericErrorEventWithoutInternalDetails()
+    {
+        await using ApprovalTestHost host = await ApprovalTestHost.StartAsync();
+
+        List<SseEvent> events = await ChatAsync(host, "fail now");
+
+        SseEvent error = Assert.Single(events);
+        Assert.Equal("error", error.Event);
+        Assert.Equal(500, error.Data.GetProperty("status").GetInt32());
+        Assert.DoesNotContain("secret", error.Data.GetRawText(), StringComparison.Ordinal);
+        Assert.Equal(ChatStreamOutcome.Failed, Assert.Single(host.Completions).Outcome);
+    }
+
+    [Fact]
+    public async Task Events_SerializeWithoutTheirTypeProperty()
+    {
+        await using ApprovalTestHost host = await ApprovalTestHost.StartAsync();
+
+        List<SseEvent> events = await ChatAsync(host, "hello");
+
+        Assert.All(events, e => Assert.False(e.Data.TryGetProperty("eventType", out _)));
+    }
+
+    [Fact]
+    public async Task ToServerSentEvents_CompletionCallbackThrows_EndsWithErrorInsteadOfDone()
+    {
+        IAsyncEnumerable<ChatResponseUpdate> updates = new[] { new ChatResponseUpdate(ChatRole.Assistant, "hi") }.ToAsyncEnumerable();
+        ChatStreamOptions options = new() { OnCompleted = (_, _) => throw new InvalidOperationException("disk full") };
+
+        List<string> names = [];
+        await foreach (var item in updates.ToServerSentEvents(options))
+        {
+            names.Add(item.EventType!);
+        }
+
+        Assert.Equal(["text", "error"], names);
+    }
+
+    [Fact]
+    public async Task ToServerSentEvents_TypedApprovalError_KeepsItsStatusAndMessage()
+    {
+        ChatStreamOptions options = new();
+        List<ChatStreamEvent> events = [];
+        await foreach (var item in Throwing(new ApprovalConflictException("apr_1", ApprovalStatus.Executing, "being resumed")).ToServerSentEvents(options))
+        {
+            events.Add(item.Data);
+        }
+
+        ErrorEvent error = Assert.IsType<ErrorEvent>(Assert.Single(events));
+        Assert.Equal(409, error.Status);
+        Assert.Equal("being resumed", error.Detail);
+    }
+
+    private static async IAsyncEnumerable<ChatResponseUpdate> Throwing(Exception exception)
+    {
+        await Task.Yield();
+        throw exception;
+#pragma warning disable CS0162 // an iterator needs a yield
+        yield break;
+#pragma warning restore CS0162
+    }
+
+    private static async Task<List<SseEvent>> ChatAsync(ApprovalTestHost host, string message)
+    {
+        using HttpResponseMessage response = await host.Client("carol").Http.PostAsJsonAsync("/chat", new ChatPost(message, "conv-1"));
+        return await SseEvent.ReadAllAsync(response);
+    }
+}

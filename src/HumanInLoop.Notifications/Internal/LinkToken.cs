@@ -18,6 +18,7 @@ internal sealed record LinkClaims(
     [property: JsonPropertyName("e")] long ExpiresAtUnixSeconds,
     [property: JsonPropertyName("n")] string Nonce)
 {
+    [JsonIgnore]
     public DateTimeOffset ExpiresAt => DateTimeOffset.FromUnixTimeSeconds(ExpiresAtUnixSeconds);
 }
 

@@ -1,0 +1,65 @@
+using HumanInLoop;
+
+namespace ApprovalWorkflow;
+
+/// <summary>
+/// The background worker: starts invoices and resumes decided approvals, one at a time, never waiting for a person.
+/// On start it resumes workflows whose approval was decided or expired while the host was down.
+/// </summary>
+internal sealed partial class InvoiceWorker(WorkQueue queue, WorkflowRunner runner, WorkflowDatabase database, ApprovalService approvals, ILogger<InvoiceWorker> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await RecoverAsync();
+        await foreach (WorkItem item in queue.ReadAllAsync(stoppingToken))
+        {
+            try
+            {
+                switch (item)
+                {
+                    case StartInvoice start:
+                        await runner.StartAsync(start.Invoice, stoppingToken);
+                        break;
+                    case ResumeApproval resume when await database.FindByApprovalAsync(resume.ApprovalId) is { } workflow:
+                        (_, string? problem) = await runner.ResumeAsync(workflow.Id, stoppingToken);
+                        if (problem is not null)
+                        {
+                            LogNotResumed(workflow.Id, problem);
+                        }
+
+                        break;
+                }
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                // One bad item must not stop the worker; the workflow stays where it was and can be resumed by id.
+                LogItemFailed(exception, item.ToString());
+            }
+        }
+    }
+
+    private async Task RecoverAsync()
+    {
+        foreach (WorkflowRecord workflow in await database.ListAsync(WorkflowStatus.WaitingForApproval))
+        {
+            try
+            {
+                PendingApproval approval = await approvals.GetAsync(workflow.ApprovalId!);
+                if (approval.Status is ApprovalStatus.Decided or ApprovalStatus.Expired)
+                {
+                    queue.TryEnqueue(new ResumeApproval(approval.Id));
+                }
+            }
+            catch (ApprovalException exception)
+            {
+                LogItemFailed(exception, workflow.Id);
+            }
+        }
+    }
+
+    [LoggerMessage(1, LogLevel.Information, "Workflow {WorkflowId} not resumed: {Problem}")]
+    private partial void LogNotResumed(string workflowId, string problem);
+
+    [LoggerMessage(2, LogLevel.Error, "Work item {Item} failed; the worker continues.")]
+    private partial void LogItemFailed(Exception exception, string item);
+}

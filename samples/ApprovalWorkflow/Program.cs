@@ -1,0 +1,3 @@
+using ApprovalWorkflow;
+
+await WorkflowApp.Create(args).RunAsync();

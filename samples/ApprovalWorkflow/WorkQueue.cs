@@ -1,0 +1,20 @@
+using System.Threading.Channels;
+
+namespace ApprovalWorkflow;
+
+/// <summary>Work for the worker: an invoice to start, or an approval to resume.</summary>
+internal abstract record WorkItem;
+
+internal sealed record StartInvoice(Invoice Invoice) : WorkItem;
+
+internal sealed record ResumeApproval(string ApprovalId) : WorkItem;
+
+/// <summary>The worker's in-memory queue. Losing it is harmless: invoices are re-read from the folder, waiting workflows from the database.</summary>
+internal sealed class WorkQueue
+{
+    private readonly Channel<WorkItem> _items = Channel.CreateUnbounded<WorkItem>();
+
+    public bool TryEnqueue(WorkItem item) => _items.Writer.TryWrite(item);
+
+    public IAsyncEnumerable<WorkItem> ReadAllAsync(CancellationToken cancellationToken) => _items.Reader.ReadAllAsync(cancellationToken);
+}

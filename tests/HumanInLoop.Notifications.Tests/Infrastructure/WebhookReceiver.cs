@@ -1,0 +1,59 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace HumanInLoop.Notifications.Tests.Infrastructure;
+
+/// <summary>A Slack-like incoming webhook on loopback: keeps every JSON message; can fail the next requests with 500.</summary>
+public sealed class WebhookReceiver : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private int _failNext;
+
+    private WebhookReceiver(WebApplication app) => _app = app;
+
+    public Uri Uri { get; private set; } = null!;
+
+    public ConcurrentQueue<JsonObject> Messages { get; } = new();
+
+    public int Requests;
+
+    public void FailNext(int count) => Volatile.Write(ref _failNext, count);
+
+    public static async Task<WebhookReceiver> StartAsync()
+    {
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        
+        WebApplication app = builder.Build();
+        app.Urls.Add("http://127.0.0.1:0");
+        WebhookReceiver receiver = new(app);
+        app.MapPost("/hook", async (HttpContext context) =>
+        {
+            Interlocked.Increment(ref receiver.Requests);
+            if (Interlocked.Decrement(ref receiver._failNext) >= 0)
+            {
+                return Results.StatusCode(StatusCodes.Status500InternalServerError);
+            }
+
+            JsonObject message = (JsonObject)(await JsonNode.ParseAsync(context.Request.Body))!;
+            receiver.Messages.Enqueue(message);
+            return Results.Text("ok");
+        });
+        await app.StartAsync();
+        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        receiver.Uri = new Uri(address.TrimEnd('/') + "/hook");
+        return receiver;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

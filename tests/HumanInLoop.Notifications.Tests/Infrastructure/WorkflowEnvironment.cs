@@ -1,0 +1,174 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using ApprovalWorkflow;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+using MimeKit;
+
+namespace HumanInLoop.Notifications.Tests.Infrastructure;
+
+/// <summary>
+/// Everything the sample needs, on loopback: a temp folder with its SQLite file, an SMTP server, a webhook receiver, a
+/// fake clock, and a port. Hosts started from one environment share the database, so a restart can be tested.
+/// </summary>
+internal sealed partial class WorkflowEnvironment : IAsyncDisposable
+{
+    public const string SlackSecret = "8f742231b10e8888abcd99yyyzzz85a5";
+    public static readonly byte[] LinkKey = [.. Enumerable.Range(1, 32).Select(i => (byte)i)];
+
+    private WorkflowEnvironment(string directory, SmtpTestServer smtp, WebhookReceiver slack, int port)
+    {
+        Directory = directory;
+        Smtp = smtp;
+        Slack = slack;
+        Port = port;
+        BaseUri = new Uri($"http://127.0.0.1:{port}");
+    }
+
+    public string Directory { get; }
+
+    public SmtpTestServer Smtp { get; }
+
+    public WebhookReceiver Slack { get; }
+
+    public int Port { get; }
+
+    public Uri BaseUri { get; }
+
+    public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
+
+    public Dictionary<string, string?> Settings { get; } = [];
+
+    public static async Task<WorkflowEnvironment> CreateAsync()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), "hil-notify-" + Guid.NewGuid().ToString("N"));
+        System.IO.Directory.CreateDirectory(directory);
+        WorkflowEnvironment environment = new(directory, new SmtpTestServer(), await WebhookReceiver.StartAsync(), FreePort());
+        environment.Settings["Urls"] = environment.BaseUri.ToString();
+        environment.Settings["Logging:LogLevel:Default"] = "Warning";
+        environment.Settings["Workflow:Database"] = Path.Combine(directory, "workflow.db");
+        environment.Settings["Workflow:InboxFolder"] = Path.Combine(directory, "inbox");
+        environment.Settings["Workflow:ProcessedFolder"] = Path.Combine(directory, "processed");
+        environment.Settings["Workflow:OutboxFolder"] = Path.Combine(directory, "outbox");
+        environment.Settings["Workflow:PollInterval"] = "00:00:05";
+        environment.Settings["Workflow:ApprovalThreshold"] = "1000";
+        environment.Settings["Workflow:ApprovalTimeout"] = "1.00:00:00";
+        environment.Settings["Workflow:AutoResume"] = "true";
+        environment.Settings["Workflow:PublicBaseUri"] = environment.BaseUri.ToString();
+        environment.Settings["Approvals:LinkSigningKey"] = Convert.ToBase64String(LinkKey);
+        environment.Settings["Approvals:LinkLifetime"] = "12:00:00";
+        environment.Settings["Approvals:ExpiryInterval"] = "00:01:00";
+        environment.Settings["Approvals:InitialRetryDelay"] = "00:00:01";
+        environment.Settings["Approvals:Recipients:0"] = "alice@example.com";
+        environment.Settings["Approvals:Recipients:1"] = "mallory@example.com";
+        environment.Settings["Approvals:Smtp:Host"] = "127.0.0.1";
+        environment.Settings["Approvals:Smtp:Port"] = environment.Smtp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        environment.Settings["Approvals:Smtp:Security"] = "None";
+        environment.Settings["Approvals:Smtp:From"] = "approvals@example.com";
+        environment.Settings["Approvals:Slack:WebhookUri"] = environment.Slack.Uri.ToString();
+        environment.Settings["Approvals:Slack:SigningSecret"] = SlackSecret;
+        environment.Settings["Approvals:Approvers:0:Id"] = "alice";
+        environment.Settings["Approvals:Approvers:0:Email"] = "alice@example.com";
+        environment.Settings["Approvals:Approvers:0:Slack"] = "U0ALICE";
+        environment.Settings["Approvals:Approvers:0:Roles:0"] = "finance";
+        environment.Settings["Approvals:Approvers:1:Id"] = "bob";
+        environment.Settings["Approvals:Approvers:1:Slack"] = "U0BOB";
+        environment.Settings["Approvals:Approvers:1:Roles:0"] = "sales";
+        return environment;
+    }
+
+    /// <summary>Starts the sample host on this environment (its database, clock and servers).</summary>
+    public async Task<WebApplication> StartHostAsync()
+    {
+        WebApplication app = WorkflowApp.Create(["--contentRoot", Directory], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(Settings);
+            builder.Logging.ClearProviders();
+            builder.Services.AddSingleton<TimeProvider>(Time);
+            builder.Services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(Directory, "keys")));
+        });
+        await app.StartAsync();
+        return app;
+    }
+
+    public HttpClient Client() => new() { BaseAddress = BaseUri };
+
+    public async Task<HttpResponseMessage> PostInvoiceAsync(string id, string vendor, decimal amount)
+    {
+        using HttpClient client = Client();
+        return await client.PostAsJsonAsync("/invoices", new { id, vendor, amount });
+    }
+
+    public async Task<WorkflowRecord> WaitForWorkflowAsync(string workflowId, string status, TimeSpan? advance = null)
+    {
+        WorkflowRecord? last = null;
+        await Eventually.TrueAsync(async () => (last = await GetWorkflowAsync(workflowId))?.Status == status,
+            $"workflow {workflowId} to be {status} (last: {last})", advance is null ? null : Time, advance);
+        return last!;
+    }
+
+    public async Task<WorkflowRecord?> GetWorkflowAsync(string workflowId)
+    {
+        using HttpClient client = Client();
+        using HttpResponseMessage response = await client.GetAsync($"/workflows/{workflowId}");
+        return response.StatusCode == HttpStatusCode.NotFound ? null : await response.Content.ReadFromJsonAsync<WorkflowRecord>();
+    }
+
+    public async Task<List<PaymentRecord>> PaymentsAsync()
+    {
+        using HttpClient client = Client();
+        return (await client.GetFromJsonAsync<List<PaymentRecord>>("/payments"))!;
+    }
+
+    /// <summary>Waits for the e-mail to <paramref name="recipient"/> about <paramref name="approvalId"/> with a subject starting with <paramref name="subjectStart"/>.</summary>
+    public async Task<MimeMessage> WaitForMailAsync(string recipient, string approvalId, string subjectStart)
+    {
+        MimeMessage? found = null;
+        await Eventually.TrueAsync(() => (found = Smtp.Messages.Select(m => m.Message).FirstOrDefault(m =>
+            m.To.Mailboxes.Any(b => b.Address == recipient) && m.Headers["X-HumanInLoop-Approval"] == approvalId &&
+            (m.Subject ?? "").StartsWith(subjectStart, StringComparison.Ordinal))) is not null, $"mail '{subjectStart}' to {recipient} about {approvalId}");
+        return found!;
+    }
+
+    public static (Uri Approve, Uri Reject) Links(MimeMessage message)
+    {
+        MatchCollection approve = ApproveLink().Matches(message.TextBody ?? "");
+        MatchCollection reject = RejectLink().Matches(message.TextBody ?? "");
+        Assert.Single(approve);
+        Assert.Single(reject);
+        return (new Uri(approve[0].Groups[1].Value), new Uri(reject[0].Groups[1].Value));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Smtp.DisposeAsync();
+        await Slack.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static int FreePort()
+    {
+        using TcpListener listener = new(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [GeneratedRegex(@"Approve: (\S+)")]
+    private static partial Regex ApproveLink();
+
+    [GeneratedRegex(@"Reject:  (\S+)")]
+    private static partial Regex RejectLink();
+}

@@ -1,0 +1,31 @@
+namespace BankingConsole;
+
+/// <summary>The commands the console understands, shared by scripts and people.</summary>
+internal static class SessionCommands
+{
+    public static readonly string[] Help =
+    [
+        "say <request>                  ask the assistant, e.g. say transfer 500 to bob",
+        "approve <id> [callId]          approve the waiting calls of an approval (or one call), then resume it",
+        "reject <id> [callId] <reason>  reject them with a reason (the model is told), then resume",
+        "later [id]                     leave it pending; it stays in the store across restarts",
+        "pending                        list what waits for a decision (or for a resume)",
+        "resume <id>                    resume an approval that is decided but was not resumed",
+        "balances                       show every account",
+        "ledger                         show every deposit and transfer, with the idempotency key of approved ones",
+        "help                           show this list",
+        "quit                           leave (pending approvals stay pending)",
+    ];
+
+    /// <summary>Splits a line into its command word and the rest, or returns <see langword="null"/> for a line that is not a command.</summary>
+    public static (string Command, string Arguments)? Split(string line)
+    {
+        string trimmed = line.Trim();
+        int space = trimmed.IndexOf(' ', StringComparison.Ordinal);
+        string word = (space < 0 ? trimmed : trimmed[..space]).ToLowerInvariant();
+        string rest = space < 0 ? "" : trimmed[(space + 1)..].Trim();
+        return word is "say" or "approve" or "reject" or "later" or "pending" or "resume" or "balances" or "ledger" or "help" or "quit" or "exit"
+            ? (word, rest)
+            : null;
+    }
+}

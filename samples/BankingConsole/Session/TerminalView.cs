@@ -1,0 +1,92 @@
+using HumanInLoop;
+
+namespace BankingConsole;
+
+/// <summary>The display for a person at a terminal.</summary>
+internal sealed class TerminalView : IBankView
+{
+    public bool IsInteractive => true;
+
+    public void Ready(BankMode mode, string model, string dataDirectory, string approver)
+    {
+        Write(ConsoleColor.Cyan, "HumanInLoop banking demo");
+        Console.WriteLine($"  You are {Bank.CustomerAccount}'s assistant's supervisor: {Bank.CustomerAccount} asks, the assistant acts, and you ({approver}) approve");
+        Console.WriteLine($"  transfers over $100. Mode: {(mode == BankMode.Tools ? "tool calling (the gate checks each call)" : "router (the model plans, code gates each action)")}.");
+        Console.WriteLine($"  Model: {model}. State: {Path.GetFullPath(dataDirectory)} (delete it to start over).");
+        Console.WriteLine("  Try: \"what is my balance\", \"deposit 20\", \"send $20 to alice\", \"transfer 500 to bob\". Type help for commands.");
+        Console.WriteLine();
+    }
+
+    public void Pending(PendingApproval approval)
+    {
+        foreach (PendingToolCall call in approval.AwaitingApproval)
+        {
+            Write(ConsoleColor.Yellow, $"  Waiting for approval  {approval.Id}  (call {call.CallId})");
+            Console.WriteLine($"    tool:      {call.ToolName}");
+            Console.WriteLine($"    arguments: {call.Arguments.GetRawText()}");
+            Console.WriteLine($"    reason:    {call.PolicyReason}");
+            Console.WriteLine($"    requested: {approval.CreatedAt.ToLocalTime():g}, expires {approval.ExpiresAt.ToLocalTime():g}");
+        }
+    }
+
+    public void Unfinished(PendingApproval approval) =>
+        Write(ConsoleColor.Yellow, approval.Status == ApprovalStatus.Decided
+            ? $"  Approval {approval.Id} is decided but was not resumed (type: resume {approval.Id})."
+            : $"  Approval {approval.Id} is {approval.Status}.");
+
+    public void Result(string tool, string arguments, string text) => Write(ConsoleColor.DarkGray, $"  [{tool} {arguments}] {text}");
+
+    public void Answer(string text) => Write(ConsoleColor.Green, $"assistant> {text}");
+
+    public void Recorded(string what, string approvalId, string? callId = null, string? reason = null) =>
+        Write(ConsoleColor.DarkGray, what switch
+        {
+            "LATER" => $"  Left pending: {approvalId}. It will be listed when you start again.",
+            _ => $"  {what.ToLowerInvariant()}: {approvalId} {callId}{(reason is null ? "" : $" ({reason})")}",
+        });
+
+    public void Balances(IReadOnlyList<AccountBalance> balances) =>
+        Console.WriteLine("  Balances: " + string.Join(", ", balances.Select(b => $"{b.Account} {Money.Display(b.Cents)}")));
+
+    public void Ledger(IReadOnlyList<LedgerEntry> entries)
+    {
+        if (entries.Count == 0)
+        {
+            Console.WriteLine("  The ledger is empty.");
+        }
+
+        foreach (LedgerEntry e in entries)
+        {
+            Console.WriteLine($"  #{e.Id} {e.Kind,-8} {e.From ?? "",-6} -> {e.To,-6} {Money.Display(e.Cents),12}  {(e.IdempotencyKey is null ? "(ran at once)" : $"key {e.IdempotencyKey}")}");
+        }
+    }
+
+    public void Help()
+    {
+        Console.WriteLine("  Type a request in your own words, or a command:");
+        foreach (string line in SessionCommands.Help)
+        {
+            Console.WriteLine("    " + line);
+        }
+    }
+
+    public void Done(string command)
+    {
+    }
+
+    public void Error(string message) => Write(ConsoleColor.Red, $"  {message}");
+
+    public void Prompt(string text)
+    {
+        Console.ForegroundColor = ConsoleColor.White;
+        Console.Write(text);
+        Console.ResetColor();
+    }
+
+    private static void Write(ConsoleColor color, string text)
+    {
+        Console.ForegroundColor = color;
+        Console.WriteLine(text);
+        Console.ResetColor();
+    }
+}

@@ -18,6 +18,7 @@ namespace Microsoft.Extensions.AI;
 /// <para>
 /// Streaming behaves like non-streaming: updates flow through until the first function call appears; from then on
 /// the rest of the response is held until the policies have decided, so no part of a held call reaches the caller.
+/// Updates that flow through before a decision lose their <c>RawRepresentation</c>, where providers carry partial tool calls.
 /// </para>
 /// <para>Thread-safe.</para>
 /// </remarks>
@@ -65,6 +66,14 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
         {
             if (held is null && !FunctionCalls.Any(update.Contents))
             {
+                // Providers put partial tool calls in the raw chunk (OpenAI's ToolCallUpdates) before the parsed call appears:
+                // nothing of a call may reach the caller before the policies decide, so raw chunks do not pass this point.
+                update.RawRepresentation = null;
+                foreach (AIContent content in update.Contents)
+                {
+                    content.RawRepresentation = null;
+                }
+
                 (passed ??= []).Add(update);
                 yield return update;
                 continue;

@@ -1,0 +1,172 @@
+using System.Net;
+using System.Net.Http.Json;
+using HumanInLoop.Notifications.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace HumanInLoop.Notifications.Tests;
+
+/// <summary>Time passes and hosts restart: approvals expire (or escalate first), and decided work resumes by workflow id on a new host.</summary>
+public sealed class ExpiryAndRestartTests : IAsyncLifetime
+{
+    private WorkflowEnvironment _env = null!;
+
+    public async Task InitializeAsync() => _env = await WorkflowEnvironment.CreateAsync();
+
+    public async Task DisposeAsync() => await _env.DisposeAsync();
+
+    [Fact]
+    public async Task UndecidedApproval_PastDeadline_RecordedExpired_WorkflowClosed_WorkerContinues()
+    {
+        await using WebApplication host = await _env.StartHostAsync();
+        await _env.PostInvoiceAsync("INV-500", "Acme Corp", 5000m);
+        string approvalId = (await _env.WaitForWorkflowAsync("wf-INV-500", "WaitingForApproval")).ApprovalId!;
+        (Uri approve, _) = WorkflowEnvironment.Links(await _env.WaitForMailAsync("alice@example.com", approvalId, "Approval needed"));
+
+        _env.Time.Advance(TimeSpan.FromHours(24) + TimeSpan.FromMinutes(2)); // past the 1-day deadline and the next expiry sweep
+        var workflow = await _env.WaitForWorkflowAsync("wf-INV-500", "Expired");
+        Assert.Contains("Nobody decided", workflow.Outcome, StringComparison.Ordinal);
+
+        PendingApproval approval = await host.Services.GetRequiredService<ApprovalService>().GetAsync(approvalId);
+        Assert.Equal(ApprovalStatus.Completed, approval.Status); // expired, then the resume told the model and closed it
+        Assert.Equal(CallDecisionStatus.Expired, approval.Calls[0].Decision);
+        Assert.Single(approval.AuditTrail, e => e.Event == ApprovalAuditEvent.Expired && e.Actor == "system");
+        Assert.Empty(await _env.PaymentsAsync());
+        await _env.WaitForMailAsync("alice@example.com", approvalId, "Approval expired");
+
+        // The link is dead, and nothing runs from it.
+        using Browser browser = new();
+        (HttpStatusCode status, _) = await browser.OpenAsync(approve);
+        Assert.Equal(HttpStatusCode.Gone, status);
+
+        // The worker carries on with new invoices.
+        await _env.PostInvoiceAsync("INV-501", "Bolt Ltd", 10m);
+        await _env.WaitForWorkflowAsync("wf-INV-501", "Paid");
+        await _env.PostInvoiceAsync("INV-502", "Acme Corp", 2000m);
+        await _env.WaitForWorkflowAsync("wf-INV-502", "WaitingForApproval");
+        Assert.Single(await _env.PaymentsAsync());
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task CloseToDeadline_EscalatedOnceToTheSecondChannel_WhoseLinkDecides()
+    {
+        _env.Settings["Approvals:EscalationLeadTime"] = "06:00:00";
+        _env.Settings["Approvals:EscalationRecipients:0"] = "cfo@example.com";
+        _env.Settings["Approvals:Approvers:2:Id"] = "carol";
+        _env.Settings["Approvals:Approvers:2:Email"] = "cfo@example.com";
+        _env.Settings["Approvals:Approvers:2:Roles:0"] = "finance";
+        await using WebApplication host = await _env.StartHostAsync();
+        await _env.PostInvoiceAsync("INV-510", "Acme Corp", 9000m);
+        string approvalId = (await _env.WaitForWorkflowAsync("wf-INV-510", "WaitingForApproval")).ApprovalId!;
+        await _env.WaitForMailAsync("alice@example.com", approvalId, "Approval needed");
+        Assert.DoesNotContain(_env.Smtp.Messages, m => m.To.Contains("cfo@example.com"));
+
+        // Before the lead time nothing escalates; within it, one escalation however many sweeps run.
+        _env.Time.Advance(TimeSpan.FromHours(17));
+        await Task.Delay(200);
+        Assert.DoesNotContain(_env.Smtp.Messages, m => m.To.Contains("cfo@example.com"));
+        _env.Time.Advance(TimeSpan.FromHours(2));
+        var escalation = await _env.WaitForMailAsync("cfo@example.com", approvalId, "Escalated");
+        for (int sweep = 0; sweep < 5; sweep++)
+        {
+            _env.Time.Advance(TimeSpan.FromMinutes(1));
+            await Task.Delay(50);
+        }
+
+        Assert.Single(_env.Smtp.Messages, m => m.To.Contains("cfo@example.com"));
+        Assert.Single(_env.Smtp.Messages, m => m.To.Contains("alice@example.com"));
+
+        using Browser browser = new();
+        (Uri approve, _) = WorkflowEnvironment.Links(escalation);
+        (HttpStatusCode status, string page) = await browser.OpenAsync(approve);
+        Assert.Equal(HttpStatusCode.OK, status);
+        (status, _) = await browser.SubmitAsync(approve, page);
+        Assert.Equal(HttpStatusCode.OK, status);
+        await _env.WaitForWorkflowAsync("wf-INV-510", "Paid");
+        Assert.Equal("carol", (await host.Services.GetRequiredService<ApprovalService>().GetAsync(approvalId)).Calls[0].DecidedBy);
+
+        // The escalation channel hears the outcome too.
+        await _env.WaitForMailAsync("cfo@example.com", approvalId, "Approval decided");
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task DecidedWhileWaiting_HostRestarts_ResumeByWorkflowId_PaysOnce()
+    {
+        _env.Settings["Workflow:AutoResume"] = "false";
+        string approvalId;
+        await using (WebApplication first = await _env.StartHostAsync())
+        {
+            await _env.PostInvoiceAsync("INV-600", "Acme Corp", 3000m);
+            approvalId = (await _env.WaitForWorkflowAsync("wf-INV-600", "WaitingForApproval")).ApprovalId!;
+            (Uri approve, _) = WorkflowEnvironment.Links(await _env.WaitForMailAsync("alice@example.com", approvalId, "Approval needed"));
+            using Browser browser = new();
+            (_, string page) = await browser.OpenAsync(approve);
+            (HttpStatusCode status, _) = await browser.SubmitAsync(approve, page);
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.Equal("WaitingForApproval", (await _env.GetWorkflowAsync("wf-INV-600"))!.Status);
+            await first.StopAsync();
+        }
+
+        await using WebApplication second = await _env.StartHostAsync();
+        using HttpClient client = _env.Client();
+        using HttpResponseMessage resumed = await client.PostAsync("/workflows/wf-INV-600/resume", null);
+        Assert.Equal(HttpStatusCode.OK, resumed.StatusCode);
+        Assert.Equal("Paid", (await resumed.Content.ReadFromJsonAsync<ApprovalWorkflow.WorkflowRecord>())!.Status);
+
+        using HttpResponseMessage again = await client.PostAsync("/workflows/wf-INV-600/resume", null);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        using HttpResponseMessage unknown = await client.PostAsync("/workflows/wf-nope/resume", null);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Single(await _env.PaymentsAsync());
+        await second.StopAsync();
+    }
+
+    [Fact]
+    public async Task ResumeBeforeDecision_Conflict_NothingRuns()
+    {
+        _env.Settings["Workflow:AutoResume"] = "false";
+        await using WebApplication host = await _env.StartHostAsync();
+        await _env.PostInvoiceAsync("INV-610", "Acme Corp", 3000m);
+        await _env.WaitForWorkflowAsync("wf-INV-610", "WaitingForApproval");
+        using HttpClient client = _env.Client();
+        using HttpResponseMessage response = await client.PostAsync("/workflows/wf-INV-610/resume", null);
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Empty(await _env.PaymentsAsync());
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task MailServerDown_RequestDeliveredAfterRestart_AlreadyDeliveredNotSentAgain()
+    {
+        string delivered;
+        string undelivered;
+        await using (WebApplication first = await _env.StartHostAsync())
+        {
+            await _env.PostInvoiceAsync("INV-620", "Acme Corp", 3000m);
+            delivered = (await _env.WaitForWorkflowAsync("wf-INV-620", "WaitingForApproval")).ApprovalId!;
+            await _env.WaitForMailAsync("alice@example.com", delivered, "Approval needed");
+
+            _env.Smtp.RefuseNext(1000);
+            await _env.PostInvoiceAsync("INV-621", "Acme Corp", 4000m);
+            undelivered = (await _env.WaitForWorkflowAsync("wf-INV-621", "WaitingForApproval")).ApprovalId!;
+            await Eventually.TrueAsync(() => _env.Smtp.Connections >= 4, "a few refused attempts", _env.Time, TimeSpan.FromSeconds(1));
+            await first.StopAsync();
+        }
+
+        _env.Smtp.RefuseNext(0);
+        await using WebApplication second = await _env.StartHostAsync();
+        var mail = await _env.WaitForMailAsync("alice@example.com", undelivered, "Approval needed");
+        await Task.Delay(300);
+        Assert.Single(_env.Smtp.Messages, m => m.To.Contains("alice@example.com") && m.Message.Headers["X-HumanInLoop-Approval"] == delivered);
+
+        (Uri approve, _) = WorkflowEnvironment.Links(mail);
+        using Browser browser = new();
+        (_, string page) = await browser.OpenAsync(approve);
+        (HttpStatusCode status, _) = await browser.SubmitAsync(approve, page);
+        Assert.Equal(HttpStatusCode.OK, status);
+        await _env.WaitForWorkflowAsync("wf-INV-621", "Paid");
+        await second.StopAsync();
+    }
+}

@@ -122,7 +122,7 @@ public abstract class MultiProcessStoreTests
         int duration = int.Parse(calibration[2].Split(' ')[1], CultureInfo.InvariantCulture);
         Assert.Equal(1, await CountExecutionsAsync(target, ids[0]));
 
-        // Kill each resume at a random instant between its start and a little past its usual end; the tool sleeps 2-25 ms so kills land at different steps.
+        // Kill each resume at a random instant between its start and past its usual end; the tool sleeps 2-25 ms so kills land at different steps.
         Random random = new(Seed: Environment.TickCount);
         List<string> killed = ids.Skip(1).ToList();
         for (int trial = 0; trial < killed.Count; trial++)
@@ -130,7 +130,9 @@ public abstract class MultiProcessStoreTests
             string id = killed[trial];
             using StoreWorkerProcess worker = StoreWorkerProcess.Start(target, ShortLease, "resume", id, "2", "25", warmUps[trial + 1]);
             await worker.WaitForLineAsync("resuming", TimeSpan.FromSeconds(60));
-            int delay = random.Next(0, (int)(duration * 1.2) + 2);
+            // Stratified: trial i is killed at a random instant within the i-th slice of [0, 1.5 x the calibrated duration].
+            double slice = (duration * 1.5 + 2) / killed.Count;
+            int delay = (int)((trial + random.NextDouble()) * slice);
             if (delay > 0)
             {
                 await Task.Delay(delay);

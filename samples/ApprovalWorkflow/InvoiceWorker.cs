@@ -4,13 +4,18 @@ namespace ApprovalWorkflow;
 
 /// <summary>
 /// The background worker: starts invoices and resumes decided approvals, one at a time, never waiting for a person.
-/// On start it resumes workflows whose approval was decided or expired while the host was down.
+/// On start (with AutoResume) it resumes workflows whose approval was decided or expired while the host was down.
 /// </summary>
-internal sealed partial class InvoiceWorker(WorkQueue queue, WorkflowRunner runner, WorkflowDatabase database, ApprovalService approvals, ILogger<InvoiceWorker> logger) : BackgroundService
+internal sealed partial class InvoiceWorker(
+    WorkQueue queue, WorkflowRunner runner, WorkflowDatabase database, ApprovalService approvals, WorkflowSettings settings, ILogger<InvoiceWorker> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await RecoverAsync();
+        if (settings.AutoResume)
+        {
+            await RecoverAsync();
+        }
+
         await foreach (WorkItem item in queue.ReadAllAsync(stoppingToken))
         {
             try

@@ -73,8 +73,9 @@ internal sealed partial class WorkflowRunner
         }
         catch (ApprovalConflictException conflict)
         {
-            // Still waiting for a person, or another resume got there first (then it finishes the workflow).
-            return (await _database.GetAsync(workflowId), conflict.Message);
+            // Still waiting for a person, or another resume got there first (it finishes the workflow, or already did).
+            WorkflowRecord? now = await _database.GetAsync(workflowId);
+            return now is { Status: WorkflowStatus.WaitingForApproval } ? (now, conflict.Message) : (now, null);
         }
 
         return (await _database.GetAsync(workflowId), null);

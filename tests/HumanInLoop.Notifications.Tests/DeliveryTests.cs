@@ -1,0 +1,201 @@
+using HumanInLoop.Notifications.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Time.Testing;
+
+namespace HumanInLoop.Notifications.Tests;
+
+/// <summary>The background delivery: retries with backoff, durable records that prevent repeats, recovery of what was never delivered.</summary>
+public sealed class DeliveryTests : IAsyncLifetime
+{
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "hil-delivery-" + Guid.NewGuid().ToString("N"));
+    private WebhookReceiver _webhook = null!;
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_directory);
+        _webhook = await WebhookReceiver.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _webhook.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task WebhookFailingSeveralTimes_RetriedWithGrowingDelays_DeliveredOnce_ApprovalUntouched()
+    {
+        _webhook.FailNext(4);
+        await using NotificationHost host = await NotificationHost.StartAsync(_time, services => services
+            .AddHumanInLoopNotifications(options =>
+            {
+                options.InitialRetryDelay = TimeSpan.FromSeconds(2);
+                options.MaxRetryDelay = TimeSpan.FromMinutes(1);
+                options.RecoveryInterval = TimeSpan.FromHours(1);
+            })
+            .AddSlackWebhook(options => options.WebhookUri = _webhook.Uri));
+        DateTimeOffset start = _time.GetUtcNow();
+        PendingApproval pending = await host.PauseAsync();
+
+        List<DateTimeOffset> attempts = [];
+        int seen = 0;
+        await Eventually.TrueAsync(() =>
+        {
+            // Note the fake time of each new attempt, then let a little more time pass.
+            while (seen < Volatile.Read(ref _webhook.Requests))
+            {
+                attempts.Add(_time.GetUtcNow());
+                seen++;
+            }
+
+            return !_webhook.Messages.IsEmpty;
+        }, "delivery after 4 failures", _time, TimeSpan.FromMilliseconds(250), rounds: 1000);
+
+        Assert.Equal(5, _webhook.Requests);
+        Assert.Single(_webhook.Messages);
+        TimeSpan[] gaps = [.. attempts.Zip(attempts.Skip(1), (a, b) => b - a)];
+        Assert.Equal(4, gaps.Length);
+
+        // Equal jitter: the n-th retry waits between half and all of 2 s × 2^(n-1).
+        for (int i = 0; i < gaps.Length; i++)
+        {
+            double full = 2 * Math.Pow(2, i);
+            Assert.InRange(gaps[i].TotalSeconds, (full / 2) - 0.3, full + 0.3);
+        }
+
+        Assert.True(gaps[3] > gaps[0], "delays grow");
+        Assert.True(attempts[^1] - start < TimeSpan.FromSeconds(40));
+
+        // The approval itself never depended on the delivery.
+        PendingApproval stored = await host.Approvals.GetAsync(pending.Id);
+        Assert.Equal(ApprovalStatus.Pending, stored.Status);
+
+        // More time passes (recovery sweeps): nothing is sent again.
+        _time.Advance(TimeSpan.FromHours(3));
+        await Task.Delay(200);
+        Assert.Single(_webhook.Messages);
+    }
+
+    [Fact]
+    public async Task ChannelFailingEveryAttempt_GivesUp_ThenRecoverySweepDeliversLater()
+    {
+        RecordingChannel channel = new("pager", failures: 3) { Time = _time };
+        await using NotificationHost host = await NotificationHost.StartAsync(_time, services => services
+            .AddHumanInLoopNotifications(options =>
+            {
+                options.MaxAttempts = 3;
+                options.InitialRetryDelay = TimeSpan.FromSeconds(1);
+                options.RecoveryInterval = TimeSpan.FromMinutes(10);
+            })
+            .Services.AddSingleton<IApprovalChannel>(channel));
+        PendingApproval pending = await host.PauseAsync();
+
+        await Eventually.TrueAsync(() => channel.Attempts.Count == 3, "three failed attempts", _time, TimeSpan.FromSeconds(1));
+        _time.Advance(TimeSpan.FromMinutes(1));
+        await Task.Delay(100);
+        Assert.Equal(3, channel.Attempts.Count); // gave up until the next sweep
+        Assert.Equal(ApprovalStatus.Pending, (await host.Approvals.GetAsync(pending.Id)).Status);
+
+        await Eventually.TrueAsync(() => channel.Delivered.Any(), "delivery by the recovery sweep", _time, TimeSpan.FromMinutes(1));
+        ApprovalDelivery delivery = Assert.Single(channel.Delivered);
+        Assert.Equal(ApprovalNotificationKind.Pending, delivery.Kind);
+        Assert.Equal(pending.Id, delivery.Approval.Id);
+        Assert.Equal("c1", Assert.Single(delivery.CallsToDecide).CallId);
+    }
+
+    [Fact]
+    public async Task DeliveryRecords_InSqlite_SurviveRestart_NoRepeat_AndUndeliveredIsSent()
+    {
+        string connection = $"Data Source={Path.Combine(_directory, "state.db")}";
+        RecordingChannel first = new("chat") { Time = _time };
+        PendingApproval delivered;
+        PendingApproval missed;
+        await using (NotificationHost host = await NotificationHost.StartAsync(_time, services =>
+        {
+            services.AddHumanInLoopSqlite(connection);
+            services.AddHumanInLoopNotifications().UseSqliteStore(connection).Services.AddSingleton<IApprovalChannel>(first);
+        }))
+        {
+            delivered = await host.PauseAsync("conv-a");
+            await Eventually.TrueAsync(() => first.Delivered.Any(), "first delivery");
+
+            // Saved while the delivery service is stopped (as if the process died before delivering).
+            await host.Host.Services.GetServices<IHostedService>().Single(s => s.GetType().Name == "ApprovalDeliveryService").StopAsync(CancellationToken.None);
+            missed = await host.PauseAsync("conv-b");
+        }
+
+        RecordingChannel second = new("chat") { Time = _time };
+        await using NotificationHost restarted = await NotificationHost.StartAsync(_time, services =>
+        {
+            services.AddHumanInLoopSqlite(connection);
+            services.AddHumanInLoopNotifications().UseSqliteStore(connection).Services.AddSingleton<IApprovalChannel>(second);
+        });
+        await Eventually.TrueAsync(() => second.Delivered.Any(d => d.Approval.Id == missed.Id), "the missed request");
+        await Task.Delay(200);
+        Assert.DoesNotContain(second.Attempts, a => a.Delivery.Approval.Id == delivered.Id);
+        Assert.Single(second.Attempts);
+    }
+
+    [Fact]
+    public async Task DecidedBeforeRetry_StaleRequestIsNotSent_DecisionIsAnnounced()
+    {
+        RecordingChannel channel = new("chat", failures: 1) { Time = _time };
+        await using NotificationHost host = await NotificationHost.StartAsync(_time, services => services
+            .AddHumanInLoopNotifications(options => options.InitialRetryDelay = TimeSpan.FromSeconds(10))
+            .Services.AddSingleton<IApprovalChannel>(channel));
+        PendingApproval pending = await host.PauseAsync();
+        await Eventually.TrueAsync(() => channel.Attempts.Count == 1, "first (failed) attempt");
+
+        await host.Approvals.DecideAsync(pending.Id, "c1", ApprovalDecision.Reject(new Approver("alice"), "Not this one."));
+        await Eventually.TrueAsync(() => channel.Delivered.Any(d => d.Kind == ApprovalNotificationKind.Decided), "decision announced");
+        _time.Advance(TimeSpan.FromMinutes(1));
+        await Task.Delay(200);
+        Assert.DoesNotContain(channel.Delivered, d => d.Kind == ApprovalNotificationKind.Pending);
+        Assert.Equal(ApprovalNotificationKind.Decided, Assert.Single(channel.Delivered).Kind);
+    }
+
+    [Fact]
+    public async Task Dispatcher_NotifyAsync_NeverBlocks_EvenWithAStuckChannel()
+    {
+        TaskCompletionSource never = new();
+        StuckChannel stuck = new(never.Task);
+        await using NotificationHost host = await NotificationHost.StartAsync(_time, services => services
+            .AddHumanInLoopNotifications(options => options.MaxConcurrentDeliveries = 1)
+            .Services.AddSingleton<IApprovalChannel>(stuck));
+        System.Diagnostics.Stopwatch watch = System.Diagnostics.Stopwatch.StartNew();
+        for (int i = 0; i < 20; i++)
+        {
+            await host.PauseAsync($"conv-{i}");
+        }
+
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10));
+        Assert.Equal(20, (await host.Approvals.ListAsync(new StateQuery { Status = ApprovalStatus.Pending, PageSize = 100 })).Approvals.Count);
+        never.SetResult();
+    }
+
+    [Fact]
+    public async Task ChannelsWithTheSameName_RefusedAtStart()
+    {
+        await Assert.ThrowsAsync<InvalidOperationException>(() => NotificationHost.StartAsync(_time, services => services
+            .AddHumanInLoopNotifications()
+            .AddChannel<SameNameChannel>()
+            .AddChannel<SameNameChannel>()));
+    }
+
+    private sealed class StuckChannel(Task wait) : IApprovalChannel
+    {
+        public string Name => "stuck";
+
+        public Task DeliverAsync(ApprovalDelivery delivery, CancellationToken cancellationToken) => wait.WaitAsync(cancellationToken);
+    }
+
+    private sealed class SameNameChannel : IApprovalChannel
+    {
+        public string Name => "same";
+
+        public Task DeliverAsync(ApprovalDelivery delivery, CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

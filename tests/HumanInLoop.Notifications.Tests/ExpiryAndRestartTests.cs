@@ -169,4 +169,39 @@ public sealed class ExpiryAndRestartTests : IAsyncLifetime
         await _env.WaitForWorkflowAsync("wf-INV-621", "Paid");
         await second.StopAsync();
     }
+
+    [Fact]
+    public async Task DecidedWhileDown_AutoResume_WorkerResumesOnStart()
+    {
+        _env.Settings["Workflow:AutoResume"] = "false";
+        string approvalId;
+        await using (WebApplication first = await _env.StartHostAsync())
+        {
+            await _env.PostInvoiceAsync("INV-630", "Acme Corp", 3000m);
+            approvalId = (await _env.WaitForWorkflowAsync("wf-INV-630", "WaitingForApproval")).ApprovalId!;
+            await first.Services.GetRequiredService<ApprovalService>().DecideAsync(approvalId, "pay-INV-630", ApprovalDecision.Approve(new Approver("alice", ["finance"])));
+            await first.StopAsync();
+        }
+
+        _env.Settings["Workflow:AutoResume"] = "true";
+        await using WebApplication second = await _env.StartHostAsync();
+        await _env.WaitForWorkflowAsync("wf-INV-630", "Paid");
+        Assert.Single(await _env.PaymentsAsync());
+        await second.StopAsync();
+    }
+
+    [Fact]
+    public async Task InvoiceDroppedInTheInboxFolder_PickedUpOnTheNextPoll()
+    {
+        await using WebApplication host = await _env.StartHostAsync();
+        string inbox = _env.Settings["Workflow:InboxFolder"]!;
+        Directory.CreateDirectory(inbox);
+        await File.WriteAllTextAsync(Path.Combine(inbox, "inv-700.json"), """{"id":"INV-700","vendor":"Bolt Ltd","amount":12.34}""");
+        await File.WriteAllTextAsync(Path.Combine(inbox, "broken.json"), "{ not json");
+        await _env.WaitForWorkflowAsync("wf-INV-700", "Paid", advance: TimeSpan.FromSeconds(5));
+        Assert.True(File.Exists(Path.Combine(_env.Settings["Workflow:ProcessedFolder"]!, "inv-700.json")));
+        Assert.True(File.Exists(Path.Combine(_env.Settings["Workflow:ProcessedFolder"]!, "rejected", "broken.json")));
+        Assert.Empty(Directory.GetFiles(inbox));
+        await host.StopAsync();
+    }
 }

@@ -29,7 +29,7 @@ internal static partial class NotificationsLog
     [LoggerMessage(108, LogLevel.Information, "Expired {Count} approval(s) past their deadline.")]
     public static partial void Expired(ILogger logger, int count);
 
-    [LoggerMessage(109, LogLevel.Information, "Escalating approval {ApprovalId} (deadline {ExpiresAt}).")]
+    [LoggerMessage(109, LogLevel.Debug, "Approval {ApprovalId} is due for escalation (deadline {ExpiresAt}); queued unless already escalated.")]
     public static partial void Escalating(ILogger logger, string approvalId, DateTimeOffset expiresAt);
 
     [LoggerMessage(110, LogLevel.Error, "The expiry sweep failed; it runs again in {Interval}.")]

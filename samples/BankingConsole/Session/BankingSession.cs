@@ -288,8 +288,9 @@ internal sealed class BankingSession
         {
             await ResumeAsync(latest, cancellationToken);
         }
-        else
+        else if (!_view.IsInteractive)
         {
+            // Other calls of the batch still wait (a person at the terminal is being asked about them one by one).
             _view.Pending(latest);
         }
     }
@@ -401,7 +402,7 @@ internal sealed class BankingSession
 
         if (_view.IsInteractive && pending.Count == 0 && unfinished.Count == 0)
         {
-            _view.Recorded("NONE", "Nothing waits for a decision.");
+            _view.Note("Nothing waits for a decision.");
         }
 
         foreach (PendingApproval approval in unfinished)

@@ -30,6 +30,9 @@ internal interface IBankView
 
     void Help();
 
+    /// <summary>Tells a person something that needs no record (scripts do not get it).</summary>
+    void Note(string text);
+
     /// <summary>Ends a command that succeeded.</summary>
     void Done(string command);
 

@@ -56,6 +56,10 @@ internal sealed class ScriptView(TextWriter output) : IBankView
         }
     }
 
+    public void Note(string text)
+    {
+    }
+
     public void Done(string command) => Line($"OK {command}");
 
     public void Error(string message) => Line($"ERROR {message}");

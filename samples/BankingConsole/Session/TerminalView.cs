@@ -10,8 +10,9 @@ internal sealed class TerminalView : IBankView
     public void Ready(BankMode mode, string model, string dataDirectory, string approver)
     {
         Write(ConsoleColor.Cyan, "HumanInLoop banking demo");
-        Console.WriteLine($"  You are {Bank.CustomerAccount}'s assistant's supervisor: {Bank.CustomerAccount} asks, the assistant acts, and you ({approver}) approve");
-        Console.WriteLine($"  transfers over $100. Mode: {(mode == BankMode.Tools ? "tool calling (the gate checks each call)" : "router (the model plans, code gates each action)")}.");
+        Console.WriteLine($"  You type as {Bank.CustomerAccount}, a customer; an assistant acts on the requests. Transfers over $100 wait for");
+        Console.WriteLine($"  a person's approval, and you decide them too, as '{approver}'.");
+        Console.WriteLine($"  Mode: {(mode == BankMode.Tools ? "tool calling (the gate checks each call the model makes)" : "router (the model returns a plan; the same rules gate each action)")}.");
         Console.WriteLine($"  Model: {model}. State: {Path.GetFullPath(dataDirectory)} (delete it to start over).");
         Console.WriteLine("  Try: \"what is my balance\", \"deposit 20\", \"send $20 to alice\", \"transfer 500 to bob\". Type help for commands.");
         Console.WriteLine();
@@ -25,7 +26,7 @@ internal sealed class TerminalView : IBankView
             Console.WriteLine($"    tool:      {call.ToolName}");
             Console.WriteLine($"    arguments: {call.Arguments.GetRawText()}");
             Console.WriteLine($"    reason:    {call.PolicyReason}");
-            Console.WriteLine($"    requested: {approval.CreatedAt.ToLocalTime():g}, expires {approval.ExpiresAt.ToLocalTime():g}");
+            Console.WriteLine($"    requested: {approval.CreatedAt.ToLocalTime():yyyy-MM-dd HH:mm}, expires {approval.ExpiresAt.ToLocalTime():yyyy-MM-dd HH:mm}");
         }
     }
 
@@ -69,6 +70,8 @@ internal sealed class TerminalView : IBankView
             Console.WriteLine("    " + line);
         }
     }
+
+    public void Note(string text) => Write(ConsoleColor.DarkGray, $"  {text}");
 
     public void Done(string command)
     {

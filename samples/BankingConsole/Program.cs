@@ -22,13 +22,21 @@ if (settings.ShowHelp)
 
 Directory.CreateDirectory(settings.DataDirectory);
 Bank bank = await Bank.OpenAsync(Path.Combine(settings.DataDirectory, "bank.db"));
-ApprovalService approvals = new(CreateStateStore(settings.DataDirectory), BankPolicies.CreateOptions(bank));
+ApprovalOptions options = BankPolicies.CreateOptions(bank);
+if (Environment.GetEnvironmentVariable("BANKINGCONSOLE_EXECUTION_LEASE_SECONDS") is { Length: > 0 } lease)
+{
+    // For the crash tests: how soon another run may take over a resume that died (default 5 minutes).
+    options.ExecutionLease = TimeSpan.FromSeconds(double.Parse(lease, System.Globalization.CultureInfo.InvariantCulture));
+}
+
+ApprovalService approvals = new(CreateStateStore(settings.DataDirectory), options);
+IReadOnlyList<AIFunction> tools = KillAfterToolFunction.Apply(new BankTools(bank).All, Environment.GetEnvironmentVariable(KillAfterToolFunction.VariableName));
 (IChatClient model, string modelName) = ChatModelFactory.Create(settings);
 using (model)
 {
     // A person at a terminal is asked on the spot; a script (standard input redirected) gets plain lines.
     IBankView view = Console.IsInputRedirected ? new ScriptView(Console.Out) : new TerminalView();
-    await new BankingSession(bank, approvals, model, settings, view, Console.In).RunAsync(modelName);
+    await new BankingSession(bank, tools, approvals, model, settings, view, Console.In).RunAsync(modelName);
 }
 
 return 0;

@@ -36,7 +36,8 @@ internal sealed class BankingSession
     private readonly List<ChatMessage> _history = [];
     private string? _lastShown;
 
-    public BankingSession(Bank bank, ApprovalService approvals, IChatClient model, ConsoleSettings settings, IBankView view, TextReader input)
+    public BankingSession(
+        Bank bank, IReadOnlyList<AIFunction> tools, ApprovalService approvals, IChatClient model, ConsoleSettings settings, IBankView view, TextReader input)
     {
         _bank = bank;
         _approvals = approvals;
@@ -50,7 +51,7 @@ internal sealed class BankingSession
         _pipeline = new ChatClientBuilder(model).UseFunctionInvocation().UseApprovalGate(approvals).Build();
 
         // Protected tools run only for calls the gate allowed or a resume runs; the same tools serve the router's plans.
-        _tools = ApprovalService.ProtectTools(new BankTools(bank).All);
+        _tools = ApprovalService.ProtectTools(tools);
         _context = new ApprovalContext { UserId = Bank.CustomerAccount, ConversationId = $"console-{Guid.NewGuid():N}" };
         _chatOptions = new ChatOptions { Instructions = ToolInstructions, Tools = _tools }.WithApprovalContext(_context);
     }

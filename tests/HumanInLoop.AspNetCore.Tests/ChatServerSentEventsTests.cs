@@ -100,6 +100,34 @@ public sealed class ChatServerSentEventsTests
     }
 
     [Fact]
+    public async Task ToServerSentEvents_CallbackThrowsAfterAFailure_StillEndsWithTheOriginalError()
+    {
+        ChatStreamOptions options = new() { OnCompleted = (_, _) => throw new InvalidOperationException("disk full") };
+        List<ChatStreamEvent> events = [];
+        await foreach (var item in Throwing(new ApprovalExpiredException("apr_1", DateTimeOffset.UnixEpoch)).ToServerSentEvents(options))
+        {
+            events.Add(item.Data);
+        }
+
+        ErrorEvent error = Assert.IsType<ErrorEvent>(Assert.Single(events));
+        Assert.Equal(410, error.Status);
+    }
+
+    [Fact]
+    public void Options_InvalidSettings_AreRefusedWhenSet()
+    {
+        ApprovalEndpointOptions options = new();
+
+        Assert.Throws<ArgumentNullException>(() => options.ApproverFromUser = null!);
+        Assert.Throws<ArgumentOutOfRangeException>(() => options.MaxPageSize = 0);
+        Assert.Throws<ArgumentOutOfRangeException>(() => options.MaxPageSize = 1001);
+        Assert.Throws<ArgumentOutOfRangeException>(() => options.ExcerptMessages = -1);
+        Assert.Throws<ArgumentOutOfRangeException>(() => options.ExcerptMaxLength = 15);
+        Assert.Equal(ApprovalEndpointOptions.DefaultApproverPolicy, options.ApproverPolicy);
+        Assert.True(options.ValidateAntiforgery);
+    }
+
+    [Fact]
     public async Task ToServerSentEvents_TypedApprovalError_KeepsItsStatusAndMessage()
     {
         ChatStreamOptions options = new();

@@ -12,6 +12,7 @@ public sealed class ApprovalEndpointOptions
     private int _maxPageSize = 100;
     private int _excerptMessages = 6;
     private int _excerptMaxLength = 500;
+    private Func<ClaimsPrincipal, Approver?> _approverFromUser = DefaultApprover;
 
     /// <summary>
     /// Gets or sets the authorization policy a user must satisfy to decide. It is evaluated with
@@ -46,7 +47,15 @@ public sealed class ApprovalEndpointOptions
     /// Gets or sets how the approver is built from the authenticated user; return <see langword="null"/> to refuse.
     /// </summary>
     /// <value>Default: the id is the <see cref="ClaimTypes.NameIdentifier"/> claim, else the identity's name; the roles are the identity's role claims.</value>
-    public Func<ClaimsPrincipal, Approver?> ApproverFromUser { get; set; } = DefaultApprover;
+    public Func<ClaimsPrincipal, Approver?> ApproverFromUser
+    {
+        get => _approverFromUser;
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            _approverFromUser = value;
+        }
+    }
 
     /// <summary>
     /// Gets or sets what a resume sends the conversation through: the chat pipeline (function invocation outside the approval gate)

@@ -121,9 +121,11 @@ public static class ChatServerSentEvents
             await onCompleted(new ChatStreamCompletion(outcome, seen.ToChatResponse(), approval, error), cancellationToken);
             return final;
         }
-        catch (Exception exception) when (outcome != ChatStreamOutcome.Failed && exception is not OperationCanceledException)
+        catch (Exception exception) when (exception is not OperationCanceledException)
         {
-            return ToErrorEvent(exception, options);
+            // Never "done" for something the host failed to save; after a failure, the original error still ends the stream.
+            ErrorEvent saveFailed = ToErrorEvent(exception, options);
+            return outcome == ChatStreamOutcome.Failed ? final : saveFailed;
         }
     }
 

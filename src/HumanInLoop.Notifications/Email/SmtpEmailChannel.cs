@@ -1,6 +1,5 @@
 using HumanInLoop.Notifications.Internal;
 using MailKit.Net.Smtp;
-using MailKit.Security;
 using MimeKit;
 
 namespace HumanInLoop.Notifications;

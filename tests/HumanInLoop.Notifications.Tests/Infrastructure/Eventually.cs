@@ -5,7 +5,7 @@ namespace HumanInLoop.Notifications.Tests.Infrastructure;
 /// <summary>Bounded waiting: polls a condition in real time (at most a few seconds), optionally moving fake time on each round.</summary>
 public static class Eventually
 {
-    public static async Task TrueAsync(Func<Task<bool>> condition, string what, FakeTimeProvider? time = null, TimeSpan? step = null, int rounds = 300)
+    public static async Task TrueAsync(Func<Task<bool>> condition, string what, FakeTimeProvider? time = null, TimeSpan? step = null, int rounds = 500)
     {
         for (int round = 0; round < rounds; round++)
         {
@@ -25,6 +25,6 @@ public static class Eventually
         Assert.Fail($"Timed out waiting for: {what}");
     }
 
-    public static Task TrueAsync(Func<bool> condition, string what, FakeTimeProvider? time = null, TimeSpan? step = null, int rounds = 300) =>
+    public static Task TrueAsync(Func<bool> condition, string what, FakeTimeProvider? time = null, TimeSpan? step = null, int rounds = 500) =>
         TrueAsync(() => Task.FromResult(condition()), what, time, step, rounds);
 }

@@ -23,6 +23,11 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public int Requests;
 
+    /// <summary>Gets or sets the clock whose time is noted when each request arrives.</summary>
+    public TimeProvider? Clock { get; set; }
+
+    public ConcurrentQueue<DateTimeOffset> RequestTimes { get; } = new();
+
     public void FailNext(int count) => Volatile.Write(ref _failNext, count);
 
     public static async Task<WebhookReceiver> StartAsync()
@@ -35,6 +40,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
         WebhookReceiver receiver = new(app);
         app.MapPost("/hook", async (HttpContext context) =>
         {
+            receiver.RequestTimes.Enqueue(receiver.Clock?.GetUtcNow() ?? default);
             Interlocked.Increment(ref receiver.Requests);
             if (Interlocked.Decrement(ref receiver._failNext) >= 0)
             {

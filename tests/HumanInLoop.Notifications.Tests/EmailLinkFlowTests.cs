@@ -80,6 +80,17 @@ public sealed class EmailLinkFlowTests : IAsyncLifetime
         (status, page) = await browser.OpenAsync(reject);
         Assert.Equal(HttpStatusCode.Conflict, status);
 
+        // Only the token's SHA-256 is stored, never the token.
+        string token = approve.Segments[^1];
+        using (Microsoft.Data.Sqlite.SqliteConnection db = new($"Data Source={_env.Settings["Workflow:Database"]}"))
+        {
+            db.Open();
+            using Microsoft.Data.Sqlite.SqliteCommand read = db.CreateCommand();
+            read.CommandText = "SELECT token_hash FROM hil_used_link_tokens";
+            string stored = Assert.IsType<string>(read.ExecuteScalar());
+            Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(token))), stored);
+        }
+
         List<ApprovalWorkflow.PaymentRecord> payments = await _env.PaymentsAsync();
         Assert.Single(payments, p => p.InvoiceId == "INV-100");
         PendingApproval approval = await Approvals.GetAsync(approvalId);

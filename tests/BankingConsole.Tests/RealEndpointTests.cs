@@ -36,8 +36,8 @@ public sealed class RealEndpointTests
 
         IReadOnlyList<string> approved = await console.SendAsync($"approve {pending.ApprovalId}");
 
-        // (After a resume the result reaches the model JSON-quoted, as the library stores it: a JsonElement string.)
-        Assert.Contains("Model read: \"Transferred $500.00 from carol to bob. Carol now has $500.00, bob has $750.00.\"", Parse.Answer(approved), StringComparison.Ordinal);
+        // After a resume the model reads the tool's text as it would had the call run at once: not JSON-quoted.
+        Assert.Contains("Model read: Transferred $500.00 from carol to bob. Carol now has $500.00, bob has $750.00.", Parse.Answer(approved), StringComparison.Ordinal);
         Assert.Equal(500m, (await console.BalancesAsync())["carol"]);
 
         // The conversation goes on with a history the provider accepts (no unanswered calls from the pause).

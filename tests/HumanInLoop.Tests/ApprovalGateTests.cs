@@ -136,6 +136,42 @@ public sealed class ApprovalGateTests
 
     [Theory]
     [MemberData(nameof(Modes))]
+    public async Task EveryCallDenied_NothingRuns_ModelReadsTheDenialAndAnswers(bool streaming)
+    {
+        TestBank bank = new();
+        Outcome outcome = await bank.SendAsync("only delete my account", streaming);
+
+        Assert.Null(outcome.Error);
+        Assert.Equal(0, bank.Deletes);
+        Assert.Equal(2, bank.Model.Requests.Count);
+        FunctionResultContent denial = Assert.Single(bank.Model.Requests[1].SelectMany(m => m.Contents).OfType<FunctionResultContent>());
+        Assert.Equal("c-del", denial.CallId);
+        Assert.Contains("denied by policy", denial.Result?.ToString(), StringComparison.Ordinal);
+        Assert.Equal(ChatRole.Assistant, outcome.Response!.Messages[^1].Role);
+        Assert.StartsWith("Done. c-del=This tool call was denied by policy", outcome.Response.Messages[^1].Text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task DeniedCall_WithUnprotectedTools_StillNeverRuns_AndIsAnswered(bool streaming)
+    {
+        ApprovalOptions options = TestBank.DefaultOptions();
+        options.RequireProtectedTools = false;
+        TestBank bank = new(options);
+        ChatOptions unprotected = new ChatOptions { Tools = [bank.DeleteAccount, bank.CheckBalance] }
+            .WithApprovalContext(new ApprovalContext { ConversationId = "conv-1", UserId = "carol" });
+
+        Outcome outcome = await bank.SendAsync("delete my account", streaming, unprotected);
+
+        Assert.Null(outcome.Error);
+        Assert.Equal(0, bank.Deletes);
+        Assert.Equal(1, bank.BalanceChecks);
+        List<FunctionResultContent> results = [.. bank.Model.Requests[1].SelectMany(m => m.Contents).OfType<FunctionResultContent>()];
+        Assert.Contains("Accounts are never deleted", Assert.Single(results, r => r.CallId == "c-del").Result?.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
     public async Task GateOutsideFunctionInvocation_FirstRequestFailsWithHowToOrder(bool streaming)
     {
         TestBank bank = new();

@@ -60,6 +60,9 @@ public sealed class ResumeTests
         FunctionResultContent result = Assert.Single(sent[^1].Contents.OfType<FunctionResultContent>());
         Assert.Equal("c-tr", result.CallId);
 
+        // A string result reaches the model as the same string it would have read had the call run at once (not JSON-quoted).
+        Assert.Equal("sent 500 to bob", Assert.IsType<string>(result.Result));
+
         PendingApproval done = await bank.Approvals.GetAsync(pending.Id);
         Assert.Equal(ApprovalStatus.Completed, done.Status);
         Assert.Equal(CallExecutionStatus.Succeeded, done.Calls[0].Execution);

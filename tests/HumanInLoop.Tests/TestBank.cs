@@ -68,7 +68,7 @@ public sealed class TestBank
 
     /// <summary>
     /// The default script, a function of the history only: "transfer N to X" calls transfer; "balance and transfer N to X"
-    /// calls both in one response; "delete" calls delete_account and check_balance; after tool results it reports them.
+    /// calls both in one response; "delete" calls delete_account and check_balance ("only delete", delete_account alone); after tool results it reports them.
     /// </summary>
     public static ChatResponse DefaultScript(IReadOnlyList<ChatMessage> messages)
     {
@@ -90,6 +90,11 @@ public sealed class TestBank
         if (text.StartsWith("transfer", StringComparison.Ordinal))
         {
             return ScriptedChatClient.TextAndCalls("Sending it now.", TransferCall("c-tr", words[^1], decimal.Parse(words[1], System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
+        if (text.StartsWith("only delete", StringComparison.Ordinal))
+        {
+            return ScriptedChatClient.Calls(ScriptedChatClient.Call("c-del", "delete_account"));
         }
 
         if (text.StartsWith("delete", StringComparison.Ordinal))

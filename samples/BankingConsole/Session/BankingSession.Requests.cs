@@ -25,16 +25,6 @@ internal sealed partial class BankingSession
         try
         {
             response = await _pipeline.GetResponseAsync(request, _chatOptions, cancellationToken);
-            if (response.Messages.Count > 0 && response.Messages[^1].Role == ChatRole.Tool)
-            {
-                // When the gate denies every call of a response, function invocation ends without asking the model again,
-                // so nobody has explained the refusal yet: send the conversation once more so the model can.
-                ChatResponse explained = await _pipeline.GetResponseAsync([.. request, .. response.Messages], _chatOptions, cancellationToken);
-                foreach (ChatMessage message in explained.Messages)
-                {
-                    response.Messages.Add(message);
-                }
-            }
         }
         catch (PendingApprovalException pause)
         {

@@ -65,7 +65,7 @@ public sealed partial class ApprovalService
             }
         }
 
-        throw ConcurrentChange(approvalId);
+        throw await ConcurrentChangeAsync(approvalId, cancellationToken);
     }
 
     /// <summary>
@@ -134,7 +134,7 @@ public sealed partial class ApprovalService
             }
         }
 
-        throw ConcurrentChange(approvalId);
+        throw await ConcurrentChangeAsync(approvalId, cancellationToken);
     }
 
     /// <summary>
@@ -178,7 +178,7 @@ public sealed partial class ApprovalService
             }
         }
 
-        throw ConcurrentChange(approvalId);
+        throw await ConcurrentChangeAsync(approvalId, cancellationToken);
     }
 
     /// <summary>Moves a pending approval past its deadline to Expired. Returns null when not due, true when expired, false when another writer got there first.</summary>
@@ -296,6 +296,11 @@ public sealed partial class ApprovalService
         Audit(approval, ApprovalAuditEvent.ApprovedWithEdits, actor, call, fingerprint, edited, decision.Reason);
     }
 
-    private static ApprovalConflictException ConcurrentChange(string approvalId) =>
-        new(approvalId, ApprovalStatus.Pending, $"Approval '{approvalId}' kept changing under concurrent writers; read it again and retry.");
+    /// <summary>The error for an approval that kept changing under concurrent writers, with the status it has now (read again, not assumed).</summary>
+    private async Task<ApprovalConflictException> ConcurrentChangeAsync(string approvalId, CancellationToken cancellationToken)
+    {
+        PendingApproval current = await LoadAsync(approvalId, cancellationToken);
+        return new ApprovalConflictException(approvalId, current.Status,
+            $"Approval '{approvalId}' kept changing under concurrent writers (it is now {current.Status}); read it again and retry.");
+    }
 }

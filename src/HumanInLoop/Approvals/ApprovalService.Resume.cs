@@ -237,7 +237,7 @@ public sealed partial class ApprovalService
             // Another resume changed the record first: read it again; it may now be claimed (a typed conflict) or still free.
         }
 
-        throw ConcurrentChange(approvalId);
+        throw await ConcurrentChangeAsync(approvalId, cancellationToken);
     }
 
     private static bool NeedsToRun(PendingToolCall call) =>
@@ -327,11 +327,18 @@ public sealed partial class ApprovalService
         CallDecisionStatus.Expired =>
             "Nobody decided on this tool call before its approval expired, so it was not run. Do not retry it without asking the user.",
         _ when call.Execution == CallExecutionStatus.NotRun =>
-            call.Result,
+            AsModelSees(call.Result),
         _ when call.ApprovedArguments is { } edited =>
-            $"The approver changed the arguments before running; the call ran with {edited.GetRawText()}. Result: {call.Result?.GetRawText()}",
-        _ => call.Result,
+            $"The approver changed the arguments before running; the call ran with {edited.GetRawText()}. Result: {(AsModelSees(call.Result) is string text ? text : call.Result?.GetRawText())}",
+        _ => AsModelSees(call.Result),
     };
+
+    /// <summary>
+    /// A stored result as function invocation would have passed it on had the call run at once: a string stays a string
+    /// (stored as a JSON string, it would otherwise reach the model quoted), anything else goes as its JSON.
+    /// </summary>
+    private static object? AsModelSees(JsonElement? result) =>
+        result is { ValueKind: JsonValueKind.String } text ? text.GetString() : result;
 
     private async Task SaveOrLoseClaimAsync(PendingApproval approval, CancellationToken cancellationToken)
     {

@@ -164,18 +164,31 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
             return null;
         }
 
-        List<AIContent> answers = [];
+        List<AIContent>? answers = null;
         for (int i = 0; i < calls.Count; i++)
         {
-            if (decisions[i].Kind == PolicyDecisionKind.Deny)
+            if (decisions[i].Kind != PolicyDecisionKind.Deny)
             {
-                // Function invocation skips informational calls; the denial below answers this one for the provider.
+                continue;
+            }
+
+            string denial = $"This tool call was denied by policy and was not run. Do not retry it. Reason: {decisions[i].Reason}";
+            if (GateProtectedFunction.IsProtectedIn(options, calls[i]))
+            {
+                // The protected tool answers with the denial instead of running, so function invocation sends the model the
+                // denial and asks it again, as for any other result (also when every call of the response is denied).
+                GateProtectedFunction.Deny(calls[i], denial);
+            }
+            else
+            {
+                // No protected tool to answer through (RequireProtectedTools is off): function invocation skips informational
+                // calls, and the message below answers this one for the provider.
                 calls[i].InformationalOnly = true;
-                answers.Add(new FunctionResultContent(calls[i].CallId, $"This tool call was denied by policy and was not run. Do not retry it. Reason: {decisions[i].Reason}"));
+                (answers ??= []).Add(new FunctionResultContent(calls[i].CallId, denial));
             }
         }
 
-        return new ChatMessage(ChatRole.Tool, answers);
+        return answers is null ? null : new ChatMessage(ChatRole.Tool, answers);
     }
 
     private void EnsureToolsProtected(ChatOptions? options)

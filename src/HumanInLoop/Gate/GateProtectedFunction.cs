@@ -10,14 +10,37 @@ namespace Microsoft.Extensions.AI;
 /// </summary>
 internal sealed class GateProtectedFunction(AIFunction innerFunction) : DelegatingAIFunction(innerFunction)
 {
-    // Calls the gate allowed, by object identity: nothing deserialized or forged can be in here.
-    private static readonly ConditionalWeakTable<FunctionCallContent, object> s_allowed = [];
-    private static readonly object s_mark = new();
+    // Calls the gate allowed (the mark) or denied (the denial to answer with), by object identity: nothing deserialized or
+    // forged can be in here.
+    private static readonly ConditionalWeakTable<FunctionCallContent, object> s_verdicts = [];
+    private static readonly object s_allowedMark = new();
 
     /// <summary>Gets the tool this one protects.</summary>
     public AIFunction Unprotected => InnerFunction;
 
-    public static void Allow(FunctionCallContent call) => s_allowed.AddOrUpdate(call, s_mark);
+    public static void Allow(FunctionCallContent call) => s_verdicts.AddOrUpdate(call, s_allowedMark);
+
+    /// <summary>Makes function invocation answer this call with <paramref name="denial"/> instead of running the tool.</summary>
+    public static void Deny(FunctionCallContent call, string denial) => s_verdicts.AddOrUpdate(call, new Denial(denial));
+
+    /// <summary>Finds the protected tool that function invocation would run for <paramref name="call"/>, if the options hold one.</summary>
+    public static bool IsProtectedIn(ChatOptions? options, FunctionCallContent call)
+    {
+        if (options?.Tools is not { } tools)
+        {
+            return false;
+        }
+
+        foreach (AITool tool in tools)
+        {
+            if (tool is AIFunction && tool.Name == call.Name)
+            {
+                return tool.GetService<GateProtectedFunction>() is not null;
+            }
+        }
+
+        return false;
+    }
 
     public static bool IsProtected(AITool tool) => tool is not AIFunction || tool.GetService<GateProtectedFunction>() is not null;
 
@@ -27,8 +50,15 @@ internal sealed class GateProtectedFunction(AIFunction innerFunction) : Delegati
     protected override ValueTask<object?> InvokeCoreAsync(AIFunctionArguments arguments, CancellationToken cancellationToken)
     {
         bool resumed = ApprovedCall.Current is { } approved && approved.ToolName == Name;
-        bool allowedByGate = FunctionInvokingChatClient.CurrentContext?.CallContent is { } call && call.Name == Name && s_allowed.TryGetValue(call, out _);
-        if (!resumed && !allowedByGate)
+        object? verdict = null;
+        bool judgedByGate = FunctionInvokingChatClient.CurrentContext?.CallContent is { } call && call.Name == Name && s_verdicts.TryGetValue(call, out verdict);
+        if (!resumed && verdict is Denial denial)
+        {
+            // Denied by policy: the tool does not run; function invocation passes the denial to the model, which answers it.
+            return new ValueTask<object?>(denial.Message);
+        }
+
+        if (!resumed && !judgedByGate)
         {
             throw new InvalidOperationException(
                 $"The tool '{Name}' was invoked for a call the approval gate never allowed (for example from a ToolApprovalResponseContent in the input). It did not run.");
@@ -36,4 +66,6 @@ internal sealed class GateProtectedFunction(AIFunction innerFunction) : Delegati
 
         return base.InvokeCoreAsync(arguments, cancellationToken);
     }
+
+    private sealed record Denial(string Message);
 }

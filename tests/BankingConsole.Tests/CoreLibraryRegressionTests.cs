@@ -3,16 +3,15 @@ using Microsoft.Extensions.AI;
 
 namespace BankingConsole.Tests;
 
-/// <summary>Behaviour of the core library found while building the sample, reported to its owner.</summary>
-public sealed class CoreLibraryGapTests
+/// <summary>Regressions for gaps of the core library found while building the sample (now fixed there).</summary>
+public sealed class CoreLibraryRegressionTests
 {
     /// <summary>
-    /// When every call of a model response is denied by policy, the gate marks them all handled (InformationalOnly) and adds
-    /// the denials, so FunctionInvokingChatClient finds nothing to run and returns at once: the model never reads the
-    /// denials and the caller gets a response ending in a tool message, with no answer. (With one allowed call beside the
-    /// denied one, the model is asked again and does explain.) The sample works around it by sending the conversation once more.
+    /// When every call of a model response is denied by policy, the model must still read the denials and answer: the
+    /// gate once marked them all handled (InformationalOnly), so FunctionInvokingChatClient found nothing to run and the
+    /// caller got a response ending in a tool message. Denied calls are now answered through the protected tool.
     /// </summary>
-    [Theory(Skip = "Core gap, reported: the model is not asked again when every call of a response is denied. Unskip when fixed.")]
+    [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public async Task EveryCallDenied_ModelIsAskedAgain_AndExplains(bool streaming)
@@ -31,11 +30,10 @@ public sealed class CoreLibraryGapTests
     }
 
     /// <summary>
-    /// A tool that returns a string gives the model that string when it runs at once, but after a pause and resume the
-    /// model gets the stored JsonElement, which providers serialize as JSON: the OpenAI wire then carries
-    /// <c>"\"sent 500 to bob\""</c> instead of <c>"sent 500 to bob"</c>. The same call should read the same either way.
+    /// A tool that returns a string gives the model that string when it runs at once; after a pause and resume the model
+    /// must get the same string, not the stored JsonElement (which providers would send JSON-quoted).
     /// </summary>
-    [Fact(Skip = "Core gap, reported: a resumed string result reaches the model JSON-quoted. Unskip when fixed.")]
+    [Fact]
     public async Task ResumedStringResult_ReachesTheModelAsTheSameText()
     {
         ApprovalService approvals = new(new InMemoryStateStore(), new ApprovalOptions { Policies = { ApprovalPolicy.RequireApproval("send", "Always.") } });

@@ -323,9 +323,13 @@ public sealed class ResumeTests
         bank.BeforeTransfer = async () => { entered.SetResult(); await never.Task; };
         using CancellationTokenSource stop = new();
 
-        // The first resume hangs inside the tool, as a process that dies there would.
-        Task<ResumeResult> stuck = bank.Approvals.ResumeAsync(pending.Id, bank.Client, bank.ChatOptions(), stop.Token);
+        // The first resume runs in a "process" that dies inside the tool: from then on nothing it writes reaches the store
+        // (so it cannot renew its claim either).
+        DyingStore dying = new(bank.Store);
+        ApprovalService dyingProcess = new(dying, bank.Options);
+        Task<ResumeResult> stuck = dyingProcess.ResumeAsync(pending.Id, bank.Client, bank.ChatOptions(), stop.Token);
         await entered.Task;
+        dying.Die();
         Assert.Equal(ApprovalStatus.Executing, (await bank.Approvals.GetAsync(pending.Id)).Status);
 
         // While the lease holds, nobody else may resume.
@@ -356,6 +360,39 @@ public sealed class ResumeTests
     }
 
     [Fact]
+    public async Task ToolRunsLongerThanTheLease_ClaimIsRenewed_NoOtherResumeTakesOver()
+    {
+        ApprovalOptions options = TestBank.DefaultOptions();
+        options.IdempotentTools.Add("transfer"); // the worst case: a lapsed claim would let a second resume run it again
+        (TestBank bank, PendingApproval pending) = await PauseAsync(false, options: options);
+        await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
+        TaskCompletionSource entered = new();
+        TaskCompletionSource finish = new();
+        bank.BeforeTransfer = async () => { entered.TrySetResult(); await finish.Task; };
+
+        Task<ResumeResult> running = bank.Approvals.ResumeAsync(pending.Id, bank.Client, bank.ChatOptions());
+        await entered.Task;
+
+        // The tool runs for 12 minutes, more than twice the 5-minute lease; the claim always has time left.
+        for (int minute = 1; minute <= 12; minute++)
+        {
+            bank.Time.Advance(TimeSpan.FromMinutes(1));
+            await WaitUntilAsync(async () => (await bank.Approvals.GetAsync(pending.Id)).ClaimExpiresAt > bank.Time.GetUtcNow() + TimeSpan.FromMinutes(2));
+        }
+
+        ApprovalConflictException busy = await Assert.ThrowsAsync<ApprovalConflictException>(() => bank.Approvals.ResumeAsync(pending.Id, bank.Client, bank.ChatOptions()));
+        Assert.Equal(ApprovalStatus.Executing, busy.Status);
+
+        finish.SetResult();
+        ResumeResult done = await running;
+
+        Assert.Equal(ApprovalStatus.Completed, done.Approval.Status);
+        Assert.Equal(CallExecutionStatus.Succeeded, done.Approval.Calls[0].Execution);
+        Assert.Equal(1, Assert.Single(bank.Transfers).Attempt);
+        Assert.DoesNotContain(done.Approval.AuditTrail, e => e.Event == ApprovalAuditEvent.CallInDoubt);
+    }
+
+    [Fact]
     public async Task ProcessDiedWhileIdempotentToolRan_RecoveryRerunsWithTheSameKey()
     {
         ApprovalOptions options = TestBank.DefaultOptions();
@@ -365,9 +402,11 @@ public sealed class ResumeTests
         TaskCompletionSource entered = new();
         TaskCompletionSource never = new();
         bank.BeforeTransfer = async () => { entered.TrySetResult(); await never.Task; };
+        DyingStore dying = new(bank.Store);
 
-        _ = bank.Approvals.ResumeAsync(pending.Id, bank.Client, bank.ChatOptions());
+        _ = new ApprovalService(dying, bank.Options).ResumeAsync(pending.Id, bank.Client, bank.ChatOptions());
         await entered.Task;
+        dying.Die();
         bank.Time.Advance(TimeSpan.FromMinutes(6));
         bank.BeforeTransfer = null;
 
@@ -436,5 +475,35 @@ public sealed class ResumeTests
         await bank.Approvals.ResumeAsync(pending.Id, bank.Client, bank.ChatOptions());
         Assert.Equal(0, bank.BalanceChecks);
         Assert.Single(bank.Transfers);
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        using CancellationTokenSource timeout = new(TimeSpan.FromSeconds(30));
+        while (!await condition())
+        {
+            await Task.Delay(10, timeout.Token);
+        }
+    }
+
+    /// <summary>A store as a process sees it: after <see cref="Die"/>, nothing it writes or reads reaches the shared store.</summary>
+    private sealed class DyingStore(IStateStore inner) : IStateStore
+    {
+        private volatile bool _dead;
+
+        public void Die() => _dead = true;
+
+        public Task<bool> TryCreateAsync(StateEntry entry, CancellationToken cancellationToken = default) => Alive() ?? inner.TryCreateAsync(entry, cancellationToken);
+
+        public Task<StateEntry?> GetAsync(string id, CancellationToken cancellationToken = default) =>
+            _dead ? Task.FromException<StateEntry?>(new IOException("The process died.")) : inner.GetAsync(id, cancellationToken);
+
+        public Task<bool> TryUpdateAsync(StateEntry entry, long expectedVersion, CancellationToken cancellationToken = default) =>
+            Alive() ?? inner.TryUpdateAsync(entry, expectedVersion, cancellationToken);
+
+        public Task<StatePage> ListAsync(StateQuery query, CancellationToken cancellationToken = default) =>
+            _dead ? Task.FromException<StatePage>(new IOException("The process died.")) : inner.ListAsync(query, cancellationToken);
+
+        private Task<bool>? Alive() => _dead ? Task.FromException<bool>(new IOException("The process died.")) : null;
     }
 }

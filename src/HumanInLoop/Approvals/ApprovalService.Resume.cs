@@ -280,7 +280,10 @@ public sealed partial class ApprovalService
         AIFunctionArguments arguments = new(ToolArguments.ToDictionary(call.ArgumentsToRun));
         ApprovedCall? outer = ApprovedCall.Current;
         ApprovedCall.Current = new ApprovedCall(approval.Id, call, call.Attempts);
-        object? result;
+        object? result = null;
+        Exception? failure = null;
+        using CancellationTokenSource stopRenewing = new();
+        Task renewing = KeepClaimAsync(approval, stopRenewing.Token);
         try
         {
             result = await function.InvokeAsync(arguments, cancellationToken);
@@ -292,15 +295,24 @@ public sealed partial class ApprovalService
         }
         catch (Exception exception)
         {
-            call.Execution = CallExecutionStatus.Failed;
-            call.Result = ToJson("Error: Function failed.");
-            Audit(approval, ApprovalAuditEvent.CallFailed, "system", call, call.ApprovedFingerprint, reason: $"{exception.GetType().Name}: {exception.Message}");
-            await SaveOrLoseClaimAsync(approval, CancellationToken.None);
-            return;
+            failure = exception;
         }
         finally
         {
             ApprovedCall.Current = outer;
+
+            // No other write to the approval may overlap a renewal: stop it (and wait for a write in flight) first.
+            await stopRenewing.CancelAsync();
+            await renewing;
+        }
+
+        if (failure is not null)
+        {
+            call.Execution = CallExecutionStatus.Failed;
+            call.Result = ToJson("Error: Function failed.");
+            Audit(approval, ApprovalAuditEvent.CallFailed, "system", call, call.ApprovedFingerprint, reason: $"{failure.GetType().Name}: {failure.Message}");
+            await SaveOrLoseClaimAsync(approval, CancellationToken.None);
+            return;
         }
 
         // It ran: whatever happens to its result now, it is Succeeded and never runs again.
@@ -316,6 +328,43 @@ public sealed partial class ApprovalService
 
         Audit(approval, ApprovalAuditEvent.CallSucceeded, "system", call, call.ApprovedFingerprint);
         await SaveOrLoseClaimAsync(approval, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// While a tool runs, extends the claim's lease every third of it, so a call that runs longer than the lease is not
+    /// taken for the call of a dead process (recovered by another resume, marked in doubt or, if idempotent, run again).
+    /// A renewal that loses its compare-and-swap stops renewing; the save after the call then reports the lost claim.
+    /// </summary>
+    private async Task KeepClaimAsync(PendingApproval approval, CancellationToken stop)
+    {
+        TimeSpan every = _lease / 3;
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(every, _time, stop);
+                DateTimeOffset? previous = approval.ClaimExpiresAt;
+                approval.ClaimExpiresAt = Now() + _lease;
+
+                // Not cancelled by stop: a write that may have reached the store must be seen through, or the version would be stale.
+                if (!await TrySaveAsync(approval, CancellationToken.None))
+                {
+                    approval.ClaimExpiresAt = previous;
+                    return;
+                }
+
+                Log.ClaimRenewed(_logger, approval.Id, approval.ClaimExpiresAt.Value);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // The call ended.
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // The store failed: the claim may lapse; the save after the call finds out and reports it.
+            Log.ClaimRenewalFailed(_logger, exception, approval.Id);
+        }
     }
 
     private static object? ResultForModel(PendingToolCall call) => call.Decision switch

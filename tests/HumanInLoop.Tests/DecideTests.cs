@@ -285,4 +285,26 @@ public sealed class DecideTests
         Assert.True(firstPage.Approvals[0].CreatedAt > firstPage.Approvals[1].CreatedAt);
         Assert.Equal(2, (await bank.Approvals.ListAsync(new StateQuery { ConversationId = "conv-b" })).Approvals.Count);
     }
+
+    [Fact]
+    public async Task List_OneCorruptRecord_IsReportedAndSkipped_TheOthersStillListed_AndExpirySweepGoesOn()
+    {
+        TestBank bank = new();
+        PendingApproval good = (await bank.SendAsync("transfer 500 to bob", streaming: false)).Pending;
+        DateTimeOffset now = bank.Time.GetUtcNow();
+        StateEntry corrupt = new("hil_corrupt", "conv-1", ApprovalStatus.Pending, now, now, now, 1, "{\"formatVersion\":1,\"id\":");
+        Assert.True(await bank.Store.TryCreateAsync(corrupt));
+
+        ApprovalPage page = await bank.Approvals.ListAsync(new StateQuery { Status = ApprovalStatus.Pending });
+
+        Assert.Equal([good.Id], page.Approvals.Select(a => a.Id));
+        Assert.Equal(["hil_corrupt"], page.UnreadableIds);
+        await Assert.ThrowsAsync<ApprovalStateFormatException>(() => bank.Approvals.GetAsync("hil_corrupt"));
+
+        // The corrupt record is due; the sweep skips it, leaves it as it is, and still expires the good one when due.
+        bank.Time.Advance(good.ExpiresAt - now + TimeSpan.FromSeconds(1));
+        Assert.Equal(1, await bank.Approvals.ExpireDueAsync());
+        Assert.Equal(ApprovalStatus.Expired, (await bank.Approvals.GetAsync(good.Id)).Status);
+        Assert.Equal(corrupt, await bank.Store.GetAsync("hil_corrupt"));
+    }
 }

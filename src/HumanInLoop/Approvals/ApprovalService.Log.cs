@@ -39,5 +39,8 @@ public sealed partial class ApprovalService
 
         [LoggerMessage(11, LogLevel.Warning, "Renewing the claim on approval {ApprovalId} failed; it may lapse while the tool runs.")]
         public static partial void ClaimRenewalFailed(ILogger logger, Exception exception, string approvalId);
+
+        [LoggerMessage(12, LogLevel.Error, "Approval {ApprovalId} could not be read and was skipped (in a list or an expiry sweep); it stays in the store as it is.")]
+        public static partial void UnreadableApproval(ILogger logger, Exception exception, string approvalId);
     }
 }

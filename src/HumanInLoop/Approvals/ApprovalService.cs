@@ -96,12 +96,22 @@ public sealed partial class ApprovalService
         ArgumentNullException.ThrowIfNull(query);
         StatePage page = await Store.ListAsync(query, cancellationToken);
         List<PendingApproval> approvals = new(page.Entries.Count);
+        List<string>? unreadable = null;
         foreach (StateEntry entry in page.Entries)
         {
-            approvals.Add(Read(entry));
+            try
+            {
+                approvals.Add(Read(entry));
+            }
+            catch (Exception exception) when (exception is ApprovalStateFormatException or ApprovalIntegrityException)
+            {
+                // One bad record must not hide every other approval from the people who decide them.
+                Log.UnreadableApproval(_logger, exception, entry.Id);
+                (unreadable ??= []).Add(entry.Id);
+            }
         }
 
-        return new ApprovalPage(approvals, page.ContinuationToken);
+        return new ApprovalPage(approvals, page.ContinuationToken, unreadable ?? (IReadOnlyList<string>)[]);
     }
 
     /// <summary>
@@ -154,7 +164,19 @@ public sealed partial class ApprovalService
 
                 for (int attempt = 0; attempt < MaxConcurrentRetries; attempt++)
                 {
-                    bool? result = await ExpireIfDueAsync(await LoadAsync(entry.Id, cancellationToken), cancellationToken);
+                    PendingApproval approval;
+                    try
+                    {
+                        approval = await LoadAsync(entry.Id, cancellationToken);
+                    }
+                    catch (Exception exception) when (exception is ApprovalStateFormatException or ApprovalIntegrityException)
+                    {
+                        // Left as it is for a person to look at; the sweep goes on with the others.
+                        Log.UnreadableApproval(_logger, exception, entry.Id);
+                        break;
+                    }
+
+                    bool? result = await ExpireIfDueAsync(approval, cancellationToken);
                     if (result is null or true)
                     {
                         expired += result is true ? 1 : 0;

@@ -53,6 +53,11 @@ public sealed partial class ApprovalService
     /// Continues a decided approval like <see cref="ResumeAsync"/>, streaming: first one update with the tool results
     /// (role <see cref="ChatRole.Tool"/>), then the model's updates.
     /// </summary>
+    /// <remarks>
+    /// Like every async iterator, it does nothing until the first <c>MoveNextAsync</c>: the claim, the tool calls and the
+    /// typed errors of <see cref="ResumeAsync"/> happen then. Stopping the enumeration early gives the claim back and keeps
+    /// the outcome of every call that ran.
+    /// </remarks>
     /// <param name="approvalId">The approval id.</param>
     /// <param name="chatClient">The same pipeline the conversation used.</param>
     /// <param name="options">Options with the tools, supplied again by name.</param>

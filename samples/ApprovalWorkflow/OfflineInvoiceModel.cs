@@ -7,7 +7,7 @@ namespace ApprovalWorkflow;
 
 /// <summary>
 /// A scripted stand-in for a real model, so the sample runs offline: "Pay invoice X of $Y to Z" becomes a
-/// <c>pay_invoice</c> call; after the tool's result it reports what happened. Swap in any IChatClient (OpenAI, Ollama).
+/// <c>pay_invoice</c> call; after the tool's result it reports what happened. Used unless a real model is configured (see <see cref="ModelSettings"/>).
 /// </summary>
 internal sealed partial class OfflineInvoiceModel : IChatClient
 {

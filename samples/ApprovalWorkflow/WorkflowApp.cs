@@ -49,7 +49,9 @@ internal static class WorkflowApp
             services.AddSingleton<IApprovalNotifier, ResumeOnDecisionNotifier>();
         }
 
-        services.AddChatClient(new OfflineInvoiceModel()).UseFunctionInvocation().UseApprovalGate();
+        // The offline scripted model unless an OpenAI-compatible endpoint is configured; a bad setting stops the start here.
+        ModelSettings? model = ModelSettings.Read(builder.Configuration);
+        services.AddChatClient(model?.CreateChatClient() ?? new OfflineInvoiceModel()).UseFunctionInvocation().UseApprovalGate();
 
         // Notifications: e-mail (or the outbox folder offline), Slack if configured, signed links, expiry with escalation.
         HumanInLoopNotificationsBuilder notifications = services.AddHumanInLoopNotifications(options =>
@@ -106,6 +108,7 @@ internal static class WorkflowApp
         }
 
         WebApplication app = builder.Build();
+        ModelSettings.LogModel(app.Logger, model?.ToString() ?? "the offline scripted stand-in (OfflineInvoiceModel); set Model:Endpoint and Model:Name for a real one");
         app.MapApprovalLinkEndpoints(LinkPath);
         if (!string.IsNullOrEmpty(approvals.Slack.SigningSecret))
         {

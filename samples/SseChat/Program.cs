@@ -50,11 +50,14 @@ builder.Services.AddHumanInLoopSqlite($"Data Source={database}");
 builder.Services.AddSingleton(new SqliteBank(database));
 builder.Services.AddSingleton(new ConversationStore(database));
 
-// The offline scripted model by default; function invocation outside, the approval gate between it and the model.
+// The offline scripted model unless an OpenAI-compatible endpoint is configured (checked here, once; a bad setting stops
+// the start with a message saying what to set). Function invocation outside, the approval gate between it and the model.
+ModelSettings? model = ModelSettings.Read(builder.Configuration);
 TimeSpan wordDelay = TimeSpan.FromMilliseconds(builder.Configuration.GetValue("SseChat:WordDelayMs", 25));
-builder.Services.AddChatClient(new ScriptedBankModel(wordDelay)).UseFunctionInvocation().UseApprovalGate();
+builder.Services.AddChatClient(model?.CreateChatClient() ?? new ScriptedBankModel(wordDelay)).UseFunctionInvocation().UseApprovalGate();
 
 WebApplication app = builder.Build();
+ModelSettings.LogModel(app.Logger, model?.ToString() ?? "the offline scripted stand-in (ScriptedBankModel); set Model:Endpoint and Model:Name for a real one");
 app.UseDefaultFiles();
 app.UseStaticFiles();
 app.UseAuthentication();

@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Microsoft.Data.Sqlite;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -41,7 +40,7 @@ public sealed class SseChatBrowserTests : IClassFixture<BrowserFixture>
         await Expect(card).ToContainTextAsync("Transfers over $100 need a teller's approval.");
         await card.ScreenshotAsync(new LocatorScreenshotOptions { Path = Path.Combine(ArtifactsDirectory, "approval-card.png") });
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsDirectory, "chat-paused.png") });
-        Assert.Equal(0, CountTransfers(server));
+        Assert.Equal(0, server.CountTransfers());
 
         await card.Locator("button.approve").ClickAsync();
 
@@ -49,12 +48,12 @@ public sealed class SseChatBrowserTests : IClassFixture<BrowserFixture>
         await Expect(card).ToHaveClassAsync(new Regex("resolved"));
         await Expect(page.Locator("#message")).ToBeEnabledAsync();
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsDirectory, "chat-approved.png") });
-        Assert.Equal(1, CountTransfers(server));
+        Assert.Equal(1, server.CountTransfers());
 
         // The conversation goes on in the same page: the balance is read from the bank.
         await SendAsync(page, "what is my balance?");
         await Expect(page.Locator("#log .msg.assistant").Last).ToContainTextAsync("Your balance is $850.00.");
-        Assert.Equal(1, CountTransfers(server));
+        Assert.Equal(1, server.CountTransfers());
     }
 
     [BrowserFact]
@@ -70,7 +69,7 @@ public sealed class SseChatBrowserTests : IClassFixture<BrowserFixture>
         await card.Locator("button.reject").ClickAsync();
 
         await Expect(page.Locator("#log .msg.assistant").Last).ToContainTextAsync("I did not make the transfer: the teller rejected it. Reason: Looks like fraud.");
-        Assert.Equal(0, CountTransfers(server));
+        Assert.Equal(0, server.CountTransfers());
         await SendAsync(page, "balance please");
         await Expect(page.Locator("#log .msg.assistant").Last).ToContainTextAsync("Your balance is $1,000.00.");
     }
@@ -89,7 +88,7 @@ public sealed class SseChatBrowserTests : IClassFixture<BrowserFixture>
         await card.Locator("button.approve").ClickAsync();
 
         await Expect(page.Locator("#log .msg.assistant").Last).ToContainTextAsync("Transferred $250.00 to carol. Your balance is $750.00.");
-        Assert.Equal(1, CountTransfers(server));
+        Assert.Equal(1, server.CountTransfers());
 
         // A reload after the restart shows the same conversation, read from the store.
         await page.ReloadAsync();
@@ -114,7 +113,7 @@ public sealed class SseChatBrowserTests : IClassFixture<BrowserFixture>
         await card.Locator("button.approve").ClickAsync();
 
         await Expect(card.Locator(".resumed-answer")).ToContainTextAsync("Transferred $120.00 to dave. Your balance is $880.00.");
-        Assert.Equal(1, CountTransfers(server));
+        Assert.Equal(1, server.CountTransfers());
 
         // The customer's conversation was saved by the resume: a reload shows the answer.
         await customer.ReloadAsync();
@@ -140,14 +139,5 @@ public sealed class SseChatBrowserTests : IClassFixture<BrowserFixture>
     {
         await page.Locator("#message").FillAsync(text);
         await page.Locator("#send").ClickAsync();
-    }
-
-    private static long CountTransfers(SseChatServer server)
-    {
-        using SqliteConnection connection = new($"Data Source={Path.Combine(server.DataDirectory, "sse-chat.db")};Mode=ReadOnly;Pooling=False");
-        connection.Open();
-        using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM bank_transfers";
-        return (long)command.ExecuteScalar()!;
     }
 }

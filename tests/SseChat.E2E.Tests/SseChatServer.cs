@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
 using System.Text;
+using Microsoft.Data.Sqlite;
 
 namespace SseChat.E2E.Tests;
 
@@ -14,12 +15,14 @@ public sealed class SseChatServer : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
     private readonly StringBuilder _output = new();
+    private readonly IReadOnlyDictionary<string, string> _environment;
     private Process? _process;
 
-    private SseChatServer(int port, string dataDirectory)
+    private SseChatServer(int port, string dataDirectory, IReadOnlyDictionary<string, string> environment)
     {
         Port = port;
         DataDirectory = dataDirectory;
+        _environment = environment;
     }
 
     public int Port { get; }
@@ -37,16 +40,37 @@ public sealed class SseChatServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Counts the transfers the bank has recorded, read from the sample's SQLite file.</summary>
+    public long CountTransfers()
+    {
+        using SqliteConnection connection = new($"Data Source={Path.Combine(DataDirectory, "sse-chat.db")};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM bank_transfers";
+        return (long)command.ExecuteScalar()!;
+    }
+
     public static string AssemblyPath => typeof(SseChatServer).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
         .Single(a => a.Key == "SseChatAssembly").Value!;
 
-    public static async Task<SseChatServer> StartAsync()
+    /// <summary>Starts the sample with the offline scripted model, or with what <paramref name="environment"/> configures.</summary>
+    public static async Task<SseChatServer> StartAsync(IReadOnlyDictionary<string, string>? environment = null)
     {
-        string data = Path.Combine(Path.GetTempPath(), "ssechat-e2e-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(data);
-        SseChatServer server = new(FreePort(), data);
+        SseChatServer server = new(FreePort(), NewDataDirectory(), environment ?? new Dictionary<string, string>());
         await server.StartProcessAsync();
         return server;
+    }
+
+    /// <summary>Starts the sample with <paramref name="environment"/> and waits for it to exit by itself, as it must at a bad setting.</summary>
+    /// <returns>The exit code and everything it wrote.</returns>
+    public static async Task<(int ExitCode, string Output)> RunUntilExitAsync(IReadOnlyDictionary<string, string> environment)
+    {
+        await using SseChatServer server = new(FreePort(), NewDataDirectory(), environment);
+        Process process = server.Launch();
+        using CancellationTokenSource timeout = new(StartTimeout);
+        await process.WaitForExitAsync(timeout.Token);
+        process.WaitForExit(); // the redirected output is complete once this returns
+        return (process.ExitCode, server.Output);
     }
 
     public async Task RestartAsync()
@@ -69,30 +93,7 @@ public sealed class SseChatServer : IAsyncDisposable
 
     private async Task StartProcessAsync()
     {
-        Assert.True(File.Exists(AssemblyPath), $"The sample is not built at {AssemblyPath}.");
-        ProcessStartInfo start = new("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(AssemblyPath)!,
-        };
-        foreach (string argument in new[]
-        {
-            AssemblyPath, "--urls", BaseUrl, "--SseChat:DataDirectory", DataDirectory, "--SseChat:WordDelayMs", "5",
-            "--Logging:LogLevel:Default", "Warning",
-        })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        Process process = Process.Start(start)!;
-        process.OutputDataReceived += (_, e) => Append(e.Data);
-        process.ErrorDataReceived += (_, e) => Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        _process = process;
+        Process process = Launch();
 
         // Ready when it answers; polling the health endpoint is the condition, with a generous deadline for a busy 2-core machine.
         using HttpClient client = new() { Timeout = TimeSpan.FromSeconds(5) };
@@ -119,6 +120,47 @@ public sealed class SseChatServer : IAsyncDisposable
         }
 
         throw new TimeoutException($"SseChat did not answer on {BaseUrl} within {StartTimeout}:\n{Output}");
+    }
+
+    private Process Launch()
+    {
+        Assert.True(File.Exists(AssemblyPath), $"The sample is not built at {AssemblyPath}.");
+        ProcessStartInfo start = new("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(AssemblyPath)!,
+        };
+        foreach (string argument in new[]
+        {
+            AssemblyPath, "--urls", BaseUrl, "--SseChat:DataDirectory", DataDirectory, "--SseChat:WordDelayMs", "5",
+            "--Logging:LogLevel:Default", "Warning",
+        })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+
+        // The offline scripted model unless the test configures one, whatever the developer's own environment says.
+        foreach (string variable in (string[])["HUMANINLOOP_OPENAI_ENDPOINT", "HUMANINLOOP_OPENAI_MODEL", "HUMANINLOOP_OPENAI_API_KEY", "Model__Endpoint", "Model__Name", "Model__ApiKey"])
+        {
+            start.Environment.Remove(variable);
+        }
+
+        foreach ((string name, string value) in _environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        Process process = Process.Start(start)!;
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _process = process;
+        return process;
     }
 
     private async Task StopProcessAsync()
@@ -149,6 +191,13 @@ public sealed class SseChatServer : IAsyncDisposable
         {
             _output.AppendLine(line);
         }
+    }
+
+    private static string NewDataDirectory()
+    {
+        string data = Path.Combine(Path.GetTempPath(), "ssechat-e2e-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(data);
+        return data;
     }
 
     private static int FreePort()

@@ -80,6 +80,13 @@ internal sealed partial class WorkflowEnvironment : IAsyncDisposable
         environment.Settings["Approvals:Approvers:1:Id"] = "bob";
         environment.Settings["Approvals:Approvers:1:Slack"] = "U0BOB";
         environment.Settings["Approvals:Approvers:1:Roles:0"] = "sales";
+
+        // The offline scripted model, whatever the developer's environment says; a test sets these to use a real endpoint.
+        foreach (string key in (string[])["Model:Endpoint", "Model:Name", "Model:ApiKey", "HUMANINLOOP_OPENAI_ENDPOINT", "HUMANINLOOP_OPENAI_MODEL", "HUMANINLOOP_OPENAI_API_KEY"])
+        {
+            environment.Settings[key] = "";
+        }
+
         return environment;
     }
 

@@ -60,7 +60,7 @@ public static class PendingApprovalSerializer
             throw new ApprovalStateFormatException("The stored approval has no id.");
         }
 
-        if (!Enum.IsDefined(approval.Status) || approval.Context is null || approval.Messages is null || approval.Calls is null ||
+        if (!Enum.IsDefined(approval.Status) || approval.Context is null || approval.StoredMessages is null || approval.Calls is null ||
             approval.AuditEntries is null || approval.Calls.Count == 0 || approval.AuditEntries.Count == 0)
         {
             throw new ApprovalStateFormatException("The stored approval lacks its status, context, messages, calls or audit trail.", id);

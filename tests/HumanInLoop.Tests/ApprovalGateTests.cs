@@ -1,3 +1,4 @@
+using System.Text.Json;
 using HumanInLoop.Testing;
 using Microsoft.Extensions.AI;
 
@@ -168,6 +169,27 @@ public sealed class ApprovalGateTests
         Assert.Equal(1, bank.BalanceChecks);
         List<FunctionResultContent> results = [.. bank.Model.Requests[1].SelectMany(m => m.Contents).OfType<FunctionResultContent>()];
         Assert.Contains("Accounts are never deleted", Assert.Single(results, r => r.CallId == "c-del").Result?.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task ArgumentsNamingAPropertyTwice_FailClosed_NothingRuns(bool streaming)
+    {
+        // Readers disagree on which of two equal names wins, so the policy and the tool could read different values.
+        TestBank bank = new();
+        bank.Model.Respond = _ => ScriptedChatClient.Calls(ScriptedChatClient.Call("c-tr", "transfer", new Dictionary<string, object?>
+        {
+            ["to"] = "bob",
+            ["amount"] = 50,
+            ["memo"] = JsonDocument.Parse("""{"note":"rent","note":"all of it"}""").RootElement,
+        }));
+
+        Outcome outcome = await bank.SendAsync("transfer 50 to bob", streaming);
+
+        JsonException error = Assert.IsType<JsonException>(outcome.Error);
+        Assert.Contains("'note' twice", error.Message, StringComparison.Ordinal);
+        Assert.Empty(bank.Transfers);
+        Assert.Empty((await bank.Store.ListAsync(new StateQuery())).Entries);
     }
 
     [Theory]

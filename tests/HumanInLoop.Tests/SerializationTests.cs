@@ -32,6 +32,33 @@ public sealed class SerializationTests
     }
 
     [Fact]
+    public async Task FreshApproval_WritesTheSamePropertiesInTheSameOrderAsTheV1Snapshot()
+    {
+        static string[] Names(JsonElement element) => [.. element.EnumerateObject().Select(p => p.Name)];
+        using JsonDocument fresh = JsonDocument.Parse(PendingApprovalSerializer.Serialize(await SampleAsync()));
+        using JsonDocument snapshot = JsonDocument.Parse(s_snapshotV1);
+
+        Assert.Equal(Names(snapshot.RootElement), Names(fresh.RootElement));
+        Assert.Equal(Names(snapshot.RootElement.GetProperty("calls")[0]), Names(fresh.RootElement.GetProperty("calls")[0]));
+    }
+
+    [Fact]
+    public async Task History_WrittenOnceAndReused_StillExactAfterEveryStateChange()
+    {
+        TestBank bank = new();
+        PendingApproval pending = (await bank.SendAsync("balance and transfer 500 to bob", false)).Pending;
+        string atHold = JsonDocument.Parse((await bank.Store.GetAsync(pending.Id))!.Data).RootElement.GetProperty("messages").GetRawText();
+        await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
+        await bank.Approvals.ResumeAsync(pending.Id, bank.Client, bank.ChatOptions());
+
+        StateEntry completed = (await bank.Store.GetAsync(pending.Id))!;
+        Assert.Equal(atHold, JsonDocument.Parse(completed.Data).RootElement.GetProperty("messages").GetRawText());
+        PendingApproval reloaded = PendingApprovalSerializer.Deserialize(completed.Data);
+        Assert.Equal(ApprovalStatus.Completed, reloaded.Status);
+        Assert.Equal(JsonSerializer.Serialize(pending.Messages, AIJsonUtilities.DefaultOptions), JsonSerializer.Serialize(reloaded.Messages, AIJsonUtilities.DefaultOptions));
+    }
+
+    [Fact]
     public void SavedV1Snapshot_StillLoads_WithEveryPart()
     {
         PendingApproval approval = PendingApprovalSerializer.Deserialize(s_snapshotV1);

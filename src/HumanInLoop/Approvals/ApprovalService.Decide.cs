@@ -94,7 +94,16 @@ public sealed partial class ApprovalService
         string callId = requestId[prefix.Length..];
         PendingApproval approval = await LoadAsync(approvalId, cancellationToken);
         PendingToolCall call = approval.FindCall(callId) ?? throw new ApprovalNotFoundException(approvalId, callId);
-        string claimed = Integrity.Fingerprint(approvalId, approval.Context.ConversationId, toolCall.CallId, toolCall.Name, CanonicalJson.FromArguments(toolCall.Arguments));
+        string claimed;
+        try
+        {
+            claimed = Integrity.Fingerprint(approvalId, approval.Context.ConversationId, toolCall.CallId, toolCall.Name, CanonicalJson.FromArguments(toolCall.Arguments));
+        }
+        catch (Exception exception) when (exception is JsonException or ArgumentException or NotSupportedException)
+        {
+            throw new ApprovalIntegrityException(approvalId, callId, $"The approval response for call '{callId}' carries arguments that cannot be read; it is refused.");
+        }
+
         if (!CryptographicEquals(claimed, call.Fingerprint))
         {
             throw new ApprovalIntegrityException(approvalId, callId,

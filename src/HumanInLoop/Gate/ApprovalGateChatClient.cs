@@ -132,7 +132,9 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
         }
 
         ApprovalContext context = options.GetApprovalContext();
-        List<ChatMessage> history = [.. input, .. responseMessages];
+        IReadOnlyList<ChatMessage> history = input is IReadOnlyList<ChatMessage> prefix
+            ? new ConcatenatedMessages(prefix, responseMessages)
+            : [.. input, .. responseMessages];
         var evaluations = new ApprovalPolicyContext[calls.Count];
         var decisions = new PolicyDecision[calls.Count];
         bool hold = false;
@@ -198,8 +200,9 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
             return;
         }
 
-        foreach (AITool tool in tools)
+        for (int i = 0; i < tools.Count; i++)
         {
+            AITool tool = tools[i];
             if (!GateProtectedFunction.IsProtected(tool))
             {
                 throw new InvalidOperationException(

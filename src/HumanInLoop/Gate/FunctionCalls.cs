@@ -32,14 +32,14 @@ internal static class FunctionCalls
     public static List<FunctionCallContent> Collect(IList<ChatMessage> messages)
     {
         List<FunctionCallContent> calls = [];
-        HashSet<string> ids = new(StringComparer.Ordinal);
-        foreach (ChatMessage message in messages)
+        for (int m = 0; m < messages.Count; m++)
         {
-            foreach (AIContent content in message.Contents)
+            IList<AIContent> contents = messages[m].Contents;
+            for (int c = 0; c < contents.Count; c++)
             {
-                if (content is FunctionCallContent { InformationalOnly: false } call)
+                if (contents[c] is FunctionCallContent { InformationalOnly: false } call)
                 {
-                    if (string.IsNullOrEmpty(call.CallId) || !ids.Add(call.CallId))
+                    if (string.IsNullOrEmpty(call.CallId) || ContainsId(calls, call.CallId))
                     {
                         throw new InvalidOperationException(
                             $"The model returned a call to '{call.Name}' with an empty or repeated call id; the approval gate cannot bind a decision to it, so nothing runs.");
@@ -51,5 +51,19 @@ internal static class FunctionCalls
         }
 
         return calls;
+    }
+
+    // Responses hold a handful of calls: a scan beats hashing.
+    private static bool ContainsId(List<FunctionCallContent> calls, string callId)
+    {
+        foreach (FunctionCallContent call in calls)
+        {
+            if (string.Equals(call.CallId, callId, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

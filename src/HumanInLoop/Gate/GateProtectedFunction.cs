@@ -31,18 +31,18 @@ internal sealed class GateProtectedFunction(AIFunction innerFunction) : Delegati
             return false;
         }
 
-        foreach (AITool tool in tools)
+        for (int i = 0; i < tools.Count; i++)
         {
-            if (tool is AIFunction && tool.Name == call.Name)
+            if (tools[i] is AIFunction function && function.Name == call.Name)
             {
-                return tool.GetService<GateProtectedFunction>() is not null;
+                return IsProtected(function);
             }
         }
 
         return false;
     }
 
-    public static bool IsProtected(AITool tool) => tool is not AIFunction || tool.GetService<GateProtectedFunction>() is not null;
+    public static bool IsProtected(AITool tool) => tool is GateProtectedFunction or not AIFunction || tool.GetService<GateProtectedFunction>() is not null;
 
     public override object? GetService(Type serviceType, object? serviceKey = null) =>
         serviceKey is null && serviceType == typeof(GateProtectedFunction) ? this : base.GetService(serviceType, serviceKey);

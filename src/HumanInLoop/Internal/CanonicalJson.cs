@@ -15,10 +15,54 @@ internal static class CanonicalJson
 
     public static JsonElement FromArguments(IEnumerable<KeyValuePair<string, object?>>? arguments)
     {
-        JsonElement raw = arguments is null
-            ? JsonSerializer.SerializeToElement(new Dictionary<string, object?>(), AIJsonUtilities.DefaultOptions)
-            : JsonSerializer.SerializeToElement(arguments.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal), AIJsonUtilities.DefaultOptions);
-        return Canonicalize(raw);
+        // Written canonically straight from the arguments, then parsed once (no intermediate document).
+        ArrayBufferWriter<byte> buffer = new(256);
+        using (Utf8JsonWriter writer = new(buffer, s_writerOptions))
+        {
+            writer.WriteStartObject();
+            if (arguments is not null)
+            {
+                KeyValuePair<string, object?>[] sorted = [.. arguments];
+                Array.Sort(sorted, static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+                for (int i = 0; i < sorted.Length; i++)
+                {
+                    if (i > 0 && string.Equals(sorted[i].Key, sorted[i - 1].Key, StringComparison.Ordinal))
+                    {
+                        throw new ArgumentException($"The tool arguments name '{sorted[i].Key}' twice.", nameof(arguments));
+                    }
+
+                    writer.WritePropertyName(sorted[i].Key);
+                    WriteValue(writer, sorted[i].Value);
+                }
+            }
+
+            writer.WriteEndObject();
+        }
+
+        return JsonElement.Parse(buffer.WrittenSpan);
+    }
+
+    private static void WriteValue(Utf8JsonWriter writer, object? value)
+    {
+        switch (value)
+        {
+            case null:
+                writer.WriteNullValue();
+                break;
+            case JsonElement element:
+                Write(writer, element);
+                break;
+            case string text:
+                writer.WriteStringValue(text);
+                break;
+            case bool flag:
+                writer.WriteBooleanValue(flag);
+                break;
+            default:
+                // Numbers, dates, nested objects: exactly as Microsoft.Extensions.AI serializes them, then canonically.
+                Write(writer, JsonSerializer.SerializeToElement(value, value.GetType(), AIJsonUtilities.DefaultOptions));
+                break;
+        }
     }
 
     public static JsonElement Canonicalize(JsonElement element)
@@ -34,8 +78,7 @@ internal static class CanonicalJson
             Write(writer, element);
         }
 
-        using JsonDocument document = JsonDocument.Parse(buffer.WrittenMemory);
-        return document.RootElement.Clone();
+        return JsonElement.Parse(buffer.WrittenSpan);
     }
 
     public static byte[] ToUtf8(JsonElement element)
@@ -55,7 +98,21 @@ internal static class CanonicalJson
         {
             case JsonValueKind.Object:
                 writer.WriteStartObject();
-                foreach (JsonProperty property in element.EnumerateObject().OrderBy(p => p.Name, StringComparer.Ordinal))
+                List<JsonProperty> properties = [.. element.EnumerateObject()];
+                if (properties.Count > 1)
+                {
+                    properties.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+                    for (int i = 1; i < properties.Count; i++)
+                    {
+                        if (string.Equals(properties[i].Name, properties[i - 1].Name, StringComparison.Ordinal))
+                        {
+                            // Readers disagree on which of two equal names wins; a policy and a tool must never read different values.
+                            throw new JsonException($"The tool arguments name '{properties[i].Name}' twice in one object.");
+                        }
+                    }
+                }
+
+                foreach (JsonProperty property in properties)
                 {
                     writer.WritePropertyName(property.Name);
                     Write(writer, property.Value);

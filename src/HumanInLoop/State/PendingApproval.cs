@@ -57,8 +57,17 @@ public sealed class PendingApproval
     public ApprovalContext Context { get; internal set; } = ApprovalContext.Empty;
 
     /// <summary>Gets the full message history, ending with the assistant message that holds the calls.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<ChatMessage> Messages
+    {
+        get => StoredMessages?.Messages!;
+        internal set => StoredMessages = new StoredMessages(value);
+    }
+
+    /// <summary>The history as serialized: it never changes after the hold, so its JSON is written once and reused by every save.</summary>
     [JsonInclude]
-    public IReadOnlyList<ChatMessage> Messages { get; internal set; } = [];
+    [JsonPropertyName("messages")]
+    internal StoredMessages? StoredMessages { get; set; } = new([]);
 
     /// <summary>Gets every function call of the held batch, in the model's order.</summary>
     [JsonInclude]

@@ -11,6 +11,9 @@ namespace HumanInLoop;
 /// </remarks>
 public static class PendingApprovalSerializer
 {
+    /// <summary>The longest stored approval read, in characters (64 Mi): a history far larger than any model's context.</summary>
+    public const int MaxLength = 64 * 1024 * 1024;
+
     /// <summary>Writes an approval as JSON.</summary>
     /// <param name="approval">The approval.</param>
     /// <returns>The JSON text.</returns>
@@ -27,6 +30,11 @@ public static class PendingApprovalSerializer
     public static PendingApproval Deserialize(string json)
     {
         ArgumentNullException.ThrowIfNull(json);
+        if (json.Length > MaxLength)
+        {
+            throw new ApprovalStateFormatException($"The stored approval is {json.Length} characters long; at most {MaxLength} are read.");
+        }
+
         PendingApproval? approval;
         try
         {

@@ -117,6 +117,14 @@ public sealed class SerializationTests
     }
 
     [Fact]
+    public void OversizedBlob_TypedFormatError_BeforeParsing()
+    {
+        string huge = s_snapshotV1 + new string(' ', PendingApprovalSerializer.MaxLength);
+        ApprovalStateFormatException error = Assert.Throws<ApprovalStateFormatException>(() => PendingApprovalSerializer.Deserialize(huge));
+        Assert.Contains("at most", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void UnknownContentType_TypedFormatError()
     {
         string json = s_snapshotV1.Replace("\"$type\": \"text\"", "\"$type\": \"System.IO.FileInfo, System.IO\"", StringComparison.Ordinal);

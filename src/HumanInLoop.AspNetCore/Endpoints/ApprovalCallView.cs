@@ -30,6 +30,12 @@ public sealed record ApprovalCallView
     /// <summary>Gets the ids or roles that may approve; empty means any authorized approver.</summary>
     public IReadOnlyList<string> Approvers { get; init; } = [];
 
+    /// <summary>Gets how many different people must approve the call (2 for a four-eyes rule).</summary>
+    public int RequiredApprovals { get; init; } = 1;
+
+    /// <summary>Gets the ids of the people who approved so far, for a call that needs several.</summary>
+    public IReadOnlyList<string> ApprovedBy { get; init; } = [];
+
     /// <summary>Gets who decided, if a person did.</summary>
     public string? DecidedBy { get; init; }
 

@@ -32,13 +32,16 @@ internal static class ApprovalViews
             AwaitingApproval = call.Decision == CallDecisionStatus.AwaitingApproval,
             PolicyReason = call.PolicyReason,
             Approvers = call.Approvers,
+            RequiredApprovals = call.RequiredApprovals,
+            ApprovedBy = [.. call.Approvals.Select(a => a.ApproverId)],
             DecidedBy = call.DecidedBy,
             DecidedAt = call.DecidedAt,
             DecisionReason = call.DecisionReason,
             ApprovedArguments = call.ApprovedArguments,
             Execution = call.Execution.ToString(),
             CanDecide = viewer is not null && approval.Status == ApprovalStatus.Pending &&
-                call.Decision == CallDecisionStatus.AwaitingApproval && viewer.IsAnyOf(call.Approvers),
+                call.Decision == CallDecisionStatus.AwaitingApproval && viewer.IsAnyOf(call.Approvers) &&
+                !call.Approvals.Any(a => string.Equals(a.ApproverId, viewer.Id, StringComparison.Ordinal)),
         })];
 
     private static List<ConversationExcerptEntry> Excerpt(PendingApproval approval, int count, int maxLength)

@@ -47,7 +47,7 @@ public sealed partial class ApprovalService
             }
 
             Authorize(approval, call, decision.Approver, call.Approvers);
-            await ApplyAsync(approval, call, decision, cancellationToken);
+            bool final = await ApplyAsync(approval, call, decision, cancellationToken);
             if (!approval.AwaitingApproval.Any())
             {
                 approval.Status = ApprovalStatus.Decided;
@@ -56,9 +56,13 @@ public sealed partial class ApprovalService
             if (await TrySaveAsync(approval, cancellationToken))
             {
                 Log.CallDecided(_logger, approvalId, callId, call.Decision, decision.Approver.Id);
-                string outcome = HumanInLoopTelemetry.DecisionName(call.Decision, call.ApprovedArguments is not null);
+                string outcome = final ? HumanInLoopTelemetry.DecisionName(call.Decision, call.ApprovedArguments is not null) : "partially_approved";
                 _telemetry.Decided.Add(1, new KeyValuePair<string, object?>(HumanInLoopTelemetry.DecisionTag, outcome));
-                _telemetry.TimeToDecision.Record((call.DecidedAt!.Value - approval.CreatedAt).TotalSeconds, new KeyValuePair<string, object?>(HumanInLoopTelemetry.DecisionTag, outcome));
+                if (final)
+                {
+                    _telemetry.TimeToDecision.Record((call.DecidedAt!.Value - approval.CreatedAt).TotalSeconds, new KeyValuePair<string, object?>(HumanInLoopTelemetry.DecisionTag, outcome));
+                }
+
                 activity?.SetTag(HumanInLoopTelemetry.DecisionTag, outcome);
                 await NotifyAsync(ApprovalNotificationKind.Decided, approval, callId);
                 return approval;
@@ -265,9 +269,15 @@ public sealed partial class ApprovalService
         }
     }
 
-    private async ValueTask ApplyAsync(PendingApproval approval, PendingToolCall call, ApprovalDecision decision, CancellationToken cancellationToken)
+    /// <summary>Applies one person's decision to a call; returns <see langword="false"/> when it was one approval of several still needed.</summary>
+    private async ValueTask<bool> ApplyAsync(PendingApproval approval, PendingToolCall call, ApprovalDecision decision, CancellationToken cancellationToken)
     {
         string actor = ApproverActor(decision.Approver);
+        if (decision.Approved && call.RequiredApprovals > 1 && !RecordOneOfSeveral(approval, call, decision, actor))
+        {
+            return false;
+        }
+
         call.DecidedBy = decision.Approver.Id;
         call.DecidedAt = Now();
         call.DecisionReason = decision.Reason;
@@ -275,7 +285,7 @@ public sealed partial class ApprovalService
         {
             call.Decision = CallDecisionStatus.Rejected;
             Audit(approval, ApprovalAuditEvent.Rejected, actor, call, call.Fingerprint, call.Arguments, decision.Reason);
-            return;
+            return true;
         }
 
         if (decision.EditedArguments is not { } edited)
@@ -283,7 +293,7 @@ public sealed partial class ApprovalService
             call.Decision = CallDecisionStatus.Approved;
             call.ApprovedFingerprint = call.Fingerprint;
             Audit(approval, ApprovalAuditEvent.Approved, actor, call, call.Fingerprint, call.Arguments, decision.Reason);
-            return;
+            return true;
         }
 
         ApprovalPolicyContext recheck = new(call.ToolName, call.CallId, null, edited, approval.Context, approval.Messages);
@@ -303,6 +313,38 @@ public sealed partial class ApprovalService
         call.ApprovedArguments = edited;
         call.ApprovedFingerprint = fingerprint;
         Audit(approval, ApprovalAuditEvent.ApprovedWithEdits, actor, call, fingerprint, edited, decision.Reason);
+        return true;
+    }
+
+    /// <summary>
+    /// Counts one approval of a call that needs several different people; returns <see langword="true"/> when it is the last one
+    /// needed (the caller then records the call as approved). Edits are refused on such calls: the others approved what they saw.
+    /// </summary>
+    private bool RecordOneOfSeveral(PendingApproval approval, PendingToolCall call, ApprovalDecision decision, string actor)
+    {
+        int required = call.RequiredApprovals;
+        if (decision.EditedArguments is not null)
+        {
+            throw new ApprovalForbiddenException(approval.Id, call.CallId,
+                $"Call '{call.CallId}' needs {required} approvals, so its arguments cannot be edited; reject it with a reason instead.");
+        }
+
+        List<CallApproval> given = call.ApprovalsData ??= [];
+        if (given.Exists(a => string.Equals(a.ApproverId, decision.Approver.Id, StringComparison.Ordinal)))
+        {
+            throw new ApprovalConflictException(approval.Id, approval.Status,
+                $"'{decision.Approver.Id}' already approved call '{call.CallId}'; it needs {required} different approvers.", call.CallId);
+        }
+
+        given.Add(new CallApproval(decision.Approver.Id, Now(), decision.Reason));
+        if (given.Count >= required)
+        {
+            return true;
+        }
+
+        Audit(approval, ApprovalAuditEvent.PartiallyApproved, actor, call, call.Fingerprint, call.Arguments,
+            $"Approval {given.Count} of {required}." + (string.IsNullOrWhiteSpace(decision.Reason) ? "" : $" {decision.Reason}"));
+        return false;
     }
 
     /// <summary>The error for an approval that kept changing under concurrent writers, with the status it has now (read again, not assumed).</summary>

@@ -37,7 +37,7 @@ public sealed partial class ApprovalService
         return deny ?? require ?? (allowed ? PolicyDecision.Allow : _unmatched);
     }
 
-    /// <summary>Several approval requirements: every reason is shown, the earliest deadline holds, and only approvers named by every policy that names any may decide.</summary>
+    /// <summary>Several approval requirements: every reason is shown, the earliest deadline holds, the most approvals asked for are needed, and only approvers named by every policy that names any may decide.</summary>
     private static PolicyDecision Merge(PolicyDecision first, PolicyDecision second)
     {
         IEnumerable<string>? approvers = (first.Approvers.Count, second.Approvers.Count) switch
@@ -52,7 +52,7 @@ public sealed partial class ApprovalService
             ({ } a, { } b) => a < b ? a : b,
             (var a, var b) => a ?? b,
         };
-        return PolicyDecision.RequireApproval($"{first.Reason} {second.Reason}", approvers, expires);
+        return PolicyDecision.RequireApproval($"{first.Reason} {second.Reason}", approvers, expires, Math.Max(first.RequiredApprovals, second.RequiredApprovals));
     }
 
     /// <summary>Saves a held batch as a new approval; called by the gate before it throws <see cref="PendingApprovalException"/>.</summary>
@@ -101,6 +101,7 @@ public sealed partial class ApprovalService
                 Fingerprint = fingerprint,
                 PolicyReason = decision.Reason,
                 Approvers = decision.Approvers,
+                RequiredApprovals = decision.Kind == PolicyDecisionKind.RequireApproval ? decision.RequiredApprovals : 1,
                 IdempotencyKey = $"{approval.Id}-{i}",
                 Decision = decision.Kind switch
                 {

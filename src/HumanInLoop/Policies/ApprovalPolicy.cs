@@ -20,11 +20,13 @@ public static class ApprovalPolicy
     /// <param name="reason">Why, as shown to the approver.</param>
     /// <param name="approvers">Ids or roles that may approve; <see langword="null"/> means any approver.</param>
     /// <param name="expiresAfter">How long the approval may wait; <see langword="null"/> uses the default.</param>
+    /// <param name="requiredApprovals">How many different people must approve (default 1; 2 for a four-eyes rule).</param>
     /// <returns>The policy.</returns>
-    public static IApprovalPolicy RequireApproval(string toolName, string reason, IEnumerable<string>? approvers = null, TimeSpan? expiresAfter = null)
+    public static IApprovalPolicy RequireApproval(
+        string toolName, string reason, IEnumerable<string>? approvers = null, TimeSpan? expiresAfter = null, int requiredApprovals = 1)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(toolName);
-        PolicyDecision decision = PolicyDecision.RequireApproval(reason, approvers, expiresAfter);
+        PolicyDecision decision = PolicyDecision.RequireApproval(reason, approvers, expiresAfter, requiredApprovals);
         return Create(call => call.ToolName == toolName ? decision : PolicyDecision.NotApplicable);
     }
 
@@ -38,13 +40,15 @@ public static class ApprovalPolicy
     /// <param name="reason">Why, as shown to the approver.</param>
     /// <param name="approvers">Ids or roles that may approve; <see langword="null"/> means any approver.</param>
     /// <param name="expiresAfter">How long the approval may wait; <see langword="null"/> uses the default.</param>
+    /// <param name="requiredApprovals">How many different people must approve (default 1; 2 for a four-eyes rule).</param>
     /// <returns>The policy.</returns>
     public static IApprovalPolicy RequireApprovalWhen<TArguments>(
-        string toolName, Func<TArguments, bool> condition, string reason, IEnumerable<string>? approvers = null, TimeSpan? expiresAfter = null)
+        string toolName, Func<TArguments, bool> condition, string reason, IEnumerable<string>? approvers = null, TimeSpan? expiresAfter = null,
+        int requiredApprovals = 1)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(toolName);
         ArgumentNullException.ThrowIfNull(condition);
-        PolicyDecision decision = PolicyDecision.RequireApproval(reason, approvers, expiresAfter);
+        PolicyDecision decision = PolicyDecision.RequireApproval(reason, approvers, expiresAfter, requiredApprovals);
         return Create(call =>
         {
             if (call.ToolName != toolName)
@@ -60,7 +64,7 @@ public static class ApprovalPolicy
             catch (JsonException exception)
             {
                 return PolicyDecision.RequireApproval(
-                    $"{reason} (The arguments could not be checked automatically: {exception.Message})", decision.Approvers, decision.ExpiresAfter);
+                    $"{reason} (The arguments could not be checked automatically: {exception.Message})", decision.Approvers, decision.ExpiresAfter, decision.RequiredApprovals);
             }
 
             return condition(arguments) ? decision : PolicyDecision.Allow;

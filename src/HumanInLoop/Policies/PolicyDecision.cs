@@ -4,12 +4,13 @@ namespace HumanInLoop;
 /// <remarks>Instances are immutable and may be cached and shared.</remarks>
 public sealed class PolicyDecision
 {
-    private PolicyDecision(PolicyDecisionKind kind, string? reason, IReadOnlyList<string> approvers, TimeSpan? expiresAfter)
+    private PolicyDecision(PolicyDecisionKind kind, string? reason, IReadOnlyList<string> approvers, TimeSpan? expiresAfter, int requiredApprovals = 1)
     {
         Kind = kind;
         Reason = reason;
         Approvers = approvers;
         ExpiresAfter = expiresAfter;
+        RequiredApprovals = requiredApprovals;
     }
 
     /// <summary>Gets the decision that says nothing about the call.</summary>
@@ -30,20 +31,25 @@ public sealed class PolicyDecision
     /// <summary>Gets how long the approval may wait for a decision; <see langword="null"/> uses <see cref="ApprovalOptions.DefaultExpiration"/>.</summary>
     public TimeSpan? ExpiresAfter { get; }
 
+    /// <summary>Gets how many different people must approve the call before it may run (the four-eyes rule is 2); one rejection is enough to refuse it.</summary>
+    public int RequiredApprovals { get; }
+
     /// <summary>Creates a decision that holds the call for a person.</summary>
     /// <param name="reason">Why, as shown to the approver.</param>
     /// <param name="approvers">Ids or roles that may approve; <see langword="null"/> or empty means any approver.</param>
     /// <param name="expiresAfter">How long the approval may wait; <see langword="null"/> uses the default.</param>
+    /// <param name="requiredApprovals">How many different people must approve (default 1; 2 for a four-eyes rule).</param>
     /// <returns>The decision.</returns>
-    public static PolicyDecision RequireApproval(string reason, IEnumerable<string>? approvers = null, TimeSpan? expiresAfter = null)
+    public static PolicyDecision RequireApproval(string reason, IEnumerable<string>? approvers = null, TimeSpan? expiresAfter = null, int requiredApprovals = 1)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        ArgumentOutOfRangeException.ThrowIfLessThan(requiredApprovals, 1);
         if (expiresAfter is { } after)
         {
             ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(after, TimeSpan.Zero, nameof(expiresAfter));
         }
 
-        return new(PolicyDecisionKind.RequireApproval, reason, approvers?.ToArray() ?? [], expiresAfter);
+        return new(PolicyDecisionKind.RequireApproval, reason, approvers?.ToArray() ?? [], expiresAfter, requiredApprovals);
     }
 
     /// <summary>Creates a decision that refuses the call; the model receives a result saying so.</summary>

@@ -53,4 +53,7 @@ public enum ApprovalAuditEvent
 
     /// <summary>Every call was answered and the conversation moved on.</summary>
     Completed = 16,
+
+    /// <summary>A person approved a call that needs approvals from more people (<see cref="PendingToolCall.RequiredApprovals"/>); it still waits.</summary>
+    PartiallyApproved = 17,
 }

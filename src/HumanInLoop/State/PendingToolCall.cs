@@ -44,6 +44,31 @@ public sealed class PendingToolCall
     [JsonInclude]
     public IReadOnlyList<string> Approvers { get; internal set; } = [];
 
+    /// <summary>Gets how many different people must approve the call before it may run; one rejection refuses it.</summary>
+    [JsonIgnore]
+    public int RequiredApprovals
+    {
+        get => RequiredApprovalsData ?? 1;
+        internal set => RequiredApprovalsData = value == 1 ? null : value;
+    }
+
+    /// <summary>
+    /// Gets the approvals given so far, oldest first, for a call that needs more than one (<see cref="RequiredApprovals"/>);
+    /// empty for a call that needs one. The call is <see cref="CallDecisionStatus.Approved"/> when there are enough.
+    /// </summary>
+    [JsonIgnore]
+    public IReadOnlyList<CallApproval> Approvals => ApprovalsData ?? [];
+
+    [JsonInclude]
+    [JsonPropertyName("requiredApprovals")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    internal int? RequiredApprovalsData { get; set; }
+
+    [JsonInclude]
+    [JsonPropertyName("approvals")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    internal List<CallApproval>? ApprovalsData { get; set; }
+
     /// <summary>Gets the id of the person who decided, if a person did.</summary>
     [JsonInclude]
     public string? DecidedBy { get; internal set; }

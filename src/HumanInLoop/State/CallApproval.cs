@@ -1,0 +1,7 @@
+namespace HumanInLoop;
+
+/// <summary>One person's approval of a call that needs several (<see cref="PendingToolCall.RequiredApprovals"/>).</summary>
+/// <param name="ApproverId">Who approved.</param>
+/// <param name="ApprovedAt">When (UTC).</param>
+/// <param name="Reason">Their comment, if any.</param>
+public sealed record CallApproval(string ApproverId, DateTimeOffset ApprovedAt, string? Reason);

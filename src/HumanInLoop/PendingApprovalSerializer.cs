@@ -68,10 +68,10 @@ public static class PendingApprovalSerializer
             throw new ApprovalStateFormatException("The stored approval has no id.");
         }
 
-        if (!Enum.IsDefined(approval.Status) || approval.Context is null || approval.StoredMessages is null || approval.Calls is null ||
+        if (!Enum.IsDefined(approval.Status) || !Enum.IsDefined(approval.Origin) || approval.Context is null || approval.StoredMessages is null || approval.Calls is null ||
             approval.AuditEntries is null || approval.Calls.Count == 0 || approval.AuditEntries.Count == 0)
         {
-            throw new ApprovalStateFormatException("The stored approval lacks its status, context, messages, calls or audit trail.", id);
+            throw new ApprovalStateFormatException("The stored approval lacks its status, origin, context, messages, calls or audit trail (or one is out of range).", id);
         }
 
         HashSet<string> callIds = new(StringComparer.Ordinal);
@@ -87,7 +87,7 @@ public static class PendingApprovalSerializer
 
         foreach (ApprovalAuditEntry? entry in approval.AuditEntries)
         {
-            if (entry is null || string.IsNullOrEmpty(entry.Hash) || entry.Actor is null || entry.PreviousHash is null)
+            if (entry is null || string.IsNullOrEmpty(entry.Hash) || entry.Actor is null || entry.PreviousHash is null || !Enum.IsDefined(entry.Event))
             {
                 throw new ApprovalStateFormatException("A stored audit entry is incomplete.", id);
             }

@@ -106,8 +106,10 @@ public sealed class AdversarialTests
 
             Outcome outcome = await bank.SendAsync("go", streaming);
 
-            // The typed policy reads {} as amount 0 and allows it; the tool then fails on its missing parameters.
-            Assert.Null(outcome.Error);
+            // The typed policy cannot read a transfer without its amount, so the call is held (fail closed), not read as 0.
+            PendingToolCall held = Assert.Single(outcome.Pending.Calls);
+            Assert.Equal(CallDecisionStatus.AwaitingApproval, held.Decision);
+            Assert.Contains("could not be checked automatically", held.PolicyReason, StringComparison.Ordinal);
             Assert.Empty(bank.Transfers);
             Assert.Equal(1000m, bank.Balance);
         }

@@ -173,11 +173,11 @@ public sealed class ApprovalGateTests
 
     [Theory]
     [MemberData(nameof(Modes))]
-    public async Task ArgumentsNamingAPropertyTwice_FailClosed_NothingRuns(bool streaming)
+    public async Task ArgumentsNamingAPropertyTwice_Denied_NothingRuns_ModelIsTold(bool streaming)
     {
         // Readers disagree on which of two equal names wins, so the policy and the tool could read different values.
         TestBank bank = new();
-        bank.Model.Respond = _ => ScriptedChatClient.Calls(ScriptedChatClient.Call("c-tr", "transfer", new Dictionary<string, object?>
+        bank.Model.Respond = m => m[^1].Role == ChatRole.Tool ? ScriptedChatClient.Text("understood") : ScriptedChatClient.Calls(ScriptedChatClient.Call("c-tr", "transfer", new Dictionary<string, object?>
         {
             ["to"] = "bob",
             ["amount"] = 50,
@@ -186,8 +186,10 @@ public sealed class ApprovalGateTests
 
         Outcome outcome = await bank.SendAsync("transfer 50 to bob", streaming);
 
-        JsonException error = Assert.IsType<JsonException>(outcome.Error);
-        Assert.Contains("'note' twice", error.Message, StringComparison.Ordinal);
+        // The typed policy cannot read them, so the call would be held; it cannot be stored either, so it is denied and the model told.
+        Assert.Null(outcome.Error);
+        FunctionResultContent denial = Assert.Single(bank.Model.Requests[1].SelectMany(m => m.Contents).OfType<FunctionResultContent>());
+        Assert.Contains("'note' twice", denial.Result?.ToString(), StringComparison.Ordinal);
         Assert.Empty(bank.Transfers);
         Assert.Empty((await bank.Store.ListAsync(new StateQuery())).Entries);
     }

@@ -360,6 +360,29 @@ public sealed class ResumeTests
     }
 
     [Fact]
+    public async Task InDoubt_OnlySomeoneWhoMayApproveTheCall_MayReconcileIt()
+    {
+        ApprovalOptions options = new() { Policies = { ApprovalPolicy.RequireApproval("transfer", "Transfers need a teller.", ["approver"]) } };
+        (TestBank bank, PendingApproval pending) = await PauseAsync(false, options: options);
+        await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
+        TaskCompletionSource entered = new();
+        TaskCompletionSource never = new();
+        bank.BeforeTransfer = async () => { entered.TrySetResult(); await never.Task; };
+        DyingStore dying = new(bank.Store);
+        _ = new ApprovalService(dying, bank.Options).ResumeAsync(pending.Id, bank.Client, bank.ChatOptions());
+        await entered.Task;
+        dying.Die();
+        bank.Time.Advance(TimeSpan.FromMinutes(6));
+        await Assert.ThrowsAsync<ApprovalConflictException>(() => bank.Approvals.ResumeAsync(pending.Id, bank.Client, bank.ChatOptions()));
+
+        await Assert.ThrowsAsync<ApprovalForbiddenException>(() => bank.Approvals.ResolveInDoubtAsync(pending.Id, "c-tr", TestBank.Bob, tookEffect: false, "Says bob."));
+        Assert.Equal(ApprovalStatus.InDoubt, (await bank.Approvals.GetAsync(pending.Id)).Status);
+        PendingApproval reconciled = await bank.Approvals.ResolveInDoubtAsync(pending.Id, "c-tr", TestBank.Alice, tookEffect: true, "On the statement.");
+        Assert.Equal(ApprovalStatus.Decided, reconciled.Status);
+        never.SetResult();
+    }
+
+    [Fact]
     public async Task ToolRunsLongerThanTheLease_ClaimIsRenewed_NoOtherResumeTakesOver()
     {
         ApprovalOptions options = TestBank.DefaultOptions();

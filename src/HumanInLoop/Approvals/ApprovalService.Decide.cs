@@ -161,6 +161,7 @@ public sealed partial class ApprovalService
     /// <param name="note">What was found, recorded and sent to the model.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>The approval after reconciliation.</returns>
+    /// <exception cref="ApprovalForbiddenException">The approver may not decide this call (the same rules as approving it).</exception>
     public async Task<PendingApproval> ResolveInDoubtAsync(
         string approvalId, string callId, Approver approver, bool tookEffect, string note, CancellationToken cancellationToken = default)
     {
@@ -175,6 +176,8 @@ public sealed partial class ApprovalService
                 throw new ApprovalConflictException(approvalId, approval.Status, $"Call '{callId}' of approval '{approvalId}' is not in doubt.", callId);
             }
 
+            // Reconciling is a decision about the call: the people who may approve it may record what happened to it.
+            Authorize(approval, call, approver, call.Approvers);
             call.Execution = tookEffect ? CallExecutionStatus.Succeeded : CallExecutionStatus.NotRun;
             call.Result = JsonSerializer.SerializeToElement(
                 tookEffect ? $"The call was interrupted; a person confirmed it took effect: {note}" : $"The call was interrupted; a person confirmed it did not take effect and it was not retried: {note}",
@@ -260,6 +263,13 @@ public sealed partial class ApprovalService
         if (_preventSelfApproval && approval.Context.UserId is { } requester && string.Equals(requester, approver.Id, StringComparison.Ordinal))
         {
             throw new ApprovalForbiddenException(approval.Id, call.CallId, $"'{approver.Id}' started this conversation and may not approve its own request.");
+        }
+
+        if (allowed.Contains(NoCommonApprover, StringComparer.Ordinal))
+        {
+            // Contradictory approver lists: nobody may decide, whatever id or role someone presents.
+            throw new ApprovalForbiddenException(approval.Id, call.CallId,
+                $"Nobody may decide call '{call.CallId}' ({call.ToolName}): its policies name no common approver. It can only be cancelled or expire.");
         }
 
         if (!approver.IsAnyOf(allowed))

@@ -55,6 +55,40 @@ public sealed partial class ApprovalService
         return PolicyDecision.RequireApproval($"{first.Reason} {second.Reason}", approvers, expires, Math.Max(first.RequiredApprovals, second.RequiredApprovals));
     }
 
+    /// <summary>How deep a held call's arguments may nest: the stored approval wraps them in a few levels of its own, within its limit of 64.</summary>
+    internal const int MaxArgumentDepth = 32;
+
+    /// <summary>
+    /// Whether a call's arguments can be stored in an approval; a call whose arguments cannot (nested deeper than
+    /// <see cref="MaxArgumentDepth"/>, or not serializable) is denied rather than failing the whole hold.
+    /// </summary>
+    internal static bool CanHold(ApprovalPolicyContext call, out string reason)
+    {
+        try
+        {
+            if (Depth(call.Arguments) <= MaxArgumentDepth)
+            {
+                reason = "";
+                return true;
+            }
+        }
+        catch (Exception exception) when (exception is JsonException or NotSupportedException or ArgumentException)
+        {
+            reason = $"The arguments cannot be stored for a person to review: {exception.Message}";
+            return false;
+        }
+
+        reason = $"The arguments nest deeper than {MaxArgumentDepth} levels, more than an approval can store for a person to review.";
+        return false;
+
+        static int Depth(JsonElement element) => element.ValueKind switch
+        {
+            JsonValueKind.Object => 1 + element.EnumerateObject().Select(p => Depth(p.Value)).DefaultIfEmpty(0).Max(),
+            JsonValueKind.Array => 1 + element.EnumerateArray().Select(Depth).DefaultIfEmpty(0).Max(),
+            _ => 0,
+        };
+    }
+
     /// <summary>Saves a held batch as a new approval; called by the gate before it throws <see cref="PendingApprovalException"/>.</summary>
     internal async Task<PendingApproval> HoldAsync(
         IReadOnlyList<ChatMessage> history, IReadOnlyList<ApprovalPolicyContext> calls, IReadOnlyList<PolicyDecision> decisions,
@@ -135,7 +169,18 @@ public sealed partial class ApprovalService
         }
 
         approval.Calls = pending;
-        if (!await Store.TryCreateAsync(ToEntry(approval, 1), cancellationToken))
+        StateEntry entry;
+        try
+        {
+            entry = ToEntry(approval, 1);
+        }
+        catch (Exception exception) when (exception is JsonException or NotSupportedException)
+        {
+            // Something in the history cannot be written (nested too deep, an unserializable value): nothing is saved, nothing runs.
+            throw new ApprovalStateFormatException($"The conversation cannot be saved as an approval: {exception.Message}", approval.Id, exception);
+        }
+
+        if (!await Store.TryCreateAsync(entry, cancellationToken))
         {
             throw new InvalidOperationException($"An approval with id '{approval.Id}' already exists in the store.");
         }

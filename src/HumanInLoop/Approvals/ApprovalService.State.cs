@@ -18,7 +18,7 @@ public sealed partial class ApprovalService
         PendingApproval approval;
         try
         {
-            approval = PendingApprovalSerializer.Deserialize(entry.Data);
+            approval = PendingApprovalSerializer.Deserialize(_integrityKey.Length == 0 ? entry.Data : Unseal(entry));
         }
         catch (ApprovalStateFormatException exception) when (exception.ApprovalId is null)
         {
@@ -49,15 +49,47 @@ public sealed partial class ApprovalService
         return true;
     }
 
-    private static StateEntry ToEntry(PendingApproval approval, long version) => new(
-        approval.Id,
-        approval.Context.ConversationId,
-        approval.Status,
-        approval.CreatedAt,
-        approval.ExpiresAt,
-        approval.UpdatedAt,
-        version,
-        PendingApprovalSerializer.Serialize(approval));
+    private StateEntry ToEntry(PendingApproval approval, long version)
+    {
+        string json = PendingApprovalSerializer.Serialize(approval);
+        return new(
+            approval.Id,
+            approval.Context.ConversationId,
+            approval.Status,
+            approval.CreatedAt,
+            approval.ExpiresAt,
+            approval.UpdatedAt,
+            version,
+            _integrityKey.Length == 0 ? json : Seal(json));
+    }
+
+    // With an IntegrityKey every record carries, as its last property, an HMAC of everything before it: a field changed by
+    // anyone without the key (a status set back, an approver list emptied, arguments rewritten) is refused on load.
+    private const string SealPrefix = ",\"seal\":\"";
+    private const int SealHexLength = 64;
+
+    private string Seal(string json) =>
+        string.Concat(json.AsSpan(0, json.Length - 1), SealPrefix, Integrity.RecordSeal(json, _integrityKey), "\"}");
+
+    private string Unseal(StateEntry entry)
+    {
+        string data = entry.Data;
+        int prefixAt = data.Length - SealHexLength - SealPrefix.Length - 2;
+        if (prefixAt < 1 || !data.EndsWith("\"}", StringComparison.Ordinal) || string.CompareOrdinal(data, prefixAt, SealPrefix, 0, SealPrefix.Length) != 0)
+        {
+            throw new ApprovalIntegrityException(entry.Id, null,
+                $"The stored approval '{entry.Id}' carries no seal, so it was not written with this IntegrityKey (or was changed outside the library); nothing will run from it.");
+        }
+
+        string json = string.Concat(data.AsSpan(0, prefixAt), "}");
+        if (!CryptographicEquals(data.Substring(prefixAt + SealPrefix.Length, SealHexLength), Integrity.RecordSeal(json, _integrityKey)))
+        {
+            throw new ApprovalIntegrityException(entry.Id, null,
+                $"The stored approval '{entry.Id}' was changed outside the library (its seal does not match); nothing will run from it.");
+        }
+
+        return json;
+    }
 
     private void Audit(
         PendingApproval approval, ApprovalAuditEvent auditEvent, string actor, PendingToolCall? call = null,

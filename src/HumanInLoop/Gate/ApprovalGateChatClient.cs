@@ -149,6 +149,22 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
 
         if (hold)
         {
+            // A call that cannot be stored for review is denied (the model is told), so the rest of the batch can still be held.
+            hold = false;
+            for (int i = 0; i < calls.Count; i++)
+            {
+                if (decisions[i].Kind != PolicyDecisionKind.Deny && !ApprovalService.CanHold(evaluations[i], out string reason))
+                {
+                    decisions[i] = PolicyDecision.Deny(reason);
+                    deny = true;
+                }
+
+                hold |= decisions[i].Kind == PolicyDecisionKind.RequireApproval;
+            }
+        }
+
+        if (hold)
+        {
             PendingApproval approval = await Approvals.HoldAsync(history, evaluations, decisions, context, ApprovalOrigin.ToolCalls, cancellationToken);
             throw new PendingApprovalException(approval);
         }

@@ -14,10 +14,15 @@ internal static class HumanInLoopJson
     /// <summary>Options for <see cref="PendingApproval"/>: Microsoft.Extensions.AI's content types, string enums, out-of-order <c>$type</c> tolerated (PostgreSQL <c>jsonb</c>).</summary>
     public static JsonSerializerOptions StateOptions { get; } = CreateStateOptions();
 
-    /// <summary>Options for reading tool arguments into user types (case-insensitive names, numbers from strings).</summary>
+    /// <summary>
+    /// Options for reading tool arguments into user types (case-insensitive names, numbers from strings). A constructor
+    /// parameter without a default must be present: an argument the model left out is an error (so a policy fails closed),
+    /// not a silent 0 the tool would read differently.
+    /// </summary>
     public static JsonSerializerOptions ArgumentOptions { get; } = new(JsonSerializerDefaults.Web)
     {
         NumberHandling = JsonNumberHandling.AllowReadingFromString,
+        RespectRequiredConstructorParameters = true,
         Converters = { new JsonStringEnumConverter() },
     };
 

@@ -42,6 +42,15 @@ internal static class Integrity
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
+    /// <summary>The HMAC-SHA256 (hex) of a whole stored record, with a domain prefix.</summary>
+    public static string RecordSeal(string json, ReadOnlySpan<byte> key)
+    {
+        using IncrementalHash hash = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key);
+        AppendField(hash, "hil-record-v1");
+        AppendField(hash, json);
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
     private static void AppendField(IncrementalHash hash, string value)
     {
         // Length-prefixed so that field boundaries cannot be shifted to forge a collision.

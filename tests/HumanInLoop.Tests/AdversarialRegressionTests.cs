@@ -192,4 +192,27 @@ public sealed class AdversarialRegressionTests
 
         Assert.IsType<ApprovalForbiddenException>(error);
     }
+
+    // A tool of the same name nested inside the approved call (a sub-agent's function invocation) is not the approved call.
+
+    [Fact]
+    public async Task NestedCallOfTheSameTool_InsideAResumedCall_DoesNotRun()
+    {
+        TestBank bank = new();
+        PendingApproval pending = (await bank.SendAsync("transfer 500 to bob", false)).Pending;
+        await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
+        AIFunction protectedTransfer = bank.ChatOptions().Tools!.OfType<AIFunction>().Single(t => t.Name == "transfer");
+        Exception? nested = null;
+        bank.BeforeTransfer = async () =>
+        {
+            bank.BeforeTransfer = null;
+            nested = await Record.ExceptionAsync(async () =>
+                await protectedTransfer.InvokeAsync(new AIFunctionArguments { ["to"] = "mallory", ["amount"] = 9000m }));
+        };
+
+        await bank.Approvals.ResumeAsync(pending.Id, bank.Client, bank.ChatOptions());
+
+        Assert.IsType<InvalidOperationException>(nested);
+        Assert.Equal([("bob", 500m)], bank.Transfers.Select(t => (t.To, t.Amount)));
+    }
 }

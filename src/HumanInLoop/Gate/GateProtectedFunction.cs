@@ -49,9 +49,9 @@ internal sealed class GateProtectedFunction(AIFunction innerFunction) : Delegati
 
     protected override ValueTask<object?> InvokeCoreAsync(AIFunctionArguments arguments, CancellationToken cancellationToken)
     {
-        bool resumed = ApprovedCall.Current is { } approved && approved.ToolName == Name;
         object? verdict = null;
         bool judgedByGate = FunctionInvokingChatClient.CurrentContext?.CallContent is { } call && call.Name == Name && s_verdicts.TryGetValue(call, out verdict);
+        bool resumed = !judgedByGate && ApprovedCall.Current is { } approved && approved.ToolName == Name && approved.TryEnter();
         if (!resumed && verdict is Denial denial)
         {
             // Denied by policy: the tool does not run; function invocation passes the denial to the model, which answers it.

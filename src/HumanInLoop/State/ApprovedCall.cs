@@ -8,6 +8,7 @@ namespace HumanInLoop;
 public sealed class ApprovedCall
 {
     private static readonly AsyncLocal<ApprovedCall?> s_current = new();
+    private int _entered;
 
     internal ApprovedCall(string approvalId, PendingToolCall call, int attempt)
     {
@@ -43,4 +44,7 @@ public sealed class ApprovedCall
 
     /// <summary>Gets 1 for the first attempt; more only for tools declared in <see cref="ApprovalOptions.IdempotentTools"/> re-run after an interruption.</summary>
     public int Attempt { get; }
+
+    /// <summary>Lets the protected tool in once: a call of the same tool nested inside it (a sub-agent) is not the approved call.</summary>
+    internal bool TryEnter() => Interlocked.Exchange(ref _entered, 1) == 0;
 }

@@ -4,7 +4,8 @@
 //
 //   dotnet run -c Release --project benchmarks/SseLoad -- [--chats 200] [--url http://127.0.0.1:5000]
 //
-// Without --url it starts the sample itself (dotnet SseChat.dll) on a free loopback port with a fresh data folder.
+// Without --url it starts the sample itself (dotnet SseChat.dll) on a free loopback port with a fresh data folder, always
+// with the scripted model: Model__* and HUMANINLOOP_OPENAI_* variables are not passed on (with --url, that is up to you).
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
@@ -199,6 +200,16 @@ static async Task<(Process Server, string Url)> StartServerAsync(string dataDire
         start.ArgumentList.Add(argument);
     }
 
+    // The scripted model, whatever this shell's environment says: a load test must never call a real (paid) model. The sample
+    // switches to an OpenAI-compatible model when section Model or HUMANINLOOP_OPENAI_* is set; configuration keys ignore
+    // case, and ASPNETCORE_/DOTNET_ prefixed variables reach the same configuration, so all of those spellings go.
+    start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+    foreach (string variable in start.Environment.Keys.Where(IsModelSetting).ToList())
+    {
+        start.Environment.Remove(variable);
+        Console.Error.WriteLine($"SseLoad: not passing {variable} to the sample (the load test uses the scripted model).");
+    }
+
     Process server = Process.Start(start)!;
     server.OutputDataReceived += (_, e) => { if (e.Data is not null) { Console.Error.WriteLine("[server] " + e.Data); } };
     server.ErrorDataReceived += (_, e) => { if (e.Data is not null) { Console.Error.WriteLine("[server] " + e.Data); } };
@@ -227,6 +238,23 @@ static async Task<(Process Server, string Url)> StartServerAsync(string dataDire
 
     server.Kill(entireProcessTree: true);
     throw new TimeoutException($"SseChat did not start on {url}.");
+}
+
+// Whether an environment variable would configure the sample's real model (section Model, or the HUMANINLOOP_OPENAI_* fallbacks).
+static bool IsModelSetting(string variable)
+{
+    foreach (string prefix in (string[])["ASPNETCORE_", "DOTNET_"])
+    {
+        if (variable.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+        {
+            variable = variable[prefix.Length..];
+            break;
+        }
+    }
+
+    return variable.StartsWith("Model__", StringComparison.OrdinalIgnoreCase)
+        || variable.StartsWith("Model:", StringComparison.OrdinalIgnoreCase)
+        || variable.StartsWith("HUMANINLOOP_OPENAI_", StringComparison.OrdinalIgnoreCase);
 }
 
 internal sealed class Timings

@@ -82,13 +82,13 @@ public class SerializerBenchmarks
     public PendingApproval DeserializeApproval() => PendingApprovalSerializer.Deserialize(_approvalJson);
 
     /// <summary>
-    /// Forgets the history JSON an approval keeps (the internal <c>PendingApproval.StoredMessages.Json</c>, by reflection: the
+    /// Forgets the history JSON an approval keeps (the internal <c>PendingApproval.StoredMessages.Utf8Json</c>, by reflection: the
     /// library exposes no way to clear it); does nothing on a library without it. A few tens of nanoseconds.
     /// </summary>
     private static class HistoryJsonCache
     {
         private static readonly PropertyInfo? Stored = typeof(PendingApproval).GetProperty("StoredMessages", BindingFlags.Instance | BindingFlags.NonPublic);
-        private static readonly PropertyInfo? Json = Stored?.PropertyType.GetProperty("Json", BindingFlags.Instance | BindingFlags.Public);
+        private static readonly PropertyInfo? Json = Stored?.PropertyType.GetProperty("Utf8Json", BindingFlags.Instance | BindingFlags.Public);
 
         /// <summary>Gets whether this library keeps the history's JSON (and so whether the first-write row differs).</summary>
         public static bool Present => Json is not null;

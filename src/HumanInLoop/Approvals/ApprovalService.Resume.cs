@@ -287,11 +287,19 @@ public sealed partial class ApprovalService
         ApprovedCall.Current = new ApprovedCall(approval.Id, call, call.Attempts);
         object? result = null;
         Exception? failure = null;
-        using CancellationTokenSource stopRenewing = new();
-        Task renewing = KeepClaimAsync(approval, stopRenewing.Token);
+        CancellationTokenSource? stopRenewing = null;
+        Task renewing = Task.CompletedTask;
         try
         {
-            result = await function.InvokeAsync(arguments, cancellationToken);
+            ValueTask<object?> invocation = function.InvokeAsync(arguments, cancellationToken);
+            if (!invocation.IsCompleted)
+            {
+                // Still running: keep the claim alive until it returns (a tool that finished at once needs no renewal).
+                stopRenewing = new CancellationTokenSource();
+                renewing = KeepClaimAsync(approval, stopRenewing.Token);
+            }
+
+            result = await invocation;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -307,8 +315,12 @@ public sealed partial class ApprovalService
             ApprovedCall.Current = outer;
 
             // No other write to the approval may overlap a renewal: stop it (and wait for a write in flight) first.
-            await stopRenewing.CancelAsync();
-            await renewing;
+            if (stopRenewing is not null)
+            {
+                stopRenewing.Cancel();
+                await renewing;
+                stopRenewing.Dispose();
+            }
         }
 
         if (failure is not null)
@@ -347,7 +359,12 @@ public sealed partial class ApprovalService
         {
             while (true)
             {
-                await Task.Delay(every, _time, stop);
+                await Task.Delay(every, _time, stop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (stop.IsCancellationRequested)
+                {
+                    return; // the call ended
+                }
+
                 DateTimeOffset? previous = approval.ClaimExpiresAt;
                 approval.ClaimExpiresAt = Now() + _lease;
 
@@ -361,11 +378,7 @@ public sealed partial class ApprovalService
                 Log.ClaimRenewed(_logger, approval.Id, approval.ClaimExpiresAt.Value);
             }
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            // The call ended.
-        }
-        catch (Exception exception) when (exception is not OperationCanceledException)
+        catch (Exception exception)
         {
             // The store failed: the claim may lapse; the save after the call finds out and reports it.
             Log.ClaimRenewalFailed(_logger, exception, approval.Id);

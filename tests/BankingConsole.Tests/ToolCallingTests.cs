@@ -123,8 +123,26 @@ public sealed class ToolCallingTests
 
         IReadOnlyList<string> approved = await console.SendAsync($"approve {pending.ApprovalId}");
 
-        Assert.Equal(3, Parse.Starting(approved, "RESULT").Count);
+        List<string> results = [.. Parse.Starting(approved, "RESULT")];
+        Assert.Equal(3, results.Count);
+        Assert.All(results, r => Assert.DoesNotContain("denied", r, StringComparison.OrdinalIgnoreCase));
+        Assert.Contains(results, r => r.StartsWith("check_balance", StringComparison.Ordinal) && r.Contains("$1,000.00", StringComparison.Ordinal));
         Assert.Equal(new Dictionary<string, decimal> { ["alice"] = 250m, ["bob"] = 550m, ["carol"] = 705m }, await console.BalancesAsync());
+    }
+
+    [Fact]
+    public async Task BalanceQuestion_WithoutNamingAnAccount_RunsAtOnceForTheCustomer()
+    {
+        using TempDataDirectory data = new();
+        await using ConsoleProcess console = await ConsoleProcess.StartAsync(data.Path);
+
+        IReadOnlyList<string> said = await console.SendAsync("say what is my balance");
+
+        Assert.Empty(Parse.Pending(said));
+        string result = Assert.Single(Parse.Starting(said, "RESULT"));
+        Assert.StartsWith("check_balance {}", result, StringComparison.Ordinal);
+        Assert.DoesNotContain("denied", result, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("$1,000.00", Parse.Answer(said), StringComparison.Ordinal);
     }
 
     [Fact]

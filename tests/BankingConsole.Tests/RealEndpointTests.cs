@@ -1,3 +1,4 @@
+using HumanInLoop.Testing;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 

@@ -359,19 +359,29 @@ public sealed class ResumeTests
         Assert.Equal(ApprovalStatus.Completed, resumed.Approval.Status);
     }
 
+    /// <summary>
+    /// Starts a resume in a "process" that dies inside the approved tool: from then on nothing it writes reaches the store (so it
+    /// renews nothing), and the clock moves past the lease. Returns the hung resume and the gate that would release the tool.
+    /// </summary>
+    private static async Task<(Task<ResumeResult> Stuck, TaskCompletionSource Release)> DieInsideTheToolAsync(TestBank bank, string approvalId, CancellationToken cancellationToken = default)
+    {
+        TaskCompletionSource entered = new();
+        TaskCompletionSource release = new();
+        bank.BeforeTransfer = async () => { entered.TrySetResult(); await release.Task; };
+        DyingStore dying = new(bank.Store);
+        Task<ResumeResult> stuck = new ApprovalService(dying, bank.Options).ResumeAsync(approvalId, bank.Client, bank.ChatOptions(), cancellationToken);
+        await entered.Task;
+        dying.Die();
+        return (stuck, release);
+    }
+
     [Fact]
     public async Task InDoubt_OnlySomeoneWhoMayApproveTheCall_MayReconcileIt()
     {
         ApprovalOptions options = new() { Policies = { ApprovalPolicy.RequireApproval("transfer", "Transfers need a teller.", ["approver"]) } };
         (TestBank bank, PendingApproval pending) = await PauseAsync(false, options: options);
         await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
-        TaskCompletionSource entered = new();
-        TaskCompletionSource never = new();
-        bank.BeforeTransfer = async () => { entered.TrySetResult(); await never.Task; };
-        DyingStore dying = new(bank.Store);
-        _ = new ApprovalService(dying, bank.Options).ResumeAsync(pending.Id, bank.Client, bank.ChatOptions());
-        await entered.Task;
-        dying.Die();
+        (_, TaskCompletionSource never) = await DieInsideTheToolAsync(bank, pending.Id);
         bank.Time.Advance(TimeSpan.FromMinutes(6));
         await Assert.ThrowsAsync<ApprovalConflictException>(() => bank.Approvals.ResumeAsync(pending.Id, bank.Client, bank.ChatOptions()));
 
@@ -422,14 +432,7 @@ public sealed class ResumeTests
         options.IdempotentTools.Add("transfer");
         (TestBank bank, PendingApproval pending) = await PauseAsync(false, options: options);
         await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
-        TaskCompletionSource entered = new();
-        TaskCompletionSource never = new();
-        bank.BeforeTransfer = async () => { entered.TrySetResult(); await never.Task; };
-        DyingStore dying = new(bank.Store);
-
-        _ = new ApprovalService(dying, bank.Options).ResumeAsync(pending.Id, bank.Client, bank.ChatOptions());
-        await entered.Task;
-        dying.Die();
+        await DieInsideTheToolAsync(bank, pending.Id);
         bank.Time.Advance(TimeSpan.FromMinutes(6));
         bank.BeforeTransfer = null;
 

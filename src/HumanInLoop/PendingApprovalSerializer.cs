@@ -92,5 +92,38 @@ public static class PendingApprovalSerializer
                 throw new ApprovalStateFormatException("A stored audit entry is incomplete.", id);
             }
         }
+
+        // Fingerprints and the audit chain are computed over the canonical form of every stored argument object: text that
+        // JSON allows but that is not a valid string (a lone surrogate escaped as \ud800) must fail here, typed, not later.
+        try
+        {
+            foreach (PendingToolCall call in approval.Calls)
+            {
+                _ = CanonicalJson.ToUtf8(call.Arguments);
+                if (call.ApprovedArguments is { } approved)
+                {
+                    _ = CanonicalJson.ToUtf8(approved);
+                }
+
+                if (call.Result is { } result)
+                {
+                    // A result goes to the model on resume, a string one as its text.
+                    _ = result.ValueKind == JsonValueKind.String ? result.GetString() : null;
+                    _ = CanonicalJson.ToUtf8(result);
+                }
+            }
+
+            foreach (ApprovalAuditEntry entry in approval.AuditEntries)
+            {
+                if (entry.Arguments is { } arguments)
+                {
+                    _ = CanonicalJson.ToUtf8(arguments);
+                }
+            }
+        }
+        catch (Exception exception) when (exception is InvalidOperationException or ArgumentException or JsonException)
+        {
+            throw new ApprovalStateFormatException($"Stored arguments cannot be read: {exception.Message}", id, exception);
+        }
     }
 }

@@ -124,6 +124,21 @@ public sealed class SerializationTests
         Assert.Contains("at most", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("\"arguments\": {}", "\"arguments\": {\"\\ud800\": 1}", "not valid JSON")] // already refused with the messages
+    [InlineData("\"arguments\": {}", "\"arguments\": {\"to\": \"\\udc00bob\"}", "arguments cannot be read")]
+    [InlineData("\"arguments\": {}", "\"arguments\": {\"a\": 1, \"a\": 2}", "arguments cannot be read")]
+    public void ArgumentsThatAreValidJsonButNotValidText_TypedFormatError(string find, string replace, string expected)
+    {
+        // Found by benchmarks/StateFuzz: escaped lone surrogates pass the JSON reader but fail when a fingerprint or the
+        // audit chain reads them; they must fail at load, typed.
+        Assert.Contains(find, s_snapshotV1, StringComparison.Ordinal);
+        string json = s_snapshotV1.Replace(find, replace, StringComparison.Ordinal);
+
+        ApprovalStateFormatException error = Assert.Throws<ApprovalStateFormatException>(() => PendingApprovalSerializer.Deserialize(json));
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void UnknownContentType_TypedFormatError()
     {

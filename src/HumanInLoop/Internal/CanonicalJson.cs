@@ -84,12 +84,15 @@ internal static class CanonicalJson
     public static byte[] ToUtf8(JsonElement element)
     {
         ArrayBufferWriter<byte> buffer = new();
-        using (Utf8JsonWriter writer = new(buffer, s_writerOptions))
-        {
-            Write(writer, element);
-        }
-
+        WriteTo(buffer, element);
         return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Appends the canonical form of <paramref name="element"/> to <paramref name="output"/>.</summary>
+    public static void WriteTo(IBufferWriter<byte> output, JsonElement element)
+    {
+        using Utf8JsonWriter writer = new(output, s_writerOptions);
+        Write(writer, element);
     }
 
     private static void Write(Utf8JsonWriter writer, JsonElement element)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -9,55 +10,70 @@ internal static class Integrity
 {
     public static string Fingerprint(string approvalId, string? conversationId, string callId, string toolName, JsonElement canonicalArguments)
     {
-        using IncrementalHash hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        AppendField(hash, "hil-call-v1");
-        AppendField(hash, approvalId);
-        AppendField(hash, conversationId ?? "");
-        AppendField(hash, callId);
-        AppendField(hash, toolName);
-        hash.AppendData(CanonicalJson.ToUtf8(canonicalArguments));
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
+        ArrayBufferWriter<byte> input = new(256);
+        AppendField(input, "hil-call-v1");
+        AppendField(input, approvalId);
+        AppendField(input, conversationId ?? "");
+        AppendField(input, callId);
+        AppendField(input, toolName);
+        CanonicalJson.WriteTo(input, canonicalArguments);
+        return Hash(input.WrittenSpan, default);
     }
 
     public static string ChainHash(ApprovalAuditEntry entry, ReadOnlySpan<byte> key)
     {
-        using IncrementalHash hash = key.IsEmpty
-            ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256)
-            : IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key);
-        AppendField(hash, "hil-audit-v1");
-        AppendField(hash, entry.PreviousHash);
-        AppendField(hash, entry.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        AppendField(hash, entry.Timestamp.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
-        AppendField(hash, entry.Event.ToString());
-        AppendField(hash, entry.Actor);
-        AppendField(hash, entry.CallId ?? "");
-        AppendField(hash, entry.ToolName ?? "");
-        AppendField(hash, entry.Fingerprint ?? "");
-        AppendField(hash, entry.Reason ?? "");
+        ArrayBufferWriter<byte> input = new(256);
+        AppendField(input, "hil-audit-v1");
+        AppendField(input, entry.PreviousHash);
+        AppendField(input, entry.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        AppendField(input, entry.Timestamp.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        AppendField(input, entry.Event.ToString());
+        AppendField(input, entry.Actor);
+        AppendField(input, entry.CallId ?? "");
+        AppendField(input, entry.ToolName ?? "");
+        AppendField(input, entry.Fingerprint ?? "");
+        AppendField(input, entry.Reason ?? "");
         if (entry.Arguments is { } arguments)
         {
-            hash.AppendData(CanonicalJson.ToUtf8(arguments));
+            CanonicalJson.WriteTo(input, arguments);
         }
 
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
+        return Hash(input.WrittenSpan, key);
     }
 
     /// <summary>The HMAC-SHA256 (hex) of a whole stored record, with a domain prefix.</summary>
     public static string RecordSeal(string json, ReadOnlySpan<byte> key)
     {
-        using IncrementalHash hash = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key);
-        AppendField(hash, "hil-record-v1");
-        AppendField(hash, json);
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
+        ArrayBufferWriter<byte> input = new(json.Length + 32);
+        AppendField(input, "hil-record-v1");
+        AppendField(input, json);
+        return Hash(input.WrittenSpan, key);
     }
 
-    private static void AppendField(IncrementalHash hash, string value)
+    // One-shot hashing: no hash object to create and dispose for each entry (most of the cost of verifying a chain).
+    private static string Hash(ReadOnlySpan<byte> input, ReadOnlySpan<byte> key)
     {
-        // Length-prefixed so that field boundaries cannot be shifted to forge a collision.
-        byte[] bytes = Encoding.UTF8.GetBytes(value);
-        Span<byte> length = stackalloc byte[4];
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(length, bytes.Length);
-        hash.AppendData(length);
-        hash.AppendData(bytes);
+        Span<byte> digest = stackalloc byte[32];
+        if (key.IsEmpty)
+        {
+            SHA256.HashData(input, digest);
+        }
+        else
+        {
+            HMACSHA256.HashData(key, input, digest);
+        }
+
+        return Convert.ToHexStringLower(digest);
+    }
+
+    private static void AppendField(ArrayBufferWriter<byte> output, string value)
+    {
+        // Length-prefixed so that field boundaries cannot be shifted to forge a collision. Invalid UTF-16 becomes U+FFFD, as
+        // Encoding.UTF8 always wrote it.
+        int length = Encoding.UTF8.GetByteCount(value);
+        Span<byte> span = output.GetSpan(4 + length);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(span, length);
+        Encoding.UTF8.GetBytes(value, span[4..]);
+        output.Advance(4 + length);
     }
 }

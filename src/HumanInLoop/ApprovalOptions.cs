@@ -45,9 +45,9 @@ public sealed class ApprovalOptions
 
     /// <summary>
     /// Gets or sets how long a resume's claim lasts before another resume may recover the approval (for a process that died mid-way).
-    /// While a tool runs, the claim is renewed every third of this, so a long tool call keeps it.
+    /// While a tool runs and while the model answers a resume, the claim is renewed every third of this, so long work keeps it.
     /// </summary>
-    /// <value>Default: 5 minutes. Choose more than the longest model call after the tools, and more than a store write takes.</value>
+    /// <value>Default: 5 minutes. Choose well more than a store write takes.</value>
     public TimeSpan ExecutionLease
     {
         get => _executionLease;

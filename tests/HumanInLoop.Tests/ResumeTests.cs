@@ -425,6 +425,61 @@ public sealed class ResumeTests
         Assert.DoesNotContain(done.Approval.AuditTrail, e => e.Event == ApprovalAuditEvent.CallInDoubt);
     }
 
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task ModelAnswersLongerThanTheLease_ClaimIsKept_NoOtherResumeSendsTheResultsAgain(bool streaming)
+    {
+        (TestBank bank, PendingApproval pending) = await PauseAsync(false);
+        await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
+        SlowModel slow = new(bank.Model);
+        IChatClient pipeline = new ChatClientBuilder(slow).UseFunctionInvocation().UseApprovalGate(bank.Approvals).Build();
+
+        Task<ChatResponse> resuming = streaming
+            ? bank.Approvals.ResumeStreamingAsync(pending.Id, pipeline, bank.ChatOptions()).ToChatResponseAsync()
+            : bank.Approvals.ResumeAsync(pending.Id, pipeline, bank.ChatOptions()).ContinueWith(t => t.Result.Response, TaskScheduler.Default);
+        await slow.Called.Task;
+
+        // The model takes 12 minutes to answer, more than twice the 5-minute lease; the claim always has time left.
+        for (int minute = 1; minute <= 12; minute++)
+        {
+            bank.Time.Advance(TimeSpan.FromMinutes(1));
+            await WaitUntilAsync(async () => (await bank.Approvals.GetAsync(pending.Id)).ClaimExpiresAt > bank.Time.GetUtcNow() + TimeSpan.FromMinutes(2));
+        }
+
+        ApprovalConflictException busy = await Assert.ThrowsAsync<ApprovalConflictException>(() => bank.Approvals.ResumeAsync(pending.Id, bank.Client, bank.ChatOptions()));
+        Assert.Equal(ApprovalStatus.Executing, busy.Status);
+        slow.Answer.SetResult();
+        ChatResponse response = await resuming;
+
+        Assert.Contains("c-tr=sent 500 to bob", response.Text, StringComparison.Ordinal);
+        Assert.Equal(ApprovalStatus.Completed, (await bank.Approvals.GetAsync(pending.Id)).Status);
+        Assert.Single(bank.Transfers);
+        Assert.Equal(2, bank.Model.Requests.Count); // the pause and this resume's one answer: no second resume reached the model
+    }
+
+    [Fact]
+    public async Task StreamingResume_ReaderStopsWithoutDisposing_ClaimLapses_AnotherResumeFinishesWithoutRerunning()
+    {
+        (TestBank bank, PendingApproval pending) = await PauseAsync(true);
+        await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
+
+        // Read the first update (the tool results), then walk away without disposing the enumerator.
+        IAsyncEnumerator<ChatResponseUpdate> abandoned = bank.Approvals.ResumeStreamingAsync(pending.Id, bank.Client, bank.ChatOptions()).GetAsyncEnumerator();
+        Assert.True(await abandoned.MoveNextAsync());
+        Assert.Single(bank.Transfers);
+        for (int minute = 1; minute <= 7; minute++)
+        {
+            bank.Time.Advance(TimeSpan.FromMinutes(1));
+            await Task.Delay(20);
+        }
+
+        Assert.True((await bank.Approvals.GetAsync(pending.Id)).ClaimExpiresAt <= bank.Time.GetUtcNow());
+        ResumeResult finished = await bank.Approvals.ResumeAsync(pending.Id, bank.Client, bank.ChatOptions());
+
+        Assert.Equal(ApprovalStatus.Completed, finished.Approval.Status);
+        Assert.Single(bank.Transfers);
+    }
+
     [Fact]
     public async Task ProcessDiedWhileIdempotentToolRan_RecoveryRerunsWithTheSameKey()
     {
@@ -531,5 +586,38 @@ public sealed class ResumeTests
             _dead ? Task.FromException<StatePage>(new IOException("The process died.")) : inner.ListAsync(query, cancellationToken);
 
         private Task<bool>? Alive() => _dead ? Task.FromException<bool>(new IOException("The process died.")) : null;
+    }
+
+    /// <summary>A model that takes its time to answer a resume: it waits for <see cref="Answer"/> once it sees tool results.</summary>
+    private sealed class SlowModel(IChatClient inner) : DelegatingChatClient(inner)
+    {
+        public TaskCompletionSource Called { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+        {
+            await WaitIfResumedAsync(messages);
+            return await base.GetResponseAsync(messages, options, cancellationToken);
+        }
+
+        public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+            IEnumerable<ChatMessage> messages, ChatOptions? options = null, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+        {
+            await WaitIfResumedAsync(messages);
+            await foreach (ChatResponseUpdate update in base.GetStreamingResponseAsync(messages, options, cancellationToken))
+            {
+                yield return update;
+            }
+        }
+
+        private async Task WaitIfResumedAsync(IEnumerable<ChatMessage> messages)
+        {
+            if (messages.Last().Role == ChatRole.Tool)
+            {
+                Called.TrySetResult();
+                await Answer.Task;
+            }
+        }
     }
 }

@@ -31,7 +31,7 @@ public sealed partial class ApprovalService
         ChatResponse response;
         try
         {
-            response = await chatClient.GetResponseAsync(run.Continuation, run.Options, cancellationToken);
+            response = await KeepingClaimAsync(run.Approval, chatClient.GetResponseAsync(run.Continuation, run.Options, cancellationToken));
         }
         catch (PendingApprovalException next)
         {
@@ -71,6 +71,18 @@ public sealed partial class ApprovalService
         Execution run = await ExecuteAsync(approvalId, options, ApprovalOrigin.ToolCalls, cancellationToken);
         IAsyncEnumerator<ChatResponseUpdate> updates = chatClient.GetStreamingResponseAsync(run.Continuation, run.Options, cancellationToken).GetAsyncEnumerator(cancellationToken);
         bool ended = false;
+
+        // The claim is kept while the model streams, but not for a caller that stopped reading without disposing: after a
+        // third of the lease with no update asked for, renewal stops and the lease may lapse.
+        StreamProgress progress = new(_time);
+        using CancellationTokenSource stopRenewing = new();
+        Task renewing = KeepClaimAsync(run.Approval, stopRenewing.Token, progress);
+        async Task StopRenewingAsync()
+        {
+            stopRenewing.Cancel();
+            await renewing;
+        }
+
         try
         {
             yield return new ChatResponseUpdate(ChatRole.Tool, [.. run.ResultsMessage.Contents]) { MessageId = run.ResultsMessage.MessageId };
@@ -78,7 +90,10 @@ public sealed partial class ApprovalService
             {
                 try
                 {
-                    if (!await updates.MoveNextAsync())
+                    progress.Waiting = true;
+                    bool more = await updates.MoveNextAsync();
+                    progress.Arrived();
+                    if (!more)
                     {
                         break;
                     }
@@ -86,12 +101,14 @@ public sealed partial class ApprovalService
                 catch (PendingApprovalException next)
                 {
                     ended = true;
+                    await StopRenewingAsync();
                     await CompleteAsync(run, next.Approval.Id);
                     throw;
                 }
                 catch (Exception exception) when (exception is not ApprovalException)
                 {
                     ended = true;
+                    await StopRenewingAsync();
                     await ReleaseAsync(run.Approval, exception);
                     throw;
                 }
@@ -100,11 +117,13 @@ public sealed partial class ApprovalService
             }
 
             ended = true;
+            await StopRenewingAsync();
             await CompleteAsync(run, null);
         }
         finally
         {
             await updates.DisposeAsync();
+            await StopRenewingAsync();
             if (!ended)
             {
                 // The caller stopped reading before the model finished: keep the calls' outcomes, give the claim back.
@@ -352,7 +371,7 @@ public sealed partial class ApprovalService
     /// taken for the call of a dead process (recovered by another resume, marked in doubt or, if idempotent, run again).
     /// A renewal that loses its compare-and-swap stops renewing; the save after the call then reports the lost claim.
     /// </summary>
-    private async Task KeepClaimAsync(PendingApproval approval, CancellationToken stop)
+    private async Task KeepClaimAsync(PendingApproval approval, CancellationToken stop, StreamProgress? reader = null)
     {
         TimeSpan every = _lease / 3;
         try
@@ -360,9 +379,14 @@ public sealed partial class ApprovalService
             while (true)
             {
                 await Task.Delay(every, _time, stop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                if (stop.IsCancellationRequested)
+                if (stop.IsCancellationRequested || reader?.IdleFor >= _lease)
                 {
-                    return; // the call ended
+                    return; // the work ended, or its reader went away (the lease has lapsed by now)
+                }
+
+                if (reader?.IdleFor >= every)
+                {
+                    continue; // nobody asked for an update lately: do not keep the claim for them (yet)
                 }
 
                 DateTimeOffset? previous = approval.ClaimExpiresAt;
@@ -382,6 +406,27 @@ public sealed partial class ApprovalService
         {
             // The store failed: the claim may lapse; the save after the call finds out and reports it.
             Log.ClaimRenewalFailed(_logger, exception, approval.Id);
+        }
+    }
+
+    /// <summary>Keeps the claim while the model answers a resume (no other write to the approval happens meanwhile).</summary>
+    private async Task<T> KeepingClaimAsync<T>(PendingApproval approval, Task<T> work)
+    {
+        if (work.IsCompleted)
+        {
+            return await work;
+        }
+
+        using CancellationTokenSource stop = new();
+        Task renewing = KeepClaimAsync(approval, stop.Token);
+        try
+        {
+            return await work;
+        }
+        finally
+        {
+            stop.Cancel();
+            await renewing;
         }
     }
 
@@ -460,4 +505,25 @@ public sealed partial class ApprovalService
     }
 
     private sealed record Execution(PendingApproval Approval, string Owner, List<ChatMessage> Continuation, ChatMessage ResultsMessage, ChatOptions Options);
+
+    /// <summary>How long a streaming resume has gone unread: zero while an update is awaited, else the time since the last arrived.</summary>
+    private sealed class StreamProgress(TimeProvider time)
+    {
+        private long _lastArrival = time.GetTimestamp();
+        private volatile bool _waiting;
+
+        public bool Waiting
+        {
+            get => _waiting;
+            set => _waiting = value;
+        }
+
+        public TimeSpan IdleFor => _waiting ? TimeSpan.Zero : time.GetElapsedTime(Interlocked.Read(ref _lastArrival));
+
+        public void Arrived()
+        {
+            Interlocked.Exchange(ref _lastArrival, time.GetTimestamp());
+            _waiting = false;
+        }
+    }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
+using HumanInLoop.Samples;
 using Microsoft.Extensions.AI;
 
 namespace ApprovalWorkflow;

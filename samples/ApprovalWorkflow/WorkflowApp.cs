@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using HumanInLoop;
 using HumanInLoop.Notifications;
+using HumanInLoop.Samples;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 

@@ -1,4 +1,5 @@
 using HumanInLoop.AspNetCore;
+using HumanInLoop.Samples;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.AI;

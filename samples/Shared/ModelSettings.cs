@@ -2,7 +2,7 @@ using System.ClientModel;
 using Microsoft.Extensions.AI;
 using OpenAI;
 
-namespace SseChat.Chat;
+namespace HumanInLoop.Samples;
 
 /// <summary>
 /// The real model to use, if any: section <c>Model</c> (<c>Endpoint</c>, <c>Name</c>, <c>ApiKey</c>; from the environment

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using HumanInLoop.Internal;
 
@@ -95,30 +96,31 @@ public static class PendingApprovalSerializer
 
         // Fingerprints and the audit chain are computed over the canonical form of every stored argument object: text that
         // JSON allows but that is not a valid string (a lone surrogate escaped as \ud800) must fail here, typed, not later.
+        ArrayBufferWriter<byte> scratch = new();
+        void CheckReadable(JsonElement? element)
+        {
+            if (element is { } value)
+            {
+                scratch.ResetWrittenCount();
+                CanonicalJson.WriteTo(scratch, value);
+            }
+        }
+
         try
         {
             foreach (PendingToolCall call in approval.Calls)
             {
-                _ = CanonicalJson.ToUtf8(call.Arguments);
-                if (call.ApprovedArguments is { } approved)
-                {
-                    _ = CanonicalJson.ToUtf8(approved);
-                }
+                CheckReadable(call.Arguments);
+                CheckReadable(call.ApprovedArguments);
+                CheckReadable(call.Result);
 
-                if (call.Result is { } result)
-                {
-                    // A result goes to the model on resume, a string one as its text.
-                    _ = result.ValueKind == JsonValueKind.String ? result.GetString() : null;
-                    _ = CanonicalJson.ToUtf8(result);
-                }
+                // A result goes to the model on resume, a string one as its text.
+                _ = call.Result is { ValueKind: JsonValueKind.String } text ? text.GetString() : null;
             }
 
             foreach (ApprovalAuditEntry entry in approval.AuditEntries)
             {
-                if (entry.Arguments is { } arguments)
-                {
-                    _ = CanonicalJson.ToUtf8(arguments);
-                }
+                CheckReadable(entry.Arguments);
             }
         }
         catch (Exception exception) when (exception is InvalidOperationException or ArgumentException or JsonException)

@@ -34,10 +34,10 @@ public sealed partial class ApprovalService
         [LoggerMessage(8, LogLevel.Information, "Resume of approval {ApprovalId} ended: {Outcome}.")]
         public static partial void ResumeEnded(ILogger logger, string approvalId, string outcome);
 
-        [LoggerMessage(10, LogLevel.Debug, "Claim on approval {ApprovalId} renewed until {ClaimExpiresAt} while a tool runs.")]
+        [LoggerMessage(10, LogLevel.Debug, "Claim on approval {ApprovalId} renewed until {ClaimExpiresAt} while the resume works.")]
         public static partial void ClaimRenewed(ILogger logger, string approvalId, DateTimeOffset claimExpiresAt);
 
-        [LoggerMessage(11, LogLevel.Warning, "Renewing the claim on approval {ApprovalId} failed; it may lapse while the tool runs.")]
+        [LoggerMessage(11, LogLevel.Warning, "Renewing the claim on approval {ApprovalId} failed; it may lapse while the resume works.")]
         public static partial void ClaimRenewalFailed(ILogger logger, Exception exception, string approvalId);
 
         [LoggerMessage(12, LogLevel.Error, "Approval {ApprovalId} could not be read and was skipped (in a list or an expiry sweep); it stays in the store as it is.")]

@@ -31,7 +31,7 @@ public sealed partial class ApprovalService
         ChatResponse response;
         try
         {
-            response = await KeepingClaimAsync(run.Approval, chatClient.GetResponseAsync(run.Continuation, run.Options, cancellationToken));
+            response = await KeepingClaimAsync(run.Approval, new ValueTask<ChatResponse>(chatClient.GetResponseAsync(run.Continuation, run.Options, cancellationToken)));
         }
         catch (PendingApprovalException next)
         {
@@ -306,19 +306,9 @@ public sealed partial class ApprovalService
         ApprovedCall.Current = new ApprovedCall(approval.Id, call, call.Attempts);
         object? result = null;
         Exception? failure = null;
-        CancellationTokenSource? stopRenewing = null;
-        Task renewing = Task.CompletedTask;
         try
         {
-            ValueTask<object?> invocation = function.InvokeAsync(arguments, cancellationToken);
-            if (!invocation.IsCompleted)
-            {
-                // Still running: keep the claim alive until it returns (a tool that finished at once needs no renewal).
-                stopRenewing = new CancellationTokenSource();
-                renewing = KeepClaimAsync(approval, stopRenewing.Token);
-            }
-
-            result = await invocation;
+            result = await KeepingClaimAsync(approval, function.InvokeAsync(arguments, cancellationToken));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -332,14 +322,6 @@ public sealed partial class ApprovalService
         finally
         {
             ApprovedCall.Current = outer;
-
-            // No other write to the approval may overlap a renewal: stop it (and wait for a write in flight) first.
-            if (stopRenewing is not null)
-            {
-                stopRenewing.Cancel();
-                await renewing;
-                stopRenewing.Dispose();
-            }
         }
 
         if (failure is not null)
@@ -367,9 +349,10 @@ public sealed partial class ApprovalService
     }
 
     /// <summary>
-    /// While a tool runs, extends the claim's lease every third of it, so a call that runs longer than the lease is not
-    /// taken for the call of a dead process (recovered by another resume, marked in doubt or, if idempotent, run again).
-    /// A renewal that loses its compare-and-swap stops renewing; the save after the call then reports the lost claim.
+    /// While a tool runs or the model answers, extends the claim's lease every third of it, so long work is not taken for a
+    /// dead process (recovered by another resume, marked in doubt or, if idempotent, run again). A streaming resume passes its
+    /// <paramref name="reader"/>: no renewal while nobody reads, none at all after a lease. A renewal that loses its
+    /// compare-and-swap stops renewing; the next save then reports the lost claim.
     /// </summary>
     private async Task KeepClaimAsync(PendingApproval approval, CancellationToken stop, StreamProgress? reader = null)
     {
@@ -409,8 +392,11 @@ public sealed partial class ApprovalService
         }
     }
 
-    /// <summary>Keeps the claim while the model answers a resume (no other write to the approval happens meanwhile).</summary>
-    private async Task<T> KeepingClaimAsync<T>(PendingApproval approval, Task<T> work)
+    /// <summary>
+    /// Keeps the claim while a tool runs or the model answers (no other write to the approval happens meanwhile); work that
+    /// finished at once needs no renewal. The renewal is stopped, and a write in flight awaited, before this returns or throws.
+    /// </summary>
+    private async ValueTask<T> KeepingClaimAsync<T>(PendingApproval approval, ValueTask<T> work)
     {
         if (work.IsCompleted)
         {

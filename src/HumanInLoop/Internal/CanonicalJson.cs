@@ -81,13 +81,6 @@ internal static class CanonicalJson
         return JsonElement.Parse(buffer.WrittenSpan);
     }
 
-    public static byte[] ToUtf8(JsonElement element)
-    {
-        ArrayBufferWriter<byte> buffer = new();
-        WriteTo(buffer, element);
-        return buffer.WrittenSpan.ToArray();
-    }
-
     /// <summary>Appends the canonical form of <paramref name="element"/> to <paramref name="output"/>.</summary>
     public static void WriteTo(IBufferWriter<byte> output, JsonElement element)
     {

@@ -7,7 +7,7 @@ namespace ApprovalWorkflow;
 /// On start (with AutoResume) it resumes workflows whose approval was decided or expired while the host was down.
 /// </summary>
 internal sealed partial class InvoiceWorker(
-    WorkQueue queue, WorkflowRunner runner, WorkflowDatabase database, ApprovalService approvals, WorkflowSettings settings, ILogger<InvoiceWorker> logger) : BackgroundService
+    WorkQueue queue, WorkflowRunner runner, InvoiceFolderWatcher inbox, WorkflowDatabase database, ApprovalService approvals, WorkflowSettings settings, ILogger<InvoiceWorker> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -23,7 +23,7 @@ internal sealed partial class InvoiceWorker(
                 switch (item)
                 {
                     case StartInvoice start:
-                        await runner.StartAsync(start.Invoice, stoppingToken);
+                        await StartAsync(start, stoppingToken);
                         break;
                     case ResumeApproval resume when await database.FindByApprovalAsync(resume.ApprovalId) is { } workflow:
                         (_, string? problem) = await runner.ResumeAsync(workflow.Id, stoppingToken);
@@ -40,6 +40,24 @@ internal sealed partial class InvoiceWorker(
                 // One bad item must not stop the worker; the workflow stays where it was and can be resumed by id.
                 LogItemFailed(exception, item.ToString());
             }
+        }
+    }
+
+    private async Task StartAsync(StartInvoice start, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await runner.StartAsync(start.Invoice, cancellationToken);
+        }
+        catch when (start.SourceFile is { } file)
+        {
+            inbox.NotRecorded(file);
+            throw;
+        }
+
+        if (start.SourceFile is { } recorded)
+        {
+            inbox.Recorded(recorded);
         }
     }
 

@@ -5,11 +5,12 @@ namespace ApprovalWorkflow;
 /// <summary>Work for the worker: an invoice to start, or an approval to resume.</summary>
 internal abstract record WorkItem;
 
-internal sealed record StartInvoice(Invoice Invoice) : WorkItem;
+/// <summary>An invoice to start; <paramref name="SourceFile"/> is the inbox file it came from, moved once the workflow is recorded.</summary>
+internal sealed record StartInvoice(Invoice Invoice, string? SourceFile = null) : WorkItem;
 
 internal sealed record ResumeApproval(string ApprovalId) : WorkItem;
 
-/// <summary>The worker's in-memory queue. Losing it is harmless: invoices are re-read from the folder, waiting workflows from the database.</summary>
+/// <summary>The worker's in-memory queue. Losing it is harmless: invoice files stay in the inbox until their workflow is recorded and are read again, waiting workflows from the database.</summary>
 internal sealed class WorkQueue
 {
     private readonly Channel<WorkItem> _items = Channel.CreateUnbounded<WorkItem>();

@@ -31,7 +31,8 @@ internal static class WorkflowApp
         services.AddSingleton<WorkQueue>();
         services.AddSingleton<WorkflowRunner>();
         services.AddHostedService<InvoiceWorker>();
-        services.AddHostedService<InvoiceFolderWatcher>();
+        services.AddSingleton<InvoiceFolderWatcher>();
+        services.AddHostedService(provider => provider.GetRequiredService<InvoiceFolderWatcher>());
 
         // The approval gate: payments over the threshold wait for someone in the finance role.
         services.AddHumanInLoopSqlite(connectionString);

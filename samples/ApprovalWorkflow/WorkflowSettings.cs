@@ -15,6 +15,9 @@ internal sealed class WorkflowSettings
 
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Gets or sets how long an inbox file that is not a valid invoice must stay unchanged before it is rejected (it may still be being written).</summary>
+    public TimeSpan SettleTime { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Gets or sets the amount above which a payment needs a person.</summary>
     public decimal ApprovalThreshold { get; set; } = 1000m;
 

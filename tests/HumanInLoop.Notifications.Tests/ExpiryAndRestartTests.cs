@@ -209,4 +209,31 @@ public sealed class ExpiryAndRestartTests : IAsyncLifetime
         Assert.Single(await _env.PaymentsAsync());
         await host.StopAsync();
     }
+    [Fact]
+    public async Task InvoiceFileStillBeingWritten_IsNotRejected_AndIsPaidOnceComplete()
+    {
+        await using WebApplication host = await _env.StartHostAsync();
+        string inbox = _env.Settings["Workflow:InboxFolder"]!;
+        string processed = _env.Settings["Workflow:ProcessedFolder"]!;
+        Directory.CreateDirectory(inbox);
+        string file = Path.Combine(inbox, "inv-701.json");
+
+        // The first half of the file, as a copy in progress leaves it; several polls run over it.
+        await File.WriteAllTextAsync(file, """{"id":"INV-701","vendor":"Bo""");
+        for (int poll = 0; poll < 5; poll++)
+        {
+            _env.Time.Advance(TimeSpan.FromSeconds(5));
+            await Task.Delay(50);
+        }
+
+        Assert.True(File.Exists(file), "a file written moments ago must stay in the inbox");
+        Assert.False(File.Exists(Path.Combine(processed, "rejected", "inv-701.json")));
+        Assert.Null(await _env.GetWorkflowAsync("wf-INV-701"));
+
+        await File.WriteAllTextAsync(file, """{"id":"INV-701","vendor":"Bolt Ltd","amount":12.34}""");
+        await _env.WaitForWorkflowAsync("wf-INV-701", "Paid", advance: TimeSpan.FromSeconds(5));
+        await Eventually.TrueAsync(() => File.Exists(Path.Combine(processed, "inv-701.json")), "the file moved once recorded", _env.Time, TimeSpan.FromSeconds(5));
+        Assert.Single(await _env.PaymentsAsync());
+        await host.StopAsync();
+    }
 }

@@ -44,7 +44,9 @@ public sealed class ApprovalTestHost : IAsyncDisposable
     public ConcurrentQueue<ChatStreamCompletion> Completions { get; } = new();
     public TestServer Server => _app.GetTestServer();
 
-    public static async Task<ApprovalTestHost> StartAsync(bool preventSelfApproval = false, bool configureResume = true, Action<ApprovalEndpointOptions>? configure = null)
+    public static async Task<ApprovalTestHost> StartAsync(
+        bool preventSelfApproval = false, bool configureResume = true, Action<ApprovalEndpointOptions>? configure = null,
+        Action<Microsoft.AspNetCore.Authorization.AuthorizationOptions>? authorization = null)
     {
         WebApplicationBuilder builder = WebApplication.CreateBuilder();
         builder.WebHost.UseTestServer();
@@ -54,7 +56,11 @@ public sealed class ApprovalTestHost : IAsyncDisposable
         builder.Services.AddSingleton<TimeProvider>(time);
         builder.Services.AddAuthentication(HeaderAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, HeaderAuthenticationHandler>(HeaderAuthenticationHandler.SchemeName, null);
-        builder.Services.AddAuthorization(o => o.AddPolicy(ApprovalEndpointOptions.DefaultApproverPolicy, p => p.RequireRole(ApproverRole)));
+        builder.Services.AddAuthorization(o =>
+        {
+            o.AddPolicy(ApprovalEndpointOptions.DefaultApproverPolicy, p => p.RequireRole(ApproverRole));
+            authorization?.Invoke(o);
+        });
         builder.Services.AddAntiforgery();
         builder.Services.AddHumanInLoop(o =>
         {

@@ -46,6 +46,35 @@ public sealed class ReadEndpointTests
         Assert.Equal([a.Id], all.Items.Select(i => i.Id));
     }
 
+    [Fact]
+    public async Task List_ResourceBasedReaderPolicy_ShowsOnlyApprovalsTheUserMayRead_AndGetAgrees()
+    {
+        // Each desk reads only the conversations whose id starts with its name (as a tenant check would compare tenant ids).
+        await using ApprovalTestHost host = await ApprovalTestHost.StartAsync(
+            configure: o => o.ReaderPolicy = "desk",
+            authorization: o => o.AddPolicy("desk", p => p.RequireAssertion(context =>
+                context.Resource is not PendingApproval approval ||
+                approval.Context.ConversationId!.StartsWith(context.User.Identity!.Name! + "-", StringComparison.Ordinal))));
+        PendingApproval east1 = await host.PauseAsync(conversationId: "east-1");
+        host.Time.Advance(TimeSpan.FromSeconds(1));
+        PendingApproval west1 = await host.PauseAsync(conversationId: "west-1");
+        host.Time.Advance(TimeSpan.FromSeconds(1));
+        PendingApproval east2 = await host.PauseAsync(conversationId: "east-2");
+
+        TestUser east = host.Client("east", ApprovalTestHost.ApproverRole);
+        ApprovalListResult all = (await east.Http.GetFromJsonAsync<ApprovalListResult>("/approvals"))!;
+        ApprovalListResult first = (await east.Http.GetFromJsonAsync<ApprovalListResult>("/approvals?pageSize=2"))!;
+        ApprovalListResult rest = (await east.Http.GetFromJsonAsync<ApprovalListResult>($"/approvals?pageSize=2&continuationToken={first.ContinuationToken}"))!;
+        ApprovalListResult west = (await host.Client("west").Http.GetFromJsonAsync<ApprovalListResult>("/approvals"))!;
+        using HttpResponseMessage foreign = await east.Http.GetAsync($"/approvals/{west1.Id}");
+
+        Assert.Equal([east2.Id, east1.Id], all.Items.Select(i => i.Id));
+        Assert.Equal([east2.Id], first.Items.Select(i => i.Id)); // the page held west-1 too, which east may not see
+        Assert.Equal([east1.Id], rest.Items.Select(i => i.Id));
+        Assert.Equal([west1.Id], west.Items.Select(i => i.Id));
+        await DecideEndpointTests.AssertProblemAsync(foreign, HttpStatusCode.Forbidden, "forbidden");
+    }
+
     [Theory]
     [InlineData("/approvals?pageSize=0")]
     [InlineData("/approvals?pageSize=101")]

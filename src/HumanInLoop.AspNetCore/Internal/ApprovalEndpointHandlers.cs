@@ -69,8 +69,17 @@ internal sealed class ApprovalEndpointHandlers
             return ApprovalProblems.From(exception);
         }
 
+        // The reader policy is asked again for each approval, as GET /{id} asks it: the list shows only what the user may read.
         Approver? viewer = _options.ApproverFromUser(http.User);
-        List<ApprovalView> items = [.. page.Approvals.Select(a => ApprovalViews.Create(a, viewer, 0, _options.ExcerptMaxLength))];
+        List<ApprovalView> items = new(page.Approvals.Count);
+        foreach (PendingApproval approval in page.Approvals)
+        {
+            if (await AuthorizeAsync(http, _options.ReaderPolicy, approval) is null)
+            {
+                items.Add(ApprovalViews.Create(approval, viewer, 0, _options.ExcerptMaxLength));
+            }
+        }
+
         return TypedResults.Ok(new ApprovalListResult(items, page.ContinuationToken));
     }
 

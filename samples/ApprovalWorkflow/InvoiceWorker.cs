@@ -4,13 +4,15 @@ namespace ApprovalWorkflow;
 
 /// <summary>
 /// The background worker: starts invoices and resumes decided approvals, one at a time, never waiting for a person.
-/// On start (with AutoResume) it resumes workflows whose approval was decided or expired while the host was down.
+/// On start it continues workflows a stopped host left mid-way and (with AutoResume) resumes those whose approval was
+/// decided or expired while the host was down.
 /// </summary>
 internal sealed partial class InvoiceWorker(
     WorkQueue queue, WorkflowRunner runner, InvoiceFolderWatcher inbox, WorkflowDatabase database, ApprovalService approvals, WorkflowSettings settings, ILogger<InvoiceWorker> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        await ContinueInterruptedAsync();
         if (settings.AutoResume)
         {
             await RecoverAsync();
@@ -58,6 +60,23 @@ internal sealed partial class InvoiceWorker(
         if (start.SourceFile is { } recorded)
         {
             inbox.Recorded(recorded);
+        }
+    }
+
+    private async Task ContinueInterruptedAsync()
+    {
+        // Workflows a stopped host left mid-way (created, but neither waiting nor finished): linked to their approval, or run
+        // again. One worker host per database: two hosts starting at once would both continue them.
+        foreach (WorkflowRecord workflow in await database.ListAsync(WorkflowStatus.Running))
+        {
+            try
+            {
+                await runner.ContinueInterruptedAsync(workflow, CancellationToken.None);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                LogItemFailed(exception, workflow.Id);
+            }
         }
     }
 

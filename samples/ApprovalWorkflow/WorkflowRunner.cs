@@ -31,25 +31,48 @@ internal sealed partial class WorkflowRunner
     {
         if (await _database.TryCreateAsync(invoice))
         {
-            try
-            {
-                ChatResponse response = await _chat.GetResponseAsync([new ChatMessage(ChatRole.User, invoice.Instruction)], Options(invoice.WorkflowId), cancellationToken);
-                await FinishAsync(invoice.WorkflowId, invoice.Id, response.Text, expired: false);
-            }
-            catch (PendingApprovalException pause)
-            {
-                // Saved before it was thrown; the notifications go out in the background. Move on.
-                await _database.SetWaitingAsync(invoice.WorkflowId, pause.Approval.Id);
-                LogPaused(invoice.WorkflowId, pause.Approval.Id);
-            }
-            catch (Exception exception) when (exception is not OperationCanceledException)
-            {
-                await _database.SetFinishedAsync(invoice.WorkflowId, WorkflowStatus.Failed, exception.Message);
-                LogFailed(exception, invoice.WorkflowId);
-            }
+            await RunAsync(invoice, cancellationToken);
         }
 
         return (await _database.GetAsync(invoice.WorkflowId))!;
+    }
+
+    /// <summary>
+    /// Continues a workflow that a stopped host left <see cref="WorkflowStatus.Running"/>: if its conversation was held before the
+    /// stop, the workflow waits for that approval; otherwise the invoice is run again (paying is keyed on the invoice, so a
+    /// payment made before the stop is not made twice).
+    /// </summary>
+    public async Task ContinueInterruptedAsync(WorkflowRecord workflow, CancellationToken cancellationToken)
+    {
+        ApprovalPage held = await _approvals.ListAsync(new StateQuery { ConversationId = workflow.Id, PageSize = 1 }, cancellationToken);
+        if (held.Approvals is [PendingApproval approval, ..])
+        {
+            await _database.SetWaitingAsync(workflow.Id, approval.Id);
+            LogPaused(workflow.Id, approval.Id);
+            return;
+        }
+
+        await RunAsync(new Invoice(workflow.InvoiceId, workflow.Vendor, workflow.Amount), cancellationToken);
+    }
+
+    private async Task RunAsync(Invoice invoice, CancellationToken cancellationToken)
+    {
+        try
+        {
+            ChatResponse response = await _chat.GetResponseAsync([new ChatMessage(ChatRole.User, invoice.Instruction)], Options(invoice.WorkflowId), cancellationToken);
+            await FinishAsync(invoice.WorkflowId, invoice.Id, response.Text, expired: false);
+        }
+        catch (PendingApprovalException pause)
+        {
+            // Saved before it was thrown; the notifications go out in the background. Move on.
+            await _database.SetWaitingAsync(invoice.WorkflowId, pause.Approval.Id);
+            LogPaused(invoice.WorkflowId, pause.Approval.Id);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            await _database.SetFinishedAsync(invoice.WorkflowId, WorkflowStatus.Failed, exception.Message);
+            LogFailed(exception, invoice.WorkflowId);
+        }
     }
 
     /// <summary>Continues a workflow whose approval was decided (or expired). Returns what the workflow is now, and why not, if it could not continue.</summary>

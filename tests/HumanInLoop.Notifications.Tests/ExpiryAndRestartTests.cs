@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using ApprovalWorkflow;
 using HumanInLoop.Notifications.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -235,5 +236,63 @@ public sealed class ExpiryAndRestartTests : IAsyncLifetime
         await Eventually.TrueAsync(() => File.Exists(Path.Combine(processed, "inv-701.json")), "the file moved once recorded", _env.Time, TimeSpan.FromSeconds(5));
         Assert.Single(await _env.PaymentsAsync());
         await host.StopAsync();
+    }
+    [Fact]
+    public async Task HostStoppedAfterTheHold_BeforeTheWorkflowRecordedIt_NextHostWaitsForThatApproval()
+    {
+        string approvalId;
+        await using (WebApplication first = await _env.StartHostAsync())
+        {
+            await _env.PostInvoiceAsync("INV-800", "Acme Corp", 5000m);
+            approvalId = (await _env.WaitForWorkflowAsync("wf-INV-800", "WaitingForApproval")).ApprovalId!;
+            await first.StopAsync();
+        }
+
+        // As if the host had died between saving the approval and recording it on the workflow.
+        await ExecuteSqlAsync("UPDATE wf_workflows SET status = 'Running', approval_id = NULL WHERE id = 'wf-INV-800'");
+
+        await using WebApplication second = await _env.StartHostAsync();
+        WorkflowRecord workflow = await _env.WaitForWorkflowAsync("wf-INV-800", "WaitingForApproval");
+
+        Assert.Equal(approvalId, workflow.ApprovalId);
+        ApprovalPage held = await second.Services.GetRequiredService<ApprovalService>().ListAsync(new StateQuery { ConversationId = "wf-INV-800" });
+        Assert.Single(held.Approvals); // linked, not held a second time
+        Assert.Empty(await _env.PaymentsAsync());
+        await second.StopAsync();
+    }
+
+    [Fact]
+    public async Task HostStoppedMidRun_NextHostRunsTheInvoiceAgain_PaysExactlyOnce()
+    {
+        await using (WebApplication first = await _env.StartHostAsync())
+        {
+            await _env.PostInvoiceAsync("INV-802", "Bolt Ltd", 20m);
+            await _env.WaitForWorkflowAsync("wf-INV-802", "Paid");
+            await first.StopAsync();
+        }
+
+        // INV-801: recorded, then the host died before the model answered. INV-802: the host died after paying, before the
+        // workflow was marked paid.
+        await ExecuteSqlAsync("""
+            INSERT INTO wf_workflows (id, invoice_id, vendor, amount, status, updated_at) VALUES ('wf-INV-801', 'INV-801', 'Bolt Ltd', '12.34', 'Running', 0);
+            UPDATE wf_workflows SET status = 'Running', outcome = NULL WHERE id = 'wf-INV-802';
+            """);
+
+        await using WebApplication second = await _env.StartHostAsync();
+        await _env.WaitForWorkflowAsync("wf-INV-801", "Paid");
+        await _env.WaitForWorkflowAsync("wf-INV-802", "Paid");
+
+        List<PaymentRecord> payments = await _env.PaymentsAsync();
+        Assert.Equal(["INV-801", "INV-802"], payments.Select(p => p.InvoiceId).Order(StringComparer.Ordinal));
+        await second.StopAsync();
+    }
+
+    private async Task ExecuteSqlAsync(string sql)
+    {
+        await using Microsoft.Data.Sqlite.SqliteConnection connection = new($"Data Source={_env.Settings["Workflow:Database"]}");
+        await connection.OpenAsync();
+        await using Microsoft.Data.Sqlite.SqliteCommand command = connection.CreateCommand();
+        command.CommandText = sql;
+        Assert.True(await command.ExecuteNonQueryAsync() > 0);
     }
 }

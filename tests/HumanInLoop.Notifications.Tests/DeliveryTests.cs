@@ -1,5 +1,7 @@
 using HumanInLoop.Notifications.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
 
@@ -29,7 +31,9 @@ public sealed class DeliveryTests : IAsyncLifetime
     public async Task WebhookFailingSeveralTimes_RetriedWithGrowingDelays_DeliveredOnce_ApprovalUntouched()
     {
         _webhook.FailNext(4);
+        FakeLogCollector log = new();
         await using NotificationHost host = await NotificationHost.StartAsync(_time, services => services
+            .AddLogging(logging => logging.AddProvider(new FakeLoggerProvider(log)))
             .AddHumanInLoopNotifications(options =>
             {
                 options.InitialRetryDelay = TimeSpan.FromSeconds(2);
@@ -37,7 +41,6 @@ public sealed class DeliveryTests : IAsyncLifetime
                 options.RecoveryInterval = TimeSpan.FromHours(1);
             })
             .AddSlackWebhook(options => options.WebhookUri = _webhook.Uri));
-        DateTimeOffset start = _time.GetUtcNow();
         PendingApproval pending = await host.PauseAsync();
 
         _webhook.Clock = _time;
@@ -46,18 +49,27 @@ public sealed class DeliveryTests : IAsyncLifetime
 
         Assert.Equal(5, _webhook.Requests);
         Assert.Single(_webhook.Messages);
-        TimeSpan[] gaps = [.. attempts.Zip(attempts.Skip(1), (a, b) => b - a)];
-        Assert.Equal(4, gaps.Length);
 
-        // Equal jitter: the n-th retry waits between half and all of 2 s × 2^(n-1) (plus the polling step, on a busy machine more).
-        for (int i = 0; i < gaps.Length; i++)
+        // The delays the service chose (logged with each retry): equal jitter, the n-th between half and all of 2 s × 2^(n-1).
+        TimeSpan[] delays = [.. log.GetSnapshot()
+            .Where(record => record.Id.Id == 102)
+            .Select(record => TimeSpan.Parse(record.StructuredState!.Single(p => p.Key == "Delay").Value!, System.Globalization.CultureInfo.InvariantCulture))];
+        Assert.Equal(4, delays.Length);
+        for (int i = 0; i < delays.Length; i++)
         {
             double full = 2 * Math.Pow(2, i);
-            Assert.InRange(gaps[i].TotalSeconds, (full / 2) - 1, full + 1.5);
+            Assert.InRange(delays[i].TotalSeconds, full / 2, full);
         }
 
-        Assert.True(gaps[3] > gaps[0], "delays grow");
-        Assert.True(attempts[^1] - start < TimeSpan.FromSeconds(40));
+        Assert.True(delays[3] > delays[0], "delays grow");
+
+        // And each retry waited at least its delay (fake time moves in steps of the test's polling, so not exactly it).
+        TimeSpan[] gaps = [.. attempts.Zip(attempts.Skip(1), (a, b) => b - a)];
+        Assert.Equal(4, gaps.Length);
+        for (int i = 0; i < gaps.Length; i++)
+        {
+            Assert.True(gaps[i] >= delays[i], $"retry {i + 1} came after {gaps[i]}, before its delay of {delays[i]}");
+        }
 
         // The approval itself never depended on the delivery.
         PendingApproval stored = await host.Approvals.GetAsync(pending.Id);
@@ -155,13 +167,16 @@ public sealed class DeliveryTests : IAsyncLifetime
         await using NotificationHost host = await NotificationHost.StartAsync(_time, services => services
             .AddHumanInLoopNotifications(options => options.MaxConcurrentDeliveries = 1)
             .Services.AddSingleton<IApprovalChannel>(stuck));
-        System.Diagnostics.Stopwatch watch = System.Diagnostics.Stopwatch.StartNew();
-        for (int i = 0; i < 20; i++)
+        async Task PauseTwentyAsync()
         {
-            await host.PauseAsync($"conv-{i}");
+            for (int i = 0; i < 20; i++)
+            {
+                await host.PauseAsync($"conv-{i}");
+            }
         }
 
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10));
+        // Blocked pauses would never end: 30 s (real time) is the bound that tells a hang from a slow machine.
+        await PauseTwentyAsync().WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(20, (await host.Approvals.ListAsync(new StateQuery { Status = ApprovalStatus.Pending, PageSize = 100 })).Approvals.Count);
         never.SetResult();
     }

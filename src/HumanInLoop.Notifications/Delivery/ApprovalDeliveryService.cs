@@ -195,7 +195,8 @@ internal sealed class ApprovalDeliveryService : BackgroundService
         NotificationsLog.Delivered(_logger, approval.Id, kind, channelName, work.Attempt);
         try
         {
-            await _store.MarkDeliveredAsync(key, _time.GetUtcNow(), stoppingToken).ConfigureAwait(false);
+            // Not cancelled by a stop: a message that went out must be recorded, or the next start would send it again.
+            await _store.MarkDeliveredAsync(key, _time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {

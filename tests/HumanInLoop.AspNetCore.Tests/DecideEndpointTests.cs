@@ -223,6 +223,7 @@ public sealed class DecideEndpointTests
         { """{"decision":"reject","fingerprint":"f","reason":"no","arguments":{"amount":1}}""", "arguments" },
         { """{"decision":"approve","fingerprint":"f","arguments":[1,2]}""", "arguments" },
         { """{"decision":"approve",""", "JSON" },
+        { $$"""{"decision":"reject","fingerprint":"f","reason":"{{new string('x', 1001)}}"}""", "reason" },
     };
 
     [Theory]

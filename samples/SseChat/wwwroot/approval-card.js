@@ -10,9 +10,18 @@ function element(tag, className, text) {
   return node;
 }
 
+// Exactly what will run: an amount gets cents only when that changes nothing (150 → $150.00, 150.004 stays 150.004), and
+// anything that is not a string is shown as JSON (never "[object Object]").
+function describeValue(name, value) {
+  if (name === 'amount' && typeof value === 'number') {
+    const text = String(value);
+    return `$${/^-?\d+(\.\d{1,2})?$/.test(text) ? value.toFixed(2) : text}`;
+  }
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
 function describeArguments(args) {
-  return Object.entries(args ?? {}).map(([name, value]) =>
-    name === 'amount' && typeof value === 'number' ? `amount: $${value.toFixed(2)}` : `${name}: ${value}`).join(', ');
+  return Object.entries(args ?? {}).map(([name, value]) => `${name}: ${describeValue(name, value)}`).join(', ');
 }
 
 export function renderApprovalCard(approval, { onResumed, excerpt } = {}) {

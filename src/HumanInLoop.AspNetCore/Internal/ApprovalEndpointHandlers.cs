@@ -16,6 +16,7 @@ namespace HumanInLoop.AspNetCore.Internal;
 internal sealed class ApprovalEndpointHandlers
 {
     private const string LoggerCategory = "HumanInLoop.AspNetCore.ApprovalEndpoints";
+    private const int MaxReasonLength = 1000;
     private readonly ApprovalEndpointOptions _options;
 
     public ApprovalEndpointHandlers(ApprovalEndpointOptions options)
@@ -38,9 +39,10 @@ internal sealed class ApprovalEndpointHandlers
             {
                 filter = null;
             }
-            else if (Enum.TryParse(status, ignoreCase: true, out ApprovalStatus parsed) && Enum.IsDefined(parsed) && !int.TryParse(status, out _))
+            else if (Enum.GetNames<ApprovalStatus>().FirstOrDefault(name => string.Equals(name, status, StringComparison.OrdinalIgnoreCase)) is { } name)
             {
-                filter = parsed;
+                // Names only: Enum.TryParse would also take numbers and "a,b" (flags syntax), silently filtering by neither.
+                filter = Enum.Parse<ApprovalStatus>(name);
             }
             else
             {
@@ -310,6 +312,11 @@ internal sealed class ApprovalEndpointHandlers
         }
 
         string? reason = string.IsNullOrWhiteSpace(body.Reason) ? null : body.Reason.Trim();
+        if (reason?.Length > MaxReasonLength)
+        {
+            // It is stored in every later save of the approval, shown to approvers and told to the model: keep it a reason.
+            return (null, ApprovalProblems.BadRequest($"'reason' is longer than {MaxReasonLength} characters."));
+        }
         ApprovalDecision decision;
         switch (body.Decision?.Trim().ToLowerInvariant())
         {

@@ -47,10 +47,12 @@ internal static class ApprovalProblems
             extensions["approvalStatus"] = conflict.Status.ToString();
         }
 
-        // The state-format message may describe stored data; the others are written for the people concerned.
-        string? detail = exception is ApprovalStateFormatException ? null : exception.Message;
+        string? detail = PublicDetail(exception);
         return TypedResults.Problem(detail, statusCode: status, title: title, type: TypeBase + kind, extensions: extensions);
     }
+
+    /// <summary>What of an approval error may be shown to the caller: the state-format message may describe stored data; the others are written for the people concerned.</summary>
+    public static string? PublicDetail(Exception exception) => exception is ApprovalStateFormatException ? null : exception.Message;
 
     public static ProblemHttpResult BadRequest(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: "The request is not valid.", type: TypeBase + "bad-request");

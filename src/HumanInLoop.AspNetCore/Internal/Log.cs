@@ -4,7 +4,7 @@ namespace HumanInLoop.AspNetCore.Internal;
 
 internal static partial class Log
 {
-    [LoggerMessage(1, LogLevel.Error, "A chat stream failed; the client was sent a generic error event.")]
+    [LoggerMessage(1, LogLevel.Error, "A chat stream failed; the client was sent an error event without the details.")]
     public static partial void StreamFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(2, LogLevel.Information, "Call {CallId} of approval {ApprovalId} decided over HTTP by {ApproverId}: {Decision}.")]

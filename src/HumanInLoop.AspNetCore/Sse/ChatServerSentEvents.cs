@@ -131,17 +131,15 @@ public static class ChatServerSentEvents
 
     internal static ErrorEvent ToErrorEvent(Exception exception, ChatStreamOptions options)
     {
-        if (ApprovalProblems.TryMap(exception, out int status, out string title))
+        bool mapped = ApprovalProblems.TryMap(exception, out int status, out string title);
+        string? detail = mapped ? ApprovalProblems.PublicDetail(exception) : null;
+        if (detail is null && options.Logger is { } logger)
         {
-            return new ErrorEvent(status, title, exception.Message);
-        }
-
-        if (options.Logger is { } logger)
-        {
+            // What the caller is not shown is logged for the operator.
             Log.StreamFailed(logger, exception);
         }
 
-        return new ErrorEvent(500, "The assistant failed.", null);
+        return mapped ? new ErrorEvent(status, title, detail) : new ErrorEvent(500, "The assistant failed.", null);
     }
 
     private static JsonElement ToJson(object? value)

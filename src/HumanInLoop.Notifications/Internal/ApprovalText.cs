@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
@@ -16,6 +17,60 @@ internal static class ApprovalText
     /// <summary>The arguments, indented, cut to <paramref name="maxLength"/> characters.</summary>
     public static string Arguments(JsonElement arguments, int maxLength = 2000) =>
         Truncate(JsonSerializer.Serialize(arguments, s_indented), maxLength);
+
+    /// <summary>
+    /// The text with every character a reader cannot see written as <c>\uXXXX</c>: bidi overrides and isolates (which make
+    /// "exe.png" read "gnp.exe"), zero-width and other format characters (also the invisible "tag" letters), control
+    /// characters other than line breaks and tabs, line/paragraph separators and lone surrogates. What the approver reads is
+    /// then what the model wrote.
+    /// </summary>
+    public static string Visible(string text)
+    {
+        int first = 0;
+        while (first < text.Length && !Hidden(text, first, out _))
+        {
+            first += char.IsSurrogatePair(text, first) ? 2 : 1;
+        }
+
+        if (first == text.Length)
+        {
+            return text;
+        }
+
+        StringBuilder visible = new(text.Length + 16);
+        visible.Append(text, 0, first);
+        for (int i = first; i < text.Length;)
+        {
+            bool hidden = Hidden(text, i, out int length);
+            for (int unit = i; unit < i + length; unit++)
+            {
+                if (hidden)
+                {
+                    visible.Append(CultureInfo.InvariantCulture, $"\\u{(int)text[unit]:X4}");
+                }
+                else
+                {
+                    visible.Append(text[unit]);
+                }
+            }
+
+            i += length;
+        }
+
+        return visible.ToString();
+    }
+
+    private static bool Hidden(string text, int index, out int length)
+    {
+        if (Rune.DecodeFromUtf16(text.AsSpan(index), out Rune rune, out length) != System.Buffers.OperationStatus.Done)
+        {
+            length = 1;
+            return true; // a lone surrogate
+        }
+
+        return rune.Value is not ('\n' or '\r' or '\t') && Rune.GetUnicodeCategory(rune) is
+            UnicodeCategory.Format or UnicodeCategory.Control or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator;
+    }
 
     public static string Truncate(string? text, int maxLength)
     {

@@ -82,9 +82,9 @@ internal static class EmailMessages
         MimeMessage message = new();
         message.From.Add(from);
         message.To.Add(MailboxAddress.Parse(recipient));
-        message.Subject = Subject(delivery);
+        message.Subject = ApprovalText.Visible(Subject(delivery));
         message.Headers.Add("X-HumanInLoop-Approval", approval.Id);
-        message.Body = new BodyBuilder { TextBody = text.ToString(), HtmlBody = html.ToString() }.ToMessageBody();
+        message.Body = new BodyBuilder { TextBody = ApprovalText.Visible(text.ToString()), HtmlBody = html.ToString() }.ToMessageBody();
         return message;
     }
 
@@ -97,5 +97,5 @@ internal static class EmailMessages
         return ApprovalText.Truncate($"{ApprovalText.Title(delivery)}: {tools}", 150);
     }
 
-    private static string Encode(string text) => WebUtility.HtmlEncode(text);
+    private static string Encode(string text) => WebUtility.HtmlEncode(ApprovalText.Visible(text));
 }

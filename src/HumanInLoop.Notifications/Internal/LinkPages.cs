@@ -45,7 +45,7 @@ internal static class LinkPages
         $"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"robots\" content=\"noindex\"><title>{Encode(title)}</title></head>" +
         $"<body style=\"font-family:sans-serif;max-width:50em;margin:2em auto\">{body}</body></html>");
 
-    private static string Encode(string text) => WebUtility.HtmlEncode(text);
+    private static string Encode(string text) => WebUtility.HtmlEncode(ApprovalText.Visible(text));
 
     /// <summary>HTML with headers that keep the token out of caches, referrers and frames.</summary>
     private sealed class PageResult(int status, string html) : IResult

@@ -24,7 +24,7 @@ internal static class SlackMessages
         {
             string reason = string.IsNullOrWhiteSpace(call.PolicyReason) ? "" : "\n" + Escape(ApprovalText.Truncate(call.PolicyReason, 1000));
             blocks.Add(Section($"*{Escape(call.ToolName)}* (call `{Escape(call.CallId)}`){reason}"));
-            blocks.Add(Section("```" + Escape(ApprovalText.Arguments(call.Arguments, 2500)) + "```"));
+            blocks.Add(Section(CodeBlock(ApprovalText.Arguments(call.Arguments, 2500))));
             string value = new SlackActionValue(approval.Id, call.CallId, call.Fingerprint).Serialize();
             blocks.Add(new JsonObject
             {
@@ -49,8 +49,15 @@ internal static class SlackMessages
         return new JsonObject { ["text"] = Escape(ApprovalText.Truncate($"{title}: {tools}", 300)), ["blocks"] = blocks };
     }
 
-    public static string Escape(string text) => text.Replace("&", "&amp;", StringComparison.Ordinal)
+    /// <summary>Model-written text for mrkdwn: characters a reader cannot see are shown as escapes, and &amp;, &lt;, &gt; escaped.</summary>
+    public static string Escape(string text) => ApprovalText.Visible(text).Replace("&", "&amp;", StringComparison.Ordinal)
         .Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Model-written text in a ``` block it cannot leave: a zero-width space splits every pair of backticks, so no run of
+    /// three (which would close the block and let the rest render as bold text and links) remains. It reads the same.
+    /// </summary>
+    public static string CodeBlock(string text) => "```" + Escape(text).Replace("``", "`\u200B`", StringComparison.Ordinal) + "```";
 
     private static JsonObject Header(string text) => new()
     {

@@ -71,7 +71,17 @@ public static class ApprovalLinkEndpointRouteBuilderExtensions
                 "This decision did not come from the confirmation page (or the page is too old). Open the link again and confirm there.");
         }
 
-        IFormCollection form = await context.Request.ReadFormAsync(context.RequestAborted);
+        // The page posts a form; anything else (JSON with the token in a header, a truncated body) is not a confirmation.
+        IFormCollection form;
+        try
+        {
+            form = context.Request.HasFormContentType ? await context.Request.ReadFormAsync(context.RequestAborted) : FormCollection.Empty;
+        }
+        catch (InvalidDataException)
+        {
+            form = FormCollection.Empty;
+        }
+
         if (form["confirm"] != decision)
         {
             return LinkPages.Message(StatusCodes.Status400BadRequest, "Please confirm", "Confirm the decision with the button on the page.");

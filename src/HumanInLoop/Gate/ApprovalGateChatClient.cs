@@ -47,10 +47,30 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
         IEnumerable<ChatMessage> input = messages is IReadOnlyCollection<ChatMessage> ? messages : [.. messages];
         Task<ChatResponse> responseTask = base.GetResponseAsync(input, options, cancellationToken);
 
-        // Hot path: a response without function calls passes through without another allocation.
-        return responseTask.IsCompletedSuccessfully && !FunctionCalls.Any(responseTask.Result.Messages)
-            ? responseTask
-            : GateResponseAsync(responseTask, input, options, cancellationToken);
+        if (!responseTask.IsCompletedSuccessfully)
+        {
+            return GateResponseAsync(responseTask, input, options, cancellationToken);
+        }
+
+        // Hot paths: a response without function calls, or whose calls were all allowed at once, passes through as it came.
+        ChatResponse response = responseTask.Result;
+        if (!FunctionCalls.Any(response.Messages))
+        {
+            return responseTask;
+        }
+
+        ValueTask<ChatMessage?> gate = GateAsync(input, response.Messages, options, cancellationToken);
+        if (!gate.IsCompletedSuccessfully)
+        {
+            return AnswerDenialsAsync(response, gate.AsTask());
+        }
+
+        if (gate.Result is { } denials)
+        {
+            response.Messages.Add(denials);
+        }
+
+        return responseTask;
     }
 
     /// <inheritdoc />
@@ -106,13 +126,14 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
     private async Task<ChatResponse> GateResponseAsync(Task<ChatResponse> responseTask, IEnumerable<ChatMessage> input, ChatOptions? options, CancellationToken cancellationToken)
     {
         ChatResponse response = await responseTask;
-        if (FunctionCalls.Any(response.Messages))
+        return FunctionCalls.Any(response.Messages) ? await AnswerDenialsAsync(response, GateAsync(input, response.Messages, options, cancellationToken).AsTask()) : response;
+    }
+
+    private static async Task<ChatResponse> AnswerDenialsAsync(ChatResponse response, Task<ChatMessage?> gate)
+    {
+        if (await gate is { } denials)
         {
-            ChatMessage? denials = await GateAsync(input, response.Messages, options, cancellationToken);
-            if (denials is not null)
-            {
-                response.Messages.Add(denials);
-            }
+            response.Messages.Add(denials);
         }
 
         return response;
@@ -122,7 +143,7 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
     /// Decides on every call of one response. Throws <see cref="PendingApprovalException"/> when any needs a person;
     /// otherwise marks denied calls as handled and returns the message answering them (or <see langword="null"/>).
     /// </summary>
-    private async Task<ChatMessage?> GateAsync(
+    private async ValueTask<ChatMessage?> GateAsync(
         IEnumerable<ChatMessage> input, IList<ChatMessage> responseMessages, ChatOptions? options, CancellationToken cancellationToken)
     {
         List<FunctionCallContent> calls = FunctionCalls.Collect(responseMessages);
@@ -171,7 +192,7 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
 
         for (int i = 0; i < calls.Count; i++)
         {
-            if (decisions[i].Kind == PolicyDecisionKind.Allow)
+            if (decisions[i].Kind == PolicyDecisionKind.Allow && GateProtectedFunction.NeedsVerdict(options, calls[i]))
             {
                 GateProtectedFunction.Allow(calls[i]);
             }

@@ -1,4 +1,4 @@
-using System.Runtime.CompilerServices;
+using System.Collections.Concurrent;
 using HumanInLoop;
 
 namespace Microsoft.Extensions.AI;
@@ -10,18 +10,72 @@ namespace Microsoft.Extensions.AI;
 /// </summary>
 internal sealed class GateProtectedFunction(AIFunction innerFunction) : DelegatingAIFunction(innerFunction)
 {
-    // Calls the gate allowed (the mark) or denied (the denial to answer with), by object identity: nothing deserialized or
-    // forged can be in here.
-    private static readonly ConditionalWeakTable<FunctionCallContent, object> s_verdicts = [];
-    private static readonly object s_allowedMark = new();
+    // Verdicts on calls, by object identity (nothing deserialized or forged can be in here), each taken by the one invocation
+    // it is for. Not a ConditionalWeakTable: its per-entry GC handles cost more than the rest of the gate and slowed every
+    // collection of the process.
+    private static readonly ConcurrentDictionary<FunctionCallContent, Verdict> s_verdicts = new(ReferenceEqualityComparer.Instance);
+    private static long s_given;
+
+    /// <summary>How many verdicts are given between two sweeps for verdicts nobody took.</summary>
+    internal const int SweepEvery = 4096;
+
+    /// <summary>
+    /// How long a verdict waits to be taken: function invocation takes it at once, or after the calls before it in the same
+    /// response ran. One it never takes (it stopped early: its iteration limit, a cancellation) goes at the next sweep after
+    /// this; a call whose verdict went does not run (it fails closed).
+    /// </summary>
+    internal static readonly TimeSpan VerdictLifetime = TimeSpan.FromHours(1);
 
     /// <summary>Gets the tool this one protects.</summary>
     public AIFunction Unprotected => InnerFunction;
 
-    public static void Allow(FunctionCallContent call) => s_verdicts.AddOrUpdate(call, s_allowedMark);
+    public static void Allow(FunctionCallContent call) => Give(call, null, Environment.TickCount64);
 
     /// <summary>Makes function invocation answer this call with <paramref name="denial"/> instead of running the tool.</summary>
-    public static void Deny(FunctionCallContent call, string denial) => s_verdicts.AddOrUpdate(call, new Denial(denial));
+    public static void Deny(FunctionCallContent call, string denial) => Give(call, denial, Environment.TickCount64);
+
+    /// <summary>Whether a verdict on <paramref name="call"/> waits to be taken.</summary>
+    internal static bool HasVerdict(FunctionCallContent call) => s_verdicts.ContainsKey(call);
+
+    /// <summary>
+    /// Whether function invocation would run <paramref name="call"/> through a protected tool, so that it needs a verdict:
+    /// not when the options hold an unprotected tool of that name (nothing would take the verdict). A name the options do
+    /// not hold may still be one of function invocation's additional tools.
+    /// </summary>
+    public static bool NeedsVerdict(ChatOptions? options, FunctionCallContent call)
+    {
+        IList<AITool>? tools = options?.Tools;
+        for (int i = 0; i < tools?.Count; i++)
+        {
+            if (tools[i] is AIFunction function && function.Name == call.Name)
+            {
+                return IsProtected(function);
+            }
+        }
+
+        return true;
+    }
+
+    internal static void Give(FunctionCallContent call, string? denial, long givenAt)
+    {
+        s_verdicts[call] = new Verdict(denial, givenAt);
+        if (Interlocked.Increment(ref s_given) % SweepEvery == 0)
+        {
+            Sweep(Environment.TickCount64 - (long)VerdictLifetime.TotalMilliseconds);
+        }
+    }
+
+    /// <summary>Removes the verdicts given before <paramref name="givenBefore"/> (<see cref="Environment.TickCount64"/>).</summary>
+    internal static void Sweep(long givenBefore)
+    {
+        foreach (KeyValuePair<FunctionCallContent, Verdict> entry in s_verdicts)
+        {
+            if (entry.Value.GivenAt < givenBefore)
+            {
+                s_verdicts.TryRemove(entry);
+            }
+        }
+    }
 
     /// <summary>Finds the protected tool that function invocation would run for <paramref name="call"/>, if the options hold one.</summary>
     public static bool IsProtectedIn(ChatOptions? options, FunctionCallContent call)
@@ -49,13 +103,14 @@ internal sealed class GateProtectedFunction(AIFunction innerFunction) : Delegati
 
     protected override ValueTask<object?> InvokeCoreAsync(AIFunctionArguments arguments, CancellationToken cancellationToken)
     {
-        object? verdict = null;
-        bool judgedByGate = FunctionInvokingChatClient.CurrentContext?.CallContent is { } call && call.Name == Name && s_verdicts.TryGetValue(call, out verdict);
+        // Taken, so it serves this one invocation: the same call object passed again (in a later request's history) gets none.
+        Verdict verdict = default;
+        bool judgedByGate = FunctionInvokingChatClient.CurrentContext?.CallContent is { } call && call.Name == Name && s_verdicts.TryRemove(call, out verdict);
         bool resumed = !judgedByGate && ApprovedCall.Current is { } approved && approved.ToolName == Name && approved.TryEnter();
-        if (!resumed && verdict is Denial denial)
+        if (!resumed && verdict.Denial is { } denial)
         {
             // Denied by policy: the tool does not run; function invocation passes the denial to the model, which answers it.
-            return new ValueTask<object?>(denial.Message);
+            return new ValueTask<object?>(denial);
         }
 
         if (!resumed && !judgedByGate)
@@ -67,5 +122,6 @@ internal sealed class GateProtectedFunction(AIFunction innerFunction) : Delegati
         return base.InvokeCoreAsync(arguments, cancellationToken);
     }
 
-    private sealed record Denial(string Message);
+    /// <summary>A verdict: allowed (no denial) or the denial to answer with; when it was given (<see cref="Environment.TickCount64"/>).</summary>
+    private readonly record struct Verdict(string? Denial, long GivenAt);
 }

@@ -96,7 +96,9 @@ public sealed partial class SqliteStateStore : IStateStore
         command.CommandText = $"SELECT {Columns} FROM {_approvals} WHERE id = @id";
         command.Parameters.AddWithValue("@id", id);
         await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadEntry(reader) : null;
+
+        // SQLite binds a lone surrogate as U+FFFD, so an id that cannot have been stored could match another: only the same id counts.
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) && ReadEntry(reader) is { } entry && string.Equals(entry.Id, id, StringComparison.Ordinal) ? entry : null;
     }
 
     /// <inheritdoc />

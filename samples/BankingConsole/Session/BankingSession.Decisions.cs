@@ -31,7 +31,8 @@ internal sealed partial class BankingSession
         else
         {
             // reject <id> <callId> <reason> when the second word names a call of the approval, else reject <id> <reason>.
-            PendingToolCall? one = words.Length > 2 ? approval.FindCall(words[1]) : null;
+            // A lone word that names a call is that call without a reason, not a reason for every call.
+            PendingToolCall? one = words.Length > 1 ? approval.FindCall(words[1]) : null;
             calls = one is null ? [.. approval.AwaitingApproval] : [one];
             reason = string.Join(' ', words.Skip(one is null ? 1 : 2));
             if (reason.Length == 0)

@@ -31,6 +31,12 @@ public sealed partial class ApprovalService
         List<PolicyDecision> decisions = new(plan.Count);
         for (int i = 0; i < plan.Count; i++)
         {
+            if (plan[i].Id is { } given && (string.IsNullOrWhiteSpace(given) || !Utf16Text.IsWellFormed(given)))
+            {
+                // Stored as a call id it could never be decided (or even read back): refused before anything runs.
+                throw new ArgumentException($"The plan's action {i + 1} has an id that is empty, blank or not valid text; give it a real id or none.", nameof(actions));
+            }
+
             string id = plan[i].Id ?? $"action-{i + 1}";
             if (!ids.Add(id))
             {
@@ -95,11 +101,10 @@ public sealed partial class ApprovalService
 
     private static async Task<ActionOutcome> RunAllowedActionAsync(AIFunction function, ApprovalPolicyContext action, CancellationToken cancellationToken)
     {
-        // Allowed actions run like allowed tool calls: at once, outside any approval record.
-        AIFunction inner = function.GetService<GateProtectedFunction>()?.Unprotected ?? function;
+        // Allowed actions run like allowed tool calls: at once, outside any approval record, through the tool as supplied.
         try
         {
-            object? result = await inner.InvokeAsync(new AIFunctionArguments(ToolArguments.ToDictionary(action.Arguments)), cancellationToken);
+            object? result = await GateProtectedFunction.InvokeAllowedActionAsync(function, new AIFunctionArguments(ToolArguments.ToDictionary(action.Arguments)), cancellationToken);
             return new ActionOutcome(action.CallId, action.ToolName, CallDecisionStatus.AutoAllowed, CallExecutionStatus.Succeeded, null,
                 JsonSerializer.SerializeToElement(result, AIJsonUtilities.DefaultOptions));
         }

@@ -14,6 +14,7 @@ internal sealed class GateProtectedFunction(AIFunction innerFunction) : Delegati
     // it is for. Not a ConditionalWeakTable: its per-entry GC handles cost more than the rest of the gate and slowed every
     // collection of the process.
     private static readonly ConcurrentDictionary<FunctionCallContent, Verdict> s_verdicts = new(ReferenceEqualityComparer.Instance);
+    private static readonly AsyncLocal<AllowedAction?> s_allowedAction = new();
     private static long s_given;
 
     /// <summary>How many verdicts are given between two sweeps for verdicts nobody took.</summary>
@@ -26,13 +27,21 @@ internal sealed class GateProtectedFunction(AIFunction innerFunction) : Delegati
     /// </summary>
     internal static readonly TimeSpan VerdictLifetime = TimeSpan.FromHours(1);
 
-    /// <summary>Gets the tool this one protects.</summary>
-    public AIFunction Unprotected => InnerFunction;
 
     public static void Allow(FunctionCallContent call) => Give(call, null, Environment.TickCount64);
 
     /// <summary>Makes function invocation answer this call with <paramref name="denial"/> instead of running the tool.</summary>
     public static void Deny(FunctionCallContent call, string denial) => Give(call, denial, Environment.TickCount64);
+
+    /// <summary>
+    /// Runs an action of a plan the policies allowed through <paramref name="function"/> as given (any wrapper the caller put
+    /// around the protected tool runs too); the protected tool inside lets this one invocation in.
+    /// </summary>
+    internal static async ValueTask<object?> InvokeAllowedActionAsync(AIFunction function, AIFunctionArguments arguments, CancellationToken cancellationToken)
+    {
+        s_allowedAction.Value = new AllowedAction(function.Name);
+        return await function.InvokeAsync(arguments, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>Whether a verdict on <paramref name="call"/> waits to be taken.</summary>
     internal static bool HasVerdict(FunctionCallContent call) => s_verdicts.ContainsKey(call);
@@ -106,7 +115,8 @@ internal sealed class GateProtectedFunction(AIFunction innerFunction) : Delegati
         // Taken, so it serves this one invocation: the same call object passed again (in a later request's history) gets none.
         Verdict verdict = default;
         bool judgedByGate = FunctionInvokingChatClient.CurrentContext?.CallContent is { } call && call.Name == Name && s_verdicts.TryRemove(call, out verdict);
-        bool resumed = !judgedByGate && ApprovedCall.Current is { } approved && approved.ToolName == Name && approved.TryEnter();
+        bool resumed = !judgedByGate && (ApprovedCall.Current is { } approved && approved.ToolName == Name && approved.TryEnter() ||
+            s_allowedAction.Value is { } action && action.ToolName == Name && action.TryEnter());
         if (!resumed && verdict.Denial is { } denial)
         {
             // Denied by policy: the tool does not run; function invocation passes the denial to the model, which answers it.
@@ -120,6 +130,16 @@ internal sealed class GateProtectedFunction(AIFunction innerFunction) : Delegati
         }
 
         return base.InvokeCoreAsync(arguments, cancellationToken);
+    }
+
+    /// <summary>An allowed action of a plan on its way to its tool: lets the tool in once (a nested call of the same tool is not it).</summary>
+    private sealed class AllowedAction(string toolName)
+    {
+        private int _entered;
+
+        public string ToolName { get; } = toolName;
+
+        public bool TryEnter() => Interlocked.Exchange(ref _entered, 1) == 0;
     }
 
     /// <summary>A verdict: allowed (no denial) or the denial to answer with; when it was given (<see cref="Environment.TickCount64"/>).</summary>

@@ -6,7 +6,12 @@ public sealed record StateQuery
     private readonly int _pageSize = 50;
 
     /// <summary>Gets only entries of this conversation, or all when <see langword="null"/>.</summary>
-    public string? ConversationId { get; init; }
+    /// <exception cref="ArgumentException">Not valid text (a lone surrogate).</exception>
+    public string? ConversationId
+    {
+        get;
+        init => field = value is null ? null : StateEntry.WellFormed(value, nameof(ConversationId));
+    }
 
     /// <summary>Gets only entries in this status, or all when <see langword="null"/>.</summary>
     public ApprovalStatus? Status { get; init; }

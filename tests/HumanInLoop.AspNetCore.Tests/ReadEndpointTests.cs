@@ -144,4 +144,18 @@ public sealed class ReadEndpointTests
         await DecideEndpointTests.AssertProblemAsync(unknown, HttpStatusCode.NotFound, "not-found");
         await DecideEndpointTests.AssertProblemAsync(customer, HttpStatusCode.Forbidden, "forbidden");
     }
+
+    [Fact]
+    public async Task Get_ByANonReader_Returns403WhetherOrNotTheIdExists()
+    {
+        await using ApprovalTestHost host = await ApprovalTestHost.StartAsync();
+        PendingApproval approval = await host.PauseAsync();
+        TestUser carol = host.Client("carol");
+
+        using HttpResponseMessage existing = await carol.Http.GetAsync($"/approvals/{approval.Id}");
+        using HttpResponseMessage unknown = await carol.Http.GetAsync("/approvals/apr_unknown");
+
+        await DecideEndpointTests.AssertProblemAsync(existing, HttpStatusCode.Forbidden, "forbidden");
+        await DecideEndpointTests.AssertProblemAsync(unknown, HttpStatusCode.Forbidden, "forbidden"); // not 404: ids do not leak
+    }
 }

@@ -24,8 +24,9 @@ public sealed class ApprovalEndpointOptions
 
     /// <summary>Gets or sets the policy a user must satisfy to list and read approvals (they show arguments and conversation excerpts).</summary>
     /// <remarks>
-    /// Evaluated with a <see langword="null"/> resource for the list as a whole, then with each <see cref="PendingApproval"/> as the
-    /// resource (for every item of a page, and for <c>GET /{approvalId}</c>): a resource-based requirement (for example, the
+    /// Evaluated with a <see langword="null"/> resource first (may the user read approvals at all: for the list, and for
+    /// <c>GET /{approvalId}</c> before the id is looked up, so a non-reader cannot tell which ids exist), then with each
+    /// <see cref="PendingApproval"/> as the resource (every item of a page, the one approval read): a resource-based requirement (for example, the
     /// approval's <see cref="ApprovalContext.TenantId"/> must match the user's) hides the approvals a user may not read. A page
     /// can then hold fewer items than asked for; its continuation token still leads to the next one.
     /// </remarks>

@@ -87,9 +87,10 @@ internal sealed class ApprovalEndpointHandlers
 
     public async Task<Results<Ok<ApprovalView>, ProblemHttpResult>> GetAsync(HttpContext http, string approvalId, CancellationToken cancellationToken)
     {
-        if (!IsAuthenticated(http))
+        // As for the inbox: first may this user read approvals at all (so a non-reader cannot tell which ids exist), then this one.
+        if (await AuthorizeAsync(http, _options.ReaderPolicy, null) is { } notReader)
         {
-            return ApprovalProblems.Unauthenticated();
+            return notReader;
         }
 
         PendingApproval approval;

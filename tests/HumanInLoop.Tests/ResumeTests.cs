@@ -458,6 +458,37 @@ public sealed class ResumeTests
     }
 
     [Fact]
+    public async Task RenewalSavesThatReturnLate_DoNotDelayTheNextRenewal()
+    {
+        SlowToReturnStore store = new(new InMemoryStateStore());
+        TestBank bank = new(store: store);
+        store.Time = bank.Time;
+        PendingApproval pending = (await bank.SendAsync("transfer 500 to bob", streaming: false)).Pending;
+        await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
+        SlowModel slow = new(bank.Model);
+        IChatClient pipeline = new ChatClientBuilder(slow).UseFunctionInvocation().UseApprovalGate(bank.Approvals).Build();
+        Task<ResumeResult> resuming = bank.Approvals.ResumeAsync(pending.Id, pipeline, bank.ChatOptions());
+        await slow.Called.Task;
+
+        // Each renewal is stored at once but its save returns only two minutes later (a busy store): the schedule must not
+        // slide by that, or the claim would lapse between renewals.
+        store.ReturnLate = true;
+        for (int minute = 1; minute <= 12; minute++)
+        {
+            bank.Time.Advance(TimeSpan.FromMinutes(1));
+            await WaitUntilAsync(async () => (await bank.Approvals.GetAsync(pending.Id)).ClaimExpiresAt > bank.Time.GetUtcNow() + TimeSpan.FromMinutes(2));
+        }
+
+        store.ReturnLate = false;
+        bank.Time.Advance(TimeSpan.FromMinutes(2)); // lets a save still waiting return
+        slow.Answer.SetResult();
+        ResumeResult resumed = await resuming;
+
+        Assert.Equal(ApprovalStatus.Completed, resumed.Approval.Status);
+        Assert.Single(bank.Transfers);
+    }
+
+    [Fact]
     public async Task StreamingResume_ReaderStopsWithoutDisposing_ClaimLapses_AnotherResumeFinishesWithoutRerunning()
     {
         (TestBank bank, PendingApproval pending) = await PauseAsync(true);
@@ -586,6 +617,37 @@ public sealed class ResumeTests
             _dead ? Task.FromException<StatePage>(new IOException("The process died.")) : inner.ListAsync(query, cancellationToken);
 
         private Task<bool>? Alive() => _dead ? Task.FromException<bool>(new IOException("The process died.")) : null;
+    }
+
+    /// <summary>A store whose updates are stored at once but, while <see cref="ReturnLate"/>, return two (fake) minutes later.</summary>
+    private sealed class SlowToReturnStore(IStateStore inner) : IStateStore
+    {
+        private volatile bool _returnLate;
+
+        public TimeProvider Time { get; set; } = TimeProvider.System;
+
+        public bool ReturnLate
+        {
+            get => _returnLate;
+            set => _returnLate = value;
+        }
+
+        public Task<bool> TryCreateAsync(StateEntry entry, CancellationToken cancellationToken = default) => inner.TryCreateAsync(entry, cancellationToken);
+
+        public Task<StateEntry?> GetAsync(string id, CancellationToken cancellationToken = default) => inner.GetAsync(id, cancellationToken);
+
+        public async Task<bool> TryUpdateAsync(StateEntry entry, long expectedVersion, CancellationToken cancellationToken = default)
+        {
+            bool stored = await inner.TryUpdateAsync(entry, expectedVersion, cancellationToken);
+            if (_returnLate)
+            {
+                await Task.Delay(TimeSpan.FromMinutes(2), Time, CancellationToken.None);
+            }
+
+            return stored;
+        }
+
+        public Task<StatePage> ListAsync(StateQuery query, CancellationToken cancellationToken = default) => inner.ListAsync(query, cancellationToken);
     }
 
     /// <summary>A model that takes its time to answer a resume: it waits for <see cref="Answer"/> once it sees tool results.</summary>

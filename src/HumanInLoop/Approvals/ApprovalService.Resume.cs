@@ -356,12 +356,15 @@ public sealed partial class ApprovalService
     /// </summary>
     private async Task KeepClaimAsync(PendingApproval approval, CancellationToken stop, StreamProgress? reader = null)
     {
+        // One periodic timer for the whole renewal, so the schedule does not drift by the time each save takes (a tick due
+        // while a save is still running is not lost). Stopping disposes it: the wait then ends without an exception.
         TimeSpan every = _lease / 3;
+        using PeriodicTimer timer = new(every, _time);
+        using CancellationTokenRegistration stopping = stop.UnsafeRegister(static state => ((PeriodicTimer)state!).Dispose(), timer);
         try
         {
-            while (true)
+            while (await timer.WaitForNextTickAsync(CancellationToken.None))
             {
-                await Task.Delay(every, _time, stop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 if (stop.IsCancellationRequested || reader?.IdleFor >= _lease)
                 {
                     return; // the work ended, or its reader went away (the lease has lapsed by now)

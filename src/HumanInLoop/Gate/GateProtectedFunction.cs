@@ -27,7 +27,7 @@ internal sealed class GateProtectedFunction(AIFunction innerFunction) : Delegati
     /// </summary>
     internal static readonly TimeSpan VerdictLifetime = TimeSpan.FromHours(1);
 
-
+    /// <summary>Lets the protected tool run this one call object when function invocation invokes it.</summary>
     public static void Allow(FunctionCallContent call) => Give(call, null, Environment.TickCount64);
 
     /// <summary>Makes function invocation answer this call with <paramref name="denial"/> instead of running the tool.</summary>
@@ -51,19 +51,7 @@ internal sealed class GateProtectedFunction(AIFunction innerFunction) : Delegati
     /// not when the options hold an unprotected tool of that name (nothing would take the verdict). A name the options do
     /// not hold may still be one of function invocation's additional tools.
     /// </summary>
-    public static bool NeedsVerdict(ChatOptions? options, FunctionCallContent call)
-    {
-        IList<AITool>? tools = options?.Tools;
-        for (int i = 0; i < tools?.Count; i++)
-        {
-            if (tools[i] is AIFunction function && function.Name == call.Name)
-            {
-                return IsProtected(function);
-            }
-        }
-
-        return true;
-    }
+    public static bool NeedsVerdict(ChatOptions? options, FunctionCallContent call) => FindTool(options, call) is not { } tool || IsProtected(tool);
 
     internal static void Give(FunctionCallContent call, string? denial, long givenAt)
     {
@@ -87,22 +75,20 @@ internal sealed class GateProtectedFunction(AIFunction innerFunction) : Delegati
     }
 
     /// <summary>Finds the protected tool that function invocation would run for <paramref name="call"/>, if the options hold one.</summary>
-    public static bool IsProtectedIn(ChatOptions? options, FunctionCallContent call)
-    {
-        if (options?.Tools is not { } tools)
-        {
-            return false;
-        }
+    public static bool IsProtectedIn(ChatOptions? options, FunctionCallContent call) => FindTool(options, call) is { } tool && IsProtected(tool);
 
-        for (int i = 0; i < tools.Count; i++)
+    private static AIFunction? FindTool(ChatOptions? options, FunctionCallContent call)
+    {
+        IList<AITool>? tools = options?.Tools;
+        for (int i = 0; i < tools?.Count; i++)
         {
             if (tools[i] is AIFunction function && function.Name == call.Name)
             {
-                return IsProtected(function);
+                return function;
             }
         }
 
-        return false;
+        return null;
     }
 
     public static bool IsProtected(AITool tool) => tool is GateProtectedFunction or not AIFunction || tool.GetService<GateProtectedFunction>() is not null;
@@ -113,17 +99,18 @@ internal sealed class GateProtectedFunction(AIFunction innerFunction) : Delegati
     protected override ValueTask<object?> InvokeCoreAsync(AIFunctionArguments arguments, CancellationToken cancellationToken)
     {
         // Taken, so it serves this one invocation: the same call object passed again (in a later request's history) gets none.
+        // Otherwise a resume's approved call or an allowed plan action may be let in, once.
         Verdict verdict = default;
         bool judgedByGate = FunctionInvokingChatClient.CurrentContext?.CallContent is { } call && call.Name == Name && s_verdicts.TryRemove(call, out verdict);
-        bool resumed = !judgedByGate && (ApprovedCall.Current is { } approved && approved.ToolName == Name && approved.TryEnter() ||
+        bool letIn = !judgedByGate && (ApprovedCall.Current is { } approved && approved.ToolName == Name && approved.TryEnter() ||
             s_allowedAction.Value is { } action && action.ToolName == Name && action.TryEnter());
-        if (!resumed && verdict.Denial is { } denial)
+        if (!letIn && verdict.Denial is { } denial)
         {
             // Denied by policy: the tool does not run; function invocation passes the denial to the model, which answers it.
             return new ValueTask<object?>(denial);
         }
 
-        if (!resumed && !judgedByGate)
+        if (!letIn && !judgedByGate)
         {
             throw new InvalidOperationException(
                 $"The tool '{Name}' was invoked for a call the approval gate never allowed (for example from a ToolApprovalResponseContent in the input). It did not run.");

@@ -57,6 +57,34 @@ public sealed class SseChatBrowserTests : IClassFixture<BrowserFixture>
     }
 
     [BrowserFact]
+    public async Task Transfer_DecisionLostOnTheNetworkOnce_PageSendsItAgain_TransferRunsOnce()
+    {
+        await using SseChatServer server = await SseChatServer.StartAsync();
+        IPage page = await OpenChatAsync(server, "teller");
+        await SendAsync(page, "transfer $130 to erin");
+        ILocator card = page.Locator(".approval-card");
+        await Expect(card.Locator("button.approve")).ToBeVisibleAsync();
+
+        // The first decision request fails without an answer (as on a connection to a server that has just restarted).
+        int aborted = 0;
+        await page.RouteAsync("**/decision", async route =>
+        {
+            if (Interlocked.Increment(ref aborted) == 1)
+            {
+                await route.AbortAsync("connectionreset");
+                return;
+            }
+
+            await route.ContinueAsync();
+        });
+        await card.Locator("button.approve").ClickAsync();
+
+        await Expect(page.Locator("#log .msg.assistant").Last).ToContainTextAsync("Transferred $130.00 to erin. Your balance is $870.00.");
+        Assert.Equal(2, Volatile.Read(ref aborted));
+        Assert.Equal(1, server.CountTransfers());
+    }
+
+    [BrowserFact]
     public async Task Transfer_Reject_ShowsTheRefusalAndMovesNoMoney()
     {
         await using SseChatServer server = await SseChatServer.StartAsync();

@@ -8,14 +8,24 @@ export async function refreshCsrf() {
   csrf = { header: token.headerName, value: token.token };
 }
 
-export async function post(url, body) {
+// retryOnce: for requests the server refuses to carry out twice (a decision, a resume), never for a chat message.
+export async function post(url, body, { retryOnce = false } = {}) {
   if (!csrf) await refreshCsrf();
-  return fetch(url, {
+  const send = () => fetch(url, {
     method: 'POST',
     credentials: 'same-origin',
     headers: { 'Content-Type': 'application/json', [csrf.header]: csrf.value },
     body: JSON.stringify(body ?? {}),
   });
+  if (!retryOnce) return send();
+  try {
+    return await send();
+  } catch {
+    // No answer at all (fetch rejects only for network errors), e.g. a connection kept open to a server that has since
+    // restarted: send it once more. The server refuses a decision or resume that already took effect (409), so a repeat
+    // does nothing twice.
+    return await send();
+  }
 }
 
 export async function getJson(url) {

@@ -60,11 +60,19 @@ export function renderApprovalCard(approval, { onResumed, excerpt } = {}) {
     const decide = async (decision) => {
       approve.disabled = reject.disabled = reason.disabled = true;
       status.textContent = decision === 'approve' ? 'Approving…' : 'Rejecting…';
-      const response = await post(`/api/approvals/${encodeURIComponent(id)}/calls/${encodeURIComponent(call.callId)}/decision`, {
-        decision,
-        fingerprint: call.fingerprint,
-        reason: decision === 'reject' ? (reason.value.trim() || 'Rejected by the teller.') : null,
-      });
+      let response;
+      try {
+        response = await post(`/api/approvals/${encodeURIComponent(id)}/calls/${encodeURIComponent(call.callId)}/decision`, {
+          decision,
+          fingerprint: call.fingerprint,
+          reason: decision === 'reject' ? (reason.value.trim() || 'Rejected by the teller.') : null,
+        }, { retryOnce: true });
+      } catch (error) {
+        // The server could not be reached: nothing was recorded as far as the page knows; let the teller try again.
+        status.textContent = `Could not reach the server (${error.message}). Try again.`;
+        approve.disabled = reject.disabled = reason.disabled = false;
+        return;
+      }
       if (!response.ok) {
         status.textContent = await describeProblem(response);
         card.classList.add('failed');
@@ -83,7 +91,15 @@ export function renderApprovalCard(approval, { onResumed, excerpt } = {}) {
 
   const resume = async () => {
     status.textContent = 'Resuming…';
-    const response = await post(`/api/approvals/${encodeURIComponent(id)}/resume`);
+    let response;
+    try {
+      response = await post(`/api/approvals/${encodeURIComponent(id)}/resume`, undefined, { retryOnce: true });
+    } catch (error) {
+      // Decided and stored: a reload of the page offers the resume again.
+      status.textContent = `Could not reach the server (${error.message}). Reload the page to resume.`;
+      card.classList.add('failed');
+      return;
+    }
     if (!response.ok) {
       status.textContent = await describeProblem(response);
       card.classList.add('failed');

@@ -6,3 +6,21 @@ public sealed class InMemoryStateStoreTests : StateStoreContractTests
 {
     protected override Task<IStateStore> CreateStoreAsync() => Task.FromResult<IStateStore>(new InMemoryStateStore());
 }
+
+public sealed class StateEntryTextTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 24, 9, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void IdOrConversationWithALoneSurrogate_RefusedWhenConstructedAndInWith()
+    {
+        string lone = "apr_" + (char)0xD800;
+        StateEntry entry = new("apr_1", "conv-1", ApprovalStatus.Pending, T0, T0, T0, 1, "{}");
+
+        Assert.Throws<ArgumentException>(() => new StateEntry(lone, null, ApprovalStatus.Pending, T0, T0, T0, 1, "{}"));
+        Assert.Throws<ArgumentException>(() => new StateEntry("apr_1", lone, ApprovalStatus.Pending, T0, T0, T0, 1, "{}"));
+        Assert.Throws<ArgumentException>(() => entry with { Id = lone });
+        Assert.Throws<ArgumentException>(() => entry with { ConversationId = lone });
+        Assert.Equal("conv-\U0001F600", (entry with { ConversationId = "conv-\U0001F600" }).ConversationId); // a pair is text
+    }
+}

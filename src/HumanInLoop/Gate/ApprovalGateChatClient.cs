@@ -126,7 +126,12 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
     private async Task<ChatResponse> GateResponseAsync(Task<ChatResponse> responseTask, IEnumerable<ChatMessage> input, ChatOptions? options, CancellationToken cancellationToken)
     {
         ChatResponse response = await responseTask;
-        return FunctionCalls.Any(response.Messages) ? await AnswerDenialsAsync(response, GateAsync(input, response.Messages, options, cancellationToken).AsTask()) : response;
+        if (FunctionCalls.Any(response.Messages) && await GateAsync(input, response.Messages, options, cancellationToken) is { } denials)
+        {
+            response.Messages.Add(denials);
+        }
+
+        return response;
     }
 
     private static async Task<ChatResponse> AnswerDenialsAsync(ChatResponse response, Task<ChatMessage?> gate)

@@ -21,13 +21,15 @@ public sealed record StateEntry(
 {
     /// <summary>Gets the approval id.</summary>
     /// <exception cref="ArgumentException">Not valid text (a lone surrogate): no store could keep it exactly.</exception>
-    public string Id { get; init; } = WellFormed(Id, nameof(Id));
+    public string Id { get; init => field = WellFormed(value, nameof(Id)); } = WellFormed(Id, nameof(Id));
 
     /// <summary>Gets the conversation it belongs to, if any.</summary>
     /// <exception cref="ArgumentException">Not valid text (a lone surrogate): no store could keep it exactly.</exception>
-    public string? ConversationId { get; init; } = ConversationId is null ? null : WellFormed(ConversationId, nameof(ConversationId));
+    public string? ConversationId { get; init => field = value is null ? null : WellFormed(value, nameof(ConversationId)); } =
+        ConversationId is null ? null : WellFormed(ConversationId, nameof(ConversationId));
 
-    // A lone surrogate is written as U+FFFD by some databases and refused by others: two ids would become one row.
+    // A lone surrogate is written as U+FFFD by some databases and refused by others: two ids would become one row. Checked
+    // when constructed and in `with` expressions alike.
     internal static string WellFormed(string value, string name) => value is null || Internal.Utf16Text.IsWellFormed(value)
         ? value!
         : throw new ArgumentException($"The {name} is not valid text (it holds a lone surrogate), so a store cannot keep it exactly.", name);

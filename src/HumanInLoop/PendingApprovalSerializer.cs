@@ -28,7 +28,14 @@ public static class PendingApprovalSerializer
     /// <param name="json">The JSON text.</param>
     /// <returns>The approval.</returns>
     /// <exception cref="ApprovalStateFormatException">The text is not a valid approval of a known format version.</exception>
-    public static PendingApproval Deserialize(string json)
+    public static PendingApproval Deserialize(string json) => Read(json, deferMessages: false);
+
+    /// <summary>
+    /// Reads an approval; with <paramref name="deferMessages"/> its history is only checked to be well-formed JSON here, and
+    /// its messages are built on first use (<see cref="PendingApproval.Messages"/>), which then reports a history that is
+    /// not a valid list of messages.
+    /// </summary>
+    internal static PendingApproval Read(string json, bool deferMessages)
     {
         ArgumentNullException.ThrowIfNull(json);
         if (json.Length > MaxLength)
@@ -37,13 +44,27 @@ public static class PendingApprovalSerializer
         }
 
         PendingApproval? approval;
+        byte[]? utf8 = null;
         try
         {
-            approval = JsonSerializer.Deserialize<PendingApproval>(json, HumanInLoopJson.StateOptions);
+            // Transcoded here rather than by the serializer, so the history's bytes can be kept from the same buffer.
+            utf8 = ArrayPool<byte>.Shared.Rent(Utf8.GetMaxByteCount(json.Length));
+            int length = Utf8.GetBytes(json, utf8);
+            using (StoredMessagesConverter.Begin(utf8, deferMessages))
+            {
+                approval = JsonSerializer.Deserialize<PendingApproval>(utf8.AsSpan(0, length), HumanInLoopJson.StateOptions);
+            }
         }
         catch (Exception exception) when (exception is JsonException or NotSupportedException or InvalidOperationException or ArgumentException or FormatException or OverflowException)
         {
             throw new ApprovalStateFormatException($"The stored approval is not valid JSON of a known format: {exception.Message}", null, exception);
+        }
+        finally
+        {
+            if (utf8 is not null)
+            {
+                ArrayPool<byte>.Shared.Return(utf8);
+            }
         }
 
         if (approval is null)
@@ -54,6 +75,9 @@ public static class PendingApprovalSerializer
         Validate(approval);
         return approval;
     }
+
+    // Text that is not valid UTF-16 (a lone surrogate) is an error, as when the serializer transcodes it, not a silent U+FFFD.
+    private static readonly System.Text.UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private static void Validate(PendingApproval approval)
     {

@@ -133,6 +133,26 @@ public sealed class ReadEndpointTests
     }
 
     [Fact]
+    public async Task Get_HistoryThatIsNotMessages_StillShowsTheCallsAndSaysTheConversationCannotBeRead()
+    {
+        await using ApprovalTestHost host = await ApprovalTestHost.StartAsync();
+        PendingApproval approval = await host.PauseAsync("balance and transfer 150 to bob");
+        StateEntry entry = (await host.Approvals.Store.GetAsync(approval.Id))!;
+        System.Text.Json.Nodes.JsonNode node = System.Text.Json.Nodes.JsonNode.Parse(entry.Data)!;
+        node["messages"] = System.Text.Json.Nodes.JsonNode.Parse("""[{"role":"user","contents":[{"$type":"no-such-content"}]}]""");
+        Assert.True(await host.Approvals.Store.TryUpdateAsync(entry with { Version = entry.Version + 1, Data = node.ToJsonString() }, entry.Version));
+        TestUser alice = host.Client("alice", ApprovalTestHost.ApproverRole);
+
+        ApprovalView view = (await alice.Http.GetFromJsonAsync<ApprovalView>($"/approvals/{approval.Id}"))!;
+        ApprovalListResult inbox = (await alice.Http.GetFromJsonAsync<ApprovalListResult>("/approvals"))!;
+
+        Assert.Equal(150m, Assert.Single(view.Calls, c => c.AwaitingApproval).Arguments.GetProperty("amount").GetDecimal());
+        ConversationExcerptEntry excerpt = Assert.Single(view.Excerpt);
+        Assert.Equal("The conversation of this approval cannot be read.", excerpt.Text);
+        Assert.Equal(approval.Id, Assert.Single(inbox.Items).Id);
+    }
+
+    [Fact]
     public async Task Get_UnknownId_Returns404AndNonApprover_Returns403()
     {
         await using ApprovalTestHost host = await ApprovalTestHost.StartAsync();

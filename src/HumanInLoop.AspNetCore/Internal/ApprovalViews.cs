@@ -46,13 +46,24 @@ internal static class ApprovalViews
 
     private static List<ConversationExcerptEntry> Excerpt(PendingApproval approval, int count, int maxLength)
     {
-        if (count == 0 || approval.Messages.Count == 0)
+        if (count == 0)
         {
             return [];
         }
 
+        IReadOnlyList<ChatMessage> messages;
+        try
+        {
+            messages = approval.Messages; // built from the stored JSON on first use
+        }
+        catch (ApprovalStateFormatException)
+        {
+            // The calls and their arguments, which are what is decided, were read; resuming will refuse this history.
+            return [new ConversationExcerptEntry(ChatRole.System.Value, "The conversation of this approval cannot be read.")];
+        }
+
         List<ConversationExcerptEntry> entries = [];
-        foreach (ChatMessage message in approval.Messages.Skip(Math.Max(0, approval.Messages.Count - count)))
+        foreach (ChatMessage message in messages.Skip(Math.Max(0, messages.Count - count)))
         {
             string text = Describe(message);
             if (text.Length > maxLength)

@@ -233,7 +233,9 @@ public sealed partial class ApprovalService
                     throw new ApprovalConflictException(approvalId, approval.Status, $"Approval '{approvalId}' is {approval.Status}; it cannot be resumed.");
             }
 
-            // Everything that will run must be present and bound to its approval before the claim, so a refusal changes nothing.
+            // Everything that will run must be present and bound to its approval before the claim, so a refusal changes nothing;
+            // that includes the history the model is sent afterwards (read on first use).
+            _ = approval.Messages;
             Dictionary<string, AIFunction> tools = ToolsByName(options);
             foreach (PendingToolCall call in approval.Calls.Where(NeedsToRun))
             {

@@ -18,7 +18,7 @@ public sealed partial class ApprovalService
         PendingApproval approval;
         try
         {
-            approval = PendingApprovalSerializer.Deserialize(_integrityKey.Length == 0 ? entry.Data : Unseal(entry));
+            approval = PendingApprovalSerializer.Read(_integrityKey.Length == 0 ? entry.Data : Unseal(entry), deferMessages: true);
         }
         catch (ApprovalStateFormatException exception) when (exception.ApprovalId is null)
         {

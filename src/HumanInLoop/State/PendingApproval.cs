@@ -57,10 +57,27 @@ public sealed class PendingApproval
     public ApprovalContext Context { get; internal set; } = ApprovalContext.Empty;
 
     /// <summary>Gets the full message history, ending with the assistant message that holds the calls.</summary>
+    /// <remarks>
+    /// An approval read through <see cref="ApprovalService"/> builds its messages from the stored JSON on first use, so that
+    /// deciding or listing approvals does not pay for long histories; <see cref="ApprovalService.ResumeAsync"/> reads them
+    /// before it claims anything.
+    /// </remarks>
+    /// <exception cref="ApprovalStateFormatException">The stored history is well-formed JSON but not a valid list of messages.</exception>
     [JsonIgnore]
     public IReadOnlyList<ChatMessage> Messages
     {
-        get => StoredMessages?.Messages!;
+        get
+        {
+            try
+            {
+                return StoredMessages?.Messages!;
+            }
+            catch (ApprovalStateFormatException exception) when (exception.ApprovalId is null)
+            {
+                throw new ApprovalStateFormatException(exception.Message, Id, exception.InnerException);
+            }
+        }
+
         internal set => StoredMessages = new StoredMessages(value);
     }
 

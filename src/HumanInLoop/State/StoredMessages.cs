@@ -5,23 +5,33 @@ using Microsoft.Extensions.AI;
 namespace HumanInLoop;
 
 /// <summary>
-/// A held conversation and, once written, its JSON. An approval's history never changes after the hold, yet every state
-/// change saves the whole approval: keeping the UTF-8 JSON of the first save turns each later save of the same instance
-/// into a copy instead of a new serialization of every message.
+/// A held conversation and, once written or read, its JSON. An approval's history never changes after the hold, yet every
+/// state change saves the whole approval: keeping the UTF-8 JSON turns each later save into a copy instead of a new
+/// serialization of every message. An approval read by <see cref="ApprovalService"/> keeps only that JSON (checked to be
+/// well-formed) and builds the messages on first use: deciding, listing or claiming an approval does not pay for a history
+/// it never looks at.
 /// </summary>
 [JsonConverter(typeof(StoredMessagesConverter))]
-internal sealed class StoredMessages(IReadOnlyList<ChatMessage> messages)
+internal sealed class StoredMessages
 {
-    public IReadOnlyList<ChatMessage> Messages { get; } = messages;
+    private IReadOnlyList<ChatMessage>? _messages;
 
-    /// <summary>Gets or sets the UTF-8 JSON array of <see cref="Messages"/>, once written.</summary>
+    public StoredMessages(IReadOnlyList<ChatMessage> messages) => _messages = messages;
+
+    private StoredMessages(byte[] utf8Json) => Utf8Json = utf8Json;
+
+    /// <summary>Gets the messages, read from <see cref="Utf8Json"/> on first use if the approval was read lazily.</summary>
+    /// <exception cref="ApprovalStateFormatException">The stored history is not a valid list of messages.</exception>
+    public IReadOnlyList<ChatMessage> Messages => _messages ?? Parse();
+
+    /// <summary>Gets or sets the UTF-8 JSON array of <see cref="Messages"/>, once written or read.</summary>
     public byte[]? Utf8Json { get; set; }
-}
 
-/// <summary>Reads the history eagerly (a malformed one fails when the approval is read, not when it is resumed); writes it once.</summary>
-internal sealed class StoredMessagesConverter : JsonConverter<StoredMessages>
-{
-    public override StoredMessages? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    /// <summary>Keeps a history's JSON, already checked to be a well-formed array, to be read on first use.</summary>
+    public static StoredMessages Deferred(byte[] utf8Json) => new(utf8Json);
+
+    /// <summary>Reads a stored history: a JSON array of messages, none of them null.</summary>
+    public static List<ChatMessage> Read(ref Utf8JsonReader reader, JsonSerializerOptions options)
     {
         if (reader.TokenType != JsonTokenType.StartArray)
         {
@@ -34,12 +44,90 @@ internal sealed class StoredMessagesConverter : JsonConverter<StoredMessages>
             throw new JsonException("The messages of a stored approval must not be null.");
         }
 
-        return new StoredMessages(messages);
+        return messages;
+    }
+
+    private IReadOnlyList<ChatMessage> Parse()
+    {
+        List<ChatMessage> messages;
+        try
+        {
+            Utf8JsonReader reader = new(Utf8Json, new JsonReaderOptions { MaxDepth = Internal.HumanInLoopJson.MaxDepth });
+            reader.Read();
+            messages = Read(ref reader, Internal.HumanInLoopJson.StateOptions);
+        }
+        catch (Exception exception) when (exception is JsonException or NotSupportedException or InvalidOperationException or ArgumentException or FormatException or OverflowException)
+        {
+            throw new ApprovalStateFormatException($"The stored approval's messages are not valid JSON of a known format: {exception.Message}", null, exception);
+        }
+
+        // Two threads reading at once build equal lists; every caller sees the first one kept.
+        return Interlocked.CompareExchange(ref _messages, messages, null) ?? messages;
+    }
+}
+
+/// <summary>
+/// Reads the history eagerly (a malformed one fails when the approval is read), or, inside
+/// <see cref="PendingApprovalSerializer"/>'s deferred read, keeps its checked JSON for <see cref="StoredMessages.Messages"/>
+/// to read on first use; writes it once.
+/// </summary>
+internal sealed class StoredMessagesConverter : JsonConverter<StoredMessages>
+{
+    /// <summary>
+    /// The whole UTF-8 input of the read in progress on this thread (JSON reads are synchronous), so that the history's bytes
+    /// can be kept without a second pass; and whether building its messages waits for their first use.
+    /// </summary>
+    [ThreadStatic]
+    private static ReadScope? t_scope;
+
+    public override StoredMessages? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (t_scope is not { } scope || reader.HasValueSequence || reader.TokenType != JsonTokenType.StartArray)
+        {
+            return new StoredMessages(StoredMessages.Read(ref reader, options));
+        }
+
+        // Positions are offsets into the one span the read started from (a read from a span never re-buffers).
+        int start = checked((int)reader.TokenStartIndex);
+        List<ChatMessage>? messages = null;
+        if (scope.DeferMessages)
+        {
+            reader.Skip(); // reads every token: JSON that is not well-formed still fails here, when the approval is read
+        }
+        else
+        {
+            messages = StoredMessages.Read(ref reader, options);
+        }
+
+        byte[] json = scope.Input.AsSpan(start, checked((int)reader.BytesConsumed) - start).ToArray();
+        if (json.Length < 2 || json[0] != (byte)'[' || json[^1] != (byte)']')
+        {
+            throw new JsonException("The messages of a stored approval could not be located in its JSON.");
+        }
+
+        return messages is null ? StoredMessages.Deferred(json) : new StoredMessages(messages) { Utf8Json = json };
     }
 
     public override void Write(Utf8JsonWriter writer, StoredMessages value, JsonSerializerOptions options)
     {
         value.Utf8Json ??= JsonSerializer.SerializeToUtf8Bytes(value.Messages, options);
         writer.WriteRawValue(value.Utf8Json, skipInputValidation: true);
+    }
+
+    /// <summary>Makes the history's bytes of reads on this thread available until disposed.</summary>
+    public static ReadScope Begin(byte[] input, bool deferMessages)
+    {
+        ReadScope scope = new(input, deferMessages, t_scope);
+        t_scope = scope;
+        return scope;
+    }
+
+    internal sealed class ReadScope(byte[] input, bool deferMessages, ReadScope? outer) : IDisposable
+    {
+        public byte[] Input { get; } = input;
+
+        public bool DeferMessages { get; } = deferMessages;
+
+        public void Dispose() => t_scope = outer;
     }
 }

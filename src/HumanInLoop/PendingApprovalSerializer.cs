@@ -47,12 +47,19 @@ public static class PendingApprovalSerializer
         byte[]? utf8 = null;
         try
         {
-            // Transcoded here rather than by the serializer, so the history's bytes can be kept from the same buffer.
-            utf8 = ArrayPool<byte>.Shared.Rent(Utf8.GetMaxByteCount(json.Length));
-            int length = Utf8.GetBytes(json, utf8);
-            using (StoredMessagesConverter.Begin(utf8, deferMessages))
+            if (deferMessages)
             {
-                approval = JsonSerializer.Deserialize<PendingApproval>(utf8.AsSpan(0, length), HumanInLoopJson.StateOptions);
+                // Transcoded here rather than by the serializer, so the history's bytes can be kept from the same buffer.
+                utf8 = ArrayPool<byte>.Shared.Rent(Utf8.GetMaxByteCount(json.Length));
+                int length = Utf8.GetBytes(json, utf8);
+                using (StoredMessagesConverter.BeginDeferredRead(utf8))
+                {
+                    approval = JsonSerializer.Deserialize<PendingApproval>(utf8.AsSpan(0, length), HumanInLoopJson.StateOptions);
+                }
+            }
+            else
+            {
+                approval = JsonSerializer.Deserialize<PendingApproval>(json, HumanInLoopJson.StateOptions);
             }
         }
         catch (Exception exception) when (exception is JsonException or NotSupportedException or InvalidOperationException or ArgumentException or FormatException or OverflowException)

@@ -73,39 +73,27 @@ internal sealed class StoredMessages
 /// </summary>
 internal sealed class StoredMessagesConverter : JsonConverter<StoredMessages>
 {
-    /// <summary>
-    /// The whole UTF-8 input of the read in progress on this thread (JSON reads are synchronous), so that the history's bytes
-    /// can be kept without a second pass; and whether building its messages waits for their first use.
-    /// </summary>
+    /// <summary>The whole UTF-8 input of the deferred read in progress on this thread (JSON reads are synchronous).</summary>
     [ThreadStatic]
-    private static ReadScope? t_scope;
+    private static byte[]? t_deferredInput;
 
     public override StoredMessages? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
-        if (t_scope is not { } scope || reader.HasValueSequence || reader.TokenType != JsonTokenType.StartArray)
+        if (t_deferredInput is not { } input || reader.HasValueSequence || reader.TokenType != JsonTokenType.StartArray)
         {
             return new StoredMessages(StoredMessages.Read(ref reader, options));
         }
 
         // Positions are offsets into the one span the read started from (a read from a span never re-buffers).
         int start = checked((int)reader.TokenStartIndex);
-        List<ChatMessage>? messages = null;
-        if (scope.DeferMessages)
-        {
-            reader.Skip(); // reads every token: JSON that is not well-formed still fails here, when the approval is read
-        }
-        else
-        {
-            messages = StoredMessages.Read(ref reader, options);
-        }
-
-        byte[] json = scope.Input.AsSpan(start, checked((int)reader.BytesConsumed) - start).ToArray();
+        reader.Skip(); // reads every token: JSON that is not well-formed still fails here, when the approval is read
+        byte[] json = input.AsSpan(start, checked((int)reader.BytesConsumed) - start).ToArray();
         if (json.Length < 2 || json[0] != (byte)'[' || json[^1] != (byte)']')
         {
             throw new JsonException("The messages of a stored approval could not be located in its JSON.");
         }
 
-        return messages is null ? StoredMessages.Deferred(json) : new StoredMessages(messages) { Utf8Json = json };
+        return StoredMessages.Deferred(json);
     }
 
     public override void Write(Utf8JsonWriter writer, StoredMessages value, JsonSerializerOptions options)
@@ -114,20 +102,16 @@ internal sealed class StoredMessagesConverter : JsonConverter<StoredMessages>
         writer.WriteRawValue(value.Utf8Json, skipInputValidation: true);
     }
 
-    /// <summary>Makes the history's bytes of reads on this thread available until disposed.</summary>
-    public static ReadScope Begin(byte[] input, bool deferMessages)
+    /// <summary>Defers the messages of histories read on this thread from <paramref name="input"/> until disposed.</summary>
+    public static DeferredRead BeginDeferredRead(byte[] input)
     {
-        ReadScope scope = new(input, deferMessages, t_scope);
-        t_scope = scope;
+        DeferredRead scope = new(t_deferredInput);
+        t_deferredInput = input;
         return scope;
     }
 
-    internal sealed class ReadScope(byte[] input, bool deferMessages, ReadScope? outer) : IDisposable
+    internal readonly struct DeferredRead(byte[]? outer) : IDisposable
     {
-        public byte[] Input { get; } = input;
-
-        public bool DeferMessages { get; } = deferMessages;
-
-        public void Dispose() => t_scope = outer;
+        public void Dispose() => t_deferredInput = outer;
     }
 }

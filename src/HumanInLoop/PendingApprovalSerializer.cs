@@ -24,18 +24,37 @@ public static class PendingApprovalSerializer
         return JsonSerializer.Serialize(approval, HumanInLoopJson.StateOptions);
     }
 
+    /// <summary>
+    /// Reads an approval as a store returned it: its <see cref="StateEntry.Data"/> and, when the store keeps the conversation
+    /// apart (<see cref="IStateStore.StoresHistorySeparately"/>), its <see cref="StateEntry.History"/>.
+    /// </summary>
+    /// <remarks>
+    /// Reads every part at once, messages included. It does not verify an <see cref="ApprovalOptions.IntegrityKey"/> seal or
+    /// the audit chain; <see cref="ApprovalService.GetAsync"/> does both.
+    /// </remarks>
+    /// <param name="entry">The stored entry.</param>
+    /// <returns>The approval.</returns>
+    /// <exception cref="ApprovalStateFormatException">The entry is not a valid approval of a known format version.</exception>
+    public static PendingApproval Deserialize(StateEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        PendingApproval approval = Read(entry.Data, deferMessages: false, entry.History is null ? null : HistoryBytes(entry.History, entry.Id));
+        _ = approval.Messages; // a conversation kept apart is read now too
+        return approval;
+    }
+
     /// <summary>Reads an approval written by <see cref="Serialize"/> with this or an earlier format version.</summary>
     /// <param name="json">The JSON text.</param>
     /// <returns>The approval.</returns>
     /// <exception cref="ApprovalStateFormatException">The text is not a valid approval of a known format version.</exception>
-    public static PendingApproval Deserialize(string json) => Read(json, deferMessages: false);
+    public static PendingApproval Deserialize(string json) => Read(json, deferMessages: false, history: null);
 
     /// <summary>
-    /// Reads an approval; with <paramref name="deferMessages"/> its history is only checked to be well-formed JSON here, and
-    /// its messages are built on first use (<see cref="PendingApproval.Messages"/>), which then reports a history that is
-    /// not a valid list of messages.
+    /// Reads an approval; with <paramref name="deferMessages"/> a history inside the record is only checked to be well-formed
+    /// JSON here, and its messages are built on first use (<see cref="PendingApproval.Messages"/>), which then reports a
+    /// history that is not a valid list of messages. A <paramref name="history"/> kept apart (UTF-8) is always read on first use.
     /// </summary>
-    internal static PendingApproval Read(string json, bool deferMessages)
+    internal static PendingApproval Read(string json, bool deferMessages, byte[]? history)
     {
         ArgumentNullException.ThrowIfNull(json);
         if (json.Length > MaxLength)
@@ -79,8 +98,40 @@ public static class PendingApprovalSerializer
             throw new ApprovalStateFormatException("The stored approval is empty (JSON null).");
         }
 
+        if (history is not null)
+        {
+            if (approval.StoredMessages is not null)
+            {
+                throw new ApprovalStateFormatException("The stored approval holds its conversation both in its record and apart from it.", approval.Id);
+            }
+
+            approval.StoredMessages = StoredMessages.Deferred(history);
+            approval.HistoryApart = true;
+        }
+
         Validate(approval);
         return approval;
+    }
+
+    /// <summary>Writes the record a store keeps: without the conversation when the store keeps it apart.</summary>
+    internal static string SerializeRecord(PendingApproval approval) =>
+        JsonSerializer.Serialize(approval, approval.HistoryApart ? HumanInLoopJson.RecordOptions : HumanInLoopJson.StateOptions);
+
+    /// <summary>Writes a conversation as the UTF-8 JSON array an approval keeps.</summary>
+    internal static byte[] SerializeMessages(IReadOnlyList<Microsoft.Extensions.AI.ChatMessage> messages) =>
+        JsonSerializer.SerializeToUtf8Bytes(messages, HumanInLoopJson.StateOptions);
+
+    /// <summary>The UTF-8 JSON of a conversation kept apart, as read from a store.</summary>
+    internal static byte[] HistoryBytes(string history, string? approvalId)
+    {
+        try
+        {
+            return Utf8.GetBytes(history);
+        }
+        catch (ArgumentException exception)
+        {
+            throw new ApprovalStateFormatException("The stored conversation is not valid text.", approvalId, exception);
+        }
     }
 
     // Text that is not valid UTF-16 (a lone surrogate) is an error, as when the serializer transcodes it, not a silent U+FFFD.

@@ -116,6 +116,7 @@ public sealed partial class ApprovalService
             ExpiresAt = now + expiresAfter,
             Context = context,
             Messages = [.. history],
+            HistoryApart = Store.StoresHistorySeparately,
             Version = 1,
         };
         Audit(approval, ApprovalAuditEvent.Created, "system", reason: $"{calls.Count} tool call(s) held; decisions due by {approval.ExpiresAt:O}.");

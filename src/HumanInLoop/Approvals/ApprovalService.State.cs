@@ -18,7 +18,8 @@ public sealed partial class ApprovalService
         PendingApproval approval;
         try
         {
-            approval = PendingApprovalSerializer.Read(_integrityKey.Length == 0 ? entry.Data : Unseal(entry), deferMessages: true);
+            byte[]? history = entry.History is null ? null : PendingApprovalSerializer.HistoryBytes(entry.History, entry.Id);
+            approval = PendingApprovalSerializer.Read(_integrityKey.Length == 0 ? entry.Data : Unseal(entry, history), deferMessages: true, history);
         }
         catch (ApprovalStateFormatException exception) when (exception.ApprovalId is null)
         {
@@ -51,7 +52,10 @@ public sealed partial class ApprovalService
 
     private StateEntry ToEntry(PendingApproval approval, long version)
     {
-        string json = PendingApprovalSerializer.Serialize(approval);
+        string json = PendingApprovalSerializer.SerializeRecord(approval);
+
+        // A conversation kept apart goes to the store once, with the new entry; the seal covers it on every write.
+        byte[]? history = approval.HistoryApart ? approval.StoredMessages!.Utf8Json ??= PendingApprovalSerializer.SerializeMessages(approval.Messages) : null;
         return new(
             approval.Id,
             approval.Context.ConversationId,
@@ -60,7 +64,10 @@ public sealed partial class ApprovalService
             approval.ExpiresAt,
             approval.UpdatedAt,
             version,
-            _integrityKey.Length == 0 ? json : Seal(json));
+            _integrityKey.Length == 0 ? json : Seal(json, history))
+        {
+            History = history is not null && version == 1 ? System.Text.Encoding.UTF8.GetString(history) : null,
+        };
     }
 
     // With an IntegrityKey every record carries, as its last property, an HMAC of everything before it: a field changed by
@@ -68,10 +75,10 @@ public sealed partial class ApprovalService
     private const string SealPrefix = ",\"seal\":\"";
     private const int SealHexLength = 64;
 
-    private string Seal(string json) =>
-        string.Concat(json.AsSpan(0, json.Length - 1), SealPrefix, Integrity.RecordSeal(json, _integrityKey), "\"}");
+    private string Seal(string json, byte[]? history) =>
+        string.Concat(json.AsSpan(0, json.Length - 1), SealPrefix, Integrity.RecordSeal(json, _integrityKey, history), "\"}");
 
-    private string Unseal(StateEntry entry)
+    private string Unseal(StateEntry entry, byte[]? history)
     {
         string data = entry.Data;
         int prefixAt = data.Length - SealHexLength - SealPrefix.Length - 2;
@@ -82,7 +89,7 @@ public sealed partial class ApprovalService
         }
 
         string json = string.Concat(data.AsSpan(0, prefixAt), "}");
-        if (!CryptographicEquals(data.Substring(prefixAt + SealPrefix.Length, SealHexLength), Integrity.RecordSeal(json, _integrityKey)))
+        if (!CryptographicEquals(data.Substring(prefixAt + SealPrefix.Length, SealHexLength), Integrity.RecordSeal(json, _integrityKey, history)))
         {
             throw new ApprovalIntegrityException(entry.Id, null,
                 $"The stored approval '{entry.Id}' was changed outside the library (its seal does not match); nothing will run from it.");

@@ -12,7 +12,10 @@ internal static class HumanInLoopJson
     public const int MaxDepth = 64;
 
     /// <summary>Options for <see cref="PendingApproval"/>: Microsoft.Extensions.AI's content types, string enums, out-of-order <c>$type</c> tolerated (PostgreSQL <c>jsonb</c>).</summary>
-    public static JsonSerializerOptions StateOptions { get; } = CreateStateOptions();
+    public static JsonSerializerOptions StateOptions { get; } = CreateStateOptions(omitMessages: false);
+
+    /// <summary>Options for writing a stored record whose conversation the store keeps apart: <see cref="StateOptions"/> without the messages.</summary>
+    public static JsonSerializerOptions RecordOptions { get; } = CreateStateOptions(omitMessages: true);
 
     /// <summary>
     /// Options for reading tool arguments into user types (case-insensitive names, numbers from strings). A constructor
@@ -26,14 +29,26 @@ internal static class HumanInLoopJson
         Converters = { new JsonStringEnumConverter() },
     };
 
-    private static JsonSerializerOptions CreateStateOptions()
+    private static JsonSerializerOptions CreateStateOptions(bool omitMessages)
     {
+        DefaultJsonTypeInfoResolver library = new();
+        if (omitMessages)
+        {
+            library.Modifiers.Add(static info =>
+            {
+                if (info.Type == typeof(PendingApproval))
+                {
+                    info.Properties.Remove(info.Properties.Single(p => p.Name == "messages"));
+                }
+            });
+        }
+
         JsonSerializerOptions options = new(AIJsonUtilities.DefaultOptions)
         {
             AllowOutOfOrderMetadataProperties = true,
             MaxDepth = MaxDepth,
             WriteIndented = false,
-            TypeInfoResolver = JsonTypeInfoResolver.Combine(AIJsonUtilities.DefaultOptions.TypeInfoResolver, new DefaultJsonTypeInfoResolver()),
+            TypeInfoResolver = JsonTypeInfoResolver.Combine(AIJsonUtilities.DefaultOptions.TypeInfoResolver, library),
         };
         options.Converters.Add(new JsonStringEnumConverter());
         options.MakeReadOnly();

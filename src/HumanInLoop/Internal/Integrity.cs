@@ -42,11 +42,20 @@ internal static class Integrity
     }
 
     /// <summary>The HMAC-SHA256 (hex) of a whole stored record, with a domain prefix.</summary>
-    public static string RecordSeal(string json, ReadOnlySpan<byte> key)
+    /// <remarks>A conversation the store keeps apart (<paramref name="history"/>, UTF-8) is sealed with its record.</remarks>
+    public static string RecordSeal(string json, ReadOnlySpan<byte> key, byte[]? history = null)
     {
-        ArrayBufferWriter<byte> input = new(json.Length + 32);
-        AppendField(input, "hil-record-v1");
+        ArrayBufferWriter<byte> input = new(json.Length + (history?.Length ?? 0) + 48);
+        AppendField(input, history is null ? "hil-record-v1" : "hil-record-v2");
         AppendField(input, json);
+        if (history is not null)
+        {
+            Span<byte> span = input.GetSpan(4 + history.Length);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(span, history.Length);
+            history.CopyTo(span[4..]);
+            input.Advance(4 + history.Length);
+        }
+
         return Hash(input.WrittenSpan, key);
     }
 

@@ -84,7 +84,11 @@ public sealed class PendingApproval
     /// <summary>The history as serialized: it never changes after the hold, so its JSON is written once and reused by every save.</summary>
     [JsonInclude]
     [JsonPropertyName("messages")]
-    internal StoredMessages? StoredMessages { get; set; } = new([]);
+    internal StoredMessages? StoredMessages { get; set; }
+
+    /// <summary>Gets or sets whether the store keeps the conversation apart from the record (<see cref="StateEntry.History"/>).</summary>
+    [JsonIgnore]
+    internal bool HistoryApart { get; set; }
 
     /// <summary>Gets every function call of the held batch, in the model's order.</summary>
     [JsonInclude]

@@ -27,7 +27,7 @@ internal sealed class StoredMessages
     /// <summary>Gets or sets the UTF-8 JSON array of <see cref="Messages"/>, once written or read.</summary>
     public byte[]? Utf8Json { get; set; }
 
-    /// <summary>Keeps a history's JSON, already checked to be a well-formed array, to be read on first use.</summary>
+    /// <summary>Keeps a history's JSON to be read on first use (which reports JSON that is not a valid list of messages).</summary>
     public static StoredMessages Deferred(byte[] utf8Json) => new(utf8Json);
 
     /// <summary>Reads a stored history: a JSON array of messages, none of them null.</summary>
@@ -47,14 +47,30 @@ internal sealed class StoredMessages
         return messages;
     }
 
+    /// <summary>Reads a history that is the whole of <paramref name="utf8Json"/>: one JSON array, nothing after it.</summary>
+    private static List<ChatMessage> ReadWhole(byte[] utf8Json)
+    {
+        Utf8JsonReader reader = new(utf8Json, new JsonReaderOptions { MaxDepth = Internal.HumanInLoopJson.MaxDepth });
+        if (!reader.Read())
+        {
+            throw new JsonException("The stored conversation is empty.");
+        }
+
+        List<ChatMessage> messages = Read(ref reader, Internal.HumanInLoopJson.StateOptions);
+        if (reader.Read())
+        {
+            throw new JsonException("The stored conversation has content after its messages.");
+        }
+
+        return messages;
+    }
+
     private IReadOnlyList<ChatMessage> Parse()
     {
         List<ChatMessage> messages;
         try
         {
-            Utf8JsonReader reader = new(Utf8Json, new JsonReaderOptions { MaxDepth = Internal.HumanInLoopJson.MaxDepth });
-            reader.Read();
-            messages = Read(ref reader, Internal.HumanInLoopJson.StateOptions);
+            messages = ReadWhole(Utf8Json!);
         }
         catch (Exception exception) when (exception is JsonException or NotSupportedException or InvalidOperationException or ArgumentException or FormatException or OverflowException)
         {

@@ -11,6 +11,15 @@ namespace HumanInLoop;
 /// </remarks>
 public interface IStateStore
 {
+    /// <summary>
+    /// Gets whether the store keeps <see cref="StateEntry.History"/>: stores it from <see cref="TryCreateAsync"/>, keeps it
+    /// unchanged through <see cref="TryUpdateAsync"/>, and returns it from <see cref="GetAsync"/> and <see cref="ListAsync"/>.
+    /// The library then writes an approval's conversation once, at the hold, instead of inside <see cref="StateEntry.Data"/>
+    /// on every change. <see langword="false"/> (the default, for stores written before it existed): every entry's
+    /// <see cref="StateEntry.Data"/> holds the whole approval and <see cref="StateEntry.History"/> is never set.
+    /// </summary>
+    bool StoresHistorySeparately => false;
+
     /// <summary>Adds a new entry with <see cref="StateEntry.Version"/> 1.</summary>
     /// <param name="entry">The entry; its version must be 1.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>

@@ -8,6 +8,10 @@ public sealed class InMemoryStateStore : IStateStore
     private readonly Lock _lock = new();
 
     /// <inheritdoc />
+    /// <value>Always <see langword="true"/>.</value>
+    public bool StoresHistorySeparately => true;
+
+    /// <inheritdoc />
     public Task<bool> TryCreateAsync(StateEntry entry, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entry);
@@ -43,7 +47,8 @@ public sealed class InMemoryStateStore : IStateStore
                 return Task.FromResult(false);
             }
 
-            _entries[entry.Id] = entry;
+            // The conversation is written once: whatever History this entry carries, the stored one stays.
+            _entries[entry.Id] = ReferenceEquals(entry.History, current.History) ? entry : entry with { History = current.History };
             return Task.FromResult(true);
         }
     }

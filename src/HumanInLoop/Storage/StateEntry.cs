@@ -28,6 +28,15 @@ public sealed record StateEntry(
     public string? ConversationId { get; init => field = value is null ? null : WellFormed(value, nameof(ConversationId)); } =
         ConversationId is null ? null : WellFormed(ConversationId, nameof(ConversationId));
 
+    /// <summary>
+    /// Gets the held conversation (the approval's messages as a JSON array) when the store keeps it apart from
+    /// <see cref="Data"/> (<see cref="IStateStore.StoresHistorySeparately"/>): given to <see cref="IStateStore.TryCreateAsync"/>,
+    /// never replaced afterwards (<see cref="IStateStore.TryUpdateAsync"/> keeps the stored one, whatever its entry carries),
+    /// and returned with every read. <see langword="null"/> when <see cref="Data"/> holds the conversation.
+    /// </summary>
+    /// <remarks>A conversation never changes after the hold; keeping it apart spares every later change rewriting it.</remarks>
+    public string? History { get; init; }
+
     // A lone surrogate is written as U+FFFD by some databases and refused by others: two ids would become one row. Checked
     // when constructed and in `with` expressions alike.
     internal static string WellFormed(string value, string name) => value is null || Internal.Utf16Text.IsWellFormed(value)

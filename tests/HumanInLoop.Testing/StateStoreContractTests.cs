@@ -34,6 +34,46 @@ public abstract class StateStoreContractTests
         Assert.Equal(data, read.Data);
     }
 
+    // A conversation kept apart (StoresHistorySeparately): written once with the entry, never replaced, read back exactly.
+
+    private const string History = """[{"role":"user","contents":[{"$type":"text","text":"é ✓ \u0000 \"quoted\" 𝄞"}]}]""";
+
+    [Fact]
+    public async Task History_WhenKeptApart_IsReadBackExactlyByGetAndList()
+    {
+        IStateStore store = await CreateStoreAsync();
+        Assert.True(store.StoresHistorySeparately, "Every store of this repository keeps the conversation apart.");
+
+        StateEntry entry = Entry("a1") with { History = History };
+        Assert.True(await store.TryCreateAsync(entry));
+        Assert.True(await store.TryCreateAsync(Entry("a2")));
+
+        Assert.Equal(entry, await store.GetAsync("a1"));
+        Assert.Equal(History, (await store.GetAsync("a1"))!.History);
+        Assert.Null((await store.GetAsync("a2"))!.History);
+        StatePage page = await store.ListAsync(new StateQuery());
+        Assert.Equal(History, Assert.Single(page.Entries, e => e.Id == "a1").History);
+        Assert.Null(Assert.Single(page.Entries, e => e.Id == "a2").History);
+    }
+
+    [Fact]
+    public async Task History_WhenKeptApart_UpdatesNeverReplaceOrDropIt()
+    {
+        IStateStore store = await CreateStoreAsync();
+        Assert.True(store.StoresHistorySeparately, "Every store of this repository keeps the conversation apart.");
+
+        await store.TryCreateAsync(Entry("a1") with { History = History });
+
+        Assert.True(await store.TryUpdateAsync(Entry("a1", status: ApprovalStatus.Decided, version: 2, data: "{\"v\":2}"), expectedVersion: 1));
+        Assert.True(await store.TryUpdateAsync(Entry("a1", status: ApprovalStatus.Executing, version: 3, data: "{\"v\":3}") with { History = "[]" }, expectedVersion: 2));
+        Assert.False(await store.TryUpdateAsync(Entry("a1", version: 3, data: "{\"stale\":true}") with { History = "[]" }, expectedVersion: 2));
+
+        StateEntry read = (await store.GetAsync("a1"))!;
+        Assert.Equal(3, read.Version);
+        Assert.Equal("{\"v\":3}", read.Data);
+        Assert.Equal(History, read.History);
+    }
+
     [Fact]
     public async Task Create_ExistingId_ReturnsFalseAndKeepsOriginal()
     {

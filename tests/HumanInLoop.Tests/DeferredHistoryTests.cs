@@ -5,39 +5,56 @@ using Microsoft.Extensions.AI;
 namespace HumanInLoop.Tests;
 
 /// <summary>
-/// An approval read through <see cref="ApprovalService"/> keeps its history's JSON and builds the messages on first use. What
-/// must hold: nothing reads differently, a history that is not a valid list of messages still fails typed, and resume
-/// refuses it before anything is claimed or run.
+/// An approval read through <see cref="ApprovalService"/> keeps its history's JSON and builds the messages on first use,
+/// whether the store keeps the conversation apart (<see cref="StateEntry.History"/>) or inside the record (a store without
+/// <see cref="IStateStore.StoresHistorySeparately"/>). What must hold: nothing reads differently, a history that is not a
+/// valid list of messages fails typed, and resume refuses it before anything is claimed or run.
 /// </summary>
 public sealed class DeferredHistoryTests
 {
-    /// <summary>Replaces the stored history with well-formed JSON that is not a list of messages (as a bad migration could).</summary>
-    private static async Task BreakHistoryAsync(TestBank bank, string id)
+    private const string NotMessages = """[{"role":"user","contents":[{"$type":"no-such-content","text":"x"}]}]""";
+
+    /// <summary>A bank over a store that keeps the conversation apart (<paramref name="apart"/>) or inside the record.</summary>
+    private static TestBank Bank(bool apart) => new(store: apart ? new TamperableStore() : new RecordOnlyStore());
+
+    /// <summary>Makes the stored conversation well-formed JSON that is not a list of messages (as a bad migration could).</summary>
+    private static async Task BreakHistoryAsync(TestBank bank, string id, string history = NotMessages)
     {
-        StateEntry entry = (await bank.Store.GetAsync(id))!;
-        JsonNode node = JsonNode.Parse(entry.Data)!;
-        node["messages"] = JsonNode.Parse("""[{"role":"user","contents":[{"$type":"no-such-content","text":"x"}]}]""");
-        Assert.True(await bank.Store.TryUpdateAsync(entry with { Version = entry.Version + 1, Data = node.ToJsonString() }, entry.Version));
+        if (bank.Store is TamperableStore apart)
+        {
+            apart.OnRead = entry => entry.Id == id ? entry with { History = history } : entry;
+            return;
+        }
+
+        StateEntry stored = (await bank.Store.GetAsync(id))!;
+        JsonNode node = JsonNode.Parse(stored.Data)!;
+        node["messages"] = JsonNode.Parse(history);
+        Assert.True(await bank.Store.TryUpdateAsync(stored with { Version = stored.Version + 1, Data = node.ToJsonString() }, stored.Version));
     }
 
-    [Fact]
-    public async Task ReadApproval_HasTheSameMessagesAsTheHeldConversation()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ReadApproval_HasTheSameMessagesAsTheHeldConversation(bool apart)
     {
-        TestBank bank = new();
+        TestBank bank = Bank(apart);
         PendingApproval pending = (await bank.SendAsync("balance and transfer 500 to bob", false)).Pending;
 
         PendingApproval read = await bank.Approvals.GetAsync(pending.Id);
 
+        Assert.Equal(apart, (await bank.Store.GetAsync(pending.Id))!.History is not null);
         Assert.Equal(
             JsonSerializer.Serialize(pending.Messages, AIJsonUtilities.DefaultOptions),
             JsonSerializer.Serialize(read.Messages, AIJsonUtilities.DefaultOptions));
         Assert.Same(read.Messages, read.Messages); // built once
     }
 
-    [Fact]
-    public async Task HistoryThatIsNotMessages_DecisionsStillRead_MessagesFailTyped_ResumeRefusesBeforeTheClaim()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task HistoryThatIsNotMessages_DecisionsStillRead_MessagesFailTyped_ResumeRefusesBeforeTheClaim(bool apart)
     {
-        TestBank bank = new();
+        TestBank bank = Bank(apart);
         PendingApproval pending = (await bank.SendAsync("transfer 500 to bob", false)).Pending;
         await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
         await BreakHistoryAsync(bank, pending.Id);
@@ -60,10 +77,31 @@ public sealed class DeferredHistoryTests
         Assert.Equal(before.Data, after.Data);
     }
 
+    [Theory]
+    [InlineData("[1 2]")]
+    [InlineData("[] []")]
+    [InlineData("{}")]
+    [InlineData("")]
+    [InlineData("[null]")]
+    public async Task ConversationKeptApart_NotOneArrayOfMessages_FailsTypedOnUse_ResumeRunsNothing(string history)
+    {
+        TestBank bank = Bank(apart: true);
+        PendingApproval pending = (await bank.SendAsync("transfer 500 to bob", false)).Pending;
+        await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
+        await BreakHistoryAsync(bank, pending.Id, history);
+
+        PendingApproval read = await bank.Approvals.GetAsync(pending.Id);
+        Assert.Throws<ApprovalStateFormatException>(() => read.Messages);
+        await Assert.ThrowsAsync<ApprovalStateFormatException>(() => bank.Approvals.ResumeAsync(pending.Id, bank.Client, bank.ChatOptions()));
+        Assert.Empty(bank.Transfers);
+        StateEntry stored = (await bank.Store.GetAsync(pending.Id))!;
+        Assert.Throws<ApprovalStateFormatException>(() => PendingApprovalSerializer.Deserialize(stored));
+    }
+
     [Fact]
     public async Task HistoryThatIsNotMessages_PublicDeserialize_StillFailsAtOnce()
     {
-        TestBank bank = new();
+        TestBank bank = Bank(apart: false);
         PendingApproval pending = (await bank.SendAsync("transfer 500 to bob", false)).Pending;
         await BreakHistoryAsync(bank, pending.Id);
 
@@ -73,9 +111,9 @@ public sealed class DeferredHistoryTests
     }
 
     [Fact]
-    public async Task HistoryThatIsNotWellFormed_FailsWhenTheApprovalIsRead()
+    public async Task HistoryInTheRecordThatIsNotWellFormed_FailsWhenTheApprovalIsRead()
     {
-        TestBank bank = new();
+        TestBank bank = Bank(apart: false);
         PendingApproval pending = (await bank.SendAsync("transfer 500 to bob", false)).Pending;
         StateEntry entry = (await bank.Store.GetAsync(pending.Id))!;
         int at = entry.Data.IndexOf("\"messages\":[", StringComparison.Ordinal) + "\"messages\":[".Length;
@@ -86,9 +124,9 @@ public sealed class DeferredHistoryTests
     }
 
     [Fact]
-    public async Task ApprovalReadAndSavedWithoutItsMessagesBuilt_KeepsTheHistoryByteForByte()
+    public async Task HistoryInTheRecord_ReadAndSavedWithoutItsMessagesBuilt_KeptByteForByte()
     {
-        TestBank bank = new();
+        TestBank bank = Bank(apart: false);
         PendingApproval pending = (await bank.SendAsync("balance and transfer 500 to bob", false)).Pending;
         string atHold = JsonDocument.Parse((await bank.Store.GetAsync(pending.Id))!.Data).RootElement.GetProperty("messages").GetRawText();
 
@@ -97,5 +135,35 @@ public sealed class DeferredHistoryTests
 
         string decided = JsonDocument.Parse((await bank.Store.GetAsync(pending.Id))!.Data).RootElement.GetProperty("messages").GetRawText();
         Assert.Equal(atHold, decided);
+    }
+
+    [Fact]
+    public async Task WithKey_ConversationKeptApartReplaced_RefusedAtTheRead()
+    {
+        ApprovalOptions options = TestBank.DefaultOptions();
+        options.IntegrityKey = Enumerable.Range(0, 32).Select(i => (byte)(i * 5)).ToArray();
+        TestBank bank = new(options, new TamperableStore());
+        PendingApproval pending = (await bank.SendAsync("transfer 500 to bob", false)).Pending;
+        await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
+        PendingApproval other = (await bank.SendAsync("transfer 200 to carol", false)).Pending;
+        string otherHistory = (await bank.Store.GetAsync(other.Id))!.History!;
+
+        // A well-formed conversation of another approval, moved into this one's column by someone without the key.
+        await BreakHistoryAsync(bank, pending.Id, otherHistory);
+
+        await Assert.ThrowsAsync<ApprovalIntegrityException>(() => bank.Approvals.GetAsync(pending.Id));
+        await Assert.ThrowsAsync<ApprovalIntegrityException>(() => bank.Approvals.ResumeAsync(pending.Id, bank.Client, bank.ChatOptions()));
+        Assert.Empty(bank.Transfers);
+        Assert.Equal(ApprovalStatus.Pending, (await bank.Approvals.GetAsync(other.Id)).Status); // the untouched one still reads
+    }
+
+    [Fact]
+    public async Task RecordAndConversationApart_BothHoldingMessages_Refused()
+    {
+        TestBank bank = Bank(apart: false);
+        PendingApproval pending = (await bank.SendAsync("transfer 500 to bob", false)).Pending;
+        StateEntry entry = (await bank.Store.GetAsync(pending.Id))!;
+
+        Assert.Throws<ApprovalStateFormatException>(() => PendingApprovalSerializer.Deserialize(entry with { History = "[]" }));
     }
 }

@@ -132,7 +132,7 @@ public sealed class MultipleApproverTests
         (TestBank bank, PendingApproval pending) = await PauseAsync(FourEyes());
         await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice, "first"));
 
-        PendingApproval loaded = PendingApprovalSerializer.Deserialize((await bank.Store.GetAsync(pending.Id))!.Data);
+        PendingApproval loaded = PendingApprovalSerializer.Deserialize((await bank.Store.GetAsync(pending.Id))!);
 
         PendingToolCall call = loaded.FindCall("c-tr")!;
         Assert.Equal(2, call.RequiredApprovals);

@@ -43,19 +43,56 @@ public sealed class SerializationTests
     }
 
     [Fact]
-    public async Task History_WrittenOnceAndReused_StillExactAfterEveryStateChange()
+    public async Task History_WrittenOnceApart_StillExactAfterEveryStateChange_AndNeverInTheRecord()
     {
         TestBank bank = new();
+        PendingApproval pending = (await bank.SendAsync("balance and transfer 500 to bob", false)).Pending;
+        StateEntry held = (await bank.Store.GetAsync(pending.Id))!;
+        await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
+        await bank.Approvals.ResumeAsync(pending.Id, bank.Client, bank.ChatOptions());
+
+        StateEntry completed = (await bank.Store.GetAsync(pending.Id))!;
+        Assert.Equal(JsonSerializer.Serialize(pending.Messages, AIJsonUtilities.DefaultOptions), JsonSerializer.Serialize(
+            JsonSerializer.Deserialize<List<ChatMessage>>(held.History!, AIJsonUtilities.DefaultOptions), AIJsonUtilities.DefaultOptions));
+        Assert.Equal(held.History, completed.History);
+        Assert.False(JsonDocument.Parse(held.Data).RootElement.TryGetProperty("messages", out _));
+        Assert.False(JsonDocument.Parse(completed.Data).RootElement.TryGetProperty("messages", out _));
+        PendingApproval reloaded = PendingApprovalSerializer.Deserialize(completed);
+        Assert.Equal(ApprovalStatus.Completed, reloaded.Status);
+        Assert.Equal(JsonSerializer.Serialize(pending.Messages, AIJsonUtilities.DefaultOptions), JsonSerializer.Serialize(reloaded.Messages, AIJsonUtilities.DefaultOptions));
+    }
+
+    [Fact]
+    public async Task History_InTheRecord_ForAStoreThatDoesNotKeepItApart_WrittenOnceAndReusedExactly()
+    {
+        TestBank bank = new(store: new RecordOnlyStore());
         PendingApproval pending = (await bank.SendAsync("balance and transfer 500 to bob", false)).Pending;
         string atHold = JsonDocument.Parse((await bank.Store.GetAsync(pending.Id))!.Data).RootElement.GetProperty("messages").GetRawText();
         await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
         await bank.Approvals.ResumeAsync(pending.Id, bank.Client, bank.ChatOptions());
 
         StateEntry completed = (await bank.Store.GetAsync(pending.Id))!;
+        Assert.Null(completed.History);
         Assert.Equal(atHold, JsonDocument.Parse(completed.Data).RootElement.GetProperty("messages").GetRawText());
         PendingApproval reloaded = PendingApprovalSerializer.Deserialize(completed.Data);
         Assert.Equal(ApprovalStatus.Completed, reloaded.Status);
         Assert.Equal(JsonSerializer.Serialize(pending.Messages, AIJsonUtilities.DefaultOptions), JsonSerializer.Serialize(reloaded.Messages, AIJsonUtilities.DefaultOptions));
+    }
+
+    [Fact]
+    public async Task RecordWithoutItsConversation_AndNoneApart_IsAFormatError()
+    {
+        TestBank bank = new();
+        PendingApproval pending = (await bank.SendAsync("transfer 500 to bob", false)).Pending;
+        StateEntry entry = (await bank.Store.GetAsync(pending.Id))!;
+
+        // The record as stored, but its conversation lost (as a store that dropped the history column would return it).
+        Assert.Throws<ApprovalStateFormatException>(() => PendingApprovalSerializer.Deserialize(entry.Data));
+        Assert.Throws<ApprovalStateFormatException>(() => PendingApprovalSerializer.Deserialize(entry with { History = null }));
+        InMemoryStateStore lost = new();
+        Assert.True(await lost.TryCreateAsync(entry with { History = null }));
+        ApprovalService approvals = new(lost, TestBank.DefaultOptions());
+        await Assert.ThrowsAsync<ApprovalStateFormatException>(() => approvals.GetAsync(pending.Id));
     }
 
     [Fact]

@@ -31,10 +31,10 @@ internal static class HumanInLoopJson
 
     private static JsonSerializerOptions CreateStateOptions(bool omitMessages)
     {
-        DefaultJsonTypeInfoResolver library = new();
+        IJsonTypeInfoResolver resolver = JsonTypeInfoResolver.Combine(AIJsonUtilities.DefaultOptions.TypeInfoResolver, new DefaultJsonTypeInfoResolver());
         if (omitMessages)
         {
-            library.Modifiers.Add(static info =>
+            resolver = resolver.WithAddedModifier(static info =>
             {
                 if (info.Type == typeof(PendingApproval))
                 {
@@ -48,7 +48,7 @@ internal static class HumanInLoopJson
             AllowOutOfOrderMetadataProperties = true,
             MaxDepth = MaxDepth,
             WriteIndented = false,
-            TypeInfoResolver = JsonTypeInfoResolver.Combine(AIJsonUtilities.DefaultOptions.TypeInfoResolver, library),
+            TypeInfoResolver = resolver,
         };
         options.Converters.Add(new JsonStringEnumConverter());
         options.MakeReadOnly();

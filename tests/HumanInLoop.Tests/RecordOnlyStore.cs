@@ -1,0 +1,50 @@
+namespace HumanInLoop.Tests;
+
+/// <summary>
+/// A store written before <see cref="IStateStore.StoresHistorySeparately"/> existed (the interface's default): every entry's
+/// Data holds the whole approval. An in-memory store underneath.
+/// </summary>
+public sealed class RecordOnlyStore : IStateStore
+{
+    private readonly InMemoryStateStore _inner = new();
+
+    public Task<bool> TryCreateAsync(StateEntry entry, CancellationToken cancellationToken = default)
+    {
+        Assert.Null(entry.History); // the library must never hand such a store a conversation apart
+        return _inner.TryCreateAsync(entry, cancellationToken);
+    }
+
+    public Task<StateEntry?> GetAsync(string id, CancellationToken cancellationToken = default) => _inner.GetAsync(id, cancellationToken);
+
+    public Task<bool> TryUpdateAsync(StateEntry entry, long expectedVersion, CancellationToken cancellationToken = default)
+    {
+        Assert.Null(entry.History);
+        return _inner.TryUpdateAsync(entry, expectedVersion, cancellationToken);
+    }
+
+    public Task<StatePage> ListAsync(StateQuery query, CancellationToken cancellationToken = default) => _inner.ListAsync(query, cancellationToken);
+}
+
+/// <summary>An in-memory store that keeps the conversation apart and lets a test change what its reads return (a damaged column).</summary>
+public sealed class TamperableStore : IStateStore
+{
+    private readonly InMemoryStateStore _inner = new();
+
+    /// <summary>Gets or sets a change applied to every entry read.</summary>
+    public Func<StateEntry, StateEntry>? OnRead { get; set; }
+
+    public bool StoresHistorySeparately => true;
+
+    public Task<bool> TryCreateAsync(StateEntry entry, CancellationToken cancellationToken = default) => _inner.TryCreateAsync(entry, cancellationToken);
+
+    public async Task<StateEntry?> GetAsync(string id, CancellationToken cancellationToken = default) =>
+        await _inner.GetAsync(id, cancellationToken) is { } entry && OnRead is { } change ? change(entry) : await _inner.GetAsync(id, cancellationToken);
+
+    public Task<bool> TryUpdateAsync(StateEntry entry, long expectedVersion, CancellationToken cancellationToken = default) => _inner.TryUpdateAsync(entry, expectedVersion, cancellationToken);
+
+    public async Task<StatePage> ListAsync(StateQuery query, CancellationToken cancellationToken = default)
+    {
+        StatePage page = await _inner.ListAsync(query, cancellationToken);
+        return OnRead is { } change ? page with { Entries = [.. page.Entries.Select(change)] } : page;
+    }
+}

@@ -38,7 +38,7 @@ public static class PendingApprovalSerializer
     public static PendingApproval Deserialize(StateEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        PendingApproval approval = Read(entry.Data, deferMessages: false, entry.History is null ? null : HistoryBytes(entry.History, entry.Id));
+        PendingApproval approval = Read(entry.Data, deferMessages: false, entry.History is null ? null : StoredMessages.DeferredText(entry.History));
         _ = approval.Messages; // a conversation kept apart is read now too
         return approval;
     }
@@ -52,9 +52,9 @@ public static class PendingApprovalSerializer
     /// <summary>
     /// Reads an approval; with <paramref name="deferMessages"/> a history inside the record is only checked to be well-formed
     /// JSON here, and its messages are built on first use (<see cref="PendingApproval.Messages"/>), which then reports a
-    /// history that is not a valid list of messages. A <paramref name="history"/> kept apart (UTF-8) is always read on first use.
+    /// history that is not a valid list of messages. A <paramref name="history"/> kept apart is always read on first use.
     /// </summary>
-    internal static PendingApproval Read(string json, bool deferMessages, byte[]? history)
+    internal static PendingApproval Read(string json, bool deferMessages, StoredMessages? history)
     {
         ArgumentNullException.ThrowIfNull(json);
         if (json.Length > MaxLength)
@@ -105,7 +105,7 @@ public static class PendingApprovalSerializer
                 throw new ApprovalStateFormatException("The stored approval holds its conversation both in its record and apart from it.", approval.Id);
             }
 
-            approval.StoredMessages = StoredMessages.Deferred(history);
+            approval.StoredMessages = history;
             approval.HistoryApart = true;
         }
 
@@ -121,7 +121,7 @@ public static class PendingApprovalSerializer
     internal static byte[] SerializeMessages(IReadOnlyList<Microsoft.Extensions.AI.ChatMessage> messages) =>
         JsonSerializer.SerializeToUtf8Bytes(messages, HumanInLoopJson.StateOptions);
 
-    /// <summary>The UTF-8 JSON of a conversation kept apart, as read from a store.</summary>
+    /// <summary>The UTF-8 JSON of a conversation kept apart, as read from a store (text that is not valid UTF-16 is a format error).</summary>
     internal static byte[] HistoryBytes(string history, string? approvalId)
     {
         try

@@ -18,8 +18,9 @@ public sealed partial class ApprovalService
         PendingApproval approval;
         try
         {
-            byte[]? history = entry.History is null ? null : PendingApprovalSerializer.HistoryBytes(entry.History, entry.Id);
-            approval = PendingApprovalSerializer.Read(_integrityKey.Length == 0 ? entry.Data : Unseal(entry, history), deferMessages: true, history);
+            // A conversation kept apart is only transcoded when the seal covers it or its messages are first used.
+            StoredMessages? history = entry.History is null ? null : StoredMessages.DeferredText(entry.History);
+            approval = PendingApprovalSerializer.Read(_integrityKey.Length == 0 ? entry.Data : Unseal(entry, history?.Utf8Json), deferMessages: true, history);
         }
         catch (ApprovalStateFormatException exception) when (exception.ApprovalId is null)
         {
@@ -55,7 +56,7 @@ public sealed partial class ApprovalService
         string json = PendingApprovalSerializer.SerializeRecord(approval);
 
         // A conversation kept apart goes to the store once, with the new entry; the seal covers it on every write.
-        byte[]? history = approval.HistoryApart ? approval.StoredMessages!.Utf8Json ??= PendingApprovalSerializer.SerializeMessages(approval.Messages) : null;
+        StoredMessages? history = approval.HistoryApart ? approval.StoredMessages! : null;
         return new(
             approval.Id,
             approval.Context.ConversationId,
@@ -64,9 +65,9 @@ public sealed partial class ApprovalService
             approval.ExpiresAt,
             approval.UpdatedAt,
             version,
-            _integrityKey.Length == 0 ? json : Seal(json, history))
+            _integrityKey.Length == 0 ? json : Seal(json, history?.Utf8Json))
         {
-            History = history is not null && version == 1 ? System.Text.Encoding.UTF8.GetString(history) : null,
+            History = version == 1 ? history?.Text : null,
         };
     }
 

@@ -15,20 +15,36 @@ namespace HumanInLoop;
 internal sealed class StoredMessages
 {
     private IReadOnlyList<ChatMessage>? _messages;
+    private byte[]? _utf8Json;
+    private string? _text;
 
     public StoredMessages(IReadOnlyList<ChatMessage> messages) => _messages = messages;
 
-    private StoredMessages(byte[] utf8Json) => Utf8Json = utf8Json;
+    private StoredMessages()
+    {
+    }
 
-    /// <summary>Gets the messages, read from <see cref="Utf8Json"/> on first use if the approval was read lazily.</summary>
+    /// <summary>Gets the messages, read from the stored JSON on first use if the approval was read lazily.</summary>
     /// <exception cref="ApprovalStateFormatException">The stored history is not a valid list of messages.</exception>
     public IReadOnlyList<ChatMessage> Messages => _messages ?? Parse();
 
-    /// <summary>Gets or sets the UTF-8 JSON array of <see cref="Messages"/>, once written or read.</summary>
-    public byte[]? Utf8Json { get; set; }
+    /// <summary>Gets the UTF-8 JSON array of <see cref="Messages"/>: as read, or written (or transcoded) once on first use.</summary>
+    /// <exception cref="ApprovalStateFormatException">The stored text is not valid UTF-16.</exception>
+    public byte[] Utf8Json => _utf8Json ??= _text is not null
+        ? PendingApprovalSerializer.HistoryBytes(_text, null)
+        : PendingApprovalSerializer.SerializeMessages(_messages!);
 
-    /// <summary>Keeps a history's JSON to be read on first use (which reports JSON that is not a valid list of messages).</summary>
-    public static StoredMessages Deferred(byte[] utf8Json) => new(utf8Json);
+    /// <summary>Gets the JSON as text (what a store keeps apart): as read, or transcoded once on first use.</summary>
+    public string Text => _text ??= System.Text.Encoding.UTF8.GetString(Utf8Json);
+
+    /// <summary>Gets whether <see cref="Utf8Json"/> is known to be well-formed JSON (written here, or checked while read).</summary>
+    public bool IsCheckedJson => _messages is not null || _text is null;
+
+    /// <summary>Keeps a history's JSON, checked to be well-formed, to be read on first use.</summary>
+    public static StoredMessages Deferred(byte[] utf8Json) => new() { _utf8Json = utf8Json };
+
+    /// <summary>Keeps a conversation a store kept apart, unchecked, to be read (and reported if invalid) on first use.</summary>
+    public static StoredMessages DeferredText(string json) => new() { _text = json };
 
     /// <summary>Reads a stored history: a JSON array of messages, none of them null.</summary>
     public static List<ChatMessage> Read(ref Utf8JsonReader reader, JsonSerializerOptions options)
@@ -70,7 +86,7 @@ internal sealed class StoredMessages
         List<ChatMessage> messages;
         try
         {
-            messages = ReadWhole(Utf8Json!);
+            messages = ReadWhole(Utf8Json);
         }
         catch (Exception exception) when (exception is JsonException or NotSupportedException or InvalidOperationException or ArgumentException or FormatException or OverflowException)
         {
@@ -114,8 +130,8 @@ internal sealed class StoredMessagesConverter : JsonConverter<StoredMessages>
 
     public override void Write(Utf8JsonWriter writer, StoredMessages value, JsonSerializerOptions options)
     {
-        value.Utf8Json ??= JsonSerializer.SerializeToUtf8Bytes(value.Messages, options);
-        writer.WriteRawValue(value.Utf8Json, skipInputValidation: true);
+        // A conversation read from a store's separate column has not been checked yet: the writer checks it (public Serialize only).
+        writer.WriteRawValue(value.Utf8Json, skipInputValidation: value.IsCheckedJson);
     }
 
     /// <summary>Defers the messages of histories read on this thread from <paramref name="input"/> until disposed.</summary>

@@ -55,14 +55,14 @@ public class StoreRoundTripBenchmarks
     public async Task<PendingApproval> Load()
     {
         StateEntry entry = (await _store.GetAsync(_template.Id))!;
-        return PendingApprovalSerializer.Deserialize(entry.Data);
+        return PendingApprovalSerializer.Deserialize(entry);
     }
 
     [Benchmark]
     public async Task ClaimAndComplete()
     {
         StateEntry entry = (await _store.GetAsync(_template.Id))!;
-        _ = PendingApprovalSerializer.Deserialize(entry.Data);
+        _ = PendingApprovalSerializer.Deserialize(entry);
         await SaveAsync(ApprovalStatus.Executing);
         await SaveAsync(ApprovalStatus.Completed);
     }

@@ -34,9 +34,11 @@ public sealed partial class PostgreSqlStateStore
         {
             cancellationToken.ThrowIfCancellationRequested();
             await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            List<(string Id, string? Conversation, short Status, DateTimeOffset Created, DateTimeOffset Updated, long Version, string Data)> batch = [];
+            List<StateEntry> batch = [];
+
+            // The history is read only to check that the record is a readable approval before its trail is archived.
             await using (NpgsqlCommand select = new($"""
-                SELECT id, conversation_id, status, created_at, updated_at, version, data FROM {_approvals}
+                SELECT {(keepAuditTrail ? Columns : ColumnsWithoutHistory)} FROM {_approvals}
                 WHERE status IN ({(int)ApprovalStatus.Completed}, {(int)ApprovalStatus.Expired}, {(int)ApprovalStatus.Cancelled})
                   AND updated_at < $1 AND id > $2
                 ORDER BY id LIMIT {PurgeBatchSize}
@@ -48,8 +50,7 @@ public sealed partial class PostgreSqlStateStore
                 await using NpgsqlDataReader reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    batch.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetInt16(2),
-                        reader.GetFieldValue<DateTimeOffset>(3), reader.GetFieldValue<DateTimeOffset>(4), reader.GetInt64(5), reader.GetString(6)));
+                    batch.Add(ReadEntry(reader));
                 }
             }
 
@@ -60,11 +61,11 @@ public sealed partial class PostgreSqlStateStore
 
             DateTimeOffset now = _time.GetUtcNow().ToUniversalTime();
             await using NpgsqlBatch commands = new(connection, transaction);
-            foreach (var row in batch)
+            foreach (StateEntry row in batch)
             {
                 if (keepAuditTrail)
                 {
-                    if (AuditTrailArchive.Extract(row.Data) is not { } trail)
+                    if (AuditTrailArchive.Extract(row) is not { } trail)
                     {
                         continue;
                     }
@@ -76,10 +77,10 @@ public sealed partial class PostgreSqlStateStore
                             created_at = excluded.created_at, updated_at = excluded.updated_at, archived_at = excluded.archived_at, audit_trail = excluded.audit_trail
                         """);
                     archive.Parameters.Add(new NpgsqlParameter<string> { TypedValue = row.Id, NpgsqlDbType = NpgsqlDbType.Text });
-                    archive.Parameters.Add(new NpgsqlParameter { Value = (object?)row.Conversation ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-                    archive.Parameters.Add(new NpgsqlParameter<short> { TypedValue = row.Status });
-                    archive.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = row.Created, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-                    archive.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = row.Updated, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+                    archive.Parameters.Add(new NpgsqlParameter { Value = (object?)row.ConversationId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+                    archive.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)row.Status });
+                    archive.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = row.CreatedAt, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+                    archive.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = row.UpdatedAt, NpgsqlDbType = NpgsqlDbType.TimestampTz });
                     archive.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now, NpgsqlDbType = NpgsqlDbType.TimestampTz });
                     archive.Parameters.Add(new NpgsqlParameter<string> { TypedValue = trail, NpgsqlDbType = NpgsqlDbType.Text });
                     commands.BatchCommands.Add(archive);

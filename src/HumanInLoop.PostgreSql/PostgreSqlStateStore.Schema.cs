@@ -7,7 +7,7 @@ namespace HumanInLoop.PostgreSql;
 public sealed partial class PostgreSqlStateStore
 {
     /// <summary>The schema version this package writes and reads. A database with a newer version is refused.</summary>
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
 
     /// <summary>
     /// Connects, and creates or upgrades the store's schema and tables; done once, and on first use if not called. Call it at
@@ -135,6 +135,7 @@ public sealed partial class PostgreSqlStateStore
     private static string MigrationDescription(int version) => version switch
     {
         1 => "approvals, audit archive, listing and purge indexes",
+        2 => "approvals: history column (the conversation, written once)",
         _ => throw new ArgumentOutOfRangeException(nameof(version)),
     };
 
@@ -170,6 +171,13 @@ public sealed partial class PostgreSqlStateStore
                 audit_trail text NOT NULL)
             """,
             $"CREATE INDEX \"{_prefix}audit_archive_archived\" ON {_archive} (archived_at)",
+        ],
+
+        // The conversation kept apart from data (StateEntry.History), text like data so it comes back byte for byte. Rows from
+        // version 1 keep it inside data, with history NULL. Adding a nullable column without a default rewrites no rows.
+        2 =>
+        [
+            $"ALTER TABLE {_approvals} ADD COLUMN history text NULL",
         ],
         _ => throw new ArgumentOutOfRangeException(nameof(version)),
     };

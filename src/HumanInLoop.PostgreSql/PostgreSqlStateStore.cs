@@ -15,7 +15,8 @@ namespace HumanInLoop.PostgreSql;
 /// newer version of this package.
 /// </para>
 /// <para>
-/// <see cref="StateEntry.Data"/> is stored in a <c>text</c> column, byte for byte (not <c>jsonb</c>, which reorders keys); times
+/// <see cref="StateEntry.Data"/> is stored in a <c>text</c> column, byte for byte (not <c>jsonb</c>, which reorders keys), and so
+/// is <see cref="StateEntry.History"/>, in a column of its own written once, when the entry is created, never by an update; times
 /// as <c>timestamptz</c>, which keeps the whole milliseconds of <see cref="StateEntry"/> exactly. Ids sort by <c>COLLATE "C"</c>
 /// (ordinal), like the other stores. Listing uses indexes on (created_at, id), (status, created_at, id) and
 /// (conversation_id, created_at, id). Thread-safe; dispose it to close the connections it opened.
@@ -23,7 +24,10 @@ namespace HumanInLoop.PostgreSql;
 /// </remarks>
 public sealed partial class PostgreSqlStateStore : IStateStore, IAsyncDisposable, IDisposable
 {
-    private const string Columns = "id, conversation_id, status, created_at, expires_at, updated_at, version, data";
+    private const string Columns = "id, conversation_id, status, created_at, expires_at, updated_at, version, data, history";
+
+    /// <summary><see cref="Columns"/> with NULL for the history, for reads that do not need the conversation.</summary>
+    private const string ColumnsWithoutHistory = "id, conversation_id, status, created_at, expires_at, updated_at, version, data, NULL";
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
@@ -37,6 +41,10 @@ public sealed partial class PostgreSqlStateStore : IStateStore, IAsyncDisposable
     private readonly string _schemaVersions;
     private readonly Lock _initLock = new();
     private Task? _initialization;
+
+    /// <inheritdoc />
+    /// <value>Always <see langword="true"/>.</value>
+    public bool StoresHistorySeparately => true;
 
     /// <summary>Initializes a new instance of the <see cref="PostgreSqlStateStore"/> class over the database named by a connection string.</summary>
     /// <param name="connectionString">An Npgsql connection string.</param>
@@ -131,8 +139,9 @@ public sealed partial class PostgreSqlStateStore : IStateStore, IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfNotEqual(entry.Version, 1L, nameof(entry));
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         await using NpgsqlCommand command = _dataSource.CreateCommand(
-            $"INSERT INTO {_approvals} ({Columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING");
+            $"INSERT INTO {_approvals} ({Columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING");
         AddEntry(command, entry);
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)entry.History ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }
 
@@ -153,6 +162,8 @@ public sealed partial class PostgreSqlStateStore : IStateStore, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentOutOfRangeException.ThrowIfNotEqual(entry.Version, expectedVersion + 1, nameof(entry));
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+
+        // history is written once, by TryCreateAsync: whatever History this entry carries, the stored one stays.
         await using NpgsqlCommand command = _dataSource.CreateCommand($"""
             UPDATE {_approvals}
             SET conversation_id = $2, status = $3, created_at = $4, expires_at = $5, updated_at = $6, version = $7, data = $8
@@ -255,6 +266,7 @@ public sealed partial class PostgreSqlStateStore : IStateStore, IAsyncDisposable
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = entry.Data, NpgsqlDbType = NpgsqlDbType.Text });
     }
 
+    /// <summary>Reads a row selected as <see cref="Columns"/>.</summary>
     private static StateEntry ReadEntry(NpgsqlDataReader reader) => new(
         reader.GetString(0),
         reader.IsDBNull(1) ? null : reader.GetString(1),
@@ -263,5 +275,8 @@ public sealed partial class PostgreSqlStateStore : IStateStore, IAsyncDisposable
         reader.GetFieldValue<DateTimeOffset>(4),
         reader.GetFieldValue<DateTimeOffset>(5),
         reader.GetInt64(6),
-        reader.GetString(7));
+        reader.GetString(7))
+    {
+        History = reader.IsDBNull(8) ? null : reader.GetString(8),
+    };
 }

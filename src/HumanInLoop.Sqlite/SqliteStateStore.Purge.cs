@@ -32,12 +32,14 @@ public sealed partial class SqliteStateStore
         {
             cancellationToken.ThrowIfCancellationRequested();
             await using SqliteTransaction transaction = connection.BeginTransaction(deferred: false);
-            List<(string Id, string? Conversation, int Status, long Created, long Updated, long Version, string Data)> batch = [];
+            List<StateEntry> batch = [];
             await using (SqliteCommand select = connection.CreateCommand())
             {
                 select.Transaction = transaction;
+
+                // The history is read only to check that the record is a readable approval before its trail is archived.
                 select.CommandText = $"""
-                    SELECT id, conversation_id, status, created_at, updated_at, version, data FROM {_approvals}
+                    SELECT {(keepAuditTrail ? Columns : ColumnsWithoutHistory)} FROM {_approvals}
                     WHERE status IN ({(int)ApprovalStatus.Completed}, {(int)ApprovalStatus.Expired}, {(int)ApprovalStatus.Cancelled})
                       AND updated_at < @cutoff {(afterId is null ? "" : "AND id > @after")}
                     ORDER BY id LIMIT {PurgeBatchSize}
@@ -51,8 +53,7 @@ public sealed partial class SqliteStateStore
                 await using SqliteDataReader reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    batch.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetInt32(2),
-                        reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5), reader.GetString(6)));
+                    batch.Add(ReadEntry(reader));
                 }
             }
 
@@ -62,11 +63,11 @@ public sealed partial class SqliteStateStore
             }
 
             long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-            foreach (var row in batch)
+            foreach (StateEntry row in batch)
             {
                 if (keepAuditTrail)
                 {
-                    if (AuditTrailArchive.Extract(row.Data) is not { } trail)
+                    if (AuditTrailArchive.Extract(row) is not { } trail)
                     {
                         continue;
                     }
@@ -80,10 +81,10 @@ public sealed partial class SqliteStateStore
                             created_at = excluded.created_at, updated_at = excluded.updated_at, archived_at = excluded.archived_at, audit_trail = excluded.audit_trail
                         """;
                     archive.Parameters.AddWithValue("@id", row.Id);
-                    archive.Parameters.AddWithValue("@conversation", (object?)row.Conversation ?? DBNull.Value);
-                    archive.Parameters.AddWithValue("@status", row.Status);
-                    archive.Parameters.AddWithValue("@created", row.Created);
-                    archive.Parameters.AddWithValue("@updated", row.Updated);
+                    archive.Parameters.AddWithValue("@conversation", (object?)row.ConversationId ?? DBNull.Value);
+                    archive.Parameters.AddWithValue("@status", (int)row.Status);
+                    archive.Parameters.AddWithValue("@created", row.CreatedAt.ToUnixTimeMilliseconds());
+                    archive.Parameters.AddWithValue("@updated", row.UpdatedAt.ToUnixTimeMilliseconds());
                     archive.Parameters.AddWithValue("@archived", now);
                     archive.Parameters.AddWithValue("@trail", trail);
                     await archive.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);

@@ -6,7 +6,7 @@ namespace HumanInLoop.Sqlite;
 public sealed partial class SqliteStateStore
 {
     /// <summary>The schema version this package writes and reads. A file with a newer version is refused.</summary>
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
 
     /// <summary>
     /// Opens the database, switches it to WAL mode, and creates or upgrades the store's tables; done once, and on first use if not
@@ -104,6 +104,7 @@ public sealed partial class SqliteStateStore
     private static string MigrationDescription(int version) => version switch
     {
         1 => "approvals, audit archive, listing and purge indexes",
+        2 => "approvals: history column (the conversation, written once)",
         _ => throw new ArgumentOutOfRangeException(nameof(version)),
     };
 
@@ -138,6 +139,12 @@ public sealed partial class SqliteStateStore
                 audit_trail TEXT NOT NULL)
             """,
             $"CREATE INDEX \"{_prefix}audit_archive_archived\" ON {_archive} (archived_at)",
+        ],
+
+        // The conversation kept apart from data (StateEntry.History). Rows from version 1 keep it inside data, with history NULL.
+        2 =>
+        [
+            $"ALTER TABLE {_approvals} ADD COLUMN history TEXT NULL",
         ],
         _ => throw new ArgumentOutOfRangeException(nameof(version)),
     };

@@ -15,14 +15,18 @@ namespace HumanInLoop.Sqlite;
 /// readers never block the single writer; writers wait up to <see cref="SqliteStateStoreOptions.BusyTimeout"/> for each other.
 /// </para>
 /// <para>
-/// <see cref="StateEntry.Data"/> is stored as text, byte for byte; times as Unix milliseconds (UTC). Listing uses indexes on
+/// <see cref="StateEntry.Data"/> is stored as text, byte for byte, and so is <see cref="StateEntry.History"/>, in a column of its
+/// own written once, when the entry is created, never by an update; times as Unix milliseconds (UTC). Listing uses indexes on
 /// (created_at, id), (status, created_at, id) and (conversation_id, created_at, id). Thread-safe: each operation uses its own
 /// pooled connection. Use the PostgreSQL store when several machines share the approvals.
 /// </para>
 /// </remarks>
 public sealed partial class SqliteStateStore : IStateStore
 {
-    private const string Columns = "id, conversation_id, status, created_at, expires_at, updated_at, version, data";
+    private const string Columns = "id, conversation_id, status, created_at, expires_at, updated_at, version, data, history";
+
+    /// <summary><see cref="Columns"/> with NULL for the history, for reads that do not need the conversation.</summary>
+    private const string ColumnsWithoutHistory = "id, conversation_id, status, created_at, expires_at, updated_at, version, data, NULL";
 
     private readonly string _connectionString;
     private readonly string _dataSource;
@@ -34,6 +38,10 @@ public sealed partial class SqliteStateStore : IStateStore
     private readonly string _schemaVersions;
     private readonly Lock _initLock = new();
     private Task? _initialization;
+
+    /// <inheritdoc />
+    /// <value>Always <see langword="true"/>.</value>
+    public bool StoresHistorySeparately => true;
 
     /// <summary>Initializes a new instance of the <see cref="SqliteStateStore"/> class over the database named by a connection string.</summary>
     /// <param name="connectionString">A Microsoft.Data.Sqlite connection string, for example <c>Data Source=approvals.db</c>.</param>
@@ -82,8 +90,9 @@ public sealed partial class SqliteStateStore : IStateStore
         ArgumentOutOfRangeException.ThrowIfNotEqual(entry.Version, 1L, nameof(entry));
         await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = $"INSERT INTO {_approvals} ({Columns}) VALUES (@id, @conversation, @status, @created, @expires, @updated, @version, @data) ON CONFLICT (id) DO NOTHING";
+        command.CommandText = $"INSERT INTO {_approvals} ({Columns}) VALUES (@id, @conversation, @status, @created, @expires, @updated, @version, @data, @history) ON CONFLICT (id) DO NOTHING";
         AddEntry(command, entry);
+        command.Parameters.AddWithValue("@history", (object?)entry.History ?? DBNull.Value);
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }
 
@@ -108,6 +117,8 @@ public sealed partial class SqliteStateStore : IStateStore
         ArgumentOutOfRangeException.ThrowIfNotEqual(entry.Version, expectedVersion + 1, nameof(entry));
         await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using SqliteCommand command = connection.CreateCommand();
+
+        // history is written once, by TryCreateAsync: whatever History this entry carries, the stored one stays.
         command.CommandText = $"""
             UPDATE {_approvals}
             SET conversation_id = @conversation, status = @status, created_at = @created, expires_at = @expires,
@@ -198,6 +209,7 @@ public sealed partial class SqliteStateStore : IStateStore
         command.Parameters.AddWithValue("@data", entry.Data);
     }
 
+    /// <summary>Reads a row selected as <see cref="Columns"/>.</summary>
     private static StateEntry ReadEntry(SqliteDataReader reader) => new(
         reader.GetString(0),
         reader.IsDBNull(1) ? null : reader.GetString(1),
@@ -206,7 +218,10 @@ public sealed partial class SqliteStateStore : IStateStore
         DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)),
         DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)),
         reader.GetInt64(6),
-        reader.GetString(7));
+        reader.GetString(7))
+    {
+        History = reader.IsDBNull(8) ? null : reader.GetString(8),
+    };
 
     private static SqliteConnectionStringBuilder ValidateConnectionString(string? connectionString)
     {

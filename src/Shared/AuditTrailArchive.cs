@@ -13,16 +13,17 @@ internal static class AuditTrailArchive
     };
 
     /// <summary>
-    /// Returns the approval's audit trail exactly as stored (a JSON array, byte for byte, so its hash chain still verifies),
-    /// or <see langword="null"/> when <paramref name="data"/> is not a readable approval.
+    /// Returns the approval's audit trail exactly as stored in its <see cref="StateEntry.Data"/> (a JSON array, byte for byte,
+    /// so its hash chain still verifies), or <see langword="null"/> when the entry is not a readable approval: its data with,
+    /// when the conversation is kept apart, its <see cref="StateEntry.History"/>.
     /// </summary>
-    public static string? Extract(string data)
+    public static string? Extract(StateEntry entry)
     {
         try
         {
-            // Validates the whole record the way the core reads it; only the trail is kept.
-            _ = PendingApprovalSerializer.Deserialize(data);
-            using JsonDocument document = JsonDocument.Parse(data, new JsonDocumentOptions { MaxDepth = 64 });
+            // Validates the whole approval the way the core reads it, conversation included wherever it is kept; only the trail is kept.
+            _ = PendingApprovalSerializer.Deserialize(entry);
+            using JsonDocument document = JsonDocument.Parse(entry.Data, new JsonDocumentOptions { MaxDepth = 64 });
             return document.RootElement.TryGetProperty("auditTrail", out JsonElement trail) && trail.ValueKind == JsonValueKind.Array
                 ? trail.GetRawText()
                 : null;

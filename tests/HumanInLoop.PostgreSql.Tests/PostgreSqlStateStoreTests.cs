@@ -1,5 +1,7 @@
+using HumanInLoop.StoreTesting;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace HumanInLoop.PostgreSql.Tests;
 
@@ -26,8 +28,9 @@ public sealed class PostgreSqlStateStoreTests : IAsyncLifetime
         string schema = Schemas.NewSchema();
         await Schemas.NewStore(schema).InitializeAsync();
 
-        Assert.Equal(1, await Schemas.ScalarAsync($"SELECT version FROM \"{schema}\".hil_schema_version"));
-        Assert.Equal(1L, await Schemas.ScalarAsync($"SELECT COUNT(*) FROM \"{schema}\".hil_schema_version"));
+        Assert.Equal("1,2", await Schemas.ScalarAsync(AppliedVersions(schema)));
+        Assert.Equal(2L, await Schemas.ScalarAsync($"SELECT COUNT(*) FROM \"{schema}\".hil_schema_version"));
+        Assert.Equal(PostgreSqlStateStore.SchemaVersion, 2);
         Assert.Equal(3L, await Schemas.ScalarAsync(
             $"SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '{schema}' AND table_name IN ('hil_approvals', 'hil_audit_archive', 'hil_schema_version')"));
     }
@@ -42,6 +45,47 @@ public sealed class PostgreSqlStateStoreTests : IAsyncLifetime
             $"SELECT data_type FROM information_schema.columns WHERE table_schema = '{schema}' AND table_name = 'hil_approvals' AND column_name = 'data'"));
         Assert.Equal("timestamp with time zone", await Schemas.ScalarAsync(
             $"SELECT data_type FROM information_schema.columns WHERE table_schema = '{schema}' AND table_name = 'hil_approvals' AND column_name = 'created_at'"));
+        Assert.Equal("text|YES|", await Schemas.ScalarAsync(HistoryColumn(schema)));
+    }
+
+    [Fact]
+    public async Task Initialize_DatabaseFromSchemaVersion1_IsUpgradedInPlace_AndItsRowsReadExactly()
+    {
+        string schema = Schemas.NewSchema();
+        await using (NpgsqlConnection db = new(Schemas.ConnectionString))
+        {
+            await db.OpenAsync();
+            await using (NpgsqlCommand create = new(VersionOneSchema(schema), db))
+            {
+                await create.ExecuteNonQueryAsync();
+            }
+
+            await using NpgsqlCommand insert = new($"""
+                INSERT INTO "{schema}".hil_approvals (id, conversation_id, status, created_at, expires_at, updated_at, version, data)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                """, db);
+            insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = VersionOneRow.Id, NpgsqlDbType = NpgsqlDbType.Text });
+            insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = VersionOneRow.ConversationId, NpgsqlDbType = NpgsqlDbType.Text });
+            insert.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)VersionOneRow.Status });
+            insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = VersionOneRow.CreatedAt, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+            insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = VersionOneRow.ExpiresAt, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+            insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = VersionOneRow.UpdatedAt, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+            insert.Parameters.Add(new NpgsqlParameter<long> { TypedValue = VersionOneRow.Version });
+            insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = VersionOneRow.Data, NpgsqlDbType = NpgsqlDbType.Text });
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        PostgreSqlStateStore store = Schemas.NewStore(schema);
+        await store.InitializeAsync();
+
+        Assert.Equal("1,2", await Schemas.ScalarAsync(AppliedVersions(schema)));
+        Assert.Equal("approvals: history column (the conversation, written once)", await Schemas.ScalarAsync($"SELECT description FROM \"{schema}\".hil_schema_version WHERE version = 2"));
+        Assert.Equal("text|YES|", await Schemas.ScalarAsync(HistoryColumn(schema)));
+        Assert.Equal(1L, await Schemas.ScalarAsync($"SELECT COUNT(*) FROM \"{schema}\".hil_approvals WHERE history IS NULL"));
+        await VersionOneRow.AssertUpgradedStoreAsync(store);
+
+        await Schemas.NewStore(schema).InitializeAsync();
+        Assert.Equal(2L, await Schemas.ScalarAsync($"SELECT COUNT(*) FROM \"{schema}\".hil_schema_version"));
     }
 
     [Fact]
@@ -55,7 +99,7 @@ public sealed class PostgreSqlStateStoreTests : IAsyncLifetime
         bool[] created = await Task.WhenAll(stores.Select((s, i) => s.TryCreateAsync(Entry($"a{i}"))));
 
         Assert.All(created, Assert.True);
-        Assert.Equal(1L, await Schemas.ScalarAsync($"SELECT COUNT(*) FROM \"{schema}\".hil_schema_version"));
+        Assert.Equal("1,2", await Schemas.ScalarAsync(AppliedVersions(schema)));
         Assert.Equal(8, (await stores[0].ListAsync(new StateQuery())).Entries.Count);
     }
 
@@ -70,7 +114,7 @@ public sealed class PostgreSqlStateStoreTests : IAsyncLifetime
         await second.InitializeAsync();
 
         Assert.NotNull(await second.GetAsync("kept"));
-        Assert.Equal(1L, await Schemas.ScalarAsync($"SELECT COUNT(*) FROM \"{schema}\".hil_schema_version"));
+        Assert.Equal("1,2", await Schemas.ScalarAsync(AppliedVersions(schema)));
     }
 
     [Fact]
@@ -83,7 +127,7 @@ public sealed class PostgreSqlStateStoreTests : IAsyncLifetime
         PostgreSqlStateStore store = Schemas.NewStore(schema);
         InvalidOperationException error = await Assert.ThrowsAsync<InvalidOperationException>(() => store.InitializeAsync());
         Assert.Contains("schema version 99", error.Message, StringComparison.Ordinal);
-        Assert.Contains("supports up to version 1", error.Message, StringComparison.Ordinal);
+        Assert.Contains("supports up to version 2", error.Message, StringComparison.Ordinal);
         Assert.Contains("Upgrade the HumanInLoop.PostgreSql package", error.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<InvalidOperationException>(() => store.GetAsync("x"));
     }
@@ -243,6 +287,43 @@ public sealed class PostgreSqlStateStoreTests : IAsyncLifetime
         Assert.Contains("names no server", error.Message, StringComparison.Ordinal);
         Assert.Empty(services);
     }
+
+    private static string AppliedVersions(string schema) => $"SELECT string_agg(version::text, ',' ORDER BY version) FROM \"{schema}\".hil_schema_version";
+
+    private static string HistoryColumn(string schema) =>
+        $"SELECT data_type || '|' || is_nullable || '|' || COALESCE(column_default, '') FROM information_schema.columns WHERE table_schema = '{schema}' AND table_name = 'hil_approvals' AND column_name = 'history'";
+
+    /// <summary>The schema and tables as schema version 1 created them (PostgreSqlStateStore.Schema.cs, Migration(1), never changed), recorded as version 1.</summary>
+    private static string VersionOneSchema(string schema) => $"""
+        CREATE SCHEMA "{schema}";
+        CREATE TABLE "{schema}".hil_schema_version (
+            version integer NOT NULL PRIMARY KEY,
+            applied_at timestamptz NOT NULL,
+            description text NOT NULL);
+        CREATE TABLE "{schema}"."hil_approvals" (
+            id text COLLATE "C" NOT NULL PRIMARY KEY,
+            conversation_id text NULL,
+            status smallint NOT NULL,
+            created_at timestamptz NOT NULL,
+            expires_at timestamptz NOT NULL,
+            updated_at timestamptz NOT NULL,
+            version bigint NOT NULL,
+            data text NOT NULL);
+        CREATE INDEX "hil_approvals_created" ON "{schema}"."hil_approvals" (created_at DESC, id DESC);
+        CREATE INDEX "hil_approvals_status_created" ON "{schema}"."hil_approvals" (status, created_at DESC, id DESC);
+        CREATE INDEX "hil_approvals_conversation_created" ON "{schema}"."hil_approvals" (conversation_id, created_at DESC, id DESC);
+        CREATE INDEX "hil_approvals_status_updated" ON "{schema}"."hil_approvals" (status, updated_at);
+        CREATE TABLE "{schema}"."hil_audit_archive" (
+            approval_id text COLLATE "C" NOT NULL PRIMARY KEY,
+            conversation_id text NULL,
+            final_status smallint NOT NULL,
+            created_at timestamptz NOT NULL,
+            updated_at timestamptz NOT NULL,
+            archived_at timestamptz NOT NULL,
+            audit_trail text NOT NULL);
+        CREATE INDEX "hil_audit_archive_archived" ON "{schema}"."hil_audit_archive" (archived_at);
+        INSERT INTO "{schema}".hil_schema_version (version, applied_at, description) VALUES (1, now(), 'approvals, audit archive, listing and purge indexes');
+        """;
 
     private static StateEntry Entry(string id) => new(id, "c1", ApprovalStatus.Pending, T0, T0.AddDays(3), T0, 1, $$"""{"id":"{{id}}"}""");
 

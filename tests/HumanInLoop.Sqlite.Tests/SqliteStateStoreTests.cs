@@ -1,4 +1,5 @@
 using HumanInLoop.Sqlite;
+using HumanInLoop.StoreTesting;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -20,13 +21,54 @@ public sealed class SqliteStateStoreTests : IDisposable
         await store.InitializeAsync();
 
         Assert.Equal("wal", await ScalarAsync(connection, "PRAGMA journal_mode"));
-        Assert.Equal(1L, await ScalarAsync(connection, "SELECT version FROM hil_schema_version"));
-        Assert.Equal(1L, await ScalarAsync(connection, "SELECT COUNT(*) FROM hil_schema_version"));
-        Assert.Equal(SqliteStateStore.SchemaVersion, 1);
+        Assert.Equal("1,2", await ScalarAsync(connection, AppliedVersions));
+        Assert.Equal(2L, await ScalarAsync(connection, "SELECT COUNT(*) FROM hil_schema_version"));
+        Assert.Equal(SqliteStateStore.SchemaVersion, 2);
         foreach (string table in new[] { "hil_approvals", "hil_audit_archive", "hil_schema_version" })
         {
             Assert.Equal(1L, await ScalarAsync(connection, $"SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'"));
         }
+
+        Assert.Equal(1L, await ScalarAsync(connection, HistoryColumnIsNullableText));
+    }
+
+    [Fact]
+    public async Task Initialize_FileFromSchemaVersion1_IsUpgradedInPlace_AndItsRowsReadExactly()
+    {
+        string connection = _files.NewConnectionString();
+        await using (SqliteConnection db = new(connection))
+        {
+            await db.OpenAsync();
+            await using SqliteCommand create = db.CreateCommand();
+            create.CommandText = VersionOneSchema;
+            await create.ExecuteNonQueryAsync();
+            await using SqliteCommand insert = db.CreateCommand();
+            insert.CommandText = """
+                INSERT INTO hil_approvals (id, conversation_id, status, created_at, expires_at, updated_at, version, data)
+                VALUES (@id, @conversation, @status, @created, @expires, @updated, @version, @data)
+                """;
+            insert.Parameters.AddWithValue("@id", VersionOneRow.Id);
+            insert.Parameters.AddWithValue("@conversation", VersionOneRow.ConversationId);
+            insert.Parameters.AddWithValue("@status", (int)VersionOneRow.Status);
+            insert.Parameters.AddWithValue("@created", VersionOneRow.CreatedAt.ToUnixTimeMilliseconds());
+            insert.Parameters.AddWithValue("@expires", VersionOneRow.ExpiresAt.ToUnixTimeMilliseconds());
+            insert.Parameters.AddWithValue("@updated", VersionOneRow.UpdatedAt.ToUnixTimeMilliseconds());
+            insert.Parameters.AddWithValue("@version", VersionOneRow.Version);
+            insert.Parameters.AddWithValue("@data", VersionOneRow.Data);
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        SqliteStateStore store = new(connection);
+        await store.InitializeAsync();
+
+        Assert.Equal("1,2", await ScalarAsync(connection, AppliedVersions));
+        Assert.Equal("approvals: history column (the conversation, written once)", await ScalarAsync(connection, "SELECT description FROM hil_schema_version WHERE version = 2"));
+        Assert.Equal(1L, await ScalarAsync(connection, HistoryColumnIsNullableText));
+        Assert.Equal(1L, await ScalarAsync(connection, "SELECT COUNT(*) FROM hil_approvals WHERE history IS NULL"));
+        await VersionOneRow.AssertUpgradedStoreAsync(store);
+
+        await new SqliteStateStore(connection).InitializeAsync();
+        Assert.Equal(2L, await ScalarAsync(connection, "SELECT COUNT(*) FROM hil_schema_version"));
     }
 
     [Fact]
@@ -40,7 +82,7 @@ public sealed class SqliteStateStoreTests : IDisposable
         bool[] created = await Task.WhenAll(stores.Select((s, i) => s.TryCreateAsync(Entry($"a{i}"))));
 
         Assert.All(created, Assert.True);
-        Assert.Equal(1L, await ScalarAsync(connection, "SELECT COUNT(*) FROM hil_schema_version"));
+        Assert.Equal("1,2", await ScalarAsync(connection, AppliedVersions));
         Assert.Equal(12, (await stores[0].ListAsync(new StateQuery())).Entries.Count);
     }
 
@@ -56,7 +98,7 @@ public sealed class SqliteStateStoreTests : IDisposable
         await second.InitializeAsync();
 
         Assert.NotNull(await second.GetAsync("kept"));
-        Assert.Equal(1L, await ScalarAsync(connection, "SELECT COUNT(*) FROM hil_schema_version"));
+        Assert.Equal("1,2", await ScalarAsync(connection, AppliedVersions));
     }
 
     [Fact]
@@ -69,7 +111,7 @@ public sealed class SqliteStateStoreTests : IDisposable
         SqliteStateStore store = new(connection);
         InvalidOperationException error = await Assert.ThrowsAsync<InvalidOperationException>(() => store.InitializeAsync());
         Assert.Contains("schema version 99", error.Message, StringComparison.Ordinal);
-        Assert.Contains("supports up to version 1", error.Message, StringComparison.Ordinal);
+        Assert.Contains("supports up to version 2", error.Message, StringComparison.Ordinal);
         Assert.Contains("Upgrade the HumanInLoop.Sqlite package", error.Message, StringComparison.Ordinal);
 
         // Every operation refuses too, rather than guessing at a schema it does not know.
@@ -297,6 +339,42 @@ public sealed class SqliteStateStoreTests : IDisposable
 
         return string.Join(Environment.NewLine, lines);
     }
+
+    private const string AppliedVersions = "SELECT group_concat(version, ',') FROM (SELECT version FROM hil_schema_version ORDER BY version)";
+
+    private const string HistoryColumnIsNullableText =
+        "SELECT COUNT(*) FROM pragma_table_info('hil_approvals') WHERE name = 'history' AND type = 'TEXT' AND \"notnull\" = 0 AND dflt_value IS NULL";
+
+    /// <summary>The tables as schema version 1 created them (SqliteStateStore.Schema.cs, Migration(1), never changed), recorded as version 1.</summary>
+    private const string VersionOneSchema = """
+        CREATE TABLE hil_schema_version (
+            version INTEGER NOT NULL PRIMARY KEY,
+            applied_at INTEGER NOT NULL,
+            description TEXT NOT NULL);
+        CREATE TABLE "hil_approvals" (
+            id TEXT NOT NULL PRIMARY KEY,
+            conversation_id TEXT NULL,
+            status INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            data TEXT NOT NULL);
+        CREATE INDEX "hil_approvals_created" ON "hil_approvals" (created_at DESC, id DESC);
+        CREATE INDEX "hil_approvals_status_created" ON "hil_approvals" (status, created_at DESC, id DESC);
+        CREATE INDEX "hil_approvals_conversation_created" ON "hil_approvals" (conversation_id, created_at DESC, id DESC);
+        CREATE INDEX "hil_approvals_status_updated" ON "hil_approvals" (status, updated_at);
+        CREATE TABLE "hil_audit_archive" (
+            approval_id TEXT NOT NULL PRIMARY KEY,
+            conversation_id TEXT NULL,
+            final_status INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            archived_at INTEGER NOT NULL,
+            audit_trail TEXT NOT NULL);
+        CREATE INDEX "hil_audit_archive_archived" ON "hil_audit_archive" (archived_at);
+        INSERT INTO hil_schema_version (version, applied_at, description) VALUES (1, 1795000000000, 'approvals, audit archive, listing and purge indexes');
+        """;
 
     private static async Task<object?> ScalarAsync(string connection, string sql)
     {

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using HumanInLoop.Testing;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Time.Testing;
@@ -5,8 +6,9 @@ using Microsoft.Extensions.Time.Testing;
 namespace HumanInLoop.StoreTesting;
 
 /// <summary>
-/// What the durable stores promise beyond <see cref="StateStoreContractTests"/>: the data of real approvals comes back byte for
-/// byte, and purging removes only finished approvals, keeping their audit trail unless told otherwise.
+/// What the durable stores promise beyond <see cref="StateStoreContractTests"/>: the data and the conversation of real approvals
+/// come back byte for byte, and purging removes only finished approvals, keeping their audit trail unless told otherwise,
+/// whether the conversation is kept apart or inside the record.
 /// </summary>
 public abstract class DurableStoreTests
 {
@@ -28,27 +30,36 @@ public abstract class DurableStoreTests
         string data = "{\"z\":1,\"a\":{\"y\":[3,2,1],\"$type\":\"text\",\"b\":null},\"text\":\"Zürich → 東京 😀 \\u0000 \\\"q\\\" \\\\ tab\\t\",\"n\":1.50,\"e\":1E+2,  \"spaced\" : true }";
         string large = "{\"pad\":\"" + new string('x', 2_000_000) + "\",\"k\":\"ü\"}";
         StateEntry entry = new("a1", "c1", ApprovalStatus.Pending, Start, Start.AddDays(3), Start, 1, data);
-        StateEntry big = entry with { Id = "a2", Data = large };
+        StateEntry big = entry with { Id = "a2", Data = large, History = "[" + large + "," + data + "]" };
 
         Assert.True(await store.TryCreateAsync(entry));
         Assert.True(await store.TryCreateAsync(big));
 
         Assert.Equal(data, (await store.GetAsync("a1"))!.Data);
         Assert.Equal(large, (await store.GetAsync("a2"))!.Data);
+        Assert.Equal(big.History, (await store.GetAsync("a2"))!.History);
         Assert.Equal(data, (await store.ListAsync(new StateQuery { ConversationId = "c1" })).Entries.Single(e => e.Id == "a1").Data);
+        Assert.Equal(big.History, (await store.ListAsync(new StateQuery { ConversationId = "c1" })).Entries.Single(e => e.Id == "a2").History);
     }
 
     [Fact]
-    public async Task RealApproval_IsStoredExactlyAsSerializedAndStillVerifies()
+    public async Task RealApproval_IsStoredExactlyAsWrittenAndStillVerifies()
     {
         IStateStore store = await CreateStoreAsync();
-        Bank bank = new(store);
+        ForwardingStore recorder = new(store, store.StoresHistorySeparately);
+        Bank bank = new(recorder);
         string id = await bank.PauseAsync("conv-ü", "Überweise 500 an Zoë 😀");
 
+        StateEntry written = Assert.Single(recorder.Created);
         StateEntry stored = (await store.GetAsync(id))!;
         PendingApproval approval = await bank.Approvals.GetAsync(id);
 
-        Assert.Equal(PendingApprovalSerializer.Serialize(approval), stored.Data);
+        // The record and the conversation kept apart, each exactly as the service wrote them.
+        Assert.True(store.StoresHistorySeparately);
+        Assert.Equal(written.Data, stored.Data);
+        Assert.NotNull(written.History);
+        Assert.Equal(written.History, stored.History);
+        Assert.Equal(PendingApprovalSerializer.Serialize(approval), PendingApprovalSerializer.Serialize(PendingApprovalSerializer.Deserialize(stored)));
         Assert.Equal("Überweise 500 an Zoë 😀", approval.Messages[0].Text);
         Assert.Equal(Start, stored.CreatedAt);
         Assert.Equal(approval.ExpiresAt, stored.ExpiresAt);
@@ -83,6 +94,84 @@ public abstract class DurableStoreTests
         Assert.Equal(ApprovalStatus.Decided, (await store.GetAsync(decided))!.Status);
         Assert.Null(await ReadArchivedAuditTrailAsync(store, pending));
         Assert.Equal(0, await PurgeAsync(store, bank.Time.GetUtcNow().AddDays(365), keepAuditTrail: true));
+    }
+
+    [Fact]
+    public async Task Purge_KeepingAuditTrail_ArchivesTrailsOfApprovalsWrittenEitherWay()
+    {
+        IStateStore store = await CreateStoreAsync();
+        Bank apart = new(store);
+
+        // As the library wrote approvals before stores kept the conversation apart, and still does for stores that do not.
+        Bank whole = new(new ForwardingStore(store, storesHistorySeparately: false));
+        string keptApart = await apart.PauseAsync("c-apart");
+        string wholeRecord = await whole.PauseAsync("c-whole");
+        await apart.Approvals.CancelAsync(keptApart, new Approver("alice"), "Not needed.");
+        await whole.Approvals.CancelAsync(wholeRecord, new Approver("alice"), "Not needed.");
+        Assert.NotNull((await store.GetAsync(keptApart))!.History);
+        StateEntry wholeRow = (await store.GetAsync(wholeRecord))!;
+        Assert.Null(wholeRow.History);
+        Assert.Contains("\"messages\"", wholeRow.Data, StringComparison.Ordinal);
+        Dictionary<string, IReadOnlyList<ApprovalAuditEntry>> trails = [];
+        trails[keptApart] = (await apart.Approvals.GetAsync(keptApart)).AuditTrail;
+        trails[wholeRecord] = (await whole.Approvals.GetAsync(wholeRecord)).AuditTrail;
+
+        Assert.Equal(2, await PurgeAsync(store, Start.AddDays(1), keepAuditTrail: true));
+
+        foreach (string id in new[] { keptApart, wholeRecord })
+        {
+            Assert.Null(await store.GetAsync(id));
+            IReadOnlyList<ApprovalAuditEntry> archived = Assert.IsAssignableFrom<IReadOnlyList<ApprovalAuditEntry>>(await ReadArchivedAuditTrailAsync(store, id));
+            Assert.Equal(trails[id].Select(Describe), archived.Select(Describe));
+            Assert.Equal(ApprovalAuditEvent.Cancelled, archived[^1].Event);
+        }
+    }
+
+    [Fact]
+    public async Task Purge_KeepingAuditTrail_ReadsTheConversationWhereverItIsKept_AndLeavesRecordsWithoutOneOrWithTwo()
+    {
+        IStateStore store = await CreateStoreAsync();
+        string messages = JsonNode.Parse(VersionOneRow.Data)!["messages"]!.ToJsonString();
+        Dictionary<string, StateEntry> rows = [];
+        async Task AddAsync(string id, bool conversationInData, string? history)
+        {
+            JsonObject record = JsonNode.Parse(VersionOneRow.Data)!.AsObject();
+            record["id"] = id;
+            record["status"] = nameof(ApprovalStatus.Completed);
+            if (!conversationInData)
+            {
+                record.Remove("messages");
+            }
+
+            StateEntry entry = new(id, "c", ApprovalStatus.Completed, Start, Start.AddDays(1), Start, 1, record.ToJsonString()) { History = history };
+            Assert.True(await store.TryCreateAsync(entry));
+            rows[id] = entry;
+        }
+
+        await AddAsync("in-data", conversationInData: true, history: null);
+        await AddAsync("apart", conversationInData: false, history: messages);
+        await AddAsync("missing", conversationInData: false, history: null);
+        await AddAsync("twice", conversationInData: true, history: messages);
+
+        Assert.Equal(2, await PurgeAsync(store, Start.AddDays(1), keepAuditTrail: true));
+
+        foreach (string id in new[] { "in-data", "apart" })
+        {
+            Assert.Null(await store.GetAsync(id));
+            IReadOnlyList<ApprovalAuditEntry> archived = Assert.IsAssignableFrom<IReadOnlyList<ApprovalAuditEntry>>(await ReadArchivedAuditTrailAsync(store, id));
+            Assert.Equal(PendingApprovalSerializer.Deserialize(rows[id]).AuditTrail.Select(Describe), archived.Select(Describe));
+            Assert.Equal(4, archived.Count);
+        }
+
+        // Not readable as an approval: kept, not archived, until purged without the trail.
+        foreach (string id in new[] { "missing", "twice" })
+        {
+            Assert.NotNull(await store.GetAsync(id));
+            Assert.Null(await ReadArchivedAuditTrailAsync(store, id));
+        }
+
+        Assert.Equal(2, await PurgeAsync(store, Start.AddDays(1), keepAuditTrail: false));
+        Assert.Empty((await store.ListAsync(new StateQuery())).Entries);
     }
 
     [Fact]
@@ -136,6 +225,49 @@ public abstract class DurableStoreTests
 
     private static string Describe(ApprovalAuditEntry e) =>
         $"{e.Sequence}|{e.Timestamp.ToUnixTimeMilliseconds()}|{e.Event}|{e.Actor}|{e.CallId}|{e.ToolName}|{e.Fingerprint}|{e.Arguments?.GetRawText()}|{e.Reason}|{e.PreviousHash}|{e.Hash}";
+
+    /// <summary>
+    /// Passes every call to a store, saying it keeps the conversation apart or not, and records the entries created: to see what
+    /// the service wrote, or to make it write whole records (conversation inside) as it does for stores that do not.
+    /// </summary>
+    private sealed class ForwardingStore(IStateStore inner, bool storesHistorySeparately) : IStateStore
+    {
+        private readonly List<StateEntry> _created = [];
+
+        public bool StoresHistorySeparately => storesHistorySeparately;
+
+        public IReadOnlyList<StateEntry> Created
+        {
+            get
+            {
+                lock (_created)
+                {
+                    return [.. _created];
+                }
+            }
+        }
+
+        public async Task<bool> TryCreateAsync(StateEntry entry, CancellationToken cancellationToken = default)
+        {
+            bool created = await inner.TryCreateAsync(entry, cancellationToken);
+            if (created)
+            {
+                lock (_created)
+                {
+                    _created.Add(entry);
+                }
+            }
+
+            return created;
+        }
+
+        public Task<StateEntry?> GetAsync(string id, CancellationToken cancellationToken = default) => inner.GetAsync(id, cancellationToken);
+
+        public Task<bool> TryUpdateAsync(StateEntry entry, long expectedVersion, CancellationToken cancellationToken = default) =>
+            inner.TryUpdateAsync(entry, expectedVersion, cancellationToken);
+
+        public Task<StatePage> ListAsync(StateQuery query, CancellationToken cancellationToken = default) => inner.ListAsync(query, cancellationToken);
+    }
 
     /// <summary>A gate over a scripted model and a transfer tool, on a fake clock, to make approvals in every state.</summary>
     private sealed class Bank

@@ -63,14 +63,16 @@ public static class PendingApprovalSerializer
         }
 
         PendingApproval? approval;
-        byte[]? utf8 = null;
+        byte[]? pooled = null;
         try
         {
             if (deferMessages)
             {
-                // Transcoded here rather than by the serializer, so the history's bytes can be kept from the same buffer.
-                utf8 = ArrayPool<byte>.Shared.Rent(Utf8.GetMaxByteCount(json.Length));
-                int length = Utf8.GetBytes(json, utf8);
+                // Transcoded here rather than by the serializer, so the history's bytes can be kept from the same buffer
+                // (pooled up to 1 MiB; a larger one is not worth keeping in the pool).
+                int length = Utf8.GetByteCount(json);
+                byte[] utf8 = length <= PooledReadLength ? pooled = ArrayPool<byte>.Shared.Rent(length) : new byte[length];
+                Utf8.GetBytes(json, utf8);
                 using (StoredMessagesConverter.BeginDeferredRead(utf8))
                 {
                     approval = JsonSerializer.Deserialize<PendingApproval>(utf8.AsSpan(0, length), HumanInLoopJson.StateOptions);
@@ -87,9 +89,9 @@ public static class PendingApprovalSerializer
         }
         finally
         {
-            if (utf8 is not null)
+            if (pooled is not null)
             {
-                ArrayPool<byte>.Shared.Return(utf8);
+                ArrayPool<byte>.Shared.Return(pooled);
             }
         }
 
@@ -133,6 +135,8 @@ public static class PendingApprovalSerializer
             throw new ApprovalStateFormatException("The stored conversation is not valid text.", approvalId, exception);
         }
     }
+
+    private const int PooledReadLength = 1 << 20;
 
     // Text that is not valid UTF-16 (a lone surrogate) is an error, as when the serializer transcodes it, not a silent U+FFFD.
     private static readonly System.Text.UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);

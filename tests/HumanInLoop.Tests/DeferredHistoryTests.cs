@@ -98,6 +98,22 @@ public sealed class DeferredHistoryTests
         Assert.Throws<ApprovalStateFormatException>(() => PendingApprovalSerializer.Deserialize(stored));
     }
 
+    [Theory]
+    [InlineData("[1 2]")]
+    [InlineData("{}")]
+    [InlineData("[] []")]
+    public async Task ConversationKeptApart_NotOneArrayOfMessages_PublicSerializeOfTheReadApproval_FailsTyped(string history)
+    {
+        TestBank bank = Bank(apart: true);
+        PendingApproval pending = (await bank.SendAsync("transfer 500 to bob", false)).Pending;
+        await BreakHistoryAsync(bank, pending.Id, history);
+        PendingApproval read = await bank.Approvals.GetAsync(pending.Id);
+
+        // Serialize writes a whole approval: it must not throw a raw JSON error, nor write one that cannot be read back.
+        ApprovalStateFormatException exception = Assert.Throws<ApprovalStateFormatException>(() => PendingApprovalSerializer.Serialize(read));
+        Assert.Equal(pending.Id, exception.ApprovalId);
+    }
+
     [Fact]
     public async Task HistoryThatIsNotMessages_PublicDeserialize_StillFailsAtOnce()
     {

@@ -114,6 +114,20 @@ public sealed class DeferredHistoryTests
         Assert.Equal(pending.Id, exception.ApprovalId);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task HistoryThatIsNotMessages_PublicSerializeOfTheReadApproval_FailsTyped_NeverWritesAnUnreadableApproval(bool apart)
+    {
+        TestBank bank = Bank(apart);
+        PendingApproval pending = (await bank.SendAsync("transfer 500 to bob", false)).Pending;
+        await BreakHistoryAsync(bank, pending.Id);
+        PendingApproval read = await bank.Approvals.GetAsync(pending.Id);
+
+        ApprovalStateFormatException exception = Assert.Throws<ApprovalStateFormatException>(() => PendingApprovalSerializer.Serialize(read));
+        Assert.Equal(pending.Id, exception.ApprovalId);
+    }
+
     [Fact]
     public async Task HistoryThatIsNotMessages_PublicDeserialize_StillFailsAtOnce()
     {

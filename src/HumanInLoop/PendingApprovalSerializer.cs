@@ -18,15 +18,13 @@ public static class PendingApprovalSerializer
     /// <summary>Writes an approval as JSON.</summary>
     /// <param name="approval">The approval.</param>
     /// <returns>The JSON text.</returns>
-    /// <exception cref="ApprovalStateFormatException">The approval was read with a conversation kept apart that is not a valid list of messages.</exception>
+    /// <exception cref="ApprovalStateFormatException">The approval was read with a history that is not a valid list of messages.</exception>
     public static string Serialize(PendingApproval approval)
     {
         ArgumentNullException.ThrowIfNull(approval);
-        if (approval.StoredMessages is { IsCheckedJson: false })
-        {
-            // A conversation kept apart and not read yet: written whole, it must be one valid array of messages (typed error otherwise).
-            _ = approval.Messages;
-        }
+        // An approval read through ApprovalService builds its messages on first use: written whole, its history must be a valid
+        // list of messages (a typed error otherwise), never copied as it was into JSON that Deserialize would refuse.
+        _ = approval.Messages;
 
         return JsonSerializer.Serialize(approval, HumanInLoopJson.StateOptions);
     }

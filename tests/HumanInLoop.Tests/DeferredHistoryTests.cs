@@ -188,6 +188,30 @@ public sealed class DeferredHistoryTests
     }
 
     [Fact]
+    public async Task ConversationKeptApart_CopiedIntoAStoreThatKeepsEntriesWhole_SurvivesEveryChange()
+    {
+        // Approvals held over a store that keeps the conversation apart, then moved, entry by entry, into a store that does
+        // not declare it (a store written before it existed, which keeps each entry it is handed and replaces it on update).
+        TestBank source = Bank(apart: true);
+        PendingApproval pending = (await source.SendAsync("transfer 500 to bob", false)).Pending;
+        StateEntry moved = (await source.Store.GetAsync(pending.Id))!;
+        Assert.NotNull(moved.History);
+        WholeEntryStore target = new();
+        Assert.True(await target.TryCreateAsync(moved));
+        TestBank bank = new(store: target);
+
+        await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
+
+        // Nothing pending is lost: the conversation is still there after the change, and the approval resumes.
+        PendingApproval read = await bank.Approvals.GetAsync(pending.Id);
+        Assert.Equal(
+            JsonSerializer.Serialize(pending.Messages, AIJsonUtilities.DefaultOptions),
+            JsonSerializer.Serialize(read.Messages, AIJsonUtilities.DefaultOptions));
+        await bank.Approvals.ResumeAsync(pending.Id, bank.Client, bank.ChatOptions());
+        Assert.Single(bank.Transfers);
+    }
+
+    [Fact]
     public async Task RecordAndConversationApart_BothHoldingMessages_Refused()
     {
         TestBank bank = Bank(apart: false);

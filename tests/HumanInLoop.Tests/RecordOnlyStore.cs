@@ -48,3 +48,52 @@ public sealed class TamperableStore : IStateStore
         return OnRead is { } change ? page with { Entries = [.. page.Entries.Select(change)] } : page;
     }
 }
+
+/// <summary>
+/// A store written before <see cref="IStateStore.StoresHistorySeparately"/> existed that keeps each entry whole, as given:
+/// an update replaces the entry (as <see cref="InMemoryStateStore"/> did then, and as a store that saves the serialized
+/// entry does). It never asks for the conversation apart, but it keeps whatever entry it is handed.
+/// </summary>
+public sealed class WholeEntryStore : IStateStore
+{
+    private readonly Dictionary<string, StateEntry> _entries = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
+
+    public Task<bool> TryCreateAsync(StateEntry entry, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult(_entries.TryAdd(entry.Id, entry));
+        }
+    }
+
+    public Task<StateEntry?> GetAsync(string id, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult(_entries.GetValueOrDefault(id));
+        }
+    }
+
+    public Task<bool> TryUpdateAsync(StateEntry entry, long expectedVersion, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            if (!_entries.TryGetValue(entry.Id, out StateEntry? current) || current.Version != expectedVersion)
+            {
+                return Task.FromResult(false);
+            }
+
+            _entries[entry.Id] = entry;
+            return Task.FromResult(true);
+        }
+    }
+
+    public Task<StatePage> ListAsync(StateQuery query, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult(new StatePage([.. _entries.Values], null));
+        }
+    }
+}

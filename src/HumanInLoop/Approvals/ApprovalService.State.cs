@@ -67,7 +67,9 @@ public sealed partial class ApprovalService
             version,
             _integrityKey.Length == 0 ? json : Seal(json, history?.Utf8Json))
         {
-            History = version == 1 ? history?.Text : null,
+            // A store that does not declare StoresHistorySeparately may replace the whole entry on update (it was never asked to
+            // keep History): an approval read from it with its conversation apart carries that conversation in every write.
+            History = version == 1 || !Store.StoresHistorySeparately ? history?.Text : null,
         };
     }
 

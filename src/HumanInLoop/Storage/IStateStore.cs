@@ -16,7 +16,8 @@ public interface IStateStore
     /// unchanged through <see cref="TryUpdateAsync"/>, and returns it from <see cref="GetAsync"/> and <see cref="ListAsync"/>.
     /// The library then writes an approval's conversation once, at the hold, instead of inside <see cref="StateEntry.Data"/>
     /// on every change. <see langword="false"/> (the default, for stores written before it existed): every entry's
-    /// <see cref="StateEntry.Data"/> holds the whole approval and <see cref="StateEntry.History"/> is never set.
+    /// <see cref="StateEntry.Data"/> holds the whole approval and <see cref="StateEntry.History"/> is never set, except on
+    /// the updates of an entry that came back with one (copied from a store that keeps it apart), which carry it unchanged.
     /// </summary>
     bool StoresHistorySeparately => false;
 

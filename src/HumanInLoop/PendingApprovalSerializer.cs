@@ -12,7 +12,10 @@ namespace HumanInLoop;
 /// </remarks>
 public static class PendingApprovalSerializer
 {
-    /// <summary>The longest stored approval read, in characters (64 Mi): a history far larger than any model's context.</summary>
+    /// <summary>
+    /// The longest stored approval read, in characters (64 Mi): a history far larger than any model's context. A conversation
+    /// a store keeps apart (<see cref="StateEntry.History"/>) counts with its record.
+    /// </summary>
     public const int MaxLength = 64 * 1024 * 1024;
 
     /// <summary>Writes an approval as JSON.</summary>
@@ -62,9 +65,10 @@ public static class PendingApprovalSerializer
     internal static PendingApproval Read(string json, bool deferMessages, StoredMessages? history)
     {
         ArgumentNullException.ThrowIfNull(json);
-        if (json.Length > MaxLength)
+        long total = json.Length + (history?.Text.Length ?? 0); // a conversation kept apart counts too
+        if (total > MaxLength)
         {
-            throw new ApprovalStateFormatException($"The stored approval is {json.Length} characters long; at most {MaxLength} are read.");
+            throw new ApprovalStateFormatException($"The stored approval is {total} characters long; at most {MaxLength} are read.");
         }
 
         PendingApproval? approval;

@@ -212,6 +212,20 @@ public sealed class DeferredHistoryTests
     }
 
     [Fact]
+    public async Task ConversationKeptApart_LongerThanMaxLengthWithItsRecord_RefusedTypedBeforeItIsParsed()
+    {
+        TestBank bank = Bank(apart: true);
+        PendingApproval pending = (await bank.SendAsync("transfer 500 to bob", false)).Pending;
+        StateEntry stored = (await bank.Store.GetAsync(pending.Id))!;
+        string huge = string.Concat("[", new string(' ', PendingApprovalSerializer.MaxLength - stored.Data.Length - 1), "]"); // one over
+        ((TamperableStore)bank.Store).OnRead = entry => entry with { History = huge };
+
+        ApprovalStateFormatException error = await Assert.ThrowsAsync<ApprovalStateFormatException>(() => bank.Approvals.GetAsync(pending.Id));
+        Assert.Contains("at most", error.Message, StringComparison.Ordinal);
+        Assert.Throws<ApprovalStateFormatException>(() => PendingApprovalSerializer.Deserialize(stored with { History = huge }));
+    }
+
+    [Fact]
     public async Task RecordAndConversationApart_BothHoldingMessages_Refused()
     {
         TestBank bank = Bank(apart: false);

@@ -89,9 +89,10 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
                 // Providers put partial tool calls in the raw chunk (OpenAI's ToolCallUpdates) before the parsed call appears:
                 // nothing of a call may reach the caller before the policies decide, so raw chunks do not pass this point.
                 update.RawRepresentation = null;
-                foreach (AIContent content in update.Contents)
+                IList<AIContent> contents = update.Contents;
+                for (int i = 0; i < contents.Count; i++)
                 {
-                    content.RawRepresentation = null;
+                    contents[i].RawRepresentation = null; // an index loop: no boxed enumerator per update
                 }
 
                 (passed ??= []).Add(update);

@@ -27,6 +27,34 @@ public sealed class ResumeEndpointTests
     }
 
     [Fact]
+    public async Task Resume_TargetCallbackReadsAnUnreadableHistory_Returns500ProblemAndNothingRuns()
+    {
+        await using ApprovalTestHost host = await ApprovalTestHost.StartAsync(configure: o => o.ResumeTarget = arguments =>
+        {
+            _ = arguments.Approval.Messages; // a host that restores its chat from the held conversation
+            throw new InvalidOperationException("not reached: the conversation cannot be read");
+        });
+        PendingApproval approval = await host.PauseAsync();
+
+        // The same record under another id, its conversation (kept apart by the store) well-formed but not messages.
+        StateEntry entry = (await host.Approvals.Store.GetAsync(approval.Id))!;
+        System.Text.Json.Nodes.JsonNode node = System.Text.Json.Nodes.JsonNode.Parse(entry.Data)!;
+        node["id"] = "apr_damaged";
+        Assert.True(await host.Approvals.Store.TryCreateAsync(entry with
+        {
+            Id = "apr_damaged",
+            Data = node.ToJsonString(),
+            History = """[{"role":"user","contents":[{"$type":"no-such-content"}]}]""",
+        }));
+        TestUser alice = host.Client("alice", ApprovalTestHost.ApproverRole);
+
+        using HttpResponseMessage response = await alice.ResumeAsync("apr_damaged");
+
+        await DecideEndpointTests.AssertProblemAsync(response, HttpStatusCode.InternalServerError, "unreadable");
+        Assert.Empty(host.Transfers);
+    }
+
+    [Fact]
     public async Task Resume_Twice_SecondReturns409AndNothingRunsTwice()
     {
         await using ApprovalTestHost host = await ApprovalTestHost.StartAsync();

@@ -205,7 +205,17 @@ internal sealed class ApprovalEndpointHandlers
             return refused;
         }
 
-        ApprovalResumeTarget target = await resolveTarget(new ApprovalResumeArguments(http, approval));
+        ApprovalResumeTarget target;
+        try
+        {
+            // The host's callback may read the approval (its messages are built on first use), so its typed errors are statuses too.
+            target = await resolveTarget(new ApprovalResumeArguments(http, approval));
+        }
+        catch (ApprovalException exception)
+        {
+            return ApprovalProblems.From(exception);
+        }
+
         ArgumentNullException.ThrowIfNull(target);
 
         // Claim and run the approved calls before the response starts, so a refusal (409, 410, ...) is a status, not an event.

@@ -7,6 +7,17 @@ public sealed class InMemoryStateStoreTests : StateStoreContractTests
     protected override Task<IStateStore> CreateStoreAsync() => Task.FromResult<IStateStore>(new InMemoryStateStore());
 }
 
+/// <summary>The contract for a store that keeps the interface's default (no conversation apart), as users' stores written before it.</summary>
+public sealed class RecordOnlyStoreContractTests : StateStoreContractTests
+{
+    protected override bool KeepsHistoryApart => false;
+
+    protected override Task<IStateStore> CreateStoreAsync() => Task.FromResult<IStateStore>(new RecordOnlyStore());
+
+    protected override Task<IStateStore?> OpenSameStorageAsync(IStateStore first) =>
+        Task.FromResult<IStateStore?>(new RecordOnlyStore(((RecordOnlyStore)first).Storage));
+}
+
 public sealed class StateEntryTextTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 24, 9, 0, 0, TimeSpan.Zero);

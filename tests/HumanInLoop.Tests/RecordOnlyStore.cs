@@ -4,9 +4,12 @@ namespace HumanInLoop.Tests;
 /// A store written before <see cref="IStateStore.StoresHistorySeparately"/> existed (the interface's default): every entry's
 /// Data holds the whole approval. An in-memory store underneath.
 /// </summary>
-public sealed class RecordOnlyStore : IStateStore
+public sealed class RecordOnlyStore(InMemoryStateStore? storage = null) : IStateStore
 {
-    private readonly InMemoryStateStore _inner = new();
+    private readonly InMemoryStateStore _inner = storage ?? new();
+
+    /// <summary>Gets the in-memory store underneath (another <see cref="RecordOnlyStore"/> over it sees the same entries).</summary>
+    public InMemoryStateStore Storage => _inner;
 
     public Task<bool> TryCreateAsync(StateEntry entry, CancellationToken cancellationToken = default)
     {

@@ -133,7 +133,7 @@ public static class PendingApprovalSerializer
         JsonSerializer.SerializeToUtf8Bytes(messages, HumanInLoopJson.StateOptions);
 
     /// <summary>The UTF-8 JSON of a conversation kept apart, as read from a store (text that is not valid UTF-16 is a format error).</summary>
-    internal static byte[] HistoryBytes(string history, string? approvalId)
+    internal static byte[] HistoryBytes(string history)
     {
         try
         {
@@ -141,7 +141,8 @@ public static class PendingApprovalSerializer
         }
         catch (ArgumentException exception)
         {
-            throw new ApprovalStateFormatException("The stored conversation is not valid text.", approvalId, exception);
+            // Without an id here: PendingApproval.Messages and ApprovalService's read add it.
+            throw new ApprovalStateFormatException("The stored conversation is not valid text.", null, exception);
         }
     }
 

@@ -40,8 +40,11 @@ public sealed class TamperableStore : IStateStore
 
     public Task<bool> TryCreateAsync(StateEntry entry, CancellationToken cancellationToken = default) => _inner.TryCreateAsync(entry, cancellationToken);
 
-    public async Task<StateEntry?> GetAsync(string id, CancellationToken cancellationToken = default) =>
-        await _inner.GetAsync(id, cancellationToken) is { } entry && OnRead is { } change ? change(entry) : await _inner.GetAsync(id, cancellationToken);
+    public async Task<StateEntry?> GetAsync(string id, CancellationToken cancellationToken = default)
+    {
+        StateEntry? entry = await _inner.GetAsync(id, cancellationToken);
+        return entry is not null && OnRead is { } change ? change(entry) : entry;
+    }
 
     public Task<bool> TryUpdateAsync(StateEntry entry, long expectedVersion, CancellationToken cancellationToken = default) => _inner.TryUpdateAsync(entry, expectedVersion, cancellationToken);
 

@@ -50,10 +50,7 @@ internal static class Integrity
         AppendField(input, json);
         if (history is not null)
         {
-            Span<byte> span = input.GetSpan(4 + history.Length);
-            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(span, history.Length);
-            history.CopyTo(span[4..]);
-            input.Advance(4 + history.Length);
+            AppendField(input, history);
         }
 
         return Hash(input.WrittenSpan, key);
@@ -84,5 +81,14 @@ internal static class Integrity
         System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(span, length);
         Encoding.UTF8.GetBytes(value, span[4..]);
         output.Advance(4 + length);
+    }
+
+    /// <summary>A field already in UTF-8, length-prefixed the same way.</summary>
+    private static void AppendField(ArrayBufferWriter<byte> output, ReadOnlySpan<byte> value)
+    {
+        Span<byte> span = output.GetSpan(4 + value.Length);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(span, value.Length);
+        value.CopyTo(span[4..]);
+        output.Advance(4 + value.Length);
     }
 }

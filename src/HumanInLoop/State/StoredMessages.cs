@@ -31,14 +31,11 @@ internal sealed class StoredMessages
     /// <summary>Gets the UTF-8 JSON array of <see cref="Messages"/>: as read, or written (or transcoded) once on first use.</summary>
     /// <exception cref="ApprovalStateFormatException">The stored text is not valid UTF-16.</exception>
     public byte[] Utf8Json => _utf8Json ??= _text is not null
-        ? PendingApprovalSerializer.HistoryBytes(_text, null)
+        ? PendingApprovalSerializer.HistoryBytes(_text)
         : PendingApprovalSerializer.SerializeMessages(_messages!);
 
     /// <summary>Gets the JSON as text (what a store keeps apart): as read, or transcoded once on first use.</summary>
     public string Text => _text ??= System.Text.Encoding.UTF8.GetString(Utf8Json);
-
-    /// <summary>Gets whether <see cref="Utf8Json"/> is known to be well-formed JSON (written here, or checked while read).</summary>
-    public bool IsCheckedJson => _messages is not null || _text is null;
 
     /// <summary>Keeps a history's JSON, checked to be well-formed, to be read on first use.</summary>
     public static StoredMessages Deferred(byte[] utf8Json) => new() { _utf8Json = utf8Json };
@@ -130,8 +127,9 @@ internal sealed class StoredMessagesConverter : JsonConverter<StoredMessages>
 
     public override void Write(Utf8JsonWriter writer, StoredMessages value, JsonSerializerOptions options)
     {
-        // A conversation read from a store's separate column has not been checked yet: the writer checks it (public Serialize only).
-        writer.WriteRawValue(value.Utf8Json, skipInputValidation: value.IsCheckedJson);
+        // Only checked JSON gets here: written from the messages, or sliced from a record while it was read. A conversation kept
+        // apart is never written into a record (RecordOptions omit it), and the public Serialize builds the messages first.
+        writer.WriteRawValue(value.Utf8Json, skipInputValidation: true);
     }
 
     /// <summary>Defers the messages of histories read on this thread from <paramref name="input"/> until disposed.</summary>

@@ -39,10 +39,11 @@ public sealed partial class SqliteStateStore
 
                 // The history is read only to check that the record is a readable approval before its trail is archived.
                 select.CommandText = $"""
-                    SELECT {(keepAuditTrail ? Columns : ColumnsWithoutHistory)} FROM {_approvals}
-                    WHERE status IN ({(int)ApprovalStatus.Completed}, {(int)ApprovalStatus.Expired}, {(int)ApprovalStatus.Cancelled})
-                      AND updated_at < @cutoff {(afterId is null ? "" : "AND id > @after")}
-                    ORDER BY id LIMIT {PurgeBatchSize}
+                    SELECT {(keepAuditTrail ? Columns : ColumnsWithoutHistory)} FROM {_approvals} a
+                    {(keepAuditTrail ? $"LEFT JOIN {_history} h ON h.approval_id = a.id" : "")}
+                    WHERE a.status IN ({(int)ApprovalStatus.Completed}, {(int)ApprovalStatus.Expired}, {(int)ApprovalStatus.Cancelled})
+                      AND a.updated_at < @cutoff {(afterId is null ? "" : "AND a.id > @after")}
+                    ORDER BY a.id LIMIT {PurgeBatchSize}
                     """;
                 select.Parameters.AddWithValue("@cutoff", cutoff);
                 if (afterId is not null)
@@ -95,7 +96,15 @@ public sealed partial class SqliteStateStore
                 delete.CommandText = $"DELETE FROM {_approvals} WHERE id = @id AND version = @version";
                 delete.Parameters.AddWithValue("@id", row.Id);
                 delete.Parameters.AddWithValue("@version", row.Version);
-                purged += await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                if (await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1)
+                {
+                    purged++;
+                    await using SqliteCommand deleteHistory = connection.CreateCommand();
+                    deleteHistory.Transaction = transaction;
+                    deleteHistory.CommandText = $"DELETE FROM {_history} WHERE approval_id = @id";
+                    deleteHistory.Parameters.AddWithValue("@id", row.Id);
+                    await deleteHistory.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
             }
 
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);

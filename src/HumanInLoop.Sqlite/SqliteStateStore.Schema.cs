@@ -6,7 +6,7 @@ namespace HumanInLoop.Sqlite;
 public sealed partial class SqliteStateStore
 {
     /// <summary>The schema version this package writes and reads. A file with a newer version is refused.</summary>
-    public const int SchemaVersion = 2;
+    public const int SchemaVersion = 3;
 
     /// <summary>
     /// Opens the database, switches it to WAL mode, and creates or upgrades the store's tables; done once, and on first use if not
@@ -105,6 +105,7 @@ public sealed partial class SqliteStateStore
     {
         1 => "approvals, audit archive, listing and purge indexes",
         2 => "approvals: history column (the conversation, written once)",
+        3 => "approval_history: the conversation in a table of its own, so a change to an approval does not rewrite it",
         _ => throw new ArgumentOutOfRangeException(nameof(version)),
     };
 
@@ -145,6 +146,20 @@ public sealed partial class SqliteStateStore
         2 =>
         [
             $"ALTER TABLE {_approvals} ADD COLUMN history TEXT NULL",
+        ],
+
+        // SQLite rewrites a whole row on every update, a long text column included, so the conversation moves to a table of its
+        // own. The approvals.history column stays (always NULL in new rows) and is still read, so a process that started before
+        // this migration and still writes the column loses nothing.
+        3 =>
+        [
+            $"""
+            CREATE TABLE {_history} (
+                approval_id TEXT NOT NULL PRIMARY KEY,
+                history TEXT NOT NULL)
+            """,
+            $"INSERT INTO {_history} (approval_id, history) SELECT id, history FROM {_approvals} WHERE history IS NOT NULL",
+            $"UPDATE {_approvals} SET history = NULL WHERE history IS NOT NULL",
         ],
         _ => throw new ArgumentOutOfRangeException(nameof(version)),
     };

@@ -15,18 +15,25 @@ namespace HumanInLoop.Sqlite;
 /// readers never block the single writer; writers wait up to <see cref="SqliteStateStoreOptions.BusyTimeout"/> for each other.
 /// </para>
 /// <para>
-/// <see cref="StateEntry.Data"/> is stored as text, byte for byte, and so is <see cref="StateEntry.History"/>, in a column of its
-/// own written once, when the entry is created, never by an update; times as Unix milliseconds (UTC). Listing uses indexes on
+/// <see cref="StateEntry.Data"/> is stored as text, byte for byte, and so is <see cref="StateEntry.History"/>, in a table of its
+/// own (SQLite rewrites a whole row on any update), written once, when the entry is created, never by an update; times as Unix milliseconds (UTC). Listing uses indexes on
 /// (created_at, id), (status, created_at, id) and (conversation_id, created_at, id). Thread-safe: each operation uses its own
 /// pooled connection. Use the PostgreSQL store when several machines share the approvals.
 /// </para>
 /// </remarks>
 public sealed partial class SqliteStateStore : IStateStore
 {
-    private const string Columns = "id, conversation_id, status, created_at, expires_at, updated_at, version, data, history";
+    private const string EntryColumns = "id, conversation_id, status, created_at, expires_at, updated_at, version, data";
+
+    /// <summary>
+    /// An entry's columns, read from <c>a</c> (approvals) joined with <c>h</c> (history): the conversation from its own table, or
+    /// from the approvals column a process of schema version 2 may still write.
+    /// </summary>
+    private const string Columns =
+        "a.id, a.conversation_id, a.status, a.created_at, a.expires_at, a.updated_at, a.version, a.data, COALESCE(h.history, a.history)";
 
     /// <summary><see cref="Columns"/> with NULL for the history, for reads that do not need the conversation.</summary>
-    private const string ColumnsWithoutHistory = "id, conversation_id, status, created_at, expires_at, updated_at, version, data, NULL";
+    private const string ColumnsWithoutHistory = "a.id, a.conversation_id, a.status, a.created_at, a.expires_at, a.updated_at, a.version, a.data, NULL";
 
     private readonly string _connectionString;
     private readonly string _dataSource;
@@ -35,6 +42,7 @@ public sealed partial class SqliteStateStore : IStateStore
     private readonly string _prefix;
     private readonly string _approvals;
     private readonly string _archive;
+    private readonly string _history;
     private readonly string _schemaVersions;
     private readonly Lock _initLock = new();
     private Task? _initialization;
@@ -80,6 +88,7 @@ public sealed partial class SqliteStateStore : IStateStore
         _prefix = options.TablePrefix;
         _approvals = $"\"{_prefix}approvals\"";
         _archive = $"\"{_prefix}audit_archive\"";
+        _history = $"\"{_prefix}approval_history\"";
         _schemaVersions = $"\"{_prefix}schema_version\"";
     }
 
@@ -89,11 +98,31 @@ public sealed partial class SqliteStateStore : IStateStore
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentOutOfRangeException.ThrowIfNotEqual(entry.Version, 1L, nameof(entry));
         await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+
+        // With a conversation, the record and its history are one transaction (one commit): both are stored, or neither.
+        await using SqliteTransaction? transaction = entry.History is null ? null : connection.BeginTransaction(deferred: false);
         await using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = $"INSERT INTO {_approvals} ({Columns}) VALUES (@id, @conversation, @status, @created, @expires, @updated, @version, @data, @history) ON CONFLICT (id) DO NOTHING";
+        command.Transaction = transaction;
+        command.CommandText = $"INSERT INTO {_approvals} ({EntryColumns}) VALUES (@id, @conversation, @status, @created, @expires, @updated, @version, @data) ON CONFLICT (id) DO NOTHING";
         AddEntry(command, entry);
-        command.Parameters.AddWithValue("@history", (object?)entry.History ?? DBNull.Value);
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+        if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != 1)
+        {
+            return false;
+        }
+
+        if (transaction is not null)
+        {
+            // A history left behind by a row deleted outside the store belongs to no approval: the new one replaces it.
+            await using SqliteCommand history = connection.CreateCommand();
+            history.Transaction = transaction;
+            history.CommandText = $"INSERT INTO {_history} (approval_id, history) VALUES (@id, @history) ON CONFLICT (approval_id) DO UPDATE SET history = excluded.history";
+            history.Parameters.AddWithValue("@id", entry.Id);
+            history.Parameters.AddWithValue("@history", entry.History);
+            await history.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return true;
     }
 
     /// <inheritdoc />
@@ -102,7 +131,7 @@ public sealed partial class SqliteStateStore : IStateStore
         ArgumentNullException.ThrowIfNull(id);
         await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = $"SELECT {Columns} FROM {_approvals} WHERE id = @id";
+        command.CommandText = $"SELECT {Columns} FROM {_approvals} a LEFT JOIN {_history} h ON h.approval_id = a.id WHERE a.id = @id";
         command.Parameters.AddWithValue("@id", id);
         await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
 
@@ -118,7 +147,8 @@ public sealed partial class SqliteStateStore : IStateStore
         await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using SqliteCommand command = connection.CreateCommand();
 
-        // history is written once, by TryCreateAsync: whatever History this entry carries, the stored one stays.
+        // The history is written once, by TryCreateAsync, in its own table: whatever History this entry carries, the stored one
+        // stays, and this statement rewrites only the small record.
         command.CommandText = $"""
             UPDATE {_approvals}
             SET conversation_id = @conversation, status = @status, created_at = @created, expires_at = @expires,
@@ -180,21 +210,21 @@ public sealed partial class SqliteStateStore : IStateStore
         List<string> where = [];
         if (byConversation)
         {
-            where.Add("conversation_id = @conversation");
+            where.Add("a.conversation_id = @conversation");
         }
 
         if (byStatus)
         {
-            where.Add("status = @status");
+            where.Add("a.status = @status");
         }
 
         if (afterToken)
         {
-            where.Add("(created_at, id) < (@afterCreated, @afterId)");
+            where.Add("(a.created_at, a.id) < (@afterCreated, @afterId)");
         }
 
         string filter = where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where);
-        return $"SELECT {Columns} FROM {_approvals}{filter} ORDER BY created_at DESC, id DESC LIMIT @limit";
+        return $"SELECT {Columns} FROM {_approvals} a LEFT JOIN {_history} h ON h.approval_id = a.id{filter} ORDER BY a.created_at DESC, a.id DESC LIMIT @limit";
     }
 
     private static void AddEntry(SqliteCommand command, StateEntry entry)

@@ -21,15 +21,16 @@ public sealed class SqliteStateStoreTests : IDisposable
         await store.InitializeAsync();
 
         Assert.Equal("wal", await ScalarAsync(connection, "PRAGMA journal_mode"));
-        Assert.Equal("1,2", await ScalarAsync(connection, AppliedVersions));
-        Assert.Equal(2L, await ScalarAsync(connection, "SELECT COUNT(*) FROM hil_schema_version"));
-        Assert.Equal(SqliteStateStore.SchemaVersion, 2);
-        foreach (string table in new[] { "hil_approvals", "hil_audit_archive", "hil_schema_version" })
+        Assert.Equal("1,2,3", await ScalarAsync(connection, AppliedVersions));
+        Assert.Equal(3L, await ScalarAsync(connection, "SELECT COUNT(*) FROM hil_schema_version"));
+        Assert.Equal(SqliteStateStore.SchemaVersion, 3);
+        foreach (string table in new[] { "hil_approvals", "hil_approval_history", "hil_audit_archive", "hil_schema_version" })
         {
             Assert.Equal(1L, await ScalarAsync(connection, $"SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'"));
         }
 
         Assert.Equal(1L, await ScalarAsync(connection, HistoryColumnIsNullableText));
+        Assert.Equal(2L, await ScalarAsync(connection, HistoryTableIsKeyedByApproval));
     }
 
     [Fact]
@@ -61,14 +62,99 @@ public sealed class SqliteStateStoreTests : IDisposable
         SqliteStateStore store = new(connection);
         await store.InitializeAsync();
 
-        Assert.Equal("1,2", await ScalarAsync(connection, AppliedVersions));
+        Assert.Equal("1,2,3", await ScalarAsync(connection, AppliedVersions));
         Assert.Equal("approvals: history column (the conversation, written once)", await ScalarAsync(connection, "SELECT description FROM hil_schema_version WHERE version = 2"));
         Assert.Equal(1L, await ScalarAsync(connection, HistoryColumnIsNullableText));
         Assert.Equal(1L, await ScalarAsync(connection, "SELECT COUNT(*) FROM hil_approvals WHERE history IS NULL"));
+        Assert.Equal(0L, await ScalarAsync(connection, "SELECT COUNT(*) FROM hil_approval_history"));
         await VersionOneRow.AssertUpgradedStoreAsync(store);
 
         await new SqliteStateStore(connection).InitializeAsync();
-        Assert.Equal(2L, await ScalarAsync(connection, "SELECT COUNT(*) FROM hil_schema_version"));
+        Assert.Equal(3L, await ScalarAsync(connection, "SELECT COUNT(*) FROM hil_schema_version"));
+    }
+
+    [Fact]
+    public async Task Initialize_FileFromSchemaVersion2_MovesEachConversationToItsOwnTable_AndRowsReadExactly()
+    {
+        string connection = _files.NewConnectionString();
+        StateEntry apart = Entry("apart") with { History = """[{"role":"user","contents":[{"$type":"text","text":"é ✓ 𝄞"}]}]""" };
+        await using (SqliteConnection db = new(connection))
+        {
+            await db.OpenAsync();
+            await using SqliteCommand create = db.CreateCommand();
+            create.CommandText = VersionTwoSchema;
+            await create.ExecuteNonQueryAsync();
+            await InsertVersionTwoRowAsync(db, apart);
+            await InsertVersionTwoRowAsync(db, Entry("whole"));
+        }
+
+        SqliteStateStore store = new(connection);
+        await store.InitializeAsync();
+
+        Assert.Equal("1,2,3", await ScalarAsync(connection, AppliedVersions));
+        Assert.Equal(0L, await ScalarAsync(connection, "SELECT COUNT(*) FROM hil_approvals WHERE history IS NOT NULL"));
+        Assert.Equal(apart.History, await ScalarAsync(connection, "SELECT history FROM hil_approval_history WHERE approval_id = 'apart'"));
+        Assert.Equal(1L, await ScalarAsync(connection, "SELECT COUNT(*) FROM hil_approval_history"));
+        Assert.Equal(apart, await store.GetAsync("apart"));
+        Assert.Null((await store.GetAsync("whole"))!.History);
+        Assert.Equal(apart.History, (await store.ListAsync(new StateQuery())).Entries.Single(e => e.Id == "apart").History);
+    }
+
+    [Fact]
+    public async Task Get_RowAProcessOfSchemaVersion2WroteAfterTheUpgrade_IsReadWithItsConversation()
+    {
+        // A process that started before another one upgraded the file still writes the conversation into approvals.history.
+        string connection = _files.NewConnectionString();
+        SqliteStateStore store = new(connection);
+        await store.InitializeAsync();
+        StateEntry written = Entry("late") with { History = "[]" };
+        await using (SqliteConnection db = new(connection))
+        {
+            await db.OpenAsync();
+            await InsertVersionTwoRowAsync(db, written);
+        }
+
+        Assert.Equal(written, await store.GetAsync("late"));
+        Assert.Equal("[]", (await store.GetAsync("late"))!.History);
+        Assert.Equal("[]", Assert.Single((await store.ListAsync(new StateQuery())).Entries).History);
+        Assert.True(await store.TryUpdateAsync(Entry("late", status: ApprovalStatus.Decided) with { Version = 2 }, expectedVersion: 1));
+        Assert.Equal("[]", (await store.GetAsync("late"))!.History);
+    }
+
+    [Fact]
+    public async Task Update_WritesOnlyTheRecord_NotTheConversationBesideIt()
+    {
+        // SQLite rewrites a whole row on update: with the conversation in the approvals row, each of an approval's five changes
+        // appended every page of it to the write-ahead log again. In a table of its own it is written once.
+        string connection = _files.NewConnectionString();
+        SqliteStateStore store = new(connection);
+        string history = "[" + string.Join(",", Enumerable.Repeat("""{"role":"user","contents":[{"$type":"text","text":"Transfer 500 to bob, then tell me the balance."}]}""", 3000)) + "]";
+        Assert.True(history.Length > 250_000);
+        Assert.True(await store.TryCreateAsync(Entry("long") with { History = history }));
+        string wal = new SqliteConnectionStringBuilder(connection).DataSource + "-wal";
+        Assert.Equal(0L, await ScalarAsync(connection, "PRAGMA wal_checkpoint(TRUNCATE)"));
+        Assert.Equal(0, new FileInfo(wal).Length);
+
+        Assert.True(await store.TryUpdateAsync(Entry("long", status: ApprovalStatus.Decided) with { Version = 2, Data = "{\"id\":\"long\",\"decided\":true}" }, expectedVersion: 1));
+
+        long appended = new FileInfo(wal).Length;
+        Assert.InRange(appended, 1, 64 * 1024);
+        Assert.Equal(history, (await store.GetAsync("long"))!.History);
+    }
+
+    [Fact]
+    public async Task Purge_DeletesEachConversationWithItsApproval()
+    {
+        string connection = _files.NewConnectionString();
+        SqliteStateStore store = new(connection);
+        Assert.True(await store.TryCreateAsync(Entry("done") with { History = "[]" }));
+        Assert.True(await store.TryCreateAsync(Entry("open") with { History = "[]" }));
+        Assert.True(await store.TryUpdateAsync(Entry("done", status: ApprovalStatus.Completed) with { Version = 2 }, expectedVersion: 1));
+
+        Assert.Equal(1, await store.PurgeAsync(T0.AddMinutes(1), keepAuditTrail: false));
+
+        Assert.Equal("open", await ScalarAsync(connection, "SELECT group_concat(approval_id) FROM hil_approval_history"));
+        Assert.Equal("[]", (await store.GetAsync("open"))!.History);
     }
 
     [Fact]
@@ -82,7 +168,7 @@ public sealed class SqliteStateStoreTests : IDisposable
         bool[] created = await Task.WhenAll(stores.Select((s, i) => s.TryCreateAsync(Entry($"a{i}"))));
 
         Assert.All(created, Assert.True);
-        Assert.Equal("1,2", await ScalarAsync(connection, AppliedVersions));
+        Assert.Equal("1,2,3", await ScalarAsync(connection, AppliedVersions));
         Assert.Equal(12, (await stores[0].ListAsync(new StateQuery())).Entries.Count);
     }
 
@@ -98,7 +184,7 @@ public sealed class SqliteStateStoreTests : IDisposable
         await second.InitializeAsync();
 
         Assert.NotNull(await second.GetAsync("kept"));
-        Assert.Equal("1,2", await ScalarAsync(connection, AppliedVersions));
+        Assert.Equal("1,2,3", await ScalarAsync(connection, AppliedVersions));
     }
 
     [Fact]
@@ -111,7 +197,7 @@ public sealed class SqliteStateStoreTests : IDisposable
         SqliteStateStore store = new(connection);
         InvalidOperationException error = await Assert.ThrowsAsync<InvalidOperationException>(() => store.InitializeAsync());
         Assert.Contains("schema version 99", error.Message, StringComparison.Ordinal);
-        Assert.Contains("supports up to version 2", error.Message, StringComparison.Ordinal);
+        Assert.Contains("supports up to version 3", error.Message, StringComparison.Ordinal);
         Assert.Contains("Upgrade the HumanInLoop.Sqlite package", error.Message, StringComparison.Ordinal);
 
         // Every operation refuses too, rather than guessing at a schema it does not know.
@@ -217,9 +303,11 @@ public sealed class SqliteStateStoreTests : IDisposable
         string sql = store.BuildListSql(byConversation, byStatus, afterToken);
         string plan = await QueryPlanAsync(connection, sql, byConversation, byStatus, afterToken);
 
-        Assert.Matches("(SEARCH|SCAN) hil_approvals USING (COVERING )?INDEX hil_approvals_", plan);
+        // The approvals are read through a listing index (a is their alias), each one's conversation by its key (h).
+        Assert.Matches("(SEARCH|SCAN) a USING (COVERING )?INDEX hil_approvals_", plan);
+        Assert.Contains("SEARCH h USING INDEX sqlite_autoindex_hil_approval_history_1 (approval_id=?)", plan, StringComparison.Ordinal);
         Assert.DoesNotContain("TEMP B-TREE", plan, StringComparison.Ordinal);
-        Assert.DoesNotMatch("SCAN hil_approvals$", plan);
+        Assert.DoesNotMatch("SCAN (a|h)$", plan);
         if (byConversation || byStatus)
         {
             Assert.StartsWith("SEARCH", plan, StringComparison.Ordinal);
@@ -342,6 +430,9 @@ public sealed class SqliteStateStoreTests : IDisposable
 
     private const string AppliedVersions = "SELECT group_concat(version, ',') FROM (SELECT version FROM hil_schema_version ORDER BY version)";
 
+    private const string HistoryTableIsKeyedByApproval =
+        "SELECT COUNT(*) FROM pragma_table_info('hil_approval_history') WHERE (name = 'approval_id' AND pk = 1 AND type = 'TEXT') OR (name = 'history' AND \"notnull\" = 1 AND type = 'TEXT')";
+
     private const string HistoryColumnIsNullableText =
         "SELECT COUNT(*) FROM pragma_table_info('hil_approvals') WHERE name = 'history' AND type = 'TEXT' AND \"notnull\" = 0 AND dflt_value IS NULL";
 
@@ -375,6 +466,32 @@ public sealed class SqliteStateStoreTests : IDisposable
         CREATE INDEX "hil_audit_archive_archived" ON "hil_audit_archive" (archived_at);
         INSERT INTO hil_schema_version (version, applied_at, description) VALUES (1, 1795000000000, 'approvals, audit archive, listing and purge indexes');
         """;
+
+    /// <summary>The tables as schema version 2 left them: version 1 and a nullable history column.</summary>
+    private const string VersionTwoSchema = VersionOneSchema + """
+        ALTER TABLE "hil_approvals" ADD COLUMN history TEXT NULL;
+        INSERT INTO hil_schema_version (version, applied_at, description) VALUES (2, 1795000000000, 'approvals: history column (the conversation, written once)');
+        """;
+
+    /// <summary>Inserts a row as HumanInLoop.Sqlite of schema version 2 did: the conversation in approvals.history.</summary>
+    private static async Task InsertVersionTwoRowAsync(SqliteConnection db, StateEntry entry)
+    {
+        await using SqliteCommand insert = db.CreateCommand();
+        insert.CommandText = """
+            INSERT INTO hil_approvals (id, conversation_id, status, created_at, expires_at, updated_at, version, data, history)
+            VALUES (@id, @conversation, @status, @created, @expires, @updated, @version, @data, @history)
+            """;
+        insert.Parameters.AddWithValue("@id", entry.Id);
+        insert.Parameters.AddWithValue("@conversation", (object?)entry.ConversationId ?? DBNull.Value);
+        insert.Parameters.AddWithValue("@status", (int)entry.Status);
+        insert.Parameters.AddWithValue("@created", entry.CreatedAt.ToUnixTimeMilliseconds());
+        insert.Parameters.AddWithValue("@expires", entry.ExpiresAt.ToUnixTimeMilliseconds());
+        insert.Parameters.AddWithValue("@updated", entry.UpdatedAt.ToUnixTimeMilliseconds());
+        insert.Parameters.AddWithValue("@version", entry.Version);
+        insert.Parameters.AddWithValue("@data", entry.Data);
+        insert.Parameters.AddWithValue("@history", (object?)entry.History ?? DBNull.Value);
+        await insert.ExecuteNonQueryAsync();
+    }
 
     private static async Task<object?> ScalarAsync(string connection, string sql)
     {

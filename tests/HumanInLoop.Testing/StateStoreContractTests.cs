@@ -78,6 +78,7 @@ public abstract class StateStoreContractTests
         Assert.True(await store.TryUpdateAsync(Entry("a1", status: ApprovalStatus.Decided, version: 2, data: "{\"v\":2}"), expectedVersion: 1));
         Assert.True(await store.TryUpdateAsync(Entry("a1", status: ApprovalStatus.Executing, version: 3, data: "{\"v\":3}") with { History = "[]" }, expectedVersion: 2));
         Assert.False(await store.TryUpdateAsync(Entry("a1", version: 3, data: "{\"stale\":true}") with { History = "[]" }, expectedVersion: 2));
+        Assert.False(await store.TryCreateAsync(Entry("a1", data: "{\"again\":true}") with { History = "[]" }));
 
         StateEntry read = (await store.GetAsync("a1"))!;
         Assert.Equal(3, read.Version);

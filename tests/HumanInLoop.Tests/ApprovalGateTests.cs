@@ -101,6 +101,27 @@ public sealed class ApprovalGateTests
 
     [Theory]
     [MemberData(nameof(Modes))]
+    public async Task PolicyReadingTheConversation_SeesTheRequestAndTheWholeResponse_TextBeforeTheCallIncluded(bool streaming)
+    {
+        // Streaming, the response's messages are built from the updates only when a policy asks for them: they must be the same.
+        List<string> seen = [];
+        ApprovalOptions options = TestBank.DefaultOptions();
+        options.Policies.Insert(0, ApprovalPolicy.Create(context =>
+        {
+            seen.Add(string.Join(" | ", context.Messages.Select(m => $"{m.Role}: {m.Text} {string.Join(",", m.Contents.OfType<FunctionCallContent>().Select(c => c.CallId))}".TrimEnd())));
+            return PolicyDecision.NotApplicable;
+        }));
+        TestBank bank = new(options);
+
+        Outcome outcome = await bank.SendAsync("transfer 50 to bob", streaming);
+
+        Assert.Null(outcome.Error);
+        Assert.Equal(["user: transfer 50 to bob | assistant: Sending it now. c-tr"], seen);
+        Assert.Single(bank.Transfers);
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
     public async Task MixedBatch_NothingRunsAndOnlyTheRiskyCallIsPutToAPerson(bool streaming)
     {
         TestBank bank = new();

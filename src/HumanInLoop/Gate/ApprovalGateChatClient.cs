@@ -95,7 +95,8 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
                     contents[i].RawRepresentation = null; // an index loop: no boxed enumerator per update
                 }
 
-                (passed ??= []).Add(update);
+                // Kept in case a call comes later (a held approval holds the whole response).
+                (passed ??= RentPassedList()).Add(update);
                 yield return update;
                 continue;
             }
@@ -106,13 +107,18 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
 
         if (held is null)
         {
+            // No call: nobody else saw the list, so the next response may use it.
+            ReturnPassedList(passed);
             yield break;
         }
 
-        List<ChatResponseUpdate> all = passed ?? [];
-        all.AddRange(held);
-        List<ChatMessage> responseMessages = [.. all.ToChatResponse().Messages];
-        ChatMessage? denials = await GateAsync(input, responseMessages, options, cancellationToken);
+        // Every call is in the held part (the first update of it has the first call). The response's messages are built from
+        // the updates only if a policy reads the history or the batch is held.
+        List<FunctionCallContent> calls = FunctionCalls.Collect(held);
+        IReadOnlyList<ChatMessage> history = input is IReadOnlyList<ChatMessage> prefix
+            ? new ConcatenatedStreamedMessages(prefix, passed, held)
+            : [.. input, .. ConcatenatedMessages.ToMessages(passed, held)];
+        ChatMessage? denials = await DecideAsync(calls, history, options, cancellationToken);
         foreach (ChatResponseUpdate update in held)
         {
             yield return update;
@@ -121,6 +127,25 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
         if (denials is not null)
         {
             yield return new ChatResponseUpdate(ChatRole.Tool, [.. denials.Contents]) { MessageId = denials.MessageId };
+        }
+    }
+
+    [ThreadStatic]
+    private static List<ChatResponseUpdate>? t_passedList;
+
+    private static List<ChatResponseUpdate> RentPassedList()
+    {
+        List<ChatResponseUpdate> list = t_passedList ?? [];
+        t_passedList = null;
+        return list;
+    }
+
+    private static void ReturnPassedList(List<ChatResponseUpdate>? list)
+    {
+        if (list is { Capacity: <= 256 })
+        {
+            list.Clear();
+            t_passedList = list;
         }
     }
 
@@ -149,19 +174,26 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
     /// Decides on every call of one response. Throws <see cref="PendingApprovalException"/> when any needs a person;
     /// otherwise marks denied calls as handled and returns the message answering them (or <see langword="null"/>).
     /// </summary>
-    private async ValueTask<ChatMessage?> GateAsync(
+    private ValueTask<ChatMessage?> GateAsync(
         IEnumerable<ChatMessage> input, IList<ChatMessage> responseMessages, ChatOptions? options, CancellationToken cancellationToken)
     {
         List<FunctionCallContent> calls = FunctionCalls.Collect(responseMessages);
         if (calls.Count == 0)
         {
-            return null;
+            return default;
         }
 
-        ApprovalContext context = options.GetApprovalContext();
         IReadOnlyList<ChatMessage> history = input is IReadOnlyList<ChatMessage> prefix
             ? new ConcatenatedMessages(prefix, responseMessages)
             : [.. input, .. responseMessages];
+        return DecideAsync(calls, history, options, cancellationToken);
+    }
+
+    /// <summary>Decides on the calls of one response; <paramref name="history"/> is the request's messages and the response's.</summary>
+    private async ValueTask<ChatMessage?> DecideAsync(
+        List<FunctionCallContent> calls, IReadOnlyList<ChatMessage> history, ChatOptions? options, CancellationToken cancellationToken)
+    {
+        ApprovalContext context = options.GetApprovalContext();
         var evaluations = new ApprovalPolicyContext[calls.Count];
         var decisions = new PolicyDecision[calls.Count];
         bool hold = false;

@@ -34,23 +34,39 @@ internal static class FunctionCalls
         List<FunctionCallContent> calls = [];
         for (int m = 0; m < messages.Count; m++)
         {
-            IList<AIContent> contents = messages[m].Contents;
-            for (int c = 0; c < contents.Count; c++)
-            {
-                if (contents[c] is FunctionCallContent { InformationalOnly: false } call)
-                {
-                    if (string.IsNullOrEmpty(call.CallId) || ContainsId(calls, call.CallId))
-                    {
-                        throw new InvalidOperationException(
-                            $"The model returned a call to '{call.Name}' with an empty or repeated call id; the approval gate cannot bind a decision to it, so nothing runs.");
-                    }
-
-                    calls.Add(call);
-                }
-            }
+            Collect(messages[m].Contents, calls);
         }
 
         return calls;
+    }
+
+    /// <summary>The calls of a streamed response, in the order the updates brought them (the same objects its messages hold).</summary>
+    public static List<FunctionCallContent> Collect(List<ChatResponseUpdate> updates)
+    {
+        List<FunctionCallContent> calls = [];
+        for (int u = 0; u < updates.Count; u++)
+        {
+            Collect(updates[u].Contents, calls);
+        }
+
+        return calls;
+    }
+
+    private static void Collect(IList<AIContent> contents, List<FunctionCallContent> calls)
+    {
+        for (int c = 0; c < contents.Count; c++)
+        {
+            if (contents[c] is FunctionCallContent { InformationalOnly: false } call)
+            {
+                if (string.IsNullOrEmpty(call.CallId) || ContainsId(calls, call.CallId))
+                {
+                    throw new InvalidOperationException(
+                        $"The model returned a call to '{call.Name}' with an empty or repeated call id; the approval gate cannot bind a decision to it, so nothing runs.");
+                }
+
+                calls.Add(call);
+            }
+        }
     }
 
     // Responses hold a handful of calls: a scan beats hashing.

@@ -36,6 +36,27 @@ public sealed class PostgreSqlStateStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Update_KeepsTheConversationWhereItIs_NotRewrittenWithTheRecord()
+    {
+        // PostgreSQL keeps a long value out of line (TOAST) and an update that does not set it copies only its pointer; this is
+        // why its schema keeps the conversation in the approvals row (SQLite, which rewrites whole rows, moved it to a table).
+        string schema = Schemas.NewSchema();
+        PostgreSqlStateStore store = Schemas.NewStore(schema);
+        string noise = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(192 * 1024)); // does not compress
+        string history = $$"""[{"role":"user","contents":[{"$type":"text","text":"{{noise}}"}]}]""";
+        Assert.True(await store.TryCreateAsync(Entry("long") with { History = history }));
+        string size = $"SELECT pg_relation_size(reltoastrelid) FROM pg_class WHERE oid = '\"{schema}\".hil_approvals'::regclass";
+        long before = (long)(await Schemas.ScalarAsync(size))!;
+
+        Assert.True(await store.TryUpdateAsync(Entry("long") with { Status = ApprovalStatus.Decided, Version = 2, Data = "{\"id\":\"long\",\"decided\":true}" }, expectedVersion: 1));
+
+        // Rewritten, the value would take another 256 KB of the TOAST table (the old copy stays until a vacuum).
+        Assert.InRange(before, history.Length, 2 * history.Length);
+        Assert.Equal(before, await Schemas.ScalarAsync(size));
+        Assert.Equal(history, (await store.GetAsync("long"))!.History);
+    }
+
+    [Fact]
     public async Task DataColumn_IsTextNotJsonb_AndTimesAreTimestamptz()
     {
         string schema = Schemas.NewSchema();

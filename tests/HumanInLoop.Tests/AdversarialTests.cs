@@ -131,6 +131,22 @@ public sealed class AdversarialTests
         Assert.Equal(("bob", 500m), Assert.Single(bank.Transfers) is var t ? (t.To, t.Amount) : default);
     }
 
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task ConversationLongerThanAStoredApprovalMayBe_IsRefusedAtTheHold_NothingSavedNothingRuns(bool streaming)
+    {
+        // Saved, it could never be read back (PendingApprovalSerializer.MaxLength): not decided, not expired, stuck for good.
+        TestBank bank = new();
+        ChatMessage huge = new(ChatRole.User, new string('a', PendingApprovalSerializer.MaxLength));
+
+        Outcome outcome = await Outcome.CaptureAsync(bank.Client, [huge, new ChatMessage(ChatRole.User, "transfer 500 to bob")], bank.ChatOptions(), streaming);
+
+        ApprovalStateFormatException error = Assert.IsType<ApprovalStateFormatException>(outcome.Error);
+        Assert.Contains("too long to hold for approval", error.Message, StringComparison.Ordinal);
+        Assert.Empty((await bank.Store.ListAsync(new StateQuery())).Entries);
+        Assert.Empty(bank.Transfers);
+    }
+
     // ---- Tool names ----
 
     [Theory]

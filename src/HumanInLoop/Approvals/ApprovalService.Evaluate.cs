@@ -181,6 +181,15 @@ public sealed partial class ApprovalService
             throw new ApprovalStateFormatException($"The conversation cannot be saved as an approval: {exception.Message}", approval.Id, exception);
         }
 
+        // Saved, a longer approval could never be read again (not decided, not expired, not cancelled): refuse it now instead.
+        long length = entry.Data.Length + (long)(entry.History?.Length ?? 0);
+        if (length > PendingApprovalSerializer.MaxLength)
+        {
+            throw new ApprovalStateFormatException(
+                $"The conversation is too long to hold for approval: it would be stored as {length} characters, and at most {PendingApprovalSerializer.MaxLength} are read back. Nothing was saved and nothing ran.",
+                approval.Id);
+        }
+
         if (!await Store.TryCreateAsync(entry, cancellationToken))
         {
             throw new InvalidOperationException($"An approval with id '{approval.Id}' already exists in the store.");

@@ -589,6 +589,27 @@ public sealed class ResumeTests
         Assert.Single(bank.Transfers);
     }
 
+    [Fact]
+    public async Task ToolResultLongerThanAnApprovalRecords_IsReplacedByANote_TheApprovalStaysReadable()
+    {
+        (TestBank bank, PendingApproval pending) = await PauseAsync(false, "balance and transfer 500 to bob");
+        await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
+        ChatOptions options = bank.ChatOptions();
+        AIFunction hugeBalance = AIFunctionFactory.Create(() => new string('9', 5 * 1024 * 1024), "check_balance");
+        options.Tools = ApprovalService.ProtectTools(hugeBalance, bank.Transfer);
+
+        ResumeResult result = await bank.Approvals.ResumeAsync(pending.Id, bank.Client, options);
+
+        Assert.Single(bank.Transfers);
+        PendingApproval stored = await bank.Approvals.GetAsync(pending.Id);
+        Assert.Equal(ApprovalStatus.Completed, stored.Status);
+        PendingToolCall balance = stored.FindCall("c-bal")!;
+        Assert.Equal(CallExecutionStatus.Succeeded, balance.Execution);
+        Assert.StartsWith("The call ran, but its result (5242882 bytes of JSON) is longer than the 4194304", balance.Result!.Value.GetString(), StringComparison.Ordinal);
+        Assert.Contains(result.Response.Messages.SelectMany(m => m.Contents).OfType<FunctionResultContent>(),
+            r => r.CallId == "c-bal" && r.Result is string text && text.StartsWith("The call ran, but its result", StringComparison.Ordinal));
+    }
+
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)
     {
         using CancellationTokenSource timeout = new(TimeSpan.FromSeconds(30));

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using HumanInLoop.Internal;
 using Microsoft.Extensions.AI;
@@ -266,6 +267,9 @@ public sealed partial class ApprovalService
         throw await ConcurrentChangeAsync(approvalId, cancellationToken);
     }
 
+    /// <summary>The longest tool result an approval records, in bytes of JSON (4 MiB, beyond any model's context); a longer one is replaced by a note.</summary>
+    internal const int MaxResultLength = 4 * 1024 * 1024;
+
     private static bool NeedsToRun(PendingToolCall call) =>
         call.Decision is CallDecisionStatus.AutoAllowed or CallDecisionStatus.Approved &&
         call.Execution is CallExecutionStatus.NotStarted or CallExecutionStatus.Started;
@@ -340,6 +344,12 @@ public sealed partial class ApprovalService
         try
         {
             call.Result = JsonSerializer.SerializeToElement(result, AIJsonUtilities.DefaultOptions);
+            int length = JsonMarshal.GetRawUtf8Value(call.Result.Value).Length;
+            if (length > MaxResultLength)
+            {
+                // Kept, it could make the approval too long to read back (PendingApprovalSerializer.MaxLength).
+                call.Result = ToJson($"The call ran, but its result ({length} bytes of JSON) is longer than the {MaxResultLength} an approval records, so it was not kept.");
+            }
         }
         catch (Exception exception) when (exception is NotSupportedException or JsonException or InvalidOperationException)
         {

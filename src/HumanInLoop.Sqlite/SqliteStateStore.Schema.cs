@@ -105,7 +105,7 @@ public sealed partial class SqliteStateStore
     {
         1 => "approvals, audit archive, listing and purge indexes",
         2 => "approvals: history column (the conversation, written once)",
-        3 => "approval_history: the conversation in a table of its own, so a change to an approval does not rewrite it",
+        3 => "approval_history: new conversations in a table of their own, so a change to an approval does not rewrite them",
         _ => throw new ArgumentOutOfRangeException(nameof(version)),
     };
 
@@ -148,9 +148,9 @@ public sealed partial class SqliteStateStore
             $"ALTER TABLE {_approvals} ADD COLUMN history TEXT NULL",
         ],
 
-        // SQLite rewrites a whole row on every update, a long text column included, so the conversation moves to a table of its
-        // own. The approvals.history column stays (always NULL in new rows) and is still read, so a process that started before
-        // this migration and still writes the column loses nothing.
+        // SQLite rewrites a whole row on every update, a long text column included, so new conversations go to a table of their
+        // own. Rows already written keep theirs in approvals.history, which is still read: a process still at version 2 keeps
+        // reading the approvals it held, and one that writes the column after this migration loses nothing.
         3 =>
         [
             $"""
@@ -158,8 +158,6 @@ public sealed partial class SqliteStateStore
                 approval_id TEXT NOT NULL PRIMARY KEY,
                 history TEXT NOT NULL)
             """,
-            $"INSERT INTO {_history} (approval_id, history) SELECT id, history FROM {_approvals} WHERE history IS NOT NULL",
-            $"UPDATE {_approvals} SET history = NULL WHERE history IS NOT NULL",
         ],
         _ => throw new ArgumentOutOfRangeException(nameof(version)),
     };

@@ -610,6 +610,59 @@ public sealed class ResumeTests
             r => r.CallId == "c-bal" && r.Result is string text && text.StartsWith("The call ran, but its result", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ApprovalHeldJustUnderTheLengthLimit_ALargeResultUnderItsOwnCap_IsNotKept_TheApprovalStaysReadable(bool modelFailsFirst)
+    {
+        // Found by review: the hold's length check alone let later writes (here a 3 MiB result) make an approval too long to read
+        // back, after its call had run; a failed continuation then could never be resumed.
+        TestBank bank = new();
+        ChatMessage longConversation = new(ChatRole.User, new string('a', PendingApprovalSerializer.MaxLength - (2 * 1024 * 1024)));
+        Outcome outcome = await Outcome.CaptureAsync(bank.Client, [longConversation, new ChatMessage(ChatRole.User, "balance and transfer 500 to bob")], bank.ChatOptions(), streaming: false);
+        PendingApproval pending = outcome.Pending;
+        await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
+        ChatOptions options = bank.ChatOptions();
+        AIFunction bigBalance = AIFunctionFactory.Create(() => new string('9', 3 * 1024 * 1024), "check_balance");
+        options.Tools = ApprovalService.ProtectTools(bigBalance, bank.Transfer);
+        if (modelFailsFirst)
+        {
+            // The model is down when the results are sent: the claim is given back with the calls' outcomes, to resume later.
+            Func<IReadOnlyList<ChatMessage>, ChatResponse> script = bank.Model.Respond;
+            bank.Model.Respond = _ => throw new HttpRequestException("model unavailable");
+            await Assert.ThrowsAsync<HttpRequestException>(() => bank.Approvals.ResumeAsync(pending.Id, bank.Client, options));
+            bank.Model.Respond = script;
+        }
+
+        ResumeResult result = modelFailsFirst
+            ? await bank.Approvals.ResumeAsync(pending.Id, bank.Client, bank.ChatOptions())
+            : await bank.Approvals.ResumeAsync(pending.Id, bank.Client, options);
+
+        Assert.Single(bank.Transfers);
+        Assert.Equal(ApprovalStatus.Completed, result.Approval.Status);
+        PendingApproval stored = await bank.Approvals.GetAsync(pending.Id);
+        Assert.Equal(ApprovalStatus.Completed, stored.Status);
+        Assert.StartsWith("The call ran, but its result (3145730 bytes of JSON) would make the approval too long to read back", stored.FindCall("c-bal")!.Result!.Value.GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EditedArgumentsThatWouldMakeTheApprovalTooLongToRead_AreRefused_TheApprovalStaysPendingAndReadable()
+    {
+        (TestBank bank, PendingApproval pending) = await PauseAsync(false, "transfer 500 to bob");
+        Dictionary<string, object?> edited = new() { ["to"] = "bob", ["amount"] = 400m, ["memo"] = new string('m', PendingApprovalSerializer.MaxLength) };
+
+        ApprovalStateFormatException error = await Assert.ThrowsAsync<ApprovalStateFormatException>(
+            () => bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.ApproveWithArguments(TestBank.Alice, edited)));
+
+        Assert.Contains("it was not saved", error.Message, StringComparison.Ordinal);
+        PendingApproval stored = await bank.Approvals.GetAsync(pending.Id);
+        Assert.Equal(ApprovalStatus.Pending, stored.Status);
+        Assert.Equal(pending.Version, stored.Version);
+        await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
+        await bank.Approvals.ResumeAsync(pending.Id, bank.Client, bank.ChatOptions());
+        Assert.Single(bank.Transfers);
+    }
+
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)
     {
         using CancellationTokenSource timeout = new(TimeSpan.FromSeconds(30));

@@ -181,12 +181,13 @@ public sealed partial class ApprovalService
             throw new ApprovalStateFormatException($"The conversation cannot be saved as an approval: {exception.Message}", approval.Id, exception);
         }
 
-        // Saved, a longer approval could never be read again (not decided, not expired, not cancelled): refuse it now instead.
-        long length = entry.Data.Length + (long)(entry.History?.Length ?? 0);
-        if (length > PendingApprovalSerializer.MaxLength)
+        // Saved, a longer approval could never be read again (not decided, not expired, not cancelled): refuse it now instead,
+        // with room left for what its decisions and runs will add.
+        long length = StoredLength(approval, entry);
+        if (length > PendingApprovalSerializer.MaxLength - StoredLengthHeadroom)
         {
             throw new ApprovalStateFormatException(
-                $"The conversation is too long to hold for approval: it would be stored as {length} characters, and at most {PendingApprovalSerializer.MaxLength} are read back. Nothing was saved and nothing ran.",
+                $"The conversation is too long to hold for approval: it would be stored as {length} characters, and at most {PendingApprovalSerializer.MaxLength - StoredLengthHeadroom} are held (so that it can always be read back). Nothing was saved and nothing ran.",
                 approval.Id);
         }
 
@@ -195,6 +196,7 @@ public sealed partial class ApprovalService
             throw new InvalidOperationException($"An approval with id '{approval.Id}' already exists in the store.");
         }
 
+        approval.StoredLength = length;
         Log.ApprovalHeld(_logger, approval.Id, approval.Context.ConversationId, calls.Count);
         _telemetry.Requested.Add(1, new KeyValuePair<string, object?>(HumanInLoopTelemetry.OriginTag, origin.ToString()));
         activity?.SetTag(HumanInLoopTelemetry.ApprovalIdTag, approval.Id).SetTag(HumanInLoopTelemetry.CallCountTag, calls.Count);

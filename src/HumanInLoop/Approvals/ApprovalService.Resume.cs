@@ -350,6 +350,10 @@ public sealed partial class ApprovalService
                 // Kept, it could make the approval too long to read back (PendingApprovalSerializer.MaxLength).
                 call.Result = ToJson($"The call ran, but its result ({length} bytes of JSON) is longer than the {MaxResultLength} an approval records, so it was not kept.");
             }
+            else if (approval.StoredLength + length > PendingApprovalSerializer.MaxLength - (StoredLengthHeadroom / 2))
+            {
+                call.Result = ToJson($"The call ran, but its result ({length} bytes of JSON) would make the approval too long to read back, so it was not kept.");
+            }
         }
         catch (Exception exception) when (exception is NotSupportedException or JsonException or InvalidOperationException)
         {

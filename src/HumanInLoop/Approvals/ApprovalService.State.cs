@@ -34,20 +34,41 @@ public sealed partial class ApprovalService
 
         VerifyAuditChain(approval);
         approval.Version = entry.Version;
+        approval.StoredLength = entry.Data.Length + (long)(entry.History?.Length ?? 0);
         return approval;
     }
+
+    /// <summary>
+    /// Room kept below <see cref="PendingApprovalSerializer.MaxLength"/> when an approval is held, for what its later changes add
+    /// (decisions, runs, results); half of it stays free after any tool result is recorded.
+    /// </summary>
+    internal const int StoredLengthHeadroom = 1024 * 1024;
+
+    /// <summary>How long an approval is as stored with <paramref name="entry"/>: the record and the conversation, wherever it is kept.</summary>
+    private static long StoredLength(PendingApproval approval, StateEntry entry) =>
+        entry.Data.Length + (approval.HistoryApart ? (long)approval.StoredMessages!.Text.Length : 0);
 
     private async Task<bool> TrySaveAsync(PendingApproval approval, CancellationToken cancellationToken)
     {
         approval.UpdatedAt = Now();
         long expected = approval.Version;
         StateEntry entry = ToEntry(approval, expected + 1);
+        long length = StoredLength(approval, entry);
+        if (length > PendingApprovalSerializer.MaxLength)
+        {
+            // Saved, it could never be read again (not decided, not resumed, not expired): the change is refused, the stored one stays.
+            throw new ApprovalStateFormatException(
+                $"This change would make approval '{approval.Id}' {length} characters long, more than the {PendingApprovalSerializer.MaxLength} it can be read back at; it was not saved.",
+                approval.Id);
+        }
+
         if (!await Store.TryUpdateAsync(entry, expected, cancellationToken))
         {
             return false;
         }
 
         approval.Version = expected + 1;
+        approval.StoredLength = length;
         return true;
     }
 

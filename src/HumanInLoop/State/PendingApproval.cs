@@ -90,6 +90,10 @@ public sealed class PendingApproval
     [JsonIgnore]
     internal bool HistoryApart { get; set; }
 
+    /// <summary>Gets or sets how long the approval was when last read or written, in characters, its conversation included.</summary>
+    [JsonIgnore]
+    internal long StoredLength { get; set; }
+
     /// <summary>Gets every function call of the held batch, in the model's order.</summary>
     [JsonInclude]
     public IReadOnlyList<PendingToolCall> Calls { get; internal set; } = [];

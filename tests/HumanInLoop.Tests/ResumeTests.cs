@@ -1,5 +1,6 @@
 using HumanInLoop.Testing;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Time.Testing;
 
 namespace HumanInLoop.Tests;
 
@@ -7,9 +8,10 @@ public sealed class ResumeTests
 {
     public static TheoryData<bool> Modes => new() { false, true };
 
-    private static async Task<(TestBank Bank, PendingApproval Pending)> PauseAsync(bool streaming, string text = "transfer 500 to bob", ApprovalOptions? options = null)
+    private static async Task<(TestBank Bank, PendingApproval Pending)> PauseAsync(
+        bool streaming, string text = "transfer 500 to bob", ApprovalOptions? options = null, FakeTimeProvider? time = null)
     {
-        TestBank bank = new(options);
+        TestBank bank = new(options, time: time);
         Outcome outcome = await bank.SendAsync(text, streaming);
         return (bank, outcome.Pending);
     }
@@ -429,7 +431,8 @@ public sealed class ResumeTests
     [MemberData(nameof(Modes))]
     public async Task ModelAnswersLongerThanTheLease_ClaimIsKept_NoOtherResumeSendsTheResultsAgain(bool streaming)
     {
-        (TestBank bank, PendingApproval pending) = await PauseAsync(false);
+        PeriodicTimerWatchingTime time = new(TestBank.Start);
+        (TestBank bank, PendingApproval pending) = await PauseAsync(false, time: time);
         await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
         SlowModel slow = new(bank.Model);
         IChatClient pipeline = new ChatClientBuilder(slow).UseFunctionInvocation().UseApprovalGate(bank.Approvals).Build();
@@ -438,6 +441,7 @@ public sealed class ResumeTests
             ? bank.Approvals.ResumeStreamingAsync(pending.Id, pipeline, bank.ChatOptions()).ToChatResponseAsync()
             : bank.Approvals.ResumeAsync(pending.Id, pipeline, bank.ChatOptions()).ContinueWith(t => t.Result.Response, TaskScheduler.Default);
         await slow.Called.Task;
+        await time.PeriodicTimerCreated.Task.WaitAsync(TimeSpan.FromSeconds(30)); // the clock moves only once renewal runs, as real time would
 
         // The model takes 12 minutes to answer, more than twice the 5-minute lease; the claim always has time left.
         for (int minute = 1; minute <= 12; minute++)
@@ -461,7 +465,8 @@ public sealed class ResumeTests
     public async Task RenewalSavesThatReturnLate_DoNotDelayTheNextRenewal()
     {
         SlowToReturnStore store = new(new InMemoryStateStore());
-        TestBank bank = new(store: store);
+        PeriodicTimerWatchingTime time = new(TestBank.Start);
+        TestBank bank = new(store: store, time: time);
         store.Time = bank.Time;
         PendingApproval pending = (await bank.SendAsync("transfer 500 to bob", streaming: false)).Pending;
         await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
@@ -469,6 +474,10 @@ public sealed class ResumeTests
         IChatClient pipeline = new ChatClientBuilder(slow).UseFunctionInvocation().UseApprovalGate(bank.Approvals).Build();
         Task<ResumeResult> resuming = bank.Approvals.ResumeAsync(pending.Id, pipeline, bank.ChatOptions());
         await slow.Called.Task;
+
+        // The renewal's timer starts once the model call has returned its task: the clock may only move from then on, as real
+        // time would (moved first, the first renewal fell due after the claim's expiry and the test waited for it forever).
+        await time.PeriodicTimerCreated.Task.WaitAsync(TimeSpan.FromSeconds(30));
 
         // Each renewal is stored at once but its save returns only two minutes later (a busy store): the schedule must not
         // slide by that, or the claim would lapse between renewals.
@@ -480,8 +489,19 @@ public sealed class ResumeTests
         }
 
         store.ReturnLate = false;
-        bank.Time.Advance(TimeSpan.FromMinutes(2)); // lets a save still waiting return
         slow.Answer.SetResult();
+
+        // A renewal save still waiting returns once the clock moves on (whenever it started waiting).
+        using (CancellationTokenSource timeout = new(TimeSpan.FromSeconds(30)))
+        {
+            while (!resuming.IsCompleted)
+            {
+                timeout.Token.ThrowIfCancellationRequested();
+                bank.Time.Advance(TimeSpan.FromMinutes(2));
+                await Task.WhenAny(resuming, Task.Delay(20, CancellationToken.None));
+            }
+        }
+
         ResumeResult resumed = await resuming;
 
         Assert.Equal(ApprovalStatus.Completed, resumed.Approval.Status);
@@ -694,6 +714,23 @@ public sealed class ResumeTests
     }
 
     /// <summary>A store whose updates are stored at once but, while <see cref="ReturnLate"/>, return two (fake) minutes later.</summary>
+    /// <summary>A fake clock that reports when a periodic timer (the claim's renewal) is created on it.</summary>
+    private sealed class PeriodicTimerWatchingTime(DateTimeOffset start) : FakeTimeProvider(start)
+    {
+        public TaskCompletionSource PeriodicTimerCreated { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            ITimer timer = base.CreateTimer(callback, state, dueTime, period);
+            if (period == TimeSpan.FromMinutes(5) / 3) // the default ExecutionLease's renewal period
+            {
+                PeriodicTimerCreated.TrySetResult();
+            }
+
+            return timer;
+        }
+    }
+
     private sealed class SlowToReturnStore(IStateStore inner) : IStateStore
     {
         private volatile bool _returnLate;

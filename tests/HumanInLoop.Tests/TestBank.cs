@@ -10,9 +10,9 @@ public sealed record TransferArgs(string To, decimal Amount);
 /// <summary>A tiny bank whose tools count what they did, plus a gate pipeline over a scripted model.</summary>
 public sealed class TestBank
 {
-    public TestBank(ApprovalOptions? options = null, IStateStore? store = null, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null)
+    public TestBank(ApprovalOptions? options = null, IStateStore? store = null, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null, FakeTimeProvider? time = null)
     {
-        Time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 9, 0, 0, TimeSpan.Zero));
+        Time = time ?? new FakeTimeProvider(Start);
         Options = options ?? DefaultOptions();
         Options.TimeProvider = Time;
         Store = store ?? new InMemoryStateStore();
@@ -27,6 +27,9 @@ public sealed class TestBank
 
     private int _balanceChecks;
     private int _deletes;
+
+    /// <summary>Gets when the bank's fake clock starts.</summary>
+    public static DateTimeOffset Start { get; } = new(2026, 11, 24, 9, 0, 0, TimeSpan.Zero);
 
     public FakeTimeProvider Time { get; }
     public ApprovalOptions Options { get; }

@@ -51,7 +51,10 @@ internal sealed class StoredMessages
             throw new JsonException("The messages of a stored approval must be a JSON array.");
         }
 
-        List<ChatMessage>? messages = JsonSerializer.Deserialize<List<ChatMessage>>(ref reader, options);
+        // The list's converter reads straight from the reader; JsonSerializer.Deserialize(ref reader) would first scan the whole
+        // array to find its end, then read it again (a second pass over the whole conversation).
+        JsonConverter<List<ChatMessage>> converter = (JsonConverter<List<ChatMessage>>)options.GetConverter(typeof(List<ChatMessage>));
+        List<ChatMessage>? messages = converter.Read(ref reader, typeof(List<ChatMessage>), options);
         if (messages is null || messages.Contains(null!))
         {
             throw new JsonException("The messages of a stored approval must not be null.");

@@ -84,9 +84,11 @@ public sealed partial class SqliteStateStoreTests : IDisposable
             await using SqliteCommand create = db.CreateCommand();
             create.CommandText = VersionTwoSchema;
             await create.ExecuteNonQueryAsync();
-            await InsertVersionTwoRowAsync(db, apart);
-            await InsertVersionTwoRowAsync(db, Entry("whole"));
         }
+
+        SchemaTwoProcessStore old = new(connection);
+        Assert.True(await old.TryCreateAsync(apart));
+        Assert.True(await old.TryCreateAsync(Entry("whole")));
 
         SqliteStateStore store = new(connection);
         await store.InitializeAsync();
@@ -108,11 +110,7 @@ public sealed partial class SqliteStateStoreTests : IDisposable
         SqliteStateStore store = new(connection);
         await store.InitializeAsync();
         StateEntry written = Entry("late") with { History = "[]" };
-        await using (SqliteConnection db = new(connection))
-        {
-            await db.OpenAsync();
-            await InsertVersionTwoRowAsync(db, written);
-        }
+        Assert.True(await new SchemaTwoProcessStore(connection).TryCreateAsync(written));
 
         Assert.Equal(written, await store.GetAsync("late"));
         Assert.Equal("[]", (await store.GetAsync("late"))!.History);
@@ -472,26 +470,6 @@ public sealed partial class SqliteStateStoreTests : IDisposable
         ALTER TABLE "hil_approvals" ADD COLUMN history TEXT NULL;
         INSERT INTO hil_schema_version (version, applied_at, description) VALUES (2, 1795000000000, 'approvals: history column (the conversation, written once)');
         """;
-
-    /// <summary>Inserts a row as HumanInLoop.Sqlite of schema version 2 did: the conversation in approvals.history.</summary>
-    private static async Task InsertVersionTwoRowAsync(SqliteConnection db, StateEntry entry)
-    {
-        await using SqliteCommand insert = db.CreateCommand();
-        insert.CommandText = """
-            INSERT INTO hil_approvals (id, conversation_id, status, created_at, expires_at, updated_at, version, data, history)
-            VALUES (@id, @conversation, @status, @created, @expires, @updated, @version, @data, @history)
-            """;
-        insert.Parameters.AddWithValue("@id", entry.Id);
-        insert.Parameters.AddWithValue("@conversation", (object?)entry.ConversationId ?? DBNull.Value);
-        insert.Parameters.AddWithValue("@status", (int)entry.Status);
-        insert.Parameters.AddWithValue("@created", entry.CreatedAt.ToUnixTimeMilliseconds());
-        insert.Parameters.AddWithValue("@expires", entry.ExpiresAt.ToUnixTimeMilliseconds());
-        insert.Parameters.AddWithValue("@updated", entry.UpdatedAt.ToUnixTimeMilliseconds());
-        insert.Parameters.AddWithValue("@version", entry.Version);
-        insert.Parameters.AddWithValue("@data", entry.Data);
-        insert.Parameters.AddWithValue("@history", (object?)entry.History ?? DBNull.Value);
-        await insert.ExecuteNonQueryAsync();
-    }
 
     private static async Task<object?> ScalarAsync(string connection, string sql)
     {

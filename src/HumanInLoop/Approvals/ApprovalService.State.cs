@@ -34,7 +34,7 @@ public sealed partial class ApprovalService
 
         VerifyAuditChain(approval);
         approval.Version = entry.Version;
-        approval.StoredLength = entry.Data.Length + (long)(entry.History?.Length ?? 0);
+        approval.StoredLength = StoredLength(approval, entry);
         return approval;
     }
 

@@ -1,6 +1,5 @@
 using HumanInLoop.Testing;
 using Microsoft.Extensions.AI;
-using Microsoft.Extensions.Time.Testing;
 
 namespace HumanInLoop.Tests;
 
@@ -8,8 +7,11 @@ public sealed class ResumeTests
 {
     public static TheoryData<bool> Modes => new() { false, true };
 
+    /// <summary>How often the claim is renewed: a third of the default five-minute <see cref="ApprovalOptions.ExecutionLease"/>.</summary>
+    private static readonly TimeSpan RenewalPeriod = TimeSpan.FromMinutes(5) / 3;
+
     private static async Task<(TestBank Bank, PendingApproval Pending)> PauseAsync(
-        bool streaming, string text = "transfer 500 to bob", ApprovalOptions? options = null, FakeTimeProvider? time = null)
+        bool streaming, string text = "transfer 500 to bob", ApprovalOptions? options = null, ManualClock? time = null)
     {
         TestBank bank = new(options, time: time);
         Outcome outcome = await bank.SendAsync(text, streaming);
@@ -407,6 +409,7 @@ public sealed class ResumeTests
 
         Task<ResumeResult> running = bank.Approvals.ResumeAsync(pending.Id, bank.Client, bank.ChatOptions());
         await entered.Task;
+        await bank.Time.WaitForTimerAsync(RenewalPeriod); // the clock moves only once renewal runs, as real time would
 
         // The tool runs for 12 minutes, more than twice the 5-minute lease; the claim always has time left.
         for (int minute = 1; minute <= 12; minute++)
@@ -431,8 +434,7 @@ public sealed class ResumeTests
     [MemberData(nameof(Modes))]
     public async Task ModelAnswersLongerThanTheLease_ClaimIsKept_NoOtherResumeSendsTheResultsAgain(bool streaming)
     {
-        PeriodicTimerWatchingTime time = new(TestBank.Start);
-        (TestBank bank, PendingApproval pending) = await PauseAsync(false, time: time);
+        (TestBank bank, PendingApproval pending) = await PauseAsync(false);
         await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
         SlowModel slow = new(bank.Model);
         IChatClient pipeline = new ChatClientBuilder(slow).UseFunctionInvocation().UseApprovalGate(bank.Approvals).Build();
@@ -441,7 +443,7 @@ public sealed class ResumeTests
             ? bank.Approvals.ResumeStreamingAsync(pending.Id, pipeline, bank.ChatOptions()).ToChatResponseAsync()
             : bank.Approvals.ResumeAsync(pending.Id, pipeline, bank.ChatOptions()).ContinueWith(t => t.Result.Response, TaskScheduler.Default);
         await slow.Called.Task;
-        await time.PeriodicTimerCreated.Task.WaitAsync(TimeSpan.FromSeconds(30)); // the clock moves only once renewal runs, as real time would
+        await bank.Time.WaitForTimerAsync(RenewalPeriod); // the clock moves only once renewal runs, as real time would
 
         // The model takes 12 minutes to answer, more than twice the 5-minute lease; the claim always has time left.
         for (int minute = 1; minute <= 12; minute++)
@@ -465,8 +467,7 @@ public sealed class ResumeTests
     public async Task RenewalSavesThatReturnLate_DoNotDelayTheNextRenewal()
     {
         SlowToReturnStore store = new(new InMemoryStateStore());
-        PeriodicTimerWatchingTime time = new(TestBank.Start);
-        TestBank bank = new(store: store, time: time);
+        TestBank bank = new(store: store);
         store.Time = bank.Time;
         PendingApproval pending = (await bank.SendAsync("transfer 500 to bob", streaming: false)).Pending;
         await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
@@ -477,7 +478,7 @@ public sealed class ResumeTests
 
         // The renewal's timer starts once the model call has returned its task: the clock may only move from then on, as real
         // time would (moved first, the first renewal fell due after the claim's expiry and the test waited for it forever).
-        await time.PeriodicTimerCreated.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await bank.Time.WaitForTimerAsync(RenewalPeriod);
 
         // Each renewal is stored at once but its save returns only two minutes later (a busy store): the schedule must not
         // slide by that, or the claim would lapse between renewals.
@@ -714,23 +715,6 @@ public sealed class ResumeTests
     }
 
     /// <summary>A store whose updates are stored at once but, while <see cref="ReturnLate"/>, return two (fake) minutes later.</summary>
-    /// <summary>A fake clock that reports when a periodic timer (the claim's renewal) is created on it.</summary>
-    private sealed class PeriodicTimerWatchingTime(DateTimeOffset start) : FakeTimeProvider(start)
-    {
-        public TaskCompletionSource PeriodicTimerCreated { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
-        {
-            ITimer timer = base.CreateTimer(callback, state, dueTime, period);
-            if (period == TimeSpan.FromMinutes(5) / 3) // the default ExecutionLease's renewal period
-            {
-                PeriodicTimerCreated.TrySetResult();
-            }
-
-            return timer;
-        }
-    }
-
     private sealed class SlowToReturnStore(IStateStore inner) : IStateStore
     {
         private volatile bool _returnLate;
@@ -749,12 +733,11 @@ public sealed class ResumeTests
 
         public async Task<bool> TryUpdateAsync(StateEntry entry, long expectedVersion, CancellationToken cancellationToken = default)
         {
+            // Two minutes from when the save began, not from after the write: a thread paused between the two would otherwise
+            // return later than that, while the test moves the clock on.
+            Task late = _returnLate ? Task.Delay(TimeSpan.FromMinutes(2), Time, CancellationToken.None) : Task.CompletedTask;
             bool stored = await inner.TryUpdateAsync(entry, expectedVersion, cancellationToken);
-            if (_returnLate)
-            {
-                await Task.Delay(TimeSpan.FromMinutes(2), Time, CancellationToken.None);
-            }
-
+            await late;
             return stored;
         }
 

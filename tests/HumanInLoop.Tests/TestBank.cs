@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using HumanInLoop.Testing;
 using Microsoft.Extensions.AI;
-using Microsoft.Extensions.Time.Testing;
 
 namespace HumanInLoop.Tests;
 
@@ -10,9 +9,9 @@ public sealed record TransferArgs(string To, decimal Amount);
 /// <summary>A tiny bank whose tools count what they did, plus a gate pipeline over a scripted model.</summary>
 public sealed class TestBank
 {
-    public TestBank(ApprovalOptions? options = null, IStateStore? store = null, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null, FakeTimeProvider? time = null)
+    public TestBank(ApprovalOptions? options = null, IStateStore? store = null, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null, ManualClock? time = null)
     {
-        Time = time ?? new FakeTimeProvider(Start);
+        Time = time ?? new ManualClock(Start);
         Options = options ?? DefaultOptions();
         Options.TimeProvider = Time;
         Store = store ?? new InMemoryStateStore();
@@ -31,7 +30,7 @@ public sealed class TestBank
     /// <summary>Gets when the bank's fake clock starts.</summary>
     public static DateTimeOffset Start { get; } = new(2026, 11, 24, 9, 0, 0, TimeSpan.Zero);
 
-    public FakeTimeProvider Time { get; }
+    public ManualClock Time { get; }
     public ApprovalOptions Options { get; }
     public IStateStore Store { get; }
     public ApprovalService Approvals { get; }

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using HumanInLoop.Testing;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -146,6 +147,30 @@ public sealed class SseChatBrowserTests : IClassFixture<BrowserFixture>
         // The customer's conversation was saved by the resume: a reload shows the answer.
         await customer.ReloadAsync();
         await Expect(customer.Locator("#log .msg.assistant").Last).ToContainTextAsync("Your balance is $880.00.");
+    }
+
+    [BrowserFact]
+    public async Task Transfer_AmountAJavaScriptNumberWouldRound_CardShowsTheExactAmountThatWouldRun()
+    {
+        // A model (over the OpenAI wire) asks for an amount a JavaScript number cannot hold: parsed the usual way, the card
+        // would show $100.00 for a call that moves 100.0000000000000001.
+        await using FakeOpenAIEndpoint endpoint = new(_ => FakeOpenAIEndpoint.ToolCall("call_exact_1", "transfer", """{"to":"bob","amount":100.0000000000000001}"""));
+        await using SseChatServer server = await SseChatServer.StartAsync(new Dictionary<string, string>
+        {
+            ["HUMANINLOOP_OPENAI_ENDPOINT"] = endpoint.Url,
+            ["HUMANINLOOP_OPENAI_MODEL"] = "test-model",
+        });
+        IPage page = await OpenChatAsync(server, "teller");
+
+        await SendAsync(page, "send bob a hundred");
+        ILocator card = page.Locator(".approval-card");
+        await Expect(card).ToContainTextAsync("amount: $100.0000000000000001");
+
+        // The same card read back from the approval endpoint after a reload (parsed apart from the stream).
+        await page.ReloadAsync();
+        await Expect(page.Locator("body[data-ready=true]")).ToHaveCountAsync(1);
+        await Expect(page.Locator(".approval-card")).ToContainTextAsync("amount: $100.0000000000000001");
+        Assert.Equal(0, server.CountTransfers());
     }
 
     private async Task<IPage> OpenChatAsync(SseChatServer server, string name, bool approver = true)

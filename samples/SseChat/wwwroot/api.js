@@ -1,4 +1,6 @@
 // Calls to the server. Every POST carries the anti-forgery token in a header; cookies are SameSite=Strict.
+import { parseExactJson } from './exact-json.js';
+
 let csrf = null;
 
 export async function refreshCsrf() {
@@ -30,7 +32,7 @@ export async function post(url, body, { retryOnce = false } = {}) {
 
 export async function getJson(url) {
   const response = await fetch(url, { credentials: 'same-origin' });
-  return { response, body: response.ok ? await response.json() : null };
+  return { response, body: response.ok ? parseExactJson(await response.text()) : null };
 }
 
 export async function describeProblem(response) {

@@ -2,6 +2,7 @@
 // A click posts the decision with the fingerprint that was shown; when every call is decided, the approval is resumed
 // and its answer streamed to onResumed(response).
 import { post, describeProblem } from './api.js';
+import { ExactNumber } from './exact-json.js';
 
 function element(tag, className, text) {
   const node = document.createElement(tag);
@@ -10,9 +11,11 @@ function element(tag, className, text) {
   return node;
 }
 
-// Exactly what will run: an amount gets cents only when that changes nothing (150 → $150.00, 150.004 stays 150.004), and
-// anything that is not a string is shown as JSON (never "[object Object]").
+// Exactly what will run: an amount gets cents only when that changes nothing (150 → $150.00, 150.004 stays 150.004; one
+// JavaScript would round keeps the server's digits), and anything that is not a string is shown as JSON (never
+// "[object Object]").
 function describeValue(name, value) {
+  if (value instanceof ExactNumber) return name === 'amount' ? `$${value.text}` : value.text;
   if (name === 'amount' && typeof value === 'number') {
     const text = String(value);
     return `$${/^-?\d+(\.\d{1,2})?$/.test(text) ? value.toFixed(2) : text}`;

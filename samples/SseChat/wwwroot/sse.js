@@ -1,4 +1,6 @@
 // Reads Server-Sent Events from a fetch() response (EventSource can only GET; our streams answer POSTs).
+import { parseExactJson } from './exact-json.js';
+
 export async function* readEvents(response) {
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
@@ -22,7 +24,7 @@ export async function* readEvents(response) {
         if (field === 'event') event = text;
         else if (field === 'data') data.push(text);
       }
-      if (data.length > 0) yield { event, data: JSON.parse(data.join('\n')) };
+      if (data.length > 0) yield { event, data: parseExactJson(data.join('\n')) };
     }
   }
 }

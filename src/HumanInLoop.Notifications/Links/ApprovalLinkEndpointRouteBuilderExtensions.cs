@@ -93,19 +93,22 @@ public static class ApprovalLinkEndpointRouteBuilderExtensions
             reason = reason[..MaxReasonLength];
         }
 
+        INotificationStore store = context.RequestServices.GetRequiredService<INotificationStore>();
         LinkCheck check = await CheckAsync(context, decision, token);
         if (check.Refusal is { } refusal)
         {
-            return refusal;
+            // The same link confirmed twice at once: the confirmation that lost can find the call decided (by the other) after
+            // it found the link unused. What happened to it is that the link was used.
+            return check.AlreadyDecided && await store.IsLinkTokenUsedAsync(LinkToken.Hash(token), context.RequestAborted)
+                ? AlreadyUsed(context, check.Claims!.ApprovalId)
+                : refusal;
         }
 
         LinkClaims claims = check.Claims!;
-        INotificationStore store = context.RequestServices.GetRequiredService<INotificationStore>();
         TimeProvider time = context.RequestServices.GetService<TimeProvider>() ?? TimeProvider.System;
         if (!await store.TryConsumeLinkTokenAsync(LinkToken.Hash(token), claims.ExpiresAt, time.GetUtcNow(), context.RequestAborted))
         {
-            Log(context, "already used", claims.ApprovalId);
-            return LinkPages.Message(StatusCodes.Status410Gone, "Link already used", "This link was already used. Each link works once.");
+            return AlreadyUsed(context, claims.ApprovalId);
         }
 
         ApprovalService approvals = context.RequestServices.GetRequiredService<ApprovalService>();
@@ -149,8 +152,7 @@ public static class ApprovalLinkEndpointRouteBuilderExtensions
 
         if (await services.GetRequiredService<INotificationStore>().IsLinkTokenUsedAsync(LinkToken.Hash(token), context.RequestAborted))
         {
-            Log(context, "already used", claims.ApprovalId);
-            return new LinkCheck(LinkPages.Message(StatusCodes.Status410Gone, "Link already used", "This link was already used. Each link works once."));
+            return new LinkCheck(AlreadyUsed(context, claims.ApprovalId));
         }
 
         PendingApproval approval;
@@ -185,8 +187,11 @@ public static class ApprovalLinkEndpointRouteBuilderExtensions
         if (approval.Status != ApprovalStatus.Pending || call.Decision != CallDecisionStatus.AwaitingApproval)
         {
             string who = call.DecidedBy is null ? "" : $" by {call.DecidedBy}";
-            return new LinkCheck(LinkPages.Message(StatusCodes.Status409Conflict, "Already decided",
-                $"This call was already {call.Decision.ToString().ToLowerInvariant()}{who}, or the approval takes no more decisions ({approval.Status})."));
+            return new LinkCheck(
+                LinkPages.Message(StatusCodes.Status409Conflict, "Already decided",
+                    $"This call was already {call.Decision.ToString().ToLowerInvariant()}{who}, or the approval takes no more decisions ({approval.Status})."),
+                claims,
+                AlreadyDecided: true);
         }
 
         Approver? approver = await services.GetRequiredService<IApproverDirectory>().FindAsync(claims.RecipientKind, claims.RecipientId, context.RequestAborted);
@@ -199,6 +204,12 @@ public static class ApprovalLinkEndpointRouteBuilderExtensions
         return new LinkCheck(null, claims, approval, call, approver);
     }
 
+    private static IResult AlreadyUsed(HttpContext context, string approvalId)
+    {
+        Log(context, "already used", approvalId);
+        return LinkPages.Message(StatusCodes.Status410Gone, "Link already used", "This link was already used. Each link works once.");
+    }
+
     private static IResult Invalid() => LinkPages.Message(StatusCodes.Status403Forbidden, "Link not valid", "This link is not valid. Nothing was decided.");
 
     private static ILogger Logger(HttpContext context) =>
@@ -206,5 +217,6 @@ public static class ApprovalLinkEndpointRouteBuilderExtensions
 
     private static void Log(HttpContext context, string reason, string? approvalId) => NotificationsLog.LinkRefused(Logger(context), reason, approvalId);
 
-    private sealed record LinkCheck(IResult? Refusal, LinkClaims? Claims = null, PendingApproval? Approval = null, PendingToolCall? Call = null, Approver? Approver = null);
+    private sealed record LinkCheck(
+        IResult? Refusal, LinkClaims? Claims = null, PendingApproval? Approval = null, PendingToolCall? Call = null, Approver? Approver = null, bool AlreadyDecided = false);
 }

@@ -16,7 +16,10 @@ internal static class WorkflowApp
     public const string LinkPath = "/approvals/links";
     public const string SlackPath = "/approvals/slack/interactions";
 
-    public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
+    /// <param name="args">The command line.</param>
+    /// <param name="configure">Runs first, before the configuration is read (tests add settings and a clock here).</param>
+    /// <param name="replaceServices">Runs after every registration, before the build (tests wrap a service here).</param>
+    public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null, Action<IServiceCollection>? replaceServices = null)
     {
         WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
         configure?.Invoke(builder);
@@ -109,6 +112,7 @@ internal static class WorkflowApp
             notifications.AddSlackInteractions(options => options.SigningSecret = approvals.Slack.SigningSecret);
         }
 
+        replaceServices?.Invoke(services);
         WebApplication app = builder.Build();
         ModelSettings.LogModel(app.Logger, model?.ToString() ?? "the offline scripted stand-in (OfflineInvoiceModel); set Model:Endpoint and Model:Name for a real one");
         app.MapApprovalLinkEndpoints(LinkPath);

@@ -28,11 +28,12 @@ public sealed class LinkAttackTests : IAsyncLifetime
     private MimeMessage _mail = null!;
     private Uri _approve = null!;
     private Uri _reject = null!;
+    private PausingNotificationStore _store = null!;
 
     public async Task InitializeAsync()
     {
         _env = await WorkflowEnvironment.CreateAsync();
-        _host = await _env.StartHostAsync();
+        _host = await _env.StartHostAsync(services => _store = PausingNotificationStore.Wrap(services));
         using HttpResponseMessage accepted = await _env.PostInvoiceAsync("INV-500", HostileVendor, 5000m);
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
         _approvalId = (await _env.WaitForWorkflowAsync(Workflow, "WaitingForApproval")).ApprovalId!;
@@ -120,6 +121,31 @@ public sealed class LinkAttackTests : IAsyncLifetime
 
         Assert.Single(results, r => r.Status == HttpStatusCode.OK);
         Assert.All(results.Where(r => r.Status != HttpStatusCode.OK), r => Assert.Equal(HttpStatusCode.Gone, r.Status));
+        await _env.WaitForWorkflowAsync(Workflow, "Paid");
+        Assert.Single((await Approvals.GetAsync(_approvalId)).AuditTrail, e => e.Event == ApprovalAuditEvent.Approved);
+        Assert.Single(await _env.PaymentsAsync());
+    }
+
+    /// <summary>
+    /// The race above, every time: a confirmation that found the link unused waits while another confirmation of it decides;
+    /// then it finds the call decided. What happened to it is that the link was used (410), as documented, not a conflict.
+    /// </summary>
+    [Fact]
+    public async Task SameLink_LosingConfirmationFindsTheCallDecided_IsToldTheLinkWasUsed()
+    {
+        using Browser browser = new();
+        (_, string page) = await browser.OpenAsync(_approve);
+        PausingNotificationStore.Hold hold = _store.HoldNextUsedCheck();
+        Task<(HttpStatusCode Status, string Html)> losing = browser.SubmitAsync(_approve, page);
+        Assert.False(await hold.Checked.Task.WaitAsync(TimeSpan.FromSeconds(30)), "the held confirmation found the link unused");
+
+        (HttpStatusCode won, _) = await browser.SubmitAsync(_approve, page);
+        hold.Release.SetResult();
+        (HttpStatusCode lost, string html) = await losing;
+
+        Assert.Equal(HttpStatusCode.OK, won);
+        Assert.Equal(HttpStatusCode.Gone, lost);
+        Assert.Contains("Link already used", html, StringComparison.Ordinal);
         await _env.WaitForWorkflowAsync(Workflow, "Paid");
         Assert.Single((await Approvals.GetAsync(_approvalId)).AuditTrail, e => e.Event == ApprovalAuditEvent.Approved);
         Assert.Single(await _env.PaymentsAsync());

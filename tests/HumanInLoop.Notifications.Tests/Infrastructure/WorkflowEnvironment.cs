@@ -91,15 +91,19 @@ internal sealed partial class WorkflowEnvironment : IAsyncDisposable
     }
 
     /// <summary>Starts the sample host on this environment (its database, clock and servers).</summary>
-    public async Task<WebApplication> StartHostAsync()
+    /// <param name="replaceServices">Runs after the sample's own registrations, to wrap one of its services.</param>
+    public async Task<WebApplication> StartHostAsync(Action<IServiceCollection>? replaceServices = null)
     {
-        WebApplication app = WorkflowApp.Create(["--contentRoot", Directory], builder =>
-        {
-            builder.Configuration.AddInMemoryCollection(Settings);
-            builder.Logging.ClearProviders();
-            builder.Services.AddSingleton<TimeProvider>(Time);
-            builder.Services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(Directory, "keys")));
-        });
+        WebApplication app = WorkflowApp.Create(
+            ["--contentRoot", Directory],
+            builder =>
+            {
+                builder.Configuration.AddInMemoryCollection(Settings);
+                builder.Logging.ClearProviders();
+                builder.Services.AddSingleton<TimeProvider>(Time);
+                builder.Services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(Directory, "keys")));
+            },
+            replaceServices);
         await app.StartAsync();
         return app;
     }

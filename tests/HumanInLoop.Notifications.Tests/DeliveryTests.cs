@@ -1,3 +1,4 @@
+using HumanInLoop.Notifications.Internal;
 using HumanInLoop.Notifications.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -79,6 +80,33 @@ public sealed class DeliveryTests : IAsyncLifetime
         _time.Advance(TimeSpan.FromHours(3));
         await Task.Delay(200);
         Assert.Single(_webhook.Messages);
+    }
+
+    /// <summary>
+    /// Task.Delay waits whole milliseconds (it drops anything finer), so a delay of 1.5007 s was logged but 1.5 s waited (the
+    /// test above failed when its clock step landed on that millisecond); the delays chosen are whole milliseconds.
+    /// </summary>
+    [Fact]
+    public async Task RetryDelays_AreWholeMilliseconds_WithinTheEqualJitterRange()
+    {
+        await using NotificationHost host = await NotificationHost.StartAsync(_time, services => services
+            .AddHumanInLoopNotifications(options =>
+            {
+                options.InitialRetryDelay = TimeSpan.FromSeconds(2);
+                options.MaxRetryDelay = TimeSpan.FromMinutes(1);
+            }));
+        ApprovalDeliveryService delivery = host.Host.Services.GetServices<IHostedService>().OfType<ApprovalDeliveryService>().Single();
+
+        for (int failed = 1; failed <= 8; failed++)
+        {
+            double full = Math.Min(2 * Math.Pow(2, failed - 1), 60);
+            for (int draw = 0; draw < 200; draw++)
+            {
+                TimeSpan delay = delivery.Backoff(failed);
+                Assert.Equal(0, delay.Ticks % TimeSpan.TicksPerMillisecond);
+                Assert.InRange(delay.TotalSeconds, full / 2, full);
+            }
+        }
     }
 
     [Fact]

@@ -225,7 +225,10 @@ internal sealed class ApprovalDeliveryService : BackgroundService
         double doubled = _options.InitialRetryDelay.Ticks * Math.Pow(2, Math.Min(failedAttempts - 1, 30));
         double capped = Math.Min(doubled, _options.MaxRetryDelay.Ticks);
 #pragma warning disable CA5394 // Jitter needs no cryptographic randomness.
-        return TimeSpan.FromTicks((long)((capped / 2) + (Random.Shared.NextDouble() * capped / 2)));
+        double jittered = (capped / 2) + (Random.Shared.NextDouble() * capped / 2);
 #pragma warning restore CA5394
+
+        // In whole milliseconds, as Task.Delay waits (it drops anything finer): the delay logged is the delay waited.
+        return TimeSpan.FromMilliseconds(Math.Ceiling(jittered / TimeSpan.TicksPerMillisecond));
     }
 }

@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using System.Net.ServerSentEvents;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 
@@ -99,6 +100,39 @@ public sealed class ChatServerSentEventsTests
         Assert.Equal(["text", "error"], names);
     }
 
+    /// <summary>
+    /// The page reloads just as the answer ends: the request is aborted after the last text, once the model (and a resume
+    /// with it) has finished. The host's save of that outcome must still run to its end, or its record of the conversation
+    /// would lack an answer the approval service has already recorded as given.
+    /// </summary>
+    [Fact]
+    public async Task ToServerSentEvents_ClientGoesAwayAsTheAnswerEnds_CompletionCallbackStillRunsToTheEnd()
+    {
+        using CancellationTokenSource request = new();
+        bool? abortedWhileSaving = null;
+        ChatStreamCompletion? saved = null;
+        ChatStreamOptions options = new()
+        {
+            OnCompleted = async (completion, token) =>
+            {
+                await Task.Yield();
+                abortedWhileSaving = token.IsCancellationRequested;
+                token.ThrowIfCancellationRequested(); // what a database call given this token does
+                saved = completion;
+            },
+        };
+
+        await using IAsyncEnumerator<SseItem<ChatStreamEvent>> events = Finished("Transferred.").ToServerSentEvents(options, request.Token).GetAsyncEnumerator();
+        Assert.True(await events.MoveNextAsync());
+        Assert.IsType<TextDeltaEvent>(events.Current.Data);
+        await request.CancelAsync();
+        Assert.True(await events.MoveNextAsync());
+
+        Assert.IsType<DoneEvent>(events.Current.Data);
+        Assert.False(abortedWhileSaving);
+        Assert.Equal("Transferred.", saved?.Response.Text);
+    }
+
     [Fact]
     public async Task ToServerSentEvents_CallbackThrowsAfterAFailure_StillEndsWithTheOriginalError()
     {
@@ -140,6 +174,13 @@ public sealed class ChatServerSentEventsTests
         ErrorEvent error = Assert.IsType<ErrorEvent>(Assert.Single(events));
         Assert.Equal(409, error.Status);
         Assert.Equal("being resumed", error.Detail);
+    }
+
+    /// <summary>An answer that has already finished (it no longer watches any token), as a model's stream at its end.</summary>
+    private static async IAsyncEnumerable<ChatResponseUpdate> Finished(string text)
+    {
+        await Task.Yield();
+        yield return new ChatResponseUpdate(ChatRole.Assistant, text);
     }
 
     private static async IAsyncEnumerable<ChatResponseUpdate> Throwing(Exception exception)

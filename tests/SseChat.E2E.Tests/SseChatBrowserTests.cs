@@ -119,7 +119,10 @@ public sealed class SseChatBrowserTests : IClassFixture<BrowserFixture>
         await Expect(page.Locator("#log .msg.assistant").Last).ToContainTextAsync("Transferred $250.00 to carol. Your balance is $750.00.");
         Assert.Equal(1, server.CountTransfers());
 
-        // A reload after the restart shows the same conversation, read from the store.
+        // A reload after the restart shows the same conversation, read from the store. The answer's text arrives before the
+        // server saves the conversation; "done" comes after the save (reloading before it raced the save, and lost once in a
+        // soak: the reload showed the conversation without the answer).
+        await Expect(page.Locator("#log .done")).ToHaveCountAsync(1);
         await page.ReloadAsync();
         await Expect(page.Locator("body[data-ready=true]")).ToHaveCountAsync(1);
         await Expect(page.Locator("#log .msg.assistant").Last).ToContainTextAsync("Your balance is $750.00.");
@@ -144,7 +147,8 @@ public sealed class SseChatBrowserTests : IClassFixture<BrowserFixture>
         await Expect(card.Locator(".resumed-answer")).ToContainTextAsync("Transferred $120.00 to dave. Your balance is $880.00.");
         Assert.Equal(1, server.CountTransfers());
 
-        // The customer's conversation was saved by the resume: a reload shows the answer.
+        // The customer's conversation was saved by the resume (before its stream ended): a reload shows the answer.
+        await Expect(card.Locator(".resumed-answer.done")).ToHaveCountAsync(1);
         await customer.ReloadAsync();
         await Expect(customer.Locator("#log .msg.assistant").Last).ToContainTextAsync("Your balance is $880.00.");
     }

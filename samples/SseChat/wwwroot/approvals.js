@@ -17,6 +17,7 @@ async function showAnswer(response, card) {
     if (event === 'text') answer.textContent += data.text;
     else if (event === 'approval_required') card.after(renderApprovalCard(data, { onResumed: showAnswer }));
     else if (event === 'error') answer.textContent += ` [${data.title}]`;
+    else if (event === 'done') answer.classList.add('done'); // the server has saved the conversation
   }
 }
 

@@ -75,7 +75,7 @@ public static class ChatServerSentEvents
                 if (!await enumerator.MoveNextAsync())
                 {
                     string? finishReason = seen.LastOrDefault(u => u.FinishReason is not null)?.FinishReason?.Value;
-                    last = await CompleteAsync(options, seen, ChatStreamOutcome.Completed, null, null, new DoneEvent(options.ConversationId, finishReason), cancellationToken);
+                    last = await CompleteAsync(options, seen, ChatStreamOutcome.Completed, null, null, new DoneEvent(options.ConversationId, finishReason));
                     break;
                 }
 
@@ -83,7 +83,7 @@ public static class ChatServerSentEvents
             }
             catch (PendingApprovalException pause)
             {
-                last = await CompleteAsync(options, seen, ChatStreamOutcome.ApprovalRequired, pause.Approval, null, CreateApprovalRequired(pause.Approval), cancellationToken);
+                last = await CompleteAsync(options, seen, ChatStreamOutcome.ApprovalRequired, pause.Approval, null, CreateApprovalRequired(pause.Approval));
                 break;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -93,7 +93,7 @@ public static class ChatServerSentEvents
             }
             catch (Exception exception)
             {
-                last = await CompleteAsync(options, seen, ChatStreamOutcome.Failed, null, exception, ToErrorEvent(exception, options), cancellationToken);
+                last = await CompleteAsync(options, seen, ChatStreamOutcome.Failed, null, exception, ToErrorEvent(exception, options));
                 break;
             }
 
@@ -109,7 +109,7 @@ public static class ChatServerSentEvents
 
     private static async Task<ChatStreamEvent> CompleteAsync(
         ChatStreamOptions options, List<ChatResponseUpdate> seen, ChatStreamOutcome outcome, PendingApproval? approval, Exception? error,
-        ChatStreamEvent final, CancellationToken cancellationToken)
+        ChatStreamEvent final)
     {
         if (options.OnCompleted is not { } onCompleted)
         {
@@ -118,12 +118,14 @@ public static class ChatServerSentEvents
 
         try
         {
-            await onCompleted(new ChatStreamCompletion(outcome, seen.ToChatResponse(), approval, error), cancellationToken);
+            // Not the request's token: the outcome exists now (a resume has already recorded its answer), so the host's record
+            // of it is seen through even if the client leaves at this moment, or the two would disagree.
+            await onCompleted(new ChatStreamCompletion(outcome, seen.ToChatResponse(), approval, error), CancellationToken.None);
             return final;
         }
-        catch (Exception exception) when (exception is not OperationCanceledException)
+        catch (Exception exception)
         {
-            // Never "done" for something the host failed to save; after a failure, the original error still ends the stream.
+            // Never "done" for something the host failed to save (a cancellation included: none came from the request); after a failure, the original error still ends the stream.
             ErrorEvent saveFailed = ToErrorEvent(exception, options);
             return outcome == ChatStreamOutcome.Failed ? final : saveFailed;
         }

@@ -12,7 +12,8 @@ public sealed class ChatStreamOptions
     /// <summary>
     /// Gets or sets what runs when the stream ends with an answer, a pause or an error, before the last event is sent, for
     /// example to save the conversation. If it throws, the stream ends with an <see cref="ErrorEvent"/> instead.
-    /// Not called when the client goes away.
+    /// Not called when the client goes away before the stream ends; once it has ended, it runs to its end even if the client
+    /// goes away meanwhile (the token it is given is not the request's), so what it saves matches what was recorded.
     /// </summary>
     public Func<ChatStreamCompletion, CancellationToken, ValueTask>? OnCompleted { get; set; }
 

@@ -12,13 +12,7 @@ public sealed partial class SqliteStateStoreTests
     public async Task ProcessStillAtSchemaVersion2_CanStillDecideTheApprovalItHeld_AfterAnotherProcessUpgradesTheFile()
     {
         string connection = _files.NewConnectionString();
-        await using (SqliteConnection db = new(connection))
-        {
-            await db.OpenAsync();
-            await using SqliteCommand create = db.CreateCommand();
-            create.CommandText = VersionTwoSchema;
-            await create.ExecuteNonQueryAsync();
-        }
+        await ExecuteAsync(connection, VersionTwoSchema);
 
         // The old process (the statements HumanInLoop.Sqlite 0c219d6 ran) holds an approval: its conversation goes to approvals.history.
         SchemaTwoProcessStore old = new(connection);

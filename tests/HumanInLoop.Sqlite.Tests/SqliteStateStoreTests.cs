@@ -37,12 +37,10 @@ public sealed partial class SqliteStateStoreTests : IDisposable
     public async Task Initialize_FileFromSchemaVersion1_IsUpgradedInPlace_AndItsRowsReadExactly()
     {
         string connection = _files.NewConnectionString();
+        await ExecuteAsync(connection, VersionOneSchema);
         await using (SqliteConnection db = new(connection))
         {
             await db.OpenAsync();
-            await using SqliteCommand create = db.CreateCommand();
-            create.CommandText = VersionOneSchema;
-            await create.ExecuteNonQueryAsync();
             await using SqliteCommand insert = db.CreateCommand();
             insert.CommandText = """
                 INSERT INTO hil_approvals (id, conversation_id, status, created_at, expires_at, updated_at, version, data)
@@ -78,13 +76,7 @@ public sealed partial class SqliteStateStoreTests : IDisposable
     {
         string connection = _files.NewConnectionString();
         StateEntry apart = Entry("apart") with { History = """[{"role":"user","contents":[{"$type":"text","text":"é ✓ 𝄞"}]}]""" };
-        await using (SqliteConnection db = new(connection))
-        {
-            await db.OpenAsync();
-            await using SqliteCommand create = db.CreateCommand();
-            create.CommandText = VersionTwoSchema;
-            await create.ExecuteNonQueryAsync();
-        }
+        await ExecuteAsync(connection, VersionTwoSchema);
 
         SchemaTwoProcessStore old = new(connection);
         Assert.True(await old.TryCreateAsync(apart));
@@ -478,5 +470,15 @@ public sealed partial class SqliteStateStoreTests : IDisposable
         await using SqliteCommand command = db.CreateCommand();
         command.CommandText = sql;
         return await command.ExecuteScalarAsync();
+    }
+
+    /// <summary>Runs <paramref name="sql"/> (a schema an older release created, say) on a connection of its own.</summary>
+    private static async Task ExecuteAsync(string connection, string sql)
+    {
+        await using SqliteConnection db = new(connection);
+        await db.OpenAsync();
+        await using SqliteCommand command = db.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
     }
 }

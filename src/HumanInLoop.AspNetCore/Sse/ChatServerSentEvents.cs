@@ -125,7 +125,8 @@ public static class ChatServerSentEvents
         }
         catch (Exception exception)
         {
-            // Never "done" for something the host failed to save (a cancellation included: none came from the request); after a failure, the original error still ends the stream.
+            // Never "done" for something the host failed to save (a cancellation included: none came from the request); after a
+            // failure, the original error still ends the stream.
             ErrorEvent saveFailed = ToErrorEvent(exception, options);
             return outcome == ChatStreamOutcome.Failed ? final : saveFailed;
         }

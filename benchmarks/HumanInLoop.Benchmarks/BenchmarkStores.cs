@@ -78,7 +78,7 @@ public static class BenchmarkStores
         history.Add(new ChatMessage(ChatRole.User, "Transfer 500 to bob."));
         try
         {
-            await client.GetResponseAsync(history, new ChatOptions { Tools = ApprovalService.ProtectTools(transfer) }.WithApprovalContext(new ApprovalContext { ConversationId = "conv-bench", UserId = "carol" }));
+            await client.GetResponseAsync(history, new ChatOptions { Tools = ApprovalService.ProtectTools(transfer) }.WithCallerContext(new CallerContext { ConversationId = "conv-bench", UserId = "carol" }));
         }
         catch (PendingApprovalException pause)
         {

@@ -70,7 +70,7 @@ public class FullCycleBenchmarks
         _meai = new ChatClientBuilder(CreateModel()).UseFunctionInvocation().Build();
         _meaiOptions = new ChatOptions { Tools = [new ApprovalRequiredAIFunction(_transfer)] };
         _hilOptions = new ChatOptions { Tools = ApprovalService.ProtectTools(_transfer) }
-            .WithApprovalContext(new ApprovalContext { ConversationId = ConversationId, UserId = "carol" });
+            .WithCallerContext(new CallerContext { ConversationId = ConversationId, UserId = "carol" });
         if (Store == BenchmarkStores.Sqlite)
         {
             _directory = Directory.CreateTempSubdirectory("hil-bench-cycle-").FullName;

@@ -44,9 +44,9 @@ public class GateOverheadBenchmarks
         ApprovalService approvals = new(new InMemoryStateStore(), new ApprovalOptions { Policies = { ApprovalPolicy.Allow("lookup") } });
         _plain = new ChatClientBuilder(CreateModel()).UseFunctionInvocation().Build();
         _gated = new ChatClientBuilder(CreateModel()).UseFunctionInvocation().UseApprovalGate(approvals).Build();
-        ApprovalContext context = new() { UserId = "carol", ConversationId = "c-42" };
-        _plainOptions = new ChatOptions { Tools = [lookup] }.WithApprovalContext(context);
-        _gatedOptions = new ChatOptions { Tools = ApprovalService.ProtectTools(lookup) }.WithApprovalContext(context);
+        CallerContext context = new() { UserId = "carol", ConversationId = "c-42" };
+        _plainOptions = new ChatOptions { Tools = [lookup] }.WithCallerContext(context);
+        _gatedOptions = new ChatOptions { Tools = ApprovalService.ProtectTools(lookup) }.WithCallerContext(context);
 
         // Every benchmark must do what its name says, in both pipelines, before anything is timed.
         await ExpectAsync(PlainNoCall, GatedNoCall, "I can look up balances.", toolRuns: 0);

@@ -113,7 +113,7 @@ internal sealed partial class WorkflowRunner
     }
 
     private ChatOptions Options(string workflowId) =>
-        new ChatOptions { Tools = _tools }.WithApprovalContext(new ApprovalContext { ConversationId = workflowId, UserId = "invoice-worker" });
+        new ChatOptions { Tools = _tools }.WithCallerContext(new CallerContext { ConversationId = workflowId, UserId = "invoice-worker" });
 
     /// <summary>The tool. The ledger's key on the invoice makes it exactly-once downstream, whatever happens upstream.</summary>
     private async Task<string> PayInvoiceAsync(string invoiceId, string amount, string payee)

@@ -6,7 +6,7 @@ public sealed class ApprovalOptions
 {
     private TimeSpan _defaultExpiration = TimeSpan.FromDays(3);
     private TimeSpan _executionLease = TimeSpan.FromMinutes(5);
-    private PolicyDecision _unmatchedToolDecision = PolicyDecision.RequireApproval("No approval policy covers this tool, so a person must decide.");
+    private PolicyVerdict _unmatchedToolDecision = PolicyVerdict.RequireApproval("No approval policy covers this tool, so a person must decide.");
 
     /// <summary>Gets the policies evaluated for every call, in addition to any <see cref="IApprovalPolicy"/> registered in DI.</summary>
     public IList<IApprovalPolicy> Policies { get; } = [];
@@ -15,14 +15,14 @@ public sealed class ApprovalOptions
     public IList<IApprovalNotifier> Notifiers { get; } = [];
 
     /// <summary>Gets or sets what happens to a call no policy has an opinion on.</summary>
-    /// <value>Default: require approval (fail closed). Set <see cref="PolicyDecision.Allow"/> to let unmentioned tools run.</value>
-    public PolicyDecision UnmatchedToolDecision
+    /// <value>Default: require approval (fail closed). Set <see cref="PolicyVerdict.Allow"/> to let unmentioned tools run.</value>
+    public PolicyVerdict UnmatchedToolVerdict
     {
         get => _unmatchedToolDecision;
         set
         {
             ArgumentNullException.ThrowIfNull(value);
-            if (value.Kind == PolicyDecisionKind.NotApplicable)
+            if (value.Kind == PolicyVerdictKind.NotApplicable)
             {
                 throw new ArgumentException("The default for unmatched tools must allow, require approval or deny.", nameof(value));
             }
@@ -58,7 +58,7 @@ public sealed class ApprovalOptions
         }
     }
 
-    /// <summary>Gets or sets a value indicating whether the user who started the conversation (<see cref="ApprovalContext.UserId"/>) is refused as the approver.</summary>
+    /// <summary>Gets or sets a value indicating whether the user who started the conversation (<see cref="CallerContext.UserId"/>) is refused as the approver.</summary>
     /// <value>Default: <see langword="false"/>.</value>
     public bool PreventSelfApproval { get; set; }
 

@@ -4,7 +4,7 @@ namespace HumanInLoop;
 /// <remarks>
 /// The host authenticates the approver and builds this value; the library never takes it from model output or
 /// message text. A policy may restrict who may approve a call by id or role
-/// (<see cref="PolicyDecision.Approvers"/>).
+/// (<see cref="PolicyVerdict.Approvers"/>).
 /// </remarks>
 public sealed record Approver
 {

@@ -105,7 +105,7 @@ public sealed class ApprovalTestHost : IAsyncDisposable
         AIFunction wire = AIFunctionFactory.Create((string to, decimal amount) => { Transfers.Enqueue(("wire:" + to, amount)); return "wired"; }, "wire");
         AIFunction balance = AIFunctionFactory.Create(() => 1000m, "check_balance");
         ChatOptions options = new() { Tools = ApprovalService.ProtectTools(transfer, wire, balance) };
-        return conversationId is null ? options : options.WithApprovalContext(new ApprovalContext { ConversationId = conversationId, UserId = userId });
+        return conversationId is null ? options : options.WithCallerContext(new CallerContext { ConversationId = conversationId, UserId = userId });
     }
 
     /// <summary>A client signed in as <paramref name="user"/> (none: anonymous) with its own cookie jar.</summary>

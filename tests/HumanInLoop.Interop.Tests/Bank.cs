@@ -53,13 +53,13 @@ public sealed class Bank
 
     public int Deletes => _deletes;
 
-    public static ApprovalContext Context { get; } = new() { ConversationId = "conv-1", UserId = "carol", TenantId = "t1" };
+    public static CallerContext Context { get; } = new() { ConversationId = "conv-1", UserId = "carol", TenantId = "t1" };
 
     /// <summary>Function invocation outermost, the gate between it and the model.</summary>
     public IChatClient Pipeline(IChatClient model) =>
         new ChatClientBuilder(model).UseFunctionInvocation().UseApprovalGate(Approvals).Build();
 
-    public ChatOptions ChatOptions() => new ChatOptions { Tools = Tools }.WithApprovalContext(Context);
+    public ChatOptions ChatOptions() => new ChatOptions { Tools = Tools }.WithCallerContext(Context);
 
     public Task<PendingApproval> ApproveAsync(PendingApproval pending, string callId) =>
         Approvals.DecideAsync(pending.Id, callId, ApprovalDecision.Approve(Alice));

@@ -1,3 +1,4 @@
+using HumanInLoop.Internal;
 namespace HumanInLoop.PostgreSql.Tests;
 
 /// <summary>Attacks on, and misuse of, the PostgreSQL store: hostile ids and tokens, odd text, purge, concurrent writers.</summary>

@@ -1,3 +1,4 @@
+using HumanInLoop.Internal;
 using HumanInLoop.Sqlite;
 using Microsoft.Data.Sqlite;
 

@@ -295,7 +295,7 @@ public abstract class DurableStoreTests
         public ApprovalService Approvals { get; }
 
         public ChatOptions Options(string conversation) =>
-            new ChatOptions { Tools = ApprovalService.ProtectTools(_transfer) }.WithApprovalContext(new ApprovalContext { ConversationId = conversation, UserId = "carol" });
+            new ChatOptions { Tools = ApprovalService.ProtectTools(_transfer) }.WithCallerContext(new CallerContext { ConversationId = conversation, UserId = "carol" });
 
         public async Task<string> PauseAsync(string conversation, string text = "transfer 500 to zoë")
         {

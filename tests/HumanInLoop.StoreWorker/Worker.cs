@@ -151,7 +151,7 @@ internal sealed class Worker
 
     private ChatOptions Options(string conversation) =>
         new ChatOptions { Tools = ApprovalService.ProtectTools(_transfer) }
-            .WithApprovalContext(new ApprovalContext { ConversationId = conversation, UserId = "carol" });
+            .WithCallerContext(new CallerContext { ConversationId = conversation, UserId = "carol" });
 
     private async Task<string> PauseAsync(string conversation)
     {

@@ -71,7 +71,7 @@ public sealed class AdversarialTests
         // U+017F (long s) upper-cases to 'S': a reader matching names loosely could take "ſum" for "sum".
         bank.Model.Respond = CallsThenText(ScriptedChatClient.Call("c-1", "pay",
             new Dictionary<string, object?> { ["to"] = "mallory", ["sum"] = 1_000_000m, ["\u017Fum"] = 1m, ["Sum"] = 1m }));
-        ChatOptions options = new ChatOptions { Tools = ApprovalService.ProtectTools(pay) }.WithApprovalContext(new ApprovalContext { ConversationId = "c" });
+        ChatOptions options = new ChatOptions { Tools = ApprovalService.ProtectTools(pay) }.WithCallerContext(new CallerContext { ConversationId = "c" });
 
         Outcome outcome = await Outcome.CaptureAsync(bank.Client, [new ChatMessage(ChatRole.User, "pay")], options, streaming);
 
@@ -156,7 +156,7 @@ public sealed class AdversarialTests
         foreach (string name in new[] { "Transfer", "TRANSFER", "transfer\u200B", "transfer " })
         {
             ApprovalOptions options = TestBank.DefaultOptions();
-            options.UnmatchedToolDecision = PolicyDecision.Allow;
+            options.UnmatchedToolVerdict = PolicyVerdict.Allow;
             TestBank bank = new(options);
             bank.Model.Respond = CallsThenText(ScriptedChatClient.Call("c-1", name, new Dictionary<string, object?> { ["to"] = "mallory", ["amount"] = 5000m }));
 
@@ -335,7 +335,7 @@ public sealed class AdversarialTests
         {
             await cts.CancelAsync();
             token.ThrowIfCancellationRequested();
-            return PolicyDecision.NotApplicable;
+            return PolicyVerdict.NotApplicable;
         }));
         TestBank bank = new(options);
 
@@ -364,7 +364,7 @@ public sealed class AdversarialTests
     public async Task PolicyThrowsWhileCheckingEditedArguments_NothingDecided()
     {
         ApprovalOptions options = TestBank.DefaultOptions();
-        options.Policies.Add(ApprovalPolicy.Create(call => call.Arguments.TryGetProperty("memo", out _) ? throw new InvalidOperationException("policy bug") : PolicyDecision.NotApplicable));
+        options.Policies.Add(ApprovalPolicy.Create(call => call.Arguments.TryGetProperty("memo", out _) ? throw new InvalidOperationException("policy bug") : PolicyVerdict.NotApplicable));
         TestBank bank = new(options);
         PendingApproval pending = (await bank.SendAsync("transfer 500 to bob", false)).Pending;
 
@@ -673,7 +673,7 @@ public sealed class AdversarialTests
         PendingApproval pending = (await bank.SendAsync("transfer 500 to bob", false)).Pending;
         await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
         ChatOptions options = new ChatOptions { Tools = ApprovalService.ProtectTools(bank.Deposit, AIFunctionFactory.Create((string to, decimal amount) => "x", "Transfer")) }
-            .WithApprovalContext(new ApprovalContext { ConversationId = "conv-1" });
+            .WithCallerContext(new CallerContext { ConversationId = "conv-1" });
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => bank.Approvals.ResumeAsync(pending.Id, bank.Client, options));
 

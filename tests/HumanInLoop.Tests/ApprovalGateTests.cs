@@ -61,7 +61,7 @@ public sealed class ApprovalGateTests
         Assert.Equal(PendingApproval.CurrentFormatVersion, pending.FormatVersion);
         Assert.Equal(bank.Time.GetUtcNow(), pending.CreatedAt);
         Assert.Equal(pending.CreatedAt + TimeSpan.FromDays(3), pending.ExpiresAt);
-        Assert.Equal(new ApprovalContext { ConversationId = "conv-1", UserId = "carol", TenantId = "t1" }, pending.Context);
+        Assert.Equal(new CallerContext { ConversationId = "conv-1", UserId = "carol", TenantId = "t1" }, pending.Context);
 
         // Full history: the user message and the assistant message with the call (and its text).
         Assert.Equal(2, pending.Messages.Count);
@@ -109,7 +109,7 @@ public sealed class ApprovalGateTests
         options.Policies.Insert(0, ApprovalPolicy.Create(context =>
         {
             seen.Add(string.Join(" | ", context.Messages.Select(m => $"{m.Role}: {m.Text} {string.Join(",", m.Contents.OfType<FunctionCallContent>().Select(c => c.CallId))}".TrimEnd())));
-            return PolicyDecision.NotApplicable;
+            return PolicyVerdict.NotApplicable;
         }));
         TestBank bank = new(options);
 
@@ -181,7 +181,7 @@ public sealed class ApprovalGateTests
         options.RequireProtectedTools = false;
         TestBank bank = new(options);
         ChatOptions unprotected = new ChatOptions { Tools = [bank.DeleteAccount, bank.CheckBalance] }
-            .WithApprovalContext(new ApprovalContext { ConversationId = "conv-1", UserId = "carol" });
+            .WithCallerContext(new CallerContext { ConversationId = "conv-1", UserId = "carol" });
 
         Outcome outcome = await bank.SendAsync("delete my account", streaming, unprotected);
 
@@ -247,7 +247,7 @@ public sealed class ApprovalGateTests
     [MemberData(nameof(Modes))]
     public async Task UnmatchedDefaultSetToAllow_UnmentionedToolRuns(bool streaming)
     {
-        TestBank bank = new(new ApprovalOptions { UnmatchedToolDecision = PolicyDecision.Allow });
+        TestBank bank = new(new ApprovalOptions { UnmatchedToolVerdict = PolicyVerdict.Allow });
         Outcome outcome = await bank.SendAsync("balance", streaming);
 
         Assert.Null(outcome.Error);
@@ -321,7 +321,7 @@ public sealed class ApprovalGateTests
     public async Task UnprotectedTools_FirstRequestFailsWithHowToProtect(bool streaming)
     {
         TestBank bank = new();
-        ChatOptions options = new ChatOptions { Tools = [bank.Transfer, bank.CheckBalance] }.WithApprovalContext(new ApprovalContext());
+        ChatOptions options = new ChatOptions { Tools = [bank.Transfer, bank.CheckBalance] }.WithCallerContext(new CallerContext());
 
         Outcome outcome = await Outcome.CaptureAsync(bank.Client, [new ChatMessage(ChatRole.User, "balance")], options, streaming);
 

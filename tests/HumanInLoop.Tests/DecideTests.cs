@@ -203,7 +203,7 @@ public sealed class DecideTests
     {
         ApprovalOptions options = TestBank.DefaultOptions();
         options.Policies.Add(ApprovalPolicy.Create(c => c.ToolName == "transfer" && c.GetArguments<TransferArgs>().To == "mallory"
-            ? PolicyDecision.Deny("Mallory is blocked.") : PolicyDecision.NotApplicable));
+            ? PolicyVerdict.Deny("Mallory is blocked.") : PolicyVerdict.NotApplicable));
         (TestBank bank, PendingApproval pending) = await PauseAsync(options);
 
         ApprovalForbiddenException error = await Assert.ThrowsAsync<ApprovalForbiddenException>(() => bank.Approvals.DecideAsync(pending.Id, "c-tr",

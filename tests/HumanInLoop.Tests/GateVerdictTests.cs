@@ -34,7 +34,7 @@ public sealed class GateVerdictTests
         ApprovalOptions options = TestBank.DefaultOptions();
         options.RequireProtectedTools = false;
         TestBank bank = new(options);
-        ChatOptions unprotected = new ChatOptions { Tools = [bank.CheckBalance] }.WithApprovalContext(new ApprovalContext { ConversationId = "conv-1" });
+        ChatOptions unprotected = new ChatOptions { Tools = [bank.CheckBalance] }.WithCallerContext(new CallerContext { ConversationId = "conv-1" });
 
         Outcome outcome = await bank.SendAsync("balance", streaming: false, unprotected);
 

@@ -34,7 +34,7 @@ public sealed class MultipleApproverTests
         PendingToolCall call = afterOne.FindCall("c-tr")!;
         Assert.Equal(CallDecisionStatus.AwaitingApproval, call.Decision);
         Assert.Null(call.DecidedBy);
-        CallApproval first = Assert.Single(call.Approvals);
+        CallSignOff first = Assert.Single(call.SignOffs);
         Assert.Equal(("alice", "looks right"), (first.ApproverId, first.Reason));
         Assert.Equal(ApprovalAuditEvent.PartiallyApproved, afterOne.AuditTrail[^1].Event);
         Assert.Equal("Approval 1 of 2. looks right", afterOne.AuditTrail[^1].Reason);
@@ -49,7 +49,7 @@ public sealed class MultipleApproverTests
         Assert.Equal(ApprovalStatus.Decided, decided.Status);
         Assert.Equal(CallDecisionStatus.Approved, decided.FindCall("c-tr")!.Decision);
         Assert.Equal("bob", decided.FindCall("c-tr")!.DecidedBy);
-        Assert.Equal(["alice", "bob"], decided.FindCall("c-tr")!.Approvals.Select(a => a.ApproverId));
+        Assert.Equal(["alice", "bob"], decided.FindCall("c-tr")!.SignOffs.Select(a => a.ApproverId));
         Assert.Equal(ApprovalAuditEvent.Approved, decided.AuditTrail[^1].Event);
 
         await bank.Approvals.ResumeAsync(pending.Id, bank.Client, bank.ChatOptions());
@@ -81,7 +81,7 @@ public sealed class MultipleApproverTests
 
         Assert.Contains("cannot be edited", refused.Message, StringComparison.Ordinal);
         PendingToolCall call = (await bank.Approvals.GetAsync(pending.Id)).FindCall("c-tr")!;
-        Assert.Single(call.Approvals);
+        Assert.Single(call.SignOffs);
         Assert.Null(call.ApprovedArguments);
     }
 
@@ -121,7 +121,7 @@ public sealed class MultipleApproverTests
 
         PendingApproval decided = await bank.Approvals.GetAsync(pending.Id);
         Assert.Equal(ApprovalStatus.Decided, decided.Status);
-        Assert.Equal(2, decided.FindCall("c-tr")!.Approvals.Count);
+        Assert.Equal(2, decided.FindCall("c-tr")!.SignOffs.Count);
         Assert.Single(decided.AuditTrail, e => e.Event == ApprovalAuditEvent.Approved);
         Assert.Single(decided.AuditTrail, e => e.Event == ApprovalAuditEvent.PartiallyApproved);
     }
@@ -136,6 +136,6 @@ public sealed class MultipleApproverTests
 
         PendingToolCall call = loaded.FindCall("c-tr")!;
         Assert.Equal(2, call.RequiredApprovals);
-        Assert.Equal([new CallApproval("alice", bank.Time.GetUtcNow(), "first")], call.Approvals);
+        Assert.Equal([new CallSignOff("alice", bank.Time.GetUtcNow(), "first")], call.SignOffs);
     }
 }

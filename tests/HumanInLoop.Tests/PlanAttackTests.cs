@@ -228,7 +228,7 @@ public sealed class PlanAttackTests
             await cancel.CancelAsync();
             cancel.Token.ThrowIfCancellationRequested();
         };
-        ApprovalContext context = new() { ConversationId = "conv-cancel-plan" };
+        CallerContext context = new() { ConversationId = "conv-cancel-plan" };
         PlannedAction[] plan = [BigTransfer(), PlannedAction.Create("transfer", new TransferArgs("bob", 50m)), PlannedAction.Create("check_balance", new { })];
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => bank.Approvals.RunPlanAsync(plan, Tools(bank), context, cancel.Token));

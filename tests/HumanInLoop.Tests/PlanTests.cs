@@ -16,7 +16,7 @@ public sealed class PlanTests
     public async Task MixedPlan_AllowedRunAtOnce_DeniedNever_GatedHeldTogether()
     {
         TestBank bank = new();
-        ApprovalContext context = new() { ConversationId = "conv-plan", UserId = "carol" };
+        CallerContext context = new() { ConversationId = "conv-plan", UserId = "carol" };
 
         PlanResult result = await bank.Approvals.RunPlanAsync(MixedPlan(), ApprovalService.ProtectTools(bank.Transfer, bank.CheckBalance, bank.DeleteAccount), context);
 

@@ -7,10 +7,10 @@ namespace HumanInLoop.Tests;
 
 public sealed class PolicyTests
 {
-    private static ApprovalPolicyContext Call(string tool, object arguments, ApprovalContext? context = null) =>
-        new(tool, "c1", null, JsonSerializer.SerializeToElement(arguments), context ?? ApprovalContext.Empty, []);
+    private static PolicyEvaluationContext Call(string tool, object arguments, CallerContext? context = null) =>
+        new(tool, "c1", null, JsonSerializer.SerializeToElement(arguments), context ?? CallerContext.Empty, []);
 
-    private static ValueTask<PolicyDecision> EvaluateAsync(ApprovalOptions options, ApprovalPolicyContext call) =>
+    private static ValueTask<PolicyVerdict> EvaluateAsync(ApprovalOptions options, PolicyEvaluationContext call) =>
         new ApprovalService(new InMemoryStateStore(), options).EvaluateAsync(call, CancellationToken.None);
 
     [Fact]
@@ -33,27 +33,27 @@ public sealed class PolicyTests
                 }
             }
 
-            Assert.Equal(PolicyDecisionKind.Deny, (await EvaluateAsync(all, Call("transfer", new { }))).Kind);
-            Assert.Equal(PolicyDecisionKind.RequireApproval, (await EvaluateAsync(allowAndRequire, Call("transfer", new { }))).Kind);
+            Assert.Equal(PolicyVerdictKind.Deny, (await EvaluateAsync(all, Call("transfer", new { }))).Kind);
+            Assert.Equal(PolicyVerdictKind.RequireApproval, (await EvaluateAsync(allowAndRequire, Call("transfer", new { }))).Kind);
         }
 
-        Assert.Equal(PolicyDecisionKind.Allow, (await EvaluateAsync(new ApprovalOptions { Policies = { allow } }, Call("transfer", new { }))).Kind);
+        Assert.Equal(PolicyVerdictKind.Allow, (await EvaluateAsync(new ApprovalOptions { Policies = { allow } }, Call("transfer", new { }))).Kind);
     }
 
     [Fact]
     public async Task Unmatched_UsesTheConfiguredDefault()
     {
-        Assert.Equal(PolicyDecisionKind.RequireApproval, (await EvaluateAsync(new ApprovalOptions(), Call("x", new { }))).Kind);
-        Assert.Equal(PolicyDecisionKind.Allow, (await EvaluateAsync(new ApprovalOptions { UnmatchedToolDecision = PolicyDecision.Allow }, Call("x", new { }))).Kind);
-        Assert.Equal(PolicyDecisionKind.Deny, (await EvaluateAsync(new ApprovalOptions { UnmatchedToolDecision = PolicyDecision.Deny("unknown tool") }, Call("x", new { }))).Kind);
-        Assert.Throws<ArgumentException>(() => new ApprovalOptions { UnmatchedToolDecision = PolicyDecision.NotApplicable });
+        Assert.Equal(PolicyVerdictKind.RequireApproval, (await EvaluateAsync(new ApprovalOptions(), Call("x", new { }))).Kind);
+        Assert.Equal(PolicyVerdictKind.Allow, (await EvaluateAsync(new ApprovalOptions { UnmatchedToolVerdict = PolicyVerdict.Allow }, Call("x", new { }))).Kind);
+        Assert.Equal(PolicyVerdictKind.Deny, (await EvaluateAsync(new ApprovalOptions { UnmatchedToolVerdict = PolicyVerdict.Deny("unknown tool") }, Call("x", new { }))).Kind);
+        Assert.Throws<ArgumentException>(() => new ApprovalOptions { UnmatchedToolVerdict = PolicyVerdict.NotApplicable });
     }
 
     [Theory]
-    [InlineData(100.00, PolicyDecisionKind.Allow)]
-    [InlineData(100.01, PolicyDecisionKind.RequireApproval)]
-    [InlineData(50000, PolicyDecisionKind.RequireApproval)]
-    public async Task TypedArgumentPredicate_DecidesOnTheRecord(double amount, PolicyDecisionKind expected)
+    [InlineData(100.00, PolicyVerdictKind.Allow)]
+    [InlineData(100.01, PolicyVerdictKind.RequireApproval)]
+    [InlineData(50000, PolicyVerdictKind.RequireApproval)]
+    public async Task TypedArgumentPredicate_DecidesOnTheRecord(double amount, PolicyVerdictKind expected)
     {
         ApprovalOptions options = new() { Policies = { ApprovalPolicy.RequireApprovalWhen<TransferArgs>("transfer", t => t.Amount > 100, "over $100") } };
         Assert.Equal(expected, (await EvaluateAsync(options, Call("transfer", new { to = "bob", amount = (decimal)amount }))).Kind);
@@ -63,7 +63,7 @@ public sealed class PolicyTests
     public async Task TypedArgumentPredicate_AmountAsString_StillRead()
     {
         ApprovalOptions options = new() { Policies = { ApprovalPolicy.RequireApprovalWhen<TransferArgs>("transfer", t => t.Amount > 100, "over $100") } };
-        Assert.Equal(PolicyDecisionKind.RequireApproval, (await EvaluateAsync(options, Call("transfer", new { to = "bob", amount = "500" }))).Kind);
+        Assert.Equal(PolicyVerdictKind.RequireApproval, (await EvaluateAsync(options, Call("transfer", new { to = "bob", amount = "500" }))).Kind);
     }
 
     [Fact]
@@ -71,26 +71,26 @@ public sealed class PolicyTests
     {
         ApprovalOptions options = new() { Policies = { ApprovalPolicy.RequireApprovalWhen<TransferArgs>("transfer", t => t.Amount > 100, "over $100") } };
 
-        PolicyDecision decision = await EvaluateAsync(options, Call("transfer", new { to = "bob", amount = new[] { 1, 2 } }));
+        PolicyVerdict decision = await EvaluateAsync(options, Call("transfer", new { to = "bob", amount = new[] { 1, 2 } }));
 
-        Assert.Equal(PolicyDecisionKind.RequireApproval, decision.Kind);
+        Assert.Equal(PolicyVerdictKind.RequireApproval, decision.Kind);
         Assert.Contains("could not be checked", decision.Reason, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task LambdaPolicy_SeesContextAndHistory()
     {
-        ApprovalContext context = new() { UserId = "intern", TenantId = "acme", ConversationId = "c9" };
+        CallerContext context = new() { UserId = "intern", TenantId = "acme", ConversationId = "c9" };
         ApprovalOptions options = new()
         {
             Policies =
             {
-                ApprovalPolicy.Create(call => call.Context.UserId == "intern" ? PolicyDecision.RequireApproval("Interns need sign-off.") : PolicyDecision.Allow),
+                ApprovalPolicy.Create(call => call.Context.UserId == "intern" ? PolicyVerdict.RequireApproval("Interns need sign-off.") : PolicyVerdict.Allow),
             },
         };
 
-        Assert.Equal(PolicyDecisionKind.RequireApproval, (await EvaluateAsync(options, Call("anything", new { }, context))).Kind);
-        Assert.Equal(PolicyDecisionKind.Allow, (await EvaluateAsync(options, Call("anything", new { }, context with { UserId = "lead" }))).Kind);
+        Assert.Equal(PolicyVerdictKind.RequireApproval, (await EvaluateAsync(options, Call("anything", new { }, context))).Kind);
+        Assert.Equal(PolicyVerdictKind.Allow, (await EvaluateAsync(options, Call("anything", new { }, context with { UserId = "lead" }))).Kind);
     }
 
     [Fact]
@@ -105,7 +105,7 @@ public sealed class PolicyTests
             },
         };
 
-        PolicyDecision decision = await EvaluateAsync(options, Call("transfer", new { }));
+        PolicyVerdict decision = await EvaluateAsync(options, Call("transfer", new { }));
 
         Assert.Equal("Money moves. New payee.", decision.Reason);
         Assert.Equal(TimeSpan.FromHours(4), decision.ExpiresAfter);
@@ -138,8 +138,8 @@ public sealed class PolicyTests
     {
         Assert.Throws<ArgumentException>(() => ApprovalPolicy.Allow(""));
         Assert.Throws<ArgumentException>(() => ApprovalPolicy.RequireApproval("t", " "));
-        Assert.Throws<ArgumentOutOfRangeException>(() => PolicyDecision.RequireApproval("r", expiresAfter: TimeSpan.Zero));
-        Assert.Throws<ArgumentNullException>(() => ApprovalPolicy.Create((Func<ApprovalPolicyContext, PolicyDecision>)null!));
+        Assert.Throws<ArgumentOutOfRangeException>(() => PolicyVerdict.RequireApproval("r", expiresAfter: TimeSpan.Zero));
+        Assert.Throws<ArgumentNullException>(() => ApprovalPolicy.Create((Func<PolicyEvaluationContext, PolicyVerdict>)null!));
     }
 
     [Fact]

@@ -30,7 +30,7 @@ public sealed class QuickStartTests
         });
         IChatClient agent = new ChatClientBuilder(model).UseFunctionInvocation().UseApprovalGate(approvals).Build();
         ChatOptions options = new ChatOptions { Tools = ApprovalService.ProtectTools(checkBalance, transfer) }
-            .WithApprovalContext(new ApprovalContext { UserId = "carol", ConversationId = "c-42" });
+            .WithCallerContext(new CallerContext { UserId = "carol", ConversationId = "c-42" });
         try { console.WriteLine(await agent.GetResponseAsync("Send $500 to Bob", options)); }
         catch (PendingApprovalException pause) // nothing ran; pause.Approval is saved in the store
         {

@@ -306,7 +306,7 @@ public sealed class ResumeTests
         (TestBank bank, PendingApproval pending) = await PauseAsync(false, "balance and transfer 500 to bob");
         await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
         PendingApproval before = await bank.Approvals.GetAsync(pending.Id);
-        ChatOptions withoutTransfer = new ChatOptions { Tools = ApprovalService.ProtectTools(bank.CheckBalance) }.WithApprovalContext(pending.Context);
+        ChatOptions withoutTransfer = new ChatOptions { Tools = ApprovalService.ProtectTools(bank.CheckBalance) }.WithCallerContext(pending.Context);
 
         InvalidOperationException error = await Assert.ThrowsAsync<InvalidOperationException>(() => bank.Approvals.ResumeAsync(pending.Id, bank.Client, withoutTransfer));
 

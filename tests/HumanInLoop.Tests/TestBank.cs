@@ -63,7 +63,7 @@ public sealed class TestBank
 
     public ChatOptions ChatOptions(string conversationId = "conv-1", string userId = "carol") =>
         new ChatOptions { Tools = ApprovalService.ProtectTools(Transfer, CheckBalance, Deposit, DeleteAccount) }
-            .WithApprovalContext(new ApprovalContext { ConversationId = conversationId, UserId = userId, TenantId = "t1" });
+            .WithCallerContext(new CallerContext { ConversationId = conversationId, UserId = userId, TenantId = "t1" });
 
     public static FunctionCallContent TransferCall(string callId, string to, decimal amount) =>
         ScriptedChatClient.Call(callId, "transfer", new Dictionary<string, object?> { ["to"] = to, ["amount"] = amount });

@@ -48,11 +48,11 @@ internal static class BankPolicies
                     : null,
                 _ => null,
             };
-            return problem is null ? PolicyDecision.NotApplicable : PolicyDecision.Deny(problem);
+            return problem is null ? PolicyVerdict.NotApplicable : PolicyVerdict.Deny(problem);
         }
         catch (JsonException exception)
         {
-            return PolicyDecision.Deny($"The arguments of {call.ToolName} could not be read: {exception.Message}");
+            return PolicyVerdict.Deny($"The arguments of {call.ToolName} could not be read: {exception.Message}");
         }
     });
 

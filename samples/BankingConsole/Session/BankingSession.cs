@@ -27,7 +27,7 @@ internal sealed partial class BankingSession
     private readonly IChatClient _model;
     private readonly IChatClient _pipeline;
     private readonly IList<AITool> _tools;
-    private readonly ApprovalContext _context;
+    private readonly CallerContext _context;
     private readonly ChatOptions _chatOptions;
     private readonly ConsoleSettings _settings;
     private readonly Approver _approver;
@@ -52,8 +52,8 @@ internal sealed partial class BankingSession
 
         // Protected tools run only for calls the gate allowed or a resume runs; the same tools serve the router's plans.
         _tools = ApprovalService.ProtectTools(tools);
-        _context = new ApprovalContext { UserId = Bank.CustomerAccount, ConversationId = $"console-{Guid.NewGuid():N}" };
-        _chatOptions = new ChatOptions { Instructions = ToolInstructions, Tools = _tools }.WithApprovalContext(_context);
+        _context = new CallerContext { UserId = Bank.CustomerAccount, ConversationId = $"console-{Guid.NewGuid():N}" };
+        _chatOptions = new ChatOptions { Instructions = ToolInstructions, Tools = _tools }.WithCallerContext(_context);
     }
 
     /// <summary>Lists what is unfinished, then reads commands until the input ends or <c>quit</c>.</summary>

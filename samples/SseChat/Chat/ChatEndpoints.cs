@@ -61,7 +61,7 @@ internal static class ChatEndpoints
 
         List<ChatMessage> history = [.. conversation.Messages, new ChatMessage(ChatRole.User, text)];
         ChatOptions options = new ChatOptions { Tools = BankTools.For(bank, user) }
-            .WithApprovalContext(new ApprovalContext { ConversationId = conversation.Id, UserId = user });
+            .WithCallerContext(new CallerContext { ConversationId = conversation.Id, UserId = user });
         ChatStreamOptions stream = new()
         {
             ConversationId = conversation.Id,

@@ -27,7 +27,7 @@ public sealed class ApprovalEndpointOptions
     /// Evaluated with a <see langword="null"/> resource first (may the user read approvals at all: for the list, and for
     /// <c>GET /{approvalId}</c> before the id is looked up, so a non-reader cannot tell which ids exist), then with each
     /// <see cref="PendingApproval"/> as the resource (every item of a page, the one approval read): a resource-based requirement (for example, the
-    /// approval's <see cref="ApprovalContext.TenantId"/> must match the user's) hides the approvals a user may not read. A page
+    /// approval's <see cref="CallerContext.TenantId"/> must match the user's) hides the approvals a user may not read. A page
     /// can then hold fewer items than asked for; its continuation token still leads to the next one.
     /// </remarks>
     /// <value>Default <see cref="DefaultApproverPolicy"/>. <see langword="null"/>: any authenticated user.</value>
@@ -35,7 +35,7 @@ public sealed class ApprovalEndpointOptions
 
     /// <summary>
     /// Gets or sets the policy that lets a user resume approvals of other users' conversations. The requester
-    /// (<see cref="ApprovalContext.UserId"/> equal to the user's id) may always resume their own.
+    /// (<see cref="CallerContext.UserId"/> equal to the user's id) may always resume their own.
     /// </summary>
     /// <value>Default <see cref="DefaultApproverPolicy"/>. <see langword="null"/>: any authenticated user.</value>
     public string? ResumePolicy { get; set; } = DefaultApproverPolicy;

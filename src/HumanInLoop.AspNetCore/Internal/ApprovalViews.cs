@@ -33,7 +33,7 @@ internal static class ApprovalViews
             PolicyReason = call.PolicyReason,
             Approvers = call.Approvers,
             RequiredApprovals = call.RequiredApprovals,
-            ApprovedBy = [.. call.Approvals.Select(a => a.ApproverId)],
+            ApprovedBy = [.. call.SignOffs.Select(a => a.ApproverId)],
             DecidedBy = call.DecidedBy,
             DecidedAt = call.DecidedAt,
             DecisionReason = call.DecisionReason,
@@ -41,7 +41,7 @@ internal static class ApprovalViews
             Execution = call.Execution.ToString(),
             CanDecide = viewer is not null && approval.Status == ApprovalStatus.Pending &&
                 call.Decision == CallDecisionStatus.AwaitingApproval && viewer.IsAnyOf(call.Approvers) &&
-                !call.Approvals.Any(a => string.Equals(a.ApproverId, viewer.Id, StringComparison.Ordinal)),
+                !call.SignOffs.Any(a => string.Equals(a.ApproverId, viewer.Id, StringComparison.Ordinal)),
         })];
 
     private static List<ConversationExcerptEntry> Excerpt(PendingApproval approval, int count, int maxLength)

@@ -87,9 +87,9 @@ internal static class ApprovalText
         switch (delivery.Kind)
         {
             case ApprovalNotificationKind.Decided when delivery.CallId is { } callId && approval.FindCall(callId) is { Decision: CallDecisionStatus.AwaitingApproval } waiting:
-                CallApproval? latest = waiting.Approvals.Count > 0 ? waiting.Approvals[^1] : null;
+                CallSignOff? latest = waiting.SignOffs.Count > 0 ? waiting.SignOffs[^1] : null;
                 return $"{latest?.ApproverId ?? "someone"} approved {waiting.ToolName} (call {waiting.CallId}) of approval {approval.Id}: " +
-                    $"{waiting.Approvals.Count} of {waiting.RequiredApprovals} approvals; it waits for another person.";
+                    $"{waiting.SignOffs.Count} of {waiting.RequiredApprovals} approvals; it waits for another person.";
             case ApprovalNotificationKind.Decided when delivery.CallId is { } callId && approval.FindCall(callId) is { } call:
                 string verb = call.Decision == CallDecisionStatus.Rejected ? "rejected" : call.ApprovedArguments is null ? "approved" : "approved with edited arguments";
                 string reason = string.IsNullOrWhiteSpace(call.DecisionReason) ? "" : $" Reason: {call.DecisionReason}";

@@ -306,14 +306,14 @@ public sealed partial class ApprovalService
             return true;
         }
 
-        ApprovalPolicyContext recheck = new(call.ToolName, call.CallId, null, edited, approval.Context, approval.Messages);
-        PolicyDecision verdict = await EvaluateAsync(recheck, cancellationToken);
-        if (verdict.Kind == PolicyDecisionKind.Deny)
+        PolicyEvaluationContext recheck = new(call.ToolName, call.CallId, null, edited, approval.Context, approval.Messages);
+        PolicyVerdict verdict = await EvaluateAsync(recheck, cancellationToken);
+        if (verdict.Kind == PolicyVerdictKind.Deny)
         {
             throw new ApprovalForbiddenException(approval.Id, call.CallId, $"The policies deny the edited arguments: {verdict.Reason}");
         }
 
-        if (verdict.Kind == PolicyDecisionKind.RequireApproval)
+        if (verdict.Kind == PolicyVerdictKind.RequireApproval)
         {
             Authorize(approval, call, decision.Approver, verdict.Approvers);
         }
@@ -339,14 +339,14 @@ public sealed partial class ApprovalService
                 $"Call '{call.CallId}' needs {required} approvals, so its arguments cannot be edited; reject it with a reason instead.");
         }
 
-        List<CallApproval> given = call.ApprovalsData ??= [];
+        List<CallSignOff> given = call.SignOffsData ??= [];
         if (given.Exists(a => string.Equals(a.ApproverId, decision.Approver.Id, StringComparison.Ordinal)))
         {
             throw new ApprovalConflictException(approval.Id, approval.Status,
                 $"'{decision.Approver.Id}' already approved call '{call.CallId}'; it needs {required} different approvers.", call.CallId);
         }
 
-        given.Add(new CallApproval(decision.Approver.Id, Now(), decision.Reason));
+        given.Add(new CallSignOff(decision.Approver.Id, Now(), decision.Reason));
         if (given.Count >= required)
         {
             return true;

@@ -12,33 +12,33 @@ public sealed partial class ApprovalService
     private const string NoCommonApprover = "\u0000no-common-approver";
 
     /// <summary>Evaluates every policy for one call and combines the outcomes: Deny over RequireApproval over Allow, else the default.</summary>
-    internal async ValueTask<PolicyDecision> EvaluateAsync(ApprovalPolicyContext call, CancellationToken cancellationToken)
+    internal async ValueTask<PolicyVerdict> EvaluateAsync(PolicyEvaluationContext call, CancellationToken cancellationToken)
     {
-        PolicyDecision? deny = null;
-        PolicyDecision? require = null;
+        PolicyVerdict? deny = null;
+        PolicyVerdict? require = null;
         bool allowed = false;
         foreach (IApprovalPolicy policy in _policies)
         {
-            PolicyDecision decision = await policy.EvaluateAsync(call, cancellationToken);
+            PolicyVerdict decision = await policy.EvaluateAsync(call, cancellationToken);
             switch (decision.Kind)
             {
-                case PolicyDecisionKind.Deny:
-                    deny = deny is null ? decision : PolicyDecision.Deny($"{deny.Reason} {decision.Reason}");
+                case PolicyVerdictKind.Deny:
+                    deny = deny is null ? decision : PolicyVerdict.Deny($"{deny.Reason} {decision.Reason}");
                     break;
-                case PolicyDecisionKind.RequireApproval:
+                case PolicyVerdictKind.RequireApproval:
                     require = require is null ? decision : Merge(require, decision);
                     break;
-                case PolicyDecisionKind.Allow:
+                case PolicyVerdictKind.Allow:
                     allowed = true;
                     break;
             }
         }
 
-        return deny ?? require ?? (allowed ? PolicyDecision.Allow : _unmatched);
+        return deny ?? require ?? (allowed ? PolicyVerdict.Allow : _unmatched);
     }
 
     /// <summary>Several approval requirements: every reason is shown, the earliest deadline holds, the most approvals asked for are needed, and only approvers named by every policy that names any may decide.</summary>
-    private static PolicyDecision Merge(PolicyDecision first, PolicyDecision second)
+    private static PolicyVerdict Merge(PolicyVerdict first, PolicyVerdict second)
     {
         IEnumerable<string>? approvers = (first.Approvers.Count, second.Approvers.Count) switch
         {
@@ -52,7 +52,7 @@ public sealed partial class ApprovalService
             ({ } a, { } b) => a < b ? a : b,
             (var a, var b) => a ?? b,
         };
-        return PolicyDecision.RequireApproval($"{first.Reason} {second.Reason}", approvers, expires, Math.Max(first.RequiredApprovals, second.RequiredApprovals));
+        return PolicyVerdict.RequireApproval($"{first.Reason} {second.Reason}", approvers, expires, Math.Max(first.RequiredApprovals, second.RequiredApprovals));
     }
 
     /// <summary>How deep a held call's arguments may nest: the stored approval wraps them in a few levels of its own, within its limit of 64.</summary>
@@ -62,7 +62,7 @@ public sealed partial class ApprovalService
     /// Whether a call's arguments can be stored in an approval; a call whose arguments cannot (nested deeper than
     /// <see cref="MaxArgumentDepth"/>, or not serializable) is denied rather than failing the whole hold.
     /// </summary>
-    internal static bool CanHold(ApprovalPolicyContext call, out string reason)
+    internal static bool CanHold(PolicyEvaluationContext call, out string reason)
     {
         try
         {
@@ -91,15 +91,15 @@ public sealed partial class ApprovalService
 
     /// <summary>Saves a held batch as a new approval; called by the gate before it throws <see cref="PendingApprovalException"/>.</summary>
     internal async Task<PendingApproval> HoldAsync(
-        IReadOnlyList<ChatMessage> history, IReadOnlyList<ApprovalPolicyContext> calls, IReadOnlyList<PolicyDecision> decisions,
-        ApprovalContext context, ApprovalOrigin origin, CancellationToken cancellationToken)
+        IReadOnlyList<ChatMessage> history, IReadOnlyList<PolicyEvaluationContext> calls, IReadOnlyList<PolicyVerdict> decisions,
+        CallerContext context, ApprovalOrigin origin, CancellationToken cancellationToken)
     {
         using Activity? activity = HumanInLoopTelemetry.ActivitySource.StartActivity("humaninloop.hold");
         DateTimeOffset now = Now();
         TimeSpan expiresAfter = _defaultExpiration;
-        foreach (PolicyDecision decision in decisions)
+        foreach (PolicyVerdict decision in decisions)
         {
-            if (decision.Kind == PolicyDecisionKind.RequireApproval && decision.ExpiresAfter is { } after && after < expiresAfter)
+            if (decision.Kind == PolicyVerdictKind.RequireApproval && decision.ExpiresAfter is { } after && after < expiresAfter)
             {
                 expiresAfter = after;
             }
@@ -124,8 +124,8 @@ public sealed partial class ApprovalService
         List<PendingToolCall> pending = new(calls.Count);
         for (int i = 0; i < calls.Count; i++)
         {
-            ApprovalPolicyContext call = calls[i];
-            PolicyDecision decision = decisions[i];
+            PolicyEvaluationContext call = calls[i];
+            PolicyVerdict decision = decisions[i];
             JsonElement arguments = call.Arguments;
             string fingerprint = Integrity.Fingerprint(approval.Id, context.ConversationId, call.CallId, call.ToolName, arguments);
             PendingToolCall record = new()
@@ -136,12 +136,12 @@ public sealed partial class ApprovalService
                 Fingerprint = fingerprint,
                 PolicyReason = decision.Reason,
                 Approvers = decision.Approvers,
-                RequiredApprovals = decision.Kind == PolicyDecisionKind.RequireApproval ? decision.RequiredApprovals : 1,
+                RequiredApprovals = decision.Kind == PolicyVerdictKind.RequireApproval ? decision.RequiredApprovals : 1,
                 IdempotencyKey = $"{approval.Id}-{i}",
                 Decision = decision.Kind switch
                 {
-                    PolicyDecisionKind.Allow => CallDecisionStatus.AutoAllowed,
-                    PolicyDecisionKind.Deny => CallDecisionStatus.Denied,
+                    PolicyVerdictKind.Allow => CallDecisionStatus.AutoAllowed,
+                    PolicyVerdictKind.Deny => CallDecisionStatus.Denied,
                     _ => CallDecisionStatus.AwaitingApproval,
                 },
             };

@@ -19,16 +19,16 @@ public sealed partial class ApprovalService
     /// <returns>Each action's outcome, and the approval holding the rest, if any.</returns>
     /// <exception cref="InvalidOperationException">An action names a tool that is not supplied; nothing ran.</exception>
     public async Task<PlanResult> RunPlanAsync(
-        IEnumerable<PlannedAction> actions, IEnumerable<AITool> tools, ApprovalContext? context = null, CancellationToken cancellationToken = default)
+        IEnumerable<PlannedAction> actions, IEnumerable<AITool> tools, CallerContext? context = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(actions);
         ArgumentNullException.ThrowIfNull(tools);
-        context ??= ApprovalContext.Empty;
+        context ??= CallerContext.Empty;
         List<PlannedAction> plan = [.. actions];
         Dictionary<string, AIFunction> functions = ToolsByName(tools);
         HashSet<string> ids = new(StringComparer.Ordinal);
-        List<ApprovalPolicyContext> evaluations = new(plan.Count);
-        List<PolicyDecision> decisions = new(plan.Count);
+        List<PolicyEvaluationContext> evaluations = new(plan.Count);
+        List<PolicyVerdict> decisions = new(plan.Count);
         for (int i = 0; i < plan.Count; i++)
         {
             if (plan[i].Id is { } given && (string.IsNullOrWhiteSpace(given) || !Utf16Text.IsWellFormed(given)))
@@ -48,26 +48,26 @@ public sealed partial class ApprovalService
                 throw new InvalidOperationException($"The plan's action '{id}' names the tool '{plan[i].Name}', which was not supplied; nothing ran.");
             }
 
-            ApprovalPolicyContext evaluation = new(plan[i].Name, id, null, plan[i].Arguments, context, []);
+            PolicyEvaluationContext evaluation = new(plan[i].Name, id, null, plan[i].Arguments, context, []);
             evaluations.Add(evaluation);
             decisions.Add(await EvaluateAsync(evaluation, cancellationToken));
         }
 
-        List<int> held = [.. Enumerable.Range(0, plan.Count).Where(i => decisions[i].Kind == PolicyDecisionKind.RequireApproval)];
+        List<int> held = [.. Enumerable.Range(0, plan.Count).Where(i => decisions[i].Kind == PolicyVerdictKind.RequireApproval)];
         PendingApproval? pending = held.Count == 0 ? null : await HoldAsync(
             [], [.. held.Select(i => evaluations[i])], [.. held.Select(i => decisions[i])], context, ApprovalOrigin.ActionPlan, cancellationToken);
 
         List<ActionOutcome> outcomes = new(plan.Count);
         for (int i = 0; i < plan.Count; i++)
         {
-            ApprovalPolicyContext action = evaluations[i];
-            PolicyDecision decision = decisions[i];
+            PolicyEvaluationContext action = evaluations[i];
+            PolicyVerdict decision = decisions[i];
             switch (decision.Kind)
             {
-                case PolicyDecisionKind.RequireApproval:
+                case PolicyVerdictKind.RequireApproval:
                     outcomes.Add(new ActionOutcome(action.CallId, action.ToolName, CallDecisionStatus.AwaitingApproval, CallExecutionStatus.NotStarted, decision.Reason, null));
                     break;
-                case PolicyDecisionKind.Deny:
+                case PolicyVerdictKind.Deny:
                     outcomes.Add(new ActionOutcome(action.CallId, action.ToolName, CallDecisionStatus.Denied, CallExecutionStatus.NotRun, decision.Reason, null));
                     break;
                 default:
@@ -99,7 +99,7 @@ public sealed partial class ApprovalService
         return new PlanResult(outcomes, null);
     }
 
-    private static async Task<ActionOutcome> RunAllowedActionAsync(AIFunction function, ApprovalPolicyContext action, CancellationToken cancellationToken)
+    private static async Task<ActionOutcome> RunAllowedActionAsync(AIFunction function, PolicyEvaluationContext action, CancellationToken cancellationToken)
     {
         // Allowed actions run like allowed tool calls: at once, outside any approval record, through the tool as supplied.
         try

@@ -192,7 +192,7 @@ public sealed partial class ApprovalService
 
         ChatMessage resultsMessage = new(ChatRole.Tool, results);
         ChatOptions continuationOptions = options?.Clone() ?? new ChatOptions();
-        continuationOptions.WithApprovalContext(approval.Context);
+        continuationOptions.WithCallerContext(approval.Context);
         return new Execution(approval, owner, [.. approval.Messages, resultsMessage], resultsMessage, continuationOptions);
     }
 

@@ -19,7 +19,7 @@ public sealed partial class ApprovalService
 {
     private const int MaxConcurrentRetries = 16;
     private readonly IApprovalPolicy[] _policies;
-    private readonly PolicyDecision _unmatched;
+    private readonly PolicyVerdict _unmatched;
     private readonly TimeSpan _defaultExpiration;
     private readonly TimeSpan _lease;
     private readonly bool _preventSelfApproval;
@@ -46,7 +46,7 @@ public sealed partial class ApprovalService
         options ??= new ApprovalOptions();
         Store = store;
         _policies = [.. options.Policies, .. additionalPolicies];
-        _unmatched = options.UnmatchedToolDecision;
+        _unmatched = options.UnmatchedToolVerdict;
         _defaultExpiration = options.DefaultExpiration;
         _lease = options.ExecutionLease;
         _preventSelfApproval = options.PreventSelfApproval;

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
-using HumanInLoop;
+using Microsoft.Extensions.AI;
 
-namespace Microsoft.Extensions.AI;
+namespace HumanInLoop;
 
 /// <summary>
 /// A chat client middleware that checks every function call of every model response against the approval policies
@@ -193,17 +193,17 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
     private async ValueTask<ChatMessage?> DecideAsync(
         List<FunctionCallContent> calls, IReadOnlyList<ChatMessage> history, ChatOptions? options, CancellationToken cancellationToken)
     {
-        ApprovalContext context = options.GetApprovalContext();
-        var evaluations = new ApprovalPolicyContext[calls.Count];
-        var decisions = new PolicyDecision[calls.Count];
+        CallerContext context = options.GetCallerContext();
+        var evaluations = new PolicyEvaluationContext[calls.Count];
+        var decisions = new PolicyVerdict[calls.Count];
         bool hold = false;
         bool deny = false;
         for (int i = 0; i < calls.Count; i++)
         {
-            evaluations[i] = new ApprovalPolicyContext(calls[i].Name, calls[i].CallId, calls[i].Arguments, null, context, history);
+            evaluations[i] = new PolicyEvaluationContext(calls[i].Name, calls[i].CallId, calls[i].Arguments, null, context, history);
             decisions[i] = await Approvals.EvaluateAsync(evaluations[i], cancellationToken);
-            hold |= decisions[i].Kind == PolicyDecisionKind.RequireApproval;
-            deny |= decisions[i].Kind == PolicyDecisionKind.Deny;
+            hold |= decisions[i].Kind == PolicyVerdictKind.RequireApproval;
+            deny |= decisions[i].Kind == PolicyVerdictKind.Deny;
         }
 
         if (hold)
@@ -212,13 +212,13 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
             hold = false;
             for (int i = 0; i < calls.Count; i++)
             {
-                if (decisions[i].Kind != PolicyDecisionKind.Deny && !ApprovalService.CanHold(evaluations[i], out string reason))
+                if (decisions[i].Kind != PolicyVerdictKind.Deny && !ApprovalService.CanHold(evaluations[i], out string reason))
                 {
-                    decisions[i] = PolicyDecision.Deny(reason);
+                    decisions[i] = PolicyVerdict.Deny(reason);
                     deny = true;
                 }
 
-                hold |= decisions[i].Kind == PolicyDecisionKind.RequireApproval;
+                hold |= decisions[i].Kind == PolicyVerdictKind.RequireApproval;
             }
         }
 
@@ -230,7 +230,7 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
 
         for (int i = 0; i < calls.Count; i++)
         {
-            if (decisions[i].Kind == PolicyDecisionKind.Allow && GateProtectedFunction.NeedsVerdict(options, calls[i]))
+            if (decisions[i].Kind == PolicyVerdictKind.Allow && GateProtectedFunction.NeedsVerdict(options, calls[i]))
             {
                 GateProtectedFunction.Allow(calls[i]);
             }
@@ -244,7 +244,7 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
         List<AIContent>? answers = null;
         for (int i = 0; i < calls.Count; i++)
         {
-            if (decisions[i].Kind != PolicyDecisionKind.Deny)
+            if (decisions[i].Kind != PolicyVerdictKind.Deny)
             {
                 continue;
             }

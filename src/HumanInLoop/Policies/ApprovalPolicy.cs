@@ -12,7 +12,7 @@ public static class ApprovalPolicy
     public static IApprovalPolicy Allow(params string[] toolNames)
     {
         HashSet<string> names = ToSet(toolNames);
-        return Create(call => names.Contains(call.ToolName) ? PolicyDecision.Allow : PolicyDecision.NotApplicable);
+        return Create(call => names.Contains(call.ToolName) ? PolicyVerdict.Allow : PolicyVerdict.NotApplicable);
     }
 
     /// <summary>Holds every call of a tool for a person, whatever its arguments.</summary>
@@ -26,8 +26,8 @@ public static class ApprovalPolicy
         string toolName, string reason, IEnumerable<string>? approvers = null, TimeSpan? expiresAfter = null, int requiredApprovals = 1)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(toolName);
-        PolicyDecision decision = PolicyDecision.RequireApproval(reason, approvers, expiresAfter, requiredApprovals);
-        return Create(call => call.ToolName == toolName ? decision : PolicyDecision.NotApplicable);
+        PolicyVerdict decision = PolicyVerdict.RequireApproval(reason, approvers, expiresAfter, requiredApprovals);
+        return Create(call => call.ToolName == toolName ? decision : PolicyVerdict.NotApplicable);
     }
 
     /// <summary>
@@ -48,12 +48,12 @@ public static class ApprovalPolicy
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(toolName);
         ArgumentNullException.ThrowIfNull(condition);
-        PolicyDecision decision = PolicyDecision.RequireApproval(reason, approvers, expiresAfter, requiredApprovals);
+        PolicyVerdict decision = PolicyVerdict.RequireApproval(reason, approvers, expiresAfter, requiredApprovals);
         return Create(call =>
         {
             if (call.ToolName != toolName)
             {
-                return PolicyDecision.NotApplicable;
+                return PolicyVerdict.NotApplicable;
             }
 
             TArguments arguments;
@@ -63,11 +63,11 @@ public static class ApprovalPolicy
             }
             catch (JsonException exception)
             {
-                return PolicyDecision.RequireApproval(
+                return PolicyVerdict.RequireApproval(
                     $"{reason} (The arguments could not be checked automatically: {exception.Message})", decision.Approvers, decision.ExpiresAfter, decision.RequiredApprovals);
             }
 
-            return condition(arguments) ? decision : PolicyDecision.Allow;
+            return condition(arguments) ? decision : PolicyVerdict.Allow;
         });
     }
 
@@ -78,23 +78,23 @@ public static class ApprovalPolicy
     public static IApprovalPolicy Deny(string toolName, string reason)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(toolName);
-        PolicyDecision decision = PolicyDecision.Deny(reason);
-        return Create(call => call.ToolName == toolName ? decision : PolicyDecision.NotApplicable);
+        PolicyVerdict decision = PolicyVerdict.Deny(reason);
+        return Create(call => call.ToolName == toolName ? decision : PolicyVerdict.NotApplicable);
     }
 
     /// <summary>Makes a policy from a synchronous function.</summary>
     /// <param name="evaluate">Decides on one call.</param>
     /// <returns>The policy.</returns>
-    public static IApprovalPolicy Create(Func<ApprovalPolicyContext, PolicyDecision> evaluate)
+    public static IApprovalPolicy Create(Func<PolicyEvaluationContext, PolicyVerdict> evaluate)
     {
         ArgumentNullException.ThrowIfNull(evaluate);
-        return new DelegatePolicy((call, _) => new ValueTask<PolicyDecision>(evaluate(call)));
+        return new DelegatePolicy((call, _) => new ValueTask<PolicyVerdict>(evaluate(call)));
     }
 
     /// <summary>Makes a policy from an asynchronous function.</summary>
     /// <param name="evaluate">Decides on one call.</param>
     /// <returns>The policy.</returns>
-    public static IApprovalPolicy Create(Func<ApprovalPolicyContext, CancellationToken, ValueTask<PolicyDecision>> evaluate)
+    public static IApprovalPolicy Create(Func<PolicyEvaluationContext, CancellationToken, ValueTask<PolicyVerdict>> evaluate)
     {
         ArgumentNullException.ThrowIfNull(evaluate);
         return new DelegatePolicy(evaluate);
@@ -111,9 +111,9 @@ public static class ApprovalPolicy
         return new HashSet<string>(toolNames, StringComparer.Ordinal);
     }
 
-    private sealed class DelegatePolicy(Func<ApprovalPolicyContext, CancellationToken, ValueTask<PolicyDecision>> evaluate) : IApprovalPolicy
+    private sealed class DelegatePolicy(Func<PolicyEvaluationContext, CancellationToken, ValueTask<PolicyVerdict>> evaluate) : IApprovalPolicy
     {
-        public ValueTask<PolicyDecision> EvaluateAsync(ApprovalPolicyContext context, CancellationToken cancellationToken) =>
+        public ValueTask<PolicyVerdict> EvaluateAsync(PolicyEvaluationContext context, CancellationToken cancellationToken) =>
             evaluate(context, cancellationToken);
     }
 }

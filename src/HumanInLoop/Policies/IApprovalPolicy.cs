@@ -3,8 +3,8 @@ namespace HumanInLoop;
 /// <summary>A rule in code that decides whether a tool call may run, needs a person, or is refused.</summary>
 /// <remarks>
 /// Policies are evaluated for every function call of every model response, before anything runs. They see the
-/// tool name, the arguments (typed through <see cref="ApprovalPolicyContext.GetArguments{T}"/>), the
-/// <see cref="ApprovalContext"/> and the history. Return <see cref="PolicyDecision.NotApplicable"/> for tools the
+/// tool name, the arguments (typed through <see cref="PolicyEvaluationContext.GetArguments{T}"/>), the
+/// <see cref="CallerContext"/> and the history. Return <see cref="PolicyVerdict.NotApplicable"/> for tools the
 /// policy does not cover. Implementations must be thread-safe and should not call the model.
 /// Use <see cref="ApprovalPolicy"/> for the common cases and for lambdas.
 /// </remarks>
@@ -14,5 +14,5 @@ public interface IApprovalPolicy
     /// <param name="context">The call and what surrounds it.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>The decision.</returns>
-    ValueTask<PolicyDecision> EvaluateAsync(ApprovalPolicyContext context, CancellationToken cancellationToken);
+    ValueTask<PolicyVerdict> EvaluateAsync(PolicyEvaluationContext context, CancellationToken cancellationToken);
 }

@@ -54,7 +54,7 @@ public sealed class PendingApproval
 
     /// <summary>Gets who and what the conversation is about.</summary>
     [JsonInclude]
-    public ApprovalContext Context { get; internal set; } = ApprovalContext.Empty;
+    public CallerContext Context { get; internal set; } = CallerContext.Empty;
 
     /// <summary>Gets the full message history, ending with the assistant message that holds the calls.</summary>
     /// <remarks>

@@ -53,11 +53,11 @@ public sealed class PendingToolCall
     }
 
     /// <summary>
-    /// Gets the approvals given so far, oldest first, for a call that needs more than one (<see cref="RequiredApprovals"/>);
+    /// Gets the sign-offs (approvals by different people) given so far, oldest first, for a call that needs more than one (<see cref="RequiredApprovals"/>);
     /// empty for a call that needs one. The call is <see cref="CallDecisionStatus.Approved"/> when there are enough.
     /// </summary>
     [JsonIgnore]
-    public IReadOnlyList<CallApproval> Approvals => ApprovalsData ?? [];
+    public IReadOnlyList<CallSignOff> SignOffs => SignOffsData ?? [];
 
     [JsonInclude]
     [JsonPropertyName("requiredApprovals")]
@@ -67,7 +67,7 @@ public sealed class PendingToolCall
     [JsonInclude]
     [JsonPropertyName("approvals")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    internal List<CallApproval>? ApprovalsData { get; set; }
+    internal List<CallSignOff>? SignOffsData { get; set; }
 
     /// <summary>Gets the id of the person who decided, if a person did.</summary>
     [JsonInclude]

@@ -1,3 +1,5 @@
+using HumanInLoop.Internal;
+
 namespace HumanInLoop;
 
 /// <summary>An <see cref="IStateStore"/> in process memory: for tests, demos and single-process hosts that may lose approvals on restart.</summary>

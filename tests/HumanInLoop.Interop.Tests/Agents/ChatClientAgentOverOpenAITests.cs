@@ -51,7 +51,7 @@ public sealed class ChatClientAgentOverOpenAITests : IAsyncLifetime
         Assert.Empty(Server.Violations);
     }
 
-    private static ChatClientAgentRunOptions RunOptions() => new(new ChatOptions().WithApprovalContext(Bank.Context));
+    private static ChatClientAgentRunOptions RunOptions() => new(new ChatOptions().WithCallerContext(Bank.Context));
 
     private (ChatClientAgent Agent, IChatClient Pipeline) CreateAgent()
     {

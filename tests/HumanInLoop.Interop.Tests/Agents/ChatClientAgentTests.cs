@@ -42,7 +42,7 @@ public sealed class ChatClientAgentTests : IDisposable
         return data;
     }
 
-    private static ChatClientAgentRunOptions RunOptions => new(new ChatOptions().WithApprovalContext(Bank.Context));
+    private static ChatClientAgentRunOptions RunOptions => new(new ChatOptions().WithCallerContext(Bank.Context));
 
     public void Dispose() => _model.Dispose();
 

@@ -43,7 +43,7 @@ internal sealed class NotificationHost : IAsyncDisposable
     public async Task<PendingApproval> PauseAsync(string conversationId = "conv-1")
     {
         AIFunction transfer = AIFunctionFactory.Create((string to, string amount) => "sent", "transfer");
-        ChatOptions options = new ChatOptions { Tools = ApprovalService.ProtectTools(transfer) }.WithApprovalContext(new ApprovalContext { ConversationId = conversationId });
+        ChatOptions options = new ChatOptions { Tools = ApprovalService.ProtectTools(transfer) }.WithCallerContext(new CallerContext { ConversationId = conversationId });
         PendingApprovalException pause = await Assert.ThrowsAsync<PendingApprovalException>(() => Client.GetResponseAsync([new ChatMessage(ChatRole.User, "pay")], options));
         return pause.Approval;
     }

@@ -4,4 +4,4 @@ namespace HumanInLoop;
 /// <param name="ApproverId">Who approved.</param>
 /// <param name="ApprovedAt">When (UTC).</param>
 /// <param name="Reason">Their comment, if any.</param>
-public sealed record CallApproval(string ApproverId, DateTimeOffset ApprovedAt, string? Reason);
+public sealed record CallSignOff(string ApproverId, DateTimeOffset ApprovedAt, string? Reason);

@@ -6,14 +6,14 @@ namespace HumanInLoop;
 
 /// <summary>One tool call as a policy sees it: the tool, its exact arguments, and the request's context.</summary>
 /// <remarks>Not thread-safe; each evaluation gets its own instance.</remarks>
-public sealed class ApprovalPolicyContext
+public sealed class PolicyEvaluationContext
 {
     private readonly IDictionary<string, object?>? _rawArguments;
     private JsonElement? _arguments;
     private object? _typedArguments;
 
-    internal ApprovalPolicyContext(
-        string toolName, string callId, IDictionary<string, object?>? rawArguments, JsonElement? arguments, ApprovalContext context, IReadOnlyList<ChatMessage> messages)
+    internal PolicyEvaluationContext(
+        string toolName, string callId, IDictionary<string, object?>? rawArguments, JsonElement? arguments, CallerContext context, IReadOnlyList<ChatMessage> messages)
     {
         ToolName = toolName;
         CallId = callId;
@@ -36,7 +36,7 @@ public sealed class ApprovalPolicyContext
     internal JsonElement? ComputedArguments => _arguments;
 
     /// <summary>Gets who and what the request is about.</summary>
-    public ApprovalContext Context { get; }
+    public CallerContext Context { get; }
 
     /// <summary>Gets the conversation so far, including the assistant message that holds the call.</summary>
     public IReadOnlyList<ChatMessage> Messages { get; }

@@ -1,7 +1,7 @@
 namespace HumanInLoop;
 
 /// <summary>What a policy says about one tool call. Several policies combine as Deny over RequireApproval over Allow.</summary>
-public enum PolicyDecisionKind
+public enum PolicyVerdictKind
 {
     /// <summary>The policy has no opinion on this call (it does not cover the tool).</summary>
     NotApplicable = 0,

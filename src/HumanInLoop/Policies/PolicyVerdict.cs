@@ -2,9 +2,9 @@ namespace HumanInLoop;
 
 /// <summary>The outcome of evaluating one <see cref="IApprovalPolicy"/> against one tool call.</summary>
 /// <remarks>Instances are immutable and may be cached and shared.</remarks>
-public sealed class PolicyDecision
+public sealed class PolicyVerdict
 {
-    private PolicyDecision(PolicyDecisionKind kind, string? reason, IReadOnlyList<string> approvers, TimeSpan? expiresAfter, int requiredApprovals = 1)
+    private PolicyVerdict(PolicyVerdictKind kind, string? reason, IReadOnlyList<string> approvers, TimeSpan? expiresAfter, int requiredApprovals = 1)
     {
         Kind = kind;
         Reason = reason;
@@ -14,15 +14,15 @@ public sealed class PolicyDecision
     }
 
     /// <summary>Gets the decision that says nothing about the call.</summary>
-    public static PolicyDecision NotApplicable { get; } = new(PolicyDecisionKind.NotApplicable, null, [], null);
+    public static PolicyVerdict NotApplicable { get; } = new(PolicyVerdictKind.NotApplicable, null, [], null);
 
     /// <summary>Gets the decision that lets the call run at once.</summary>
-    public static PolicyDecision Allow { get; } = new(PolicyDecisionKind.Allow, null, [], null);
+    public static PolicyVerdict Allow { get; } = new(PolicyVerdictKind.Allow, null, [], null);
 
     /// <summary>Gets what kind of decision this is.</summary>
-    public PolicyDecisionKind Kind { get; }
+    public PolicyVerdictKind Kind { get; }
 
-    /// <summary>Gets why: shown to the approver for <see cref="PolicyDecisionKind.RequireApproval"/>, sent to the model for <see cref="PolicyDecisionKind.Deny"/>.</summary>
+    /// <summary>Gets why: shown to the approver for <see cref="PolicyVerdictKind.RequireApproval"/>, sent to the model for <see cref="PolicyVerdictKind.Deny"/>.</summary>
     public string? Reason { get; }
 
     /// <summary>Gets the ids or roles that may approve; empty means any approver the host lets decide.</summary>
@@ -40,7 +40,7 @@ public sealed class PolicyDecision
     /// <param name="expiresAfter">How long the approval may wait; <see langword="null"/> uses the default.</param>
     /// <param name="requiredApprovals">How many different people must approve (default 1; 2 for a four-eyes rule).</param>
     /// <returns>The decision.</returns>
-    public static PolicyDecision RequireApproval(string reason, IEnumerable<string>? approvers = null, TimeSpan? expiresAfter = null, int requiredApprovals = 1)
+    public static PolicyVerdict RequireApproval(string reason, IEnumerable<string>? approvers = null, TimeSpan? expiresAfter = null, int requiredApprovals = 1)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(reason);
         ArgumentOutOfRangeException.ThrowIfLessThan(requiredApprovals, 1);
@@ -49,16 +49,16 @@ public sealed class PolicyDecision
             ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(after, TimeSpan.Zero, nameof(expiresAfter));
         }
 
-        return new(PolicyDecisionKind.RequireApproval, reason, approvers?.ToArray() ?? [], expiresAfter, requiredApprovals);
+        return new(PolicyVerdictKind.RequireApproval, reason, approvers?.ToArray() ?? [], expiresAfter, requiredApprovals);
     }
 
     /// <summary>Creates a decision that refuses the call; the model receives a result saying so.</summary>
     /// <param name="reason">Why, as sent to the model.</param>
     /// <returns>The decision.</returns>
-    public static PolicyDecision Deny(string reason)
+    public static PolicyVerdict Deny(string reason)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(reason);
-        return new(PolicyDecisionKind.Deny, reason, [], null);
+        return new(PolicyVerdictKind.Deny, reason, [], null);
     }
 
     /// <inheritdoc />

@@ -1,10 +1,10 @@
 using System.Globalization;
 
-namespace HumanInLoop;
+namespace HumanInLoop.Internal;
 
-/// <summary>Builds and reads the keyset continuation tokens of <see cref="IStateStore.ListAsync"/>, for store implementers.</summary>
+/// <summary>Builds and reads the keyset continuation tokens of <see cref="IStateStore.ListAsync"/> (opaque to callers: pages expose them as strings). Compiled into each store package.</summary>
 /// <remarks>A token names the last entry of a page; the next page holds the entries that sort after it (older, then smaller id).</remarks>
-public static class StateContinuationToken
+internal static class StateContinuationToken
 {
     /// <summary>Makes the token that continues after <paramref name="last"/>.</summary>
     /// <param name="last">The last entry of the page.</param>

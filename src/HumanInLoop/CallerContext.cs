@@ -4,13 +4,13 @@ namespace HumanInLoop;
 /// Who and what a chat request is about: the ids a policy can decide on and an approver's inbox can filter by.
 /// </summary>
 /// <remarks>
-/// Attach it to a request with <see cref="Microsoft.Extensions.AI.ChatOptionsApprovalExtensions.WithApprovalContext"/>.
+/// Attach it to a request with <see cref="Microsoft.Extensions.AI.ChatOptionsApprovalExtensions.WithCallerContext"/>.
 /// It is saved with every <see cref="PendingApproval"/> and restored on resume. Instances are immutable.
 /// </remarks>
-public sealed record ApprovalContext
+public sealed record CallerContext
 {
     /// <summary>Gets an empty context, used when a request carries none.</summary>
-    public static ApprovalContext Empty { get; } = new();
+    public static CallerContext Empty { get; } = new();
 
     /// <summary>Gets the id of the user on whose behalf the agent acts (the requester).</summary>
     public string? UserId { get; init; }

@@ -65,7 +65,7 @@ public sealed partial class PostgreSqlStateStore
             {
                 if (keepAuditTrail)
                 {
-                    if (AuditTrailArchive.Extract(row) is not { } trail)
+                    if (PendingApprovalSerializer.ExtractAuditTrail(row) is not { } trail)
                     {
                         continue;
                     }
@@ -128,6 +128,6 @@ public sealed partial class PostgreSqlStateStore
         await using NpgsqlCommand command = _dataSource.CreateCommand($"SELECT audit_trail FROM {_archive} WHERE approval_id = $1");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = approvalId, NpgsqlDbType = NpgsqlDbType.Text });
         object? json = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-        return json is string text ? AuditTrailArchive.Read(approvalId, text) : null;
+        return json is string text ? PendingApprovalSerializer.ReadAuditTrail(approvalId, text) : null;
     }
 }

@@ -68,7 +68,7 @@ public sealed partial class SqliteStateStore
             {
                 if (keepAuditTrail)
                 {
-                    if (AuditTrailArchive.Extract(row) is not { } trail)
+                    if (PendingApprovalSerializer.ExtractAuditTrail(row) is not { } trail)
                     {
                         continue;
                     }
@@ -131,6 +131,6 @@ public sealed partial class SqliteStateStore
         command.CommandText = $"SELECT audit_trail FROM {_archive} WHERE approval_id = @id";
         command.Parameters.AddWithValue("@id", approvalId);
         object? json = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-        return json is string text ? AuditTrailArchive.Read(approvalId, text) : null;
+        return json is string text ? PendingApprovalSerializer.ReadAuditTrail(approvalId, text) : null;
     }
 }

@@ -17,6 +17,9 @@ public sealed class PendingApproval
     /// <summary>The format version this library writes.</summary>
     public const int CurrentFormatVersion = 1;
 
+    /// <summary>The JSON name of the audit trail in a stored record (the archive takes it out by this name).</summary>
+    internal const string AuditTrailProperty = "auditTrail";
+
     [JsonConstructor]
     internal PendingApproval()
     {
@@ -123,7 +126,7 @@ public sealed class PendingApproval
     public IEnumerable<PendingToolCall> AwaitingApproval => Calls.Where(c => c.Decision == CallDecisionStatus.AwaitingApproval);
 
     [JsonInclude]
-    [JsonPropertyName("auditTrail")]
+    [JsonPropertyName(AuditTrailProperty)]
     internal List<ApprovalAuditEntry> AuditEntries { get; set; } = [];
 
     /// <summary>Finds a call of the batch by its id.</summary>

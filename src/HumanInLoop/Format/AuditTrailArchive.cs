@@ -24,7 +24,7 @@ internal static class AuditTrailArchive
             // Validates the whole approval the way the core reads it, conversation included wherever it is kept; only the trail is kept.
             _ = PendingApprovalSerializer.Deserialize(entry);
             using JsonDocument document = JsonDocument.Parse(entry.Data, new JsonDocumentOptions { MaxDepth = 64 });
-            return document.RootElement.TryGetProperty("auditTrail", out JsonElement trail) && trail.ValueKind == JsonValueKind.Array
+            return document.RootElement.TryGetProperty(PendingApproval.AuditTrailProperty, out JsonElement trail) && trail.ValueKind == JsonValueKind.Array
                 ? trail.GetRawText()
                 : null;
         }

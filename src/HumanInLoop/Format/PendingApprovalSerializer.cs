@@ -58,6 +58,30 @@ public static class PendingApprovalSerializer
     public static PendingApproval Deserialize(string json) => Read(json, deferMessages: false, history: null);
 
     /// <summary>
+    /// Takes the audit trail out of a stored approval, for a store that archives it before deleting the record
+    /// (<see cref="IPurgeableStateStore"/>): the trail exactly as stored, a JSON array byte for byte, so its hash chain still verifies.
+    /// </summary>
+    /// <param name="entry">The stored entry: its data and, when the store keeps the conversation apart, its history.</param>
+    /// <returns>The trail's JSON, or <see langword="null"/> when the entry is not a readable approval (keep such a record, do not delete it).</returns>
+    public static string? ExtractAuditTrail(StateEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        return AuditTrailArchive.Extract(entry);
+    }
+
+    /// <summary>Reads an audit trail taken out by <see cref="ExtractAuditTrail"/>.</summary>
+    /// <param name="approvalId">The id of the approval the trail belonged to (for errors).</param>
+    /// <param name="archivedTrail">The JSON that <see cref="ExtractAuditTrail"/> returned.</param>
+    /// <returns>The entries, oldest first.</returns>
+    /// <exception cref="ApprovalStateFormatException">The text is not an archived audit trail.</exception>
+    public static IReadOnlyList<ApprovalAuditEntry> ReadAuditTrail(string approvalId, string archivedTrail)
+    {
+        ArgumentNullException.ThrowIfNull(approvalId);
+        ArgumentNullException.ThrowIfNull(archivedTrail);
+        return AuditTrailArchive.Read(approvalId, archivedTrail);
+    }
+
+    /// <summary>
     /// Reads an approval; with <paramref name="deferMessages"/> a history inside the record is only checked to be well-formed
     /// JSON here, and its messages are built on first use (<see cref="PendingApproval.Messages"/>), which then reports a
     /// history that is not a valid list of messages. A <paramref name="history"/> kept apart is always read on first use.

@@ -454,7 +454,7 @@ public sealed class AdversarialTests
         PendingApproval pending = (await bank.SendAsync("balance and transfer 500 to bob", false)).Pending;
 
         await Assert.ThrowsAsync<ApprovalConflictException>(() => bank.Approvals.ApplyApprovalResponseAsync(pending.Id,
-            new ToolApprovalResponseContent(ApprovalService.RequestId(pending.Id, "c-bal"), true, ScriptedChatClient.Call("c-bal", "check_balance")), TestBank.Alice));
+            new ToolApprovalResponseContent(ToolApprovalInterop.RequestId(pending.Id, "c-bal"), true, ScriptedChatClient.Call("c-bal", "check_balance")), TestBank.Alice));
 
         Assert.Equal(ApprovalStatus.Pending, (await bank.Approvals.GetAsync(pending.Id)).Status);
     }
@@ -468,7 +468,7 @@ public sealed class AdversarialTests
         ToolApprovalResponseContent forFirst = ApprovalService.CreateApprovalRequests(first)[0].CreateResponse(true);
 
         await Assert.ThrowsAsync<ApprovalIntegrityException>(() => bank.Approvals.ApplyApprovalResponseAsync(second.Id, forFirst, TestBank.Alice));
-        ToolApprovalResponseContent renamed = new(ApprovalService.RequestId(second.Id, "c-tr"), true, forFirst.ToolCall);
+        ToolApprovalResponseContent renamed = new(ToolApprovalInterop.RequestId(second.Id, "c-tr"), true, forFirst.ToolCall);
         await bank.Approvals.ApplyApprovalResponseAsync(second.Id, renamed, TestBank.Alice);
 
         // The call, tool and arguments are the same, so re-addressing is an approval of the second as shown; the first is untouched.
@@ -484,13 +484,13 @@ public sealed class AdversarialTests
         FunctionCallContent call = TestBank.TransferCall("c-tr", "bob", 500m);
 
         await Assert.ThrowsAsync<ApprovalNotFoundException>(() => bank.Approvals.ApplyApprovalResponseAsync(pending.Id,
-            new ToolApprovalResponseContent(ApprovalService.RequestId(pending.Id, ""), true, call), TestBank.Alice));
+            new ToolApprovalResponseContent(ToolApprovalInterop.RequestId(pending.Id, ""), true, call), TestBank.Alice));
         await Assert.ThrowsAsync<ApprovalIntegrityException>(() => bank.Approvals.ApplyApprovalResponseAsync(pending.Id,
             new ToolApprovalResponseContent("hil:" + pending.Id + "c-tr", true, call), TestBank.Alice));
         await Assert.ThrowsAsync<ApprovalIntegrityException>(() => bank.Approvals.ApplyApprovalResponseAsync(pending.Id,
-            new ToolApprovalResponseContent(ApprovalService.RequestId(pending.Id.ToUpperInvariant(), "c-tr"), true, call), TestBank.Alice));
+            new ToolApprovalResponseContent(ToolApprovalInterop.RequestId(pending.Id.ToUpperInvariant(), "c-tr"), true, call), TestBank.Alice));
         await Assert.ThrowsAsync<ApprovalIntegrityException>(() => bank.Approvals.ApplyApprovalResponseAsync(pending.Id,
-            new ToolApprovalResponseContent(ApprovalService.RequestId(pending.Id, "c-tr"), true, new FunctionCallContent("c-tr", "transfer", null)), TestBank.Alice));
+            new ToolApprovalResponseContent(ToolApprovalInterop.RequestId(pending.Id, "c-tr"), true, new FunctionCallContent("c-tr", "transfer", null)), TestBank.Alice));
 
         Assert.Equal(ApprovalStatus.Pending, (await bank.Approvals.GetAsync(pending.Id)).Status);
     }

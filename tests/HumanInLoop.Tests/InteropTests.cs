@@ -1,3 +1,4 @@
+using HumanInLoop.Internal;
 using Microsoft.Extensions.AI;
 
 namespace HumanInLoop.Tests;
@@ -77,7 +78,7 @@ public sealed class InteropTests
         await Assert.ThrowsAsync<ApprovalIntegrityException>(() => bank.Approvals.ApplyApprovalResponseAsync("apr_other",
             new ToolApprovalResponseContent(requestId, true, original), TestBank.Alice));
         await Assert.ThrowsAsync<ApprovalNotFoundException>(() => bank.Approvals.ApplyApprovalResponseAsync(pending.Id,
-            new ToolApprovalResponseContent(ApprovalService.RequestId(pending.Id, "c-ghost"), true, new FunctionCallContent("c-ghost", "transfer")), TestBank.Alice));
+            new ToolApprovalResponseContent(ToolApprovalInterop.RequestId(pending.Id, "c-ghost"), true, new FunctionCallContent("c-ghost", "transfer")), TestBank.Alice));
 
         Assert.Equal(ApprovalStatus.Pending, (await bank.Approvals.GetAsync(pending.Id)).Status);
     }

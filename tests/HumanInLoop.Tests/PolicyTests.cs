@@ -11,7 +11,7 @@ public sealed class PolicyTests
         new(tool, "c1", null, JsonSerializer.SerializeToElement(arguments), context ?? CallerContext.Empty, []);
 
     private static ValueTask<PolicyVerdict> EvaluateAsync(ApprovalOptions options, PolicyEvaluationContext call) =>
-        new ApprovalService(new InMemoryStateStore(), options).EvaluateAsync(call, CancellationToken.None);
+        new ApprovalService(new InMemoryStateStore(), options).Evaluator.EvaluateAsync(call, CancellationToken.None);
 
     [Fact]
     public async Task DenyBeatsRequireBeatsAllow_RegardlessOfOrder()

@@ -21,8 +21,13 @@ internal static class AuditTrailArchive
     {
         try
         {
-            // Validates the whole approval the way the core reads it, conversation included wherever it is kept; only the trail is kept.
-            _ = PendingApprovalSerializer.Deserialize(entry);
+            // The whole approval must read the way the core reads it, conversation included wherever it is kept, and be the one its
+            // row names (the core refuses it otherwise); only the trail is kept.
+            if (PendingApprovalSerializer.Deserialize(entry).Id != entry.Id)
+            {
+                return null;
+            }
+
             using JsonDocument document = JsonDocument.Parse(entry.Data, new JsonDocumentOptions { MaxDepth = 64 });
             return document.RootElement.TryGetProperty(PendingApproval.AuditTrailProperty, out JsonElement trail) && trail.ValueKind == JsonValueKind.Array
                 ? trail.GetRawText()

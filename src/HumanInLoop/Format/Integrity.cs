@@ -56,6 +56,10 @@ internal static class Integrity
         return Hash(input.WrittenSpan, key);
     }
 
+    /// <summary>Compares two fingerprints or hashes in constant time.</summary>
+    public static bool FixedTimeEquals(string a, string b) =>
+        CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(a), Encoding.UTF8.GetBytes(b));
+
     // One-shot hashing: no hash object to create and dispose for each entry (most of the cost of verifying a chain).
     private static string Hash(ReadOnlySpan<byte> input, ReadOnlySpan<byte> key)
     {

@@ -27,7 +27,7 @@ public static class PendingApprovalSerializer
         ArgumentNullException.ThrowIfNull(approval);
         // An approval read through ApprovalService builds its messages on first use: written whole, its history must be a valid
         // list of messages (a typed error otherwise), never copied as it was into JSON that Deserialize would refuse.
-        _ = approval.Messages;
+        approval.LoadHistory();
 
         return JsonSerializer.Serialize(approval, HumanInLoopJson.StateOptions);
     }
@@ -47,7 +47,7 @@ public static class PendingApprovalSerializer
     {
         ArgumentNullException.ThrowIfNull(entry);
         PendingApproval approval = Read(entry.Data, deferMessages: false, entry.History is null ? null : StoredMessages.DeferredText(entry.History));
-        _ = approval.Messages; // a conversation kept apart is read now too
+        approval.LoadHistory(); // a conversation kept apart is read now too
         return approval;
     }
 
@@ -226,6 +226,14 @@ public static class PendingApprovalSerializer
             }
         }
 
+        static void CheckText(JsonElement text)
+        {
+            if (text.GetString() is null)
+            {
+                throw new InvalidOperationException("A stored result is a JSON string that reads as null.");
+            }
+        }
+
         try
         {
             foreach (PendingToolCall call in approval.Calls)
@@ -234,8 +242,11 @@ public static class PendingApprovalSerializer
                 CheckReadable(call.ApprovedArguments);
                 CheckReadable(call.Result);
 
-                // A result goes to the model on resume, a string one as its text.
-                _ = call.Result is { ValueKind: JsonValueKind.String } text ? text.GetString() : null;
+                // A result goes to the model on resume, a string one as its text: it must decode as one.
+                if (call.Result is { ValueKind: JsonValueKind.String } text)
+                {
+                    CheckText(text);
+                }
             }
 
             foreach (ApprovalAuditEntry entry in approval.AuditEntries)

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using HumanInLoop.Internal;
 using Microsoft.Extensions.AI;
 
 namespace HumanInLoop;
@@ -195,36 +196,15 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
     {
         CallerContext context = options.GetCallerContext();
         var evaluations = new PolicyEvaluationContext[calls.Count];
-        var decisions = new PolicyVerdict[calls.Count];
-        bool hold = false;
-        bool deny = false;
         for (int i = 0; i < calls.Count; i++)
         {
             evaluations[i] = new PolicyEvaluationContext(calls[i].Name, calls[i].CallId, calls[i].Arguments, null, context, history);
-            decisions[i] = await Approvals.EvaluateAsync(evaluations[i], cancellationToken);
-            hold |= decisions[i].Kind == PolicyVerdictKind.RequireApproval;
-            deny |= decisions[i].Kind == PolicyVerdictKind.Deny;
         }
 
+        (PolicyVerdict[] decisions, bool hold, bool deny) = await Approvals.Evaluator.JudgeBatchAsync(evaluations, cancellationToken);
         if (hold)
         {
-            // A call that cannot be stored for review is denied (the model is told), so the rest of the batch can still be held.
-            hold = false;
-            for (int i = 0; i < calls.Count; i++)
-            {
-                if (decisions[i].Kind != PolicyVerdictKind.Deny && !ApprovalService.CanHold(evaluations[i], out string reason))
-                {
-                    decisions[i] = PolicyVerdict.Deny(reason);
-                    deny = true;
-                }
-
-                hold |= decisions[i].Kind == PolicyVerdictKind.RequireApproval;
-            }
-        }
-
-        if (hold)
-        {
-            PendingApproval approval = await Approvals.HoldAsync(history, evaluations, decisions, context, ApprovalOrigin.ToolCalls, cancellationToken);
+            PendingApproval approval = await Approvals.Holder.HoldAsync(history, evaluations, decisions, context, ApprovalOrigin.ToolCalls, cancellationToken);
             throw new PendingApprovalException(approval);
         }
 

@@ -84,6 +84,14 @@ public sealed class PendingApproval
         internal set => StoredMessages = new StoredMessages(value);
     }
 
+    /// <summary>
+    /// Reads the stored conversation now rather than on first use of <see cref="Messages"/>: a history that is not a valid list of
+    /// messages fails here, typed, before anything depends on it (a resume reads it before it claims anything).
+    /// </summary>
+    /// <returns>The messages.</returns>
+    /// <exception cref="ApprovalStateFormatException">The stored history is not a valid list of messages.</exception>
+    internal IReadOnlyList<ChatMessage> LoadHistory() => Messages;
+
     /// <summary>The history as serialized: it never changes after the hold, so its JSON is written once and reused by every save.</summary>
     [JsonInclude]
     [JsonPropertyName("messages")]

@@ -1,0 +1,205 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+
+namespace HumanInLoop.Internal;
+
+/// <summary>
+/// Where a decision is recorded: a person's approval, rejection or edit of one call (authorized, counted when several people
+/// must sign off, edits judged by the policies again), a cancellation, and the reconciliation of a call in doubt. Each is
+/// one compare-and-swap of the record with its audit entry.
+/// </summary>
+internal sealed class ApprovalDecider(
+    ApprovalRecords records, PolicyEvaluator evaluator, ApprovalExpirer expirer, ApproverAuthorization authorization, ApprovalClock clock,
+    HumanInLoopTelemetry telemetry, NotificationFanout notifications, ILogger logger)
+{
+    private readonly SignOffCounter _signOffs = new(records, clock);
+
+    /// <summary>Records a person's decision on one call; see <see cref="ApprovalService.DecideAsync"/>.</summary>
+    public async Task<PendingApproval> DecideAsync(string approvalId, string callId, ApprovalDecision decision, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(callId);
+        ArgumentNullException.ThrowIfNull(decision);
+        using Activity? activity = HumanInLoopTelemetry.ActivitySource.StartActivity("humaninloop.decide");
+        activity?.SetTag(HumanInLoopTelemetry.ApprovalIdTag, approvalId);
+        for (int attempt = 0; attempt < ApprovalRecords.MaxConcurrentRetries; attempt++)
+        {
+            PendingApproval approval = await records.LoadAsync(approvalId, cancellationToken);
+            PendingToolCall call = approval.FindCall(callId) ?? throw new ApprovalNotFoundException(approvalId, callId);
+            if (await expirer.ExpireIfDueAsync(approval, cancellationToken) is { } expired)
+            {
+                if (expired)
+                {
+                    throw new ApprovalExpiredException(approvalId, approval.ExpiresAt);
+                }
+
+                continue;
+            }
+
+            EnsureAwaitingDecision(approval, call);
+            if (decision.ExpectedFingerprint is { } expected && !Integrity.FixedTimeEquals(expected, call.Fingerprint))
+            {
+                throw new ApprovalIntegrityException(approvalId, callId,
+                    $"Call '{callId}' is not the call the approver saw (its fingerprint differs); decide again on what is stored now.");
+            }
+
+            authorization.Authorize(approval, call, decision.Approver, call.Approvers);
+            bool final = await ApplyAsync(approval, call, decision, cancellationToken);
+            if (!approval.AwaitingApproval.Any())
+            {
+                approval.Status = ApprovalStatus.Decided;
+            }
+
+            if (await records.TrySaveAsync(approval, cancellationToken))
+            {
+                ApprovalLog.CallDecided(logger, approvalId, callId, call.Decision, decision.Approver.Id);
+                string outcome = final ? HumanInLoopTelemetry.DecisionName(call.Decision, call.ApprovedArguments is not null) : "partially_approved";
+                telemetry.Decided.Add(1, new KeyValuePair<string, object?>(HumanInLoopTelemetry.DecisionTag, outcome));
+                if (final)
+                {
+                    telemetry.TimeToDecision.Record((call.DecidedAt!.Value - approval.CreatedAt).TotalSeconds, new KeyValuePair<string, object?>(HumanInLoopTelemetry.DecisionTag, outcome));
+                }
+
+                activity?.SetTag(HumanInLoopTelemetry.DecisionTag, outcome);
+                await notifications.NotifyAsync(ApprovalNotificationKind.Decided, approval, callId);
+                return approval;
+            }
+        }
+
+        throw await records.ConcurrentChangeAsync(approvalId, cancellationToken);
+    }
+
+    /// <summary>Withdraws an approval that has not started to run; see <see cref="ApprovalService.CancelAsync"/>.</summary>
+    public async Task<PendingApproval> CancelAsync(string approvalId, Approver approver, string reason, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(approver);
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        for (int attempt = 0; attempt < ApprovalRecords.MaxConcurrentRetries; attempt++)
+        {
+            PendingApproval approval = await records.LoadAsync(approvalId, cancellationToken);
+            if (approval.Status is not (ApprovalStatus.Pending or ApprovalStatus.Decided))
+            {
+                throw new ApprovalConflictException(approvalId, approval.Status, $"Approval '{approvalId}' is {approval.Status} and can no longer be cancelled.");
+            }
+
+            approval.Status = ApprovalStatus.Cancelled;
+            records.Audit(approval, ApprovalAuditEvent.Cancelled, approver.Id, reason: reason);
+            if (await records.TrySaveAsync(approval, cancellationToken))
+            {
+                await notifications.NotifyAsync(ApprovalNotificationKind.Cancelled, approval);
+                return approval;
+            }
+        }
+
+        throw await records.ConcurrentChangeAsync(approvalId, cancellationToken);
+    }
+
+    /// <summary>Records what a person found out about a call in doubt; see <see cref="ApprovalService.ResolveInDoubtAsync"/>.</summary>
+    public async Task<PendingApproval> ResolveInDoubtAsync(
+        string approvalId, string callId, Approver approver, bool tookEffect, string note, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(approver);
+        ArgumentException.ThrowIfNullOrWhiteSpace(note);
+        for (int attempt = 0; attempt < ApprovalRecords.MaxConcurrentRetries; attempt++)
+        {
+            PendingApproval approval = await records.LoadAsync(approvalId, cancellationToken);
+            PendingToolCall call = approval.FindCall(callId) ?? throw new ApprovalNotFoundException(approvalId, callId);
+            if (approval.Status != ApprovalStatus.InDoubt || call.Execution != CallExecutionStatus.InDoubt)
+            {
+                throw new ApprovalConflictException(approvalId, approval.Status, $"Call '{callId}' of approval '{approvalId}' is not in doubt.", callId);
+            }
+
+            // Reconciling is a decision about the call: the people who may approve it may record what happened to it.
+            authorization.Authorize(approval, call, approver, call.Approvers);
+            call.Execution = tookEffect ? CallExecutionStatus.Succeeded : CallExecutionStatus.NotRun;
+            call.Result = JsonSerializer.SerializeToElement(
+                tookEffect ? $"The call was interrupted; a person confirmed it took effect: {note}" : $"The call was interrupted; a person confirmed it did not take effect and it was not retried: {note}",
+                HumanInLoopJson.StateOptions);
+            records.Audit(approval, ApprovalAuditEvent.InDoubtResolved, approver.Id, call, call.ApprovedFingerprint, reason: note);
+            if (approval.Calls.All(c => c.Execution != CallExecutionStatus.InDoubt))
+            {
+                approval.Status = ApprovalStatus.Decided;
+            }
+
+            if (await records.TrySaveAsync(approval, cancellationToken))
+            {
+                return approval;
+            }
+        }
+
+        throw await records.ConcurrentChangeAsync(approvalId, cancellationToken);
+    }
+
+    private static void EnsureAwaitingDecision(PendingApproval approval, PendingToolCall call)
+    {
+        if (approval.Status == ApprovalStatus.Expired)
+        {
+            throw new ApprovalExpiredException(approval.Id, approval.ExpiresAt);
+        }
+
+        switch (call.Decision)
+        {
+            case CallDecisionStatus.Expired:
+                throw new ApprovalExpiredException(approval.Id, approval.ExpiresAt);
+            case CallDecisionStatus.Approved or CallDecisionStatus.Rejected:
+                throw new ApprovalConflictException(approval.Id, approval.Status,
+                    $"Call '{call.CallId}' was already {call.Decision.ToString().ToLowerInvariant()} by '{call.DecidedBy}' at {call.DecidedAt:O}.", call.CallId);
+            case CallDecisionStatus.AutoAllowed or CallDecisionStatus.Denied:
+                throw new ApprovalConflictException(approval.Id, approval.Status,
+                    $"Call '{call.CallId}' was never pending: the policies {(call.Decision == CallDecisionStatus.Denied ? "denied" : "allowed")} it.", call.CallId);
+        }
+
+        if (approval.Status != ApprovalStatus.Pending)
+        {
+            throw new ApprovalConflictException(approval.Id, approval.Status, $"Approval '{approval.Id}' is {approval.Status}; it takes no more decisions.", call.CallId);
+        }
+    }
+
+    /// <summary>Applies one person's decision to a call; returns <see langword="false"/> when it was one approval of several still needed.</summary>
+    private async ValueTask<bool> ApplyAsync(PendingApproval approval, PendingToolCall call, ApprovalDecision decision, CancellationToken cancellationToken)
+    {
+        string actor = decision.Approver.Id;
+        if (decision.Approved && call.RequiredApprovals > 1 && !_signOffs.Count(approval, call, decision, actor))
+        {
+            return false;
+        }
+
+        call.DecidedBy = decision.Approver.Id;
+        call.DecidedAt = clock.Now();
+        call.DecisionReason = decision.Reason;
+        if (!decision.Approved)
+        {
+            call.Decision = CallDecisionStatus.Rejected;
+            records.Audit(approval, ApprovalAuditEvent.Rejected, actor, call, call.Fingerprint, call.Arguments, decision.Reason);
+            return true;
+        }
+
+        if (decision.EditedArguments is not { } edited)
+        {
+            call.Decision = CallDecisionStatus.Approved;
+            call.ApprovedFingerprint = call.Fingerprint;
+            records.Audit(approval, ApprovalAuditEvent.Approved, actor, call, call.Fingerprint, call.Arguments, decision.Reason);
+            return true;
+        }
+
+        // Edited arguments are a new call as far as the policies are concerned: judged again, by the people they name.
+        PolicyEvaluationContext recheck = new(call.ToolName, call.CallId, null, edited, approval.Context, approval.LoadHistory());
+        PolicyVerdict verdict = await evaluator.EvaluateAsync(recheck, cancellationToken);
+        if (verdict.Kind == PolicyVerdictKind.Deny)
+        {
+            throw new ApprovalForbiddenException(approval.Id, call.CallId, $"The policies deny the edited arguments: {verdict.Reason}");
+        }
+
+        if (verdict.Kind == PolicyVerdictKind.RequireApproval)
+        {
+            authorization.Authorize(approval, call, decision.Approver, verdict.Approvers);
+        }
+
+        string fingerprint = Integrity.Fingerprint(approval.Id, approval.Context.ConversationId, call.CallId, call.ToolName, edited);
+        call.Decision = CallDecisionStatus.Approved;
+        call.ApprovedArguments = edited;
+        call.ApprovedFingerprint = fingerprint;
+        records.Audit(approval, ApprovalAuditEvent.ApprovedWithEdits, actor, call, fingerprint, edited, decision.Reason);
+        return true;
+    }
+}

@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+
+namespace HumanInLoop.Internal;
+
+/// <summary>
+/// Where a batch is held: the calls of one model response (or the actions of a plan) that the policies judged, saved as a new
+/// <see cref="PendingApproval"/> with every verdict recorded, before the gate throws <see cref="PendingApprovalException"/>.
+/// </summary>
+internal sealed class ApprovalHolder(
+    ApprovalRecords records, ApprovalClock clock, TimeSpan defaultExpiration, HumanInLoopTelemetry telemetry, NotificationFanout notifications, ILogger logger)
+{
+    /// <summary>Saves a held batch as a new approval; nothing of it has run.</summary>
+    /// <exception cref="ApprovalStateFormatException">The conversation cannot be saved, or is too long to read back; nothing was saved.</exception>
+    public async Task<PendingApproval> HoldAsync(
+        IReadOnlyList<ChatMessage> history, IReadOnlyList<PolicyEvaluationContext> calls, IReadOnlyList<PolicyVerdict> verdicts,
+        CallerContext context, ApprovalOrigin origin, CancellationToken cancellationToken)
+    {
+        using Activity? activity = HumanInLoopTelemetry.ActivitySource.StartActivity("humaninloop.hold");
+        DateTimeOffset now = clock.Now();
+        PendingApproval approval = new()
+        {
+            FormatVersion = PendingApproval.CurrentFormatVersion,
+            Id = ApprovalIds.New("apr_"),
+            Status = ApprovalStatus.Pending,
+            Origin = origin,
+            CreatedAt = now,
+            UpdatedAt = now,
+            ExpiresAt = now + ExpiresAfter(verdicts),
+            Context = context,
+            Messages = [.. history],
+            HistoryApart = records.Store.StoresHistorySeparately,
+            Version = 1,
+        };
+        records.Audit(approval, ApprovalAuditEvent.Created, "system", reason: $"{calls.Count} tool call(s) held; decisions due by {approval.ExpiresAt:O}.");
+
+        List<PendingToolCall> held = new(calls.Count);
+        for (int i = 0; i < calls.Count; i++)
+        {
+            held.Add(Record(approval, calls[i], verdicts[i], i));
+        }
+
+        approval.Calls = held;
+        await records.CreateAsync(approval, cancellationToken);
+        ApprovalLog.ApprovalHeld(logger, approval.Id, approval.Context.ConversationId, calls.Count);
+        telemetry.Requested.Add(1, new KeyValuePair<string, object?>(HumanInLoopTelemetry.OriginTag, origin.ToString()));
+        activity?.SetTag(HumanInLoopTelemetry.ApprovalIdTag, approval.Id).SetTag(HumanInLoopTelemetry.CallCountTag, calls.Count);
+        await notifications.NotifyAsync(ApprovalNotificationKind.Pending, approval);
+        return approval;
+    }
+
+    /// <summary>The deadline: the default, or the shortest a policy that asks for a person sets.</summary>
+    private TimeSpan ExpiresAfter(IReadOnlyList<PolicyVerdict> verdicts)
+    {
+        TimeSpan expiresAfter = defaultExpiration;
+        foreach (PolicyVerdict verdict in verdicts)
+        {
+            if (verdict.Kind == PolicyVerdictKind.RequireApproval && verdict.ExpiresAfter is { } after && after < expiresAfter)
+            {
+                expiresAfter = after;
+            }
+        }
+
+        return expiresAfter;
+    }
+
+    /// <summary>Records one call with its verdict, its fingerprint and its idempotency key, and audits the verdict.</summary>
+    private PendingToolCall Record(PendingApproval approval, PolicyEvaluationContext call, PolicyVerdict verdict, int index)
+    {
+        JsonElement arguments = call.Arguments;
+        string fingerprint = Integrity.Fingerprint(approval.Id, approval.Context.ConversationId, call.CallId, call.ToolName, arguments);
+        PendingToolCall record = new()
+        {
+            CallId = call.CallId,
+            ToolName = call.ToolName,
+            Arguments = arguments,
+            Fingerprint = fingerprint,
+            PolicyReason = verdict.Reason,
+            Approvers = verdict.Approvers,
+            RequiredApprovals = verdict.Kind == PolicyVerdictKind.RequireApproval ? verdict.RequiredApprovals : 1,
+            IdempotencyKey = $"{approval.Id}-{index}",
+            Decision = verdict.Kind switch
+            {
+                PolicyVerdictKind.Allow => CallDecisionStatus.AutoAllowed,
+                PolicyVerdictKind.Deny => CallDecisionStatus.Denied,
+                _ => CallDecisionStatus.AwaitingApproval,
+            },
+        };
+        ApprovalAuditEvent auditEvent = record.Decision switch
+        {
+            CallDecisionStatus.AutoAllowed => ApprovalAuditEvent.AutoAllowed,
+            CallDecisionStatus.Denied => ApprovalAuditEvent.Denied,
+            _ => ApprovalAuditEvent.ApprovalRequested,
+        };
+        if (record.Decision == CallDecisionStatus.AutoAllowed)
+        {
+            record.ApprovedFingerprint = fingerprint;
+        }
+
+        records.Audit(approval, auditEvent, "policy", record, fingerprint, arguments, verdict.Reason);
+        if (record.Decision != CallDecisionStatus.AwaitingApproval)
+        {
+            telemetry.Decided.Add(1, new KeyValuePair<string, object?>(HumanInLoopTelemetry.DecisionTag, HumanInLoopTelemetry.DecisionName(record.Decision, false)));
+        }
+
+        if (logger.IsEnabled(LogLevel.Trace))
+        {
+            ApprovalLog.CallHeldWithArguments(logger, approval.Id, record.CallId, record.ToolName, record.Decision, arguments.GetRawText());
+        }
+
+        return record;
+    }
+}

@@ -1,0 +1,77 @@
+using Microsoft.Extensions.AI;
+
+namespace HumanInLoop.Internal;
+
+/// <summary>
+/// Where a resume starts: it reads the approval, refuses what cannot be resumed (still pending, claimed by a live resume,
+/// finished), checks that everything that will run is present and bound to its approval, and only then takes the claim, so
+/// a refusal changes nothing.
+/// </summary>
+internal sealed class ResumeClaimer(ApprovalRecords records, ApprovalExpirer expirer, ClaimLease lease, ApprovalClock clock)
+{
+    /// <summary>Claims a decided approval for one resume.</summary>
+    /// <returns>The claimed approval (its conversation loaded) and the claim's owner id.</returns>
+    public async Task<(PendingApproval Approval, string Owner)> ClaimAsync(
+        string approvalId, Dictionary<string, AIFunction> tools, ApprovalOrigin origin, CancellationToken cancellationToken)
+    {
+        for (int attempt = 0; attempt < ApprovalRecords.MaxConcurrentRetries; attempt++)
+        {
+            PendingApproval approval = await records.LoadAsync(approvalId, cancellationToken);
+            if (approval.Origin != origin)
+            {
+                throw new InvalidOperationException(approval.Origin == ApprovalOrigin.ActionPlan
+                    ? $"Approval '{approvalId}' holds actions of a plan; resume it with ResumePlanAsync."
+                    : $"Approval '{approvalId}' holds tool calls of a conversation; resume it with ResumeAsync.");
+            }
+
+            string? recovering = null;
+            switch (approval.Status)
+            {
+                case ApprovalStatus.Pending:
+                    if (await expirer.ExpireIfDueAsync(approval, cancellationToken) is not null)
+                    {
+                        // Expired now (or changed by another writer): read it again.
+                        continue;
+                    }
+
+                    throw new ApprovalConflictException(approvalId, approval.Status,
+                        $"Approval '{approvalId}' still waits for decisions on: {string.Join(", ", approval.AwaitingApproval.Select(c => $"{c.CallId} ({c.ToolName})"))}.");
+                case ApprovalStatus.Decided:
+                    break;
+                case ApprovalStatus.Executing when approval.ClaimExpiresAt is { } lapse && clock.Now() >= lapse:
+                    recovering = approval.ClaimedBy;
+                    break;
+                case ApprovalStatus.Executing:
+                    throw new ApprovalConflictException(approvalId, approval.Status, $"Approval '{approvalId}' is being resumed by another caller.");
+                case ApprovalStatus.Expired:
+                    // Nothing of an expired batch runs (every call is NotRun); resuming tells the model and closes it.
+                    break;
+                default:
+                    throw new ApprovalConflictException(approvalId, approval.Status, $"Approval '{approvalId}' is {approval.Status}; it cannot be resumed.");
+            }
+
+            // Everything the resume depends on is read and checked before the claim: the history the model is sent afterwards,
+            // and every call that will run (its tool supplied, its arguments those that were approved).
+            approval.LoadHistory();
+            foreach (PendingToolCall call in approval.Calls.Where(CallRunner.NeedsToRun))
+            {
+                if (!tools.ContainsKey(call.ToolName))
+                {
+                    throw new InvalidOperationException(
+                        $"Approval '{approvalId}' needs the tool '{call.ToolName}' to resume, but ChatOptions.Tools has no AIFunction of that name. Supply the same tools the conversation used.");
+                }
+
+                AuditChain.VerifyBinding(approval, call);
+            }
+
+            if (await lease.TakeAsync(approval, recovering, cancellationToken) is { } owner)
+            {
+                return (approval, owner);
+            }
+
+            // Another resume changed the record first: read it again; it may now be claimed (a typed conflict) or still free.
+        }
+
+        throw await records.ConcurrentChangeAsync(approvalId, cancellationToken);
+    }
+}

@@ -10,14 +10,9 @@ internal sealed class ApprovalDecideHandler(ApprovalEndpointOptions options)
 {
     public async Task<Results<Ok<ApprovalView>, ProblemHttpResult>> DecideAsync(HttpContext http, string approvalId, string callId, CancellationToken cancellationToken)
     {
-        if (!IsAuthenticated(http))
+        if (await CheckPostAsync(http, options) is { } notAllowed)
         {
-            return ApprovalProblems.Unauthenticated();
-        }
-
-        if (await ValidateAntiforgeryAsync(http, options) is { } forged)
-        {
-            return forged;
+            return notAllowed;
         }
 
         if (options.ApproverFromUser(http.User) is not { } approver)

@@ -34,9 +34,17 @@ internal static class ApprovalEndpointAccess
         return result.Succeeded ? null : ApprovalProblems.Forbidden($"You do not satisfy the '{policy}' policy.");
     }
 
-    /// <summary>Refuses a <c>POST</c> without a valid anti-forgery token (400) when the options ask for one; <see langword="null"/> when allowed.</summary>
-    public static async Task<ProblemHttpResult?> ValidateAntiforgeryAsync(HttpContext http, ApprovalEndpointOptions options)
+    /// <summary>
+    /// Refuses a <c>POST</c> from an anonymous user (401), then one without a valid anti-forgery token (400) when the options
+    /// ask for one; <see langword="null"/> when allowed.
+    /// </summary>
+    public static async Task<ProblemHttpResult?> CheckPostAsync(HttpContext http, ApprovalEndpointOptions options)
     {
+        if (!IsAuthenticated(http))
+        {
+            return ApprovalProblems.Unauthenticated();
+        }
+
         if (!options.ValidateAntiforgery)
         {
             return null;

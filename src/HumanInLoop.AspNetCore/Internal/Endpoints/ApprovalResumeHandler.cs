@@ -14,14 +14,9 @@ internal sealed class ApprovalResumeHandler(ApprovalEndpointOptions options)
 {
     public async Task<Results<ServerSentEventsResult<ChatSseEvent>, ProblemHttpResult>> ResumeAsync(HttpContext http, string approvalId, CancellationToken cancellationToken)
     {
-        if (!IsAuthenticated(http))
+        if (await CheckPostAsync(http, options) is { } notAllowed)
         {
-            return ApprovalProblems.Unauthenticated();
-        }
-
-        if (await ValidateAntiforgeryAsync(http, options) is { } forged)
-        {
-            return forged;
+            return notAllowed;
         }
 
         if (options.ResumeTarget is not { } resolveTarget)

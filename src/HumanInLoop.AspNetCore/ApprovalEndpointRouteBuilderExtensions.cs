@@ -15,7 +15,8 @@ public static class ApprovalEndpointRouteBuilderExtensions
     /// <item><c>GET {prefix}</c>: the inbox, newest first (<c>?status=pending|decided|...|all&amp;conversationId=&amp;pageSize=&amp;continuationToken=</c>).</item>
     /// <item><c>GET {prefix}/antiforgery</c>: an anti-forgery token for the signed-in user (and its cookie).</item>
     /// <item><c>GET {prefix}/{approvalId}</c>: one approval: its calls, arguments, reasons, fingerprints and a conversation excerpt.</item>
-    /// <item><c>POST {prefix}/{approvalId}/calls/{callId}/decision</c>: approve, reject with a reason, or approve edited arguments (<see cref="ApprovalDecisionRequest"/>).</item>
+    /// <item><c>POST {prefix}/{approvalId}/calls/{callId}/decision</c>: approve, reject with a reason, or approve edited arguments
+    /// (JSON or form fields: <c>decision</c> <c>approve</c> or <c>reject</c>, the call's <c>fingerprint</c> as shown, <c>reason</c>, <c>arguments</c>).</item>
     /// <item><c>POST {prefix}/{approvalId}/resume</c>: runs what was approved (at most once) and streams the answer as Server-Sent Events.</item>
     /// </list>
     /// Errors are problem details: 400 bad input or a missing anti-forgery token, 401 not signed in, 403 not an allowed approver
@@ -37,16 +38,17 @@ public static class ApprovalEndpointRouteBuilderExtensions
         ArgumentNullException.ThrowIfNull(prefix);
         ApprovalEndpointOptions options = new();
         configure?.Invoke(options);
-        ApprovalEndpointHandlers handlers = new(options.Clone());
+        options = options.Clone();
+        ApprovalReadHandlers read = new(options);
 
         RouteGroupBuilder group = endpoints.MapGroup(prefix);
         group.WithTags("Approvals");
-        group.MapGet("/", handlers.ListAsync);
-        group.MapGet("/antiforgery", ApprovalEndpointHandlers.AntiforgeryToken);
-        group.MapGet("/{approvalId}", handlers.GetAsync);
-        group.MapPost("/{approvalId}/calls/{callId}/decision", handlers.DecideAsync)
+        group.MapGet("/", read.ListAsync);
+        group.MapGet("/antiforgery", ApprovalReadHandlers.AntiforgeryToken);
+        group.MapGet("/{approvalId}", read.GetAsync);
+        group.MapPost("/{approvalId}/calls/{callId}/decision", new ApprovalDecideHandler(options).DecideAsync)
             .Accepts<ApprovalDecisionRequest>("application/json", "application/x-www-form-urlencoded", "multipart/form-data");
-        group.MapPost("/{approvalId}/resume", handlers.ResumeAsync).Produces(StatusCodes.Status200OK, contentType: "text/event-stream");
+        group.MapPost("/{approvalId}/resume", new ApprovalResumeHandler(options).ResumeAsync).Produces(StatusCodes.Status200OK, contentType: "text/event-stream");
         return group;
     }
 }

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using HumanInLoop.AspNetCore.Internal;
 using HumanInLoop.AspNetCore;
 using HumanInLoop.Testing;
 using Microsoft.AspNetCore.Authentication;
@@ -41,7 +42,7 @@ public sealed class ApprovalTestHost : IAsyncDisposable
     public ScriptedChatClient Model { get; }
     public ApprovalService Approvals { get; }
     public ConcurrentQueue<(string To, decimal Amount)> Transfers { get; } = new();
-    public ConcurrentQueue<ChatStreamCompletion> Completions { get; } = new();
+    public ConcurrentQueue<ChatSseCompletedArguments> Completions { get; } = new();
     public TestServer Server => _app.GetTestServer();
 
     public static async Task<ApprovalTestHost> StartAsync(
@@ -85,7 +86,7 @@ public sealed class ApprovalTestHost : IAsyncDisposable
         app.MapPost("/chat", (ChatPost post, HttpContext http, CancellationToken cancellationToken) =>
         {
             string user = http.User.Identity?.Name ?? "anonymous";
-            ChatStreamOptions stream = new()
+            ChatSseOptions stream = new()
             {
                 ConversationId = post.ConversationId,
                 OnCompleted = (completion, _) => { host!.Completions.Enqueue(completion); return ValueTask.CompletedTask; },

@@ -4,6 +4,7 @@ using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
+using HumanInLoop.AspNetCore.Internal;
 using Microsoft.Extensions.AI;
 
 namespace HumanInLoop.AspNetCore.Tests;
@@ -332,13 +333,13 @@ public sealed class EndpointAttackTests
     public async Task Sse_StateFormatErrorAfterTheStreamStarted_DoesNotLeakItsMessage()
     {
         const string Secret = "The stored approval is not valid JSON of a known format: 'x' is an invalid start of a value. Path: $.messages[3].contents[0].text";
-        List<SseItem<ChatStreamEvent>> items = [];
-        await foreach (SseItem<ChatStreamEvent> item in FailingUpdates(new ApprovalStateFormatException(Secret, "apr_1")).ToServerSentEvents())
+        List<SseItem<ChatSseEvent>> items = [];
+        await foreach (SseItem<ChatSseEvent> item in FailingUpdates(new ApprovalStateFormatException(Secret, "apr_1")).ToServerSentEvents())
         {
             items.Add(item);
         }
 
-        ErrorEvent error = Assert.IsType<ErrorEvent>(items[^1].Data);
+        ChatSseErrorEvent error = Assert.IsType<ChatSseErrorEvent>(items[^1].Data);
         Assert.Equal(500, error.Status);
         Assert.DoesNotContain("Path:", error.Detail ?? "", StringComparison.Ordinal);
         Assert.DoesNotContain("messages[3]", JsonSerializer.Serialize(items.Select(i => i.Data)), StringComparison.Ordinal);
@@ -347,13 +348,13 @@ public sealed class EndpointAttackTests
     [Fact]
     public async Task Sse_UnexpectedErrorAfterTheStreamStarted_ShowsOnlyAGenericTitle()
     {
-        List<SseItem<ChatStreamEvent>> items = [];
-        await foreach (SseItem<ChatStreamEvent> item in FailingUpdates(new InvalidOperationException("connection string Password=hunter2")).ToServerSentEvents())
+        List<SseItem<ChatSseEvent>> items = [];
+        await foreach (SseItem<ChatSseEvent> item in FailingUpdates(new InvalidOperationException("connection string Password=hunter2")).ToServerSentEvents())
         {
             items.Add(item);
         }
 
-        ErrorEvent error = Assert.IsType<ErrorEvent>(items[^1].Data);
+        ChatSseErrorEvent error = Assert.IsType<ChatSseErrorEvent>(items[^1].Data);
         Assert.Equal(500, error.Status);
         Assert.Null(error.Detail);
         Assert.DoesNotContain("hunter2", JsonSerializer.Serialize(items.Select(i => i.Data)), StringComparison.Ordinal);

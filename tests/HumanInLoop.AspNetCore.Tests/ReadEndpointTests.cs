@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using HumanInLoop.AspNetCore.Internal;
 
 namespace HumanInLoop.AspNetCore.Tests;
 

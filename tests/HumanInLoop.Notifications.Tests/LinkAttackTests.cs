@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
+using HumanInLoop.Notifications.Internal;
 using HumanInLoop.Notifications.Tests.Infrastructure;
 using HumanInLoop.Testing;
 using Microsoft.AspNetCore.Antiforgery;

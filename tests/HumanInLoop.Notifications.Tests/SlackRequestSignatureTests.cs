@@ -1,4 +1,5 @@
 using System.Text;
+using HumanInLoop.Notifications.Internal;
 
 namespace HumanInLoop.Notifications.Tests;
 

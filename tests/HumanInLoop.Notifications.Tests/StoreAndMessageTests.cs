@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using HumanInLoop.Notifications.Internal;
 using HumanInLoop.Testing;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Time.Testing;

@@ -23,7 +23,7 @@ internal static class ChatEndpoints
     }
 
     /// <summary>Sends one user message; the answer streams back. The browser sends only text and the conversation id.</summary>
-    private static async Task<Results<ServerSentEventsResult<ChatStreamEvent>, ProblemHttpResult>> SendAsync(
+    private static async Task<Results<ServerSentEventsResult<ChatSseEvent>, ProblemHttpResult>> SendAsync(
         ChatRequest request, HttpContext http, IAntiforgery antiforgery, IChatClient chat, SqliteBank bank, ConversationStore conversations,
         ApprovalService approvals, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
@@ -62,7 +62,7 @@ internal static class ChatEndpoints
         List<ChatMessage> history = [.. conversation.Messages, new ChatMessage(ChatRole.User, text)];
         ChatOptions options = new ChatOptions { Tools = BankTools.For(bank, user) }
             .WithCallerContext(new CallerContext { ConversationId = conversation.Id, UserId = user });
-        ChatStreamOptions stream = new()
+        ChatSseOptions stream = new()
         {
             ConversationId = conversation.Id,
             Logger = loggers.CreateLogger("SseChat.Chat"),
@@ -81,14 +81,14 @@ internal static class ChatEndpoints
         string owner = approval.Context.UserId ?? throw new InvalidOperationException($"Approval '{approval.Id}' names no user.");
         ConversationStore conversations = services.GetRequiredService<ConversationStore>();
         ChatOptions options = new() { Tools = BankTools.For(services.GetRequiredService<SqliteBank>(), owner) };
-        ChatStreamOptions stream = new()
+        ChatSseOptions stream = new()
         {
             ConversationId = approval.Context.ConversationId,
             OnCompleted = (completion, token) => approval.Context.ConversationId is { } id
                 ? SaveAsync(conversations, id, owner, approval.Messages, completion, token)
                 : ValueTask.CompletedTask,
         };
-        return ValueTask.FromResult(new ApprovalResumeTarget(services.GetRequiredService<IChatClient>(), options) { StreamOptions = stream });
+        return ValueTask.FromResult(new ApprovalResumeTarget(services.GetRequiredService<IChatClient>(), options) { SseOptions = stream });
     }
 
     /// <summary>The conversation for display after a reload: text messages and the approval it waits for, if any.</summary>
@@ -106,14 +106,14 @@ internal static class ChatEndpoints
     }
 
     private static async ValueTask SaveAsync(
-        ConversationStore conversations, string id, string owner, IReadOnlyList<ChatMessage> before, ChatStreamCompletion completion, CancellationToken cancellationToken)
+        ConversationStore conversations, string id, string owner, IReadOnlyList<ChatMessage> before, ChatSseCompletedArguments completion, CancellationToken cancellationToken)
     {
         switch (completion.Outcome)
         {
-            case ChatStreamOutcome.Completed:
+            case ChatSseOutcome.Completed:
                 await conversations.SaveAsync(new Conversation(id, owner, [.. before, .. completion.Response.Messages], null), cancellationToken);
                 break;
-            case ChatStreamOutcome.ApprovalRequired:
+            case ChatSseOutcome.ApprovalRequired:
                 // The approval holds the whole history up to the pause; the conversation points at it.
                 await conversations.SaveAsync(new Conversation(id, owner, completion.Approval!.Messages, completion.Approval.Id), cancellationToken);
                 break;

@@ -8,5 +8,5 @@ namespace HumanInLoop.AspNetCore;
 public sealed record ApprovalResumeTarget(IChatClient ChatClient, ChatOptions? Options)
 {
     /// <summary>Gets how the resumed answer is turned into events, for example to save the conversation when it completes or pauses again.</summary>
-    public ChatStreamOptions? StreamOptions { get; init; }
+    public ChatSseOptions? SseOptions { get; init; }
 }

@@ -17,7 +17,7 @@ public sealed class HumanInLoopNotificationsBuilder
     /// <summary>Gets the services.</summary>
     public IServiceCollection Services { get; }
 
-    /// <summary>Adds a <see cref="SlackWebhookChannel"/>. Call it again with another name for more webhooks.</summary>
+    /// <summary>Adds a channel that posts approvals to a Slack incoming webhook as Block Kit messages, with Approve and Reject buttons for <c>MapSlackInteractionEndpoint</c>. Call it again with another name for more webhooks.</summary>
     /// <param name="configure">Sets the webhook URL and name.</param>
     /// <returns>This builder.</returns>
     public HumanInLoopNotificationsBuilder AddSlackWebhook(Action<SlackWebhookChannelOptions> configure)
@@ -29,7 +29,7 @@ public sealed class HumanInLoopNotificationsBuilder
         return this;
     }
 
-    /// <summary>Adds an <see cref="SmtpEmailChannel"/>; approval requests need <see cref="AddApprovalLinks"/> too. Call it again with another name for more.</summary>
+    /// <summary>Adds a channel that e-mails approvals over SMTP (MailKit), one message per recipient with signed approve and reject links; approval requests need <see cref="AddApprovalLinks"/> too. Call it again with another name for more.</summary>
     /// <param name="configure">Sets the server, sender, recipients and name.</param>
     /// <returns>This builder.</returns>
     public HumanInLoopNotificationsBuilder AddSmtpEmail(Action<SmtpEmailChannelOptions> configure)

@@ -1,8 +1,7 @@
-using HumanInLoop.Notifications.Internal;
 using MailKit.Net.Smtp;
 using MimeKit;
 
-namespace HumanInLoop.Notifications;
+namespace HumanInLoop.Notifications.Internal;
 
 /// <summary>
 /// Sends approvals by e-mail over SMTP (MailKit): one message per recipient, in plain text and HTML. A pending approval
@@ -13,7 +12,7 @@ namespace HumanInLoop.Notifications;
 /// The links open the confirmation page of <c>MapApprovalLinkEndpoints</c>; opening one decides nothing. If sending to one
 /// recipient fails, the whole delivery is retried, so earlier recipients may get the message twice. Thread-safe.
 /// </remarks>
-public sealed class SmtpEmailChannel : IApprovalChannel
+internal sealed class SmtpEmailChannel : IApprovalChannel
 {
     private readonly SmtpEmailChannelOptions _options;
     private readonly MailboxAddress _from;

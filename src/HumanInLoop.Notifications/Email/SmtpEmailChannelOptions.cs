@@ -2,7 +2,7 @@ using MailKit.Security;
 
 namespace HumanInLoop.Notifications;
 
-/// <summary>Settings of an <see cref="SmtpEmailChannel"/>: the SMTP server, the sender and the recipients.</summary>
+/// <summary>Settings of an e-mail channel, added with <c>AddSmtpEmail</c>: the SMTP server, the sender and the recipients.</summary>
 /// <remarks>A plain settings object, validated once when the channel is created.</remarks>
 public sealed class SmtpEmailChannelOptions
 {

@@ -2,13 +2,13 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace HumanInLoop.Notifications;
+namespace HumanInLoop.Notifications.Internal;
 
 /// <summary>
 /// Slack's request signing (version <c>v0</c>): <c>v0=</c> followed by the hex HMAC-SHA256 of <c>v0:{timestamp}:{raw body}</c>
 /// keyed with the app's signing secret, sent in <c>X-Slack-Signature</c> with the timestamp in <c>X-Slack-Request-Timestamp</c>.
 /// </summary>
-public static class SlackRequestSignature
+internal static class SlackRequestSignature
 {
     /// <summary>The header with the signature.</summary>
     public const string SignatureHeader = "X-Slack-Signature";

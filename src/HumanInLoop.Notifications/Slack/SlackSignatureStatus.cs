@@ -1,7 +1,7 @@
-namespace HumanInLoop.Notifications;
+namespace HumanInLoop.Notifications.Internal;
 
 /// <summary>The outcome of <see cref="SlackRequestSignature.Verify"/>.</summary>
-public enum SlackSignatureStatus
+internal enum SlackSignatureStatus
 {
     /// <summary>Signed with the secret, and fresh.</summary>
     Valid = 0,

@@ -1,8 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using HumanInLoop.Notifications.Internal;
 
-namespace HumanInLoop.Notifications;
+namespace HumanInLoop.Notifications.Internal;
 
 /// <summary>
 /// Posts approvals to a Slack incoming webhook as Block Kit messages: for a pending approval, each call with the policy's
@@ -13,7 +12,7 @@ namespace HumanInLoop.Notifications;
 /// The buttons work when the Slack app's interactivity request URL points to <c>MapSlackInteractionEndpoint</c>.
 /// Thread-safe.
 /// </remarks>
-public sealed class SlackWebhookChannel : IApprovalChannel, IDisposable
+internal sealed class SlackWebhookChannel : IApprovalChannel, IDisposable
 {
     private readonly Uri _webhook;
     private readonly HttpClient _http;

@@ -1,6 +1,6 @@
 namespace HumanInLoop.Notifications;
 
-/// <summary>Settings of a <see cref="SlackWebhookChannel"/>.</summary>
+/// <summary>Settings of a Slack incoming-webhook channel, added with <c>AddSlackWebhook</c>.</summary>
 /// <remarks>A plain settings object, validated once when the channel is created.</remarks>
 public sealed class SlackWebhookChannelOptions
 {

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace HumanInLoop.Notifications;
+namespace HumanInLoop.Notifications.Internal;
 
 /// <summary>An <see cref="INotificationStore"/> in memory, for tests and single-process development.</summary>
 /// <remarks>
@@ -8,7 +8,7 @@ namespace HumanInLoop.Notifications;
 /// already used are refused only by the approval's own state (a call is decided once). Use <see cref="SqliteNotificationStore"/>
 /// or your own durable store in production.
 /// </remarks>
-public sealed class InMemoryNotificationStore : INotificationStore
+internal sealed class InMemoryNotificationStore : INotificationStore
 {
     private readonly ConcurrentDictionary<string, DateTimeOffset> _delivered = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _usedTokens = new(StringComparer.Ordinal);

@@ -1,10 +1,10 @@
 using System.Text.Json;
 
-namespace HumanInLoop.AspNetCore;
+namespace HumanInLoop.AspNetCore.Internal;
 
 /// <summary>One call of an approval as an approver's screen shows it. Post <see cref="Fingerprint"/> back with the decision.</summary>
 /// <remarks>Built from a stored <see cref="PendingToolCall"/>; instances are immutable.</remarks>
-public sealed record ApprovalCallView
+internal sealed record ApprovalCallView
 {
     /// <summary>Gets the id the model gave the call.</summary>
     public required string CallId { get; init; }

@@ -1,6 +1,4 @@
-using System.Text.Json.Serialization;
-
-namespace HumanInLoop.AspNetCore;
+namespace HumanInLoop.AspNetCore.Internal;
 
 /// <summary>
 /// The conversation paused: the calls of the last model response were saved as an approval and nothing of the batch ran.
@@ -10,9 +8,8 @@ namespace HumanInLoop.AspNetCore;
 /// <param name="ConversationId">The conversation it belongs to.</param>
 /// <param name="ExpiresAt">The deadline for decisions (UTC).</param>
 /// <param name="Calls">Every call of the batch, each with its fingerprint and whether it awaits a person.</param>
-public sealed record ApprovalRequiredEvent(string ApprovalId, string? ConversationId, DateTimeOffset ExpiresAt, IReadOnlyList<ApprovalCallView> Calls) : ChatStreamEvent
+internal sealed record ChatSseApprovalRequiredEvent(string ApprovalId, string? ConversationId, DateTimeOffset ExpiresAt, IReadOnlyList<ApprovalCallView> Calls)
+    : ChatSseEvent
 {
-    /// <inheritdoc />
-    [JsonIgnore]
-    public override string EventType => ChatStreamEventTypes.ApprovalRequired;
+    internal override string EventType => ChatSseEventTypes.ApprovalRequired;
 }

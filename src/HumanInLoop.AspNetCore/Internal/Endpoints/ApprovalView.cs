@@ -1,8 +1,8 @@
-namespace HumanInLoop.AspNetCore;
+namespace HumanInLoop.AspNetCore.Internal;
 
 /// <summary>An approval as the inbox and the review screen show it: status, who asked, the calls, and a short excerpt of the conversation.</summary>
 /// <remarks>Built from a stored <see cref="PendingApproval"/>; instances are immutable.</remarks>
-public sealed record ApprovalView
+internal sealed record ApprovalView
 {
     /// <summary>Gets the approval id.</summary>
     public required string Id { get; init; }

@@ -1,12 +1,12 @@
 using System.Text.Json;
 
-namespace HumanInLoop.AspNetCore;
+namespace HumanInLoop.AspNetCore.Internal;
 
 /// <summary>
 /// The body of a decision: JSON, or form fields of the same names (<c>arguments</c> then holds JSON text). Who decides is
 /// never part of it: the approver is the authenticated user.
 /// </summary>
-public sealed class ApprovalDecisionRequest
+internal sealed class ApprovalDecisionRequest
 {
     /// <summary>Gets or sets the decision: <c>approve</c> or <c>reject</c>.</summary>
     public string? Decision { get; set; }

@@ -1,11 +1,12 @@
 using System.Net.Http.Json;
 using System.Net.ServerSentEvents;
 using System.Text.Json;
+using HumanInLoop.AspNetCore.Internal;
 using Microsoft.Extensions.AI;
 
 namespace HumanInLoop.AspNetCore.Tests;
 
-public sealed class ChatServerSentEventsTests
+public sealed class ChatSseExtensionsTests
 {
     [Fact]
     public async Task Stream_PlainAnswer_TextDeltasThenDone()
@@ -17,8 +18,8 @@ public sealed class ChatServerSentEventsTests
         Assert.Equal(["text", "text", "text", "text", "text", "done"], events.Select(e => e.Event));
         Assert.Equal("Hello, how can I help?", string.Concat(events[..^1].Select(e => e.Data.GetProperty("text").GetString())));
         Assert.Equal("conv-1", events[^1].Data.GetProperty("conversationId").GetString());
-        ChatStreamCompletion completion = Assert.Single(host.Completions);
-        Assert.Equal(ChatStreamOutcome.Completed, completion.Outcome);
+        ChatSseCompletedArguments completion = Assert.Single(host.Completions);
+        Assert.Equal(ChatSseOutcome.Completed, completion.Outcome);
         Assert.Equal("Hello, how can I help?", completion.Response.Text);
     }
 
@@ -56,8 +57,8 @@ public sealed class ChatServerSentEventsTests
         Assert.True(call.GetProperty("awaitingApproval").GetBoolean());
         Assert.Equal(stored.Calls[0].Fingerprint, call.GetProperty("fingerprint").GetString());
         Assert.Empty(host.Transfers);
-        ChatStreamCompletion completion = Assert.Single(host.Completions);
-        Assert.Equal(ChatStreamOutcome.ApprovalRequired, completion.Outcome);
+        ChatSseCompletedArguments completion = Assert.Single(host.Completions);
+        Assert.Equal(ChatSseOutcome.ApprovalRequired, completion.Outcome);
         Assert.Equal(approvalId, completion.Approval!.Id);
     }
 
@@ -72,7 +73,7 @@ public sealed class ChatServerSentEventsTests
         Assert.Equal("error", error.Event);
         Assert.Equal(500, error.Data.GetProperty("status").GetInt32());
         Assert.DoesNotContain("secret", error.Data.GetRawText(), StringComparison.Ordinal);
-        Assert.Equal(ChatStreamOutcome.Failed, Assert.Single(host.Completions).Outcome);
+        Assert.Equal(ChatSseOutcome.Failed, Assert.Single(host.Completions).Outcome);
     }
 
     [Fact]
@@ -89,7 +90,7 @@ public sealed class ChatServerSentEventsTests
     public async Task ToServerSentEvents_CompletionCallbackThrows_EndsWithErrorInsteadOfDone()
     {
         IAsyncEnumerable<ChatResponseUpdate> updates = new[] { new ChatResponseUpdate(ChatRole.Assistant, "hi") }.ToAsyncEnumerable();
-        ChatStreamOptions options = new() { OnCompleted = (_, _) => throw new InvalidOperationException("disk full") };
+        ChatSseOptions options = new() { OnCompleted = (_, _) => throw new InvalidOperationException("disk full") };
 
         List<string> names = [];
         await foreach (var item in updates.ToServerSentEvents(options))
@@ -110,8 +111,8 @@ public sealed class ChatServerSentEventsTests
     {
         using CancellationTokenSource request = new();
         bool? abortedWhileSaving = null;
-        ChatStreamCompletion? saved = null;
-        ChatStreamOptions options = new()
+        ChatSseCompletedArguments? saved = null;
+        ChatSseOptions options = new()
         {
             OnCompleted = async (completion, token) =>
             {
@@ -122,13 +123,13 @@ public sealed class ChatServerSentEventsTests
             },
         };
 
-        await using IAsyncEnumerator<SseItem<ChatStreamEvent>> events = Finished("Transferred.").ToServerSentEvents(options, request.Token).GetAsyncEnumerator();
+        await using IAsyncEnumerator<SseItem<ChatSseEvent>> events = Finished("Transferred.").ToServerSentEvents(options, request.Token).GetAsyncEnumerator();
         Assert.True(await events.MoveNextAsync());
-        Assert.IsType<TextDeltaEvent>(events.Current.Data);
+        Assert.IsType<ChatSseTextEvent>(events.Current.Data);
         await request.CancelAsync();
         Assert.True(await events.MoveNextAsync());
 
-        Assert.IsType<DoneEvent>(events.Current.Data);
+        Assert.IsType<ChatSseDoneEvent>(events.Current.Data);
         Assert.False(abortedWhileSaving);
         Assert.Equal("Transferred.", saved?.Response.Text);
     }
@@ -136,14 +137,14 @@ public sealed class ChatServerSentEventsTests
     [Fact]
     public async Task ToServerSentEvents_CallbackThrowsAfterAFailure_StillEndsWithTheOriginalError()
     {
-        ChatStreamOptions options = new() { OnCompleted = (_, _) => throw new InvalidOperationException("disk full") };
-        List<ChatStreamEvent> events = [];
+        ChatSseOptions options = new() { OnCompleted = (_, _) => throw new InvalidOperationException("disk full") };
+        List<ChatSseEvent> events = [];
         await foreach (var item in Throwing(new ApprovalExpiredException("apr_1", DateTimeOffset.UnixEpoch)).ToServerSentEvents(options))
         {
             events.Add(item.Data);
         }
 
-        ErrorEvent error = Assert.IsType<ErrorEvent>(Assert.Single(events));
+        ChatSseErrorEvent error = Assert.IsType<ChatSseErrorEvent>(Assert.Single(events));
         Assert.Equal(410, error.Status);
     }
 
@@ -164,14 +165,14 @@ public sealed class ChatServerSentEventsTests
     [Fact]
     public async Task ToServerSentEvents_TypedApprovalError_KeepsItsStatusAndMessage()
     {
-        ChatStreamOptions options = new();
-        List<ChatStreamEvent> events = [];
+        ChatSseOptions options = new();
+        List<ChatSseEvent> events = [];
         await foreach (var item in Throwing(new ApprovalConflictException("apr_1", ApprovalStatus.Executing, "being resumed")).ToServerSentEvents(options))
         {
             events.Add(item.Data);
         }
 
-        ErrorEvent error = Assert.IsType<ErrorEvent>(Assert.Single(events));
+        ChatSseErrorEvent error = Assert.IsType<ChatSseErrorEvent>(Assert.Single(events));
         Assert.Equal(409, error.Status);
         Assert.Equal("being resumed", error.Detail);
     }

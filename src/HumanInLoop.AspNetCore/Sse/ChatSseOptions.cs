@@ -2,21 +2,21 @@ using Microsoft.Extensions.Logging;
 
 namespace HumanInLoop.AspNetCore;
 
-/// <summary>Settings of <see cref="ChatServerSentEvents.ToServerSentEvents"/>.</summary>
+/// <summary>Settings of <see cref="ChatSseExtensions.ToServerSentEvents"/>.</summary>
 /// <remarks>Read when the stream starts; not thread-safe while being configured.</remarks>
-public sealed class ChatStreamOptions
+public sealed class ChatSseOptions
 {
-    /// <summary>Gets or sets the conversation id named in the <see cref="DoneEvent"/>.</summary>
+    /// <summary>Gets or sets the conversation id named in the final <c>done</c> event.</summary>
     public string? ConversationId { get; set; }
 
     /// <summary>
     /// Gets or sets what runs when the stream ends with an answer, a pause or an error, before the last event is sent, for
-    /// example to save the conversation. If it throws, the stream ends with an <see cref="ErrorEvent"/> instead.
+    /// example to save the conversation. If it throws, the stream ends with an <c>error</c> event instead.
     /// Not called when the client goes away before the stream ends; once it has ended, it runs to its end even if the client
     /// goes away meanwhile (the token it is given is not the request's), so what it saves matches what was recorded.
     /// </summary>
-    public Func<ChatStreamCompletion, CancellationToken, ValueTask>? OnCompleted { get; set; }
+    public Func<ChatSseCompletedArguments, CancellationToken, ValueTask>? OnCompleted { get; set; }
 
-    /// <summary>Gets or sets where unexpected errors are logged before a generic <see cref="ErrorEvent"/> is sent.</summary>
+    /// <summary>Gets or sets where unexpected errors are logged before a generic <c>error</c> event is sent.</summary>
     public ILogger? Logger { get; set; }
 }

@@ -1,0 +1,56 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Logging;
+using static HumanInLoop.AspNetCore.Internal.ApprovalEndpointAccess;
+
+namespace HumanInLoop.AspNetCore.Internal;
+
+/// <summary>The decision endpoint: records one person's decision on one call. Stateless apart from the options; thread-safe.</summary>
+internal sealed class ApprovalDecideHandler(ApprovalEndpointOptions options)
+{
+    public async Task<Results<Ok<ApprovalView>, ProblemHttpResult>> DecideAsync(HttpContext http, string approvalId, string callId, CancellationToken cancellationToken)
+    {
+        if (await CheckPostAsync(http, options) is { } notAllowed)
+        {
+            return notAllowed;
+        }
+
+        if (options.ApproverFromUser(http.User) is not { } approver)
+        {
+            return ApprovalProblems.Forbidden("The signed-in user has no id to record as the approver.");
+        }
+
+        (ApprovalDecisionRequest? body, ProblemHttpResult? invalid) = await ApprovalDecisionReader.ReadAsync(http, cancellationToken);
+        if (invalid is not null)
+        {
+            return invalid;
+        }
+
+        (ApprovalDecision? decision, invalid) = ApprovalDecisionReader.ToDecision(body!, approver);
+        if (invalid is not null)
+        {
+            return invalid;
+        }
+
+        ApprovalService approvals = Approvals(http);
+        ILogger logger = Logger(http);
+        try
+        {
+            PendingApproval approval = await approvals.GetAsync(approvalId, cancellationToken);
+            if (await AuthorizeAsync(http, options.ApproverPolicy, approval) is { } refused)
+            {
+                Log.Refused(logger, approvalId, $"'{approver.Id}' does not satisfy the approver policy.");
+                return refused;
+            }
+
+            PendingApproval decided = await approvals.DecideAsync(approvalId, callId, decision!, cancellationToken);
+            Log.Decided(logger, approvalId, callId, approver.Id, body!.Decision!);
+            return TypedResults.Ok(ApprovalViews.Create(decided, approver, options.ExcerptMessages, options.ExcerptMaxLength));
+        }
+        catch (ApprovalException exception)
+        {
+            Log.Refused(logger, approvalId, exception.Message);
+            return ApprovalProblems.From(exception);
+        }
+    }
+}

@@ -1,0 +1,104 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace HumanInLoop.AspNetCore.Internal;
+
+/// <summary>Reads a decision's body (JSON or form) and turns it into an <see cref="ApprovalDecision"/>, or says what is wrong with it.</summary>
+internal static class ApprovalDecisionReader
+{
+    private const int MaxReasonLength = 1000;
+
+    public static async Task<(ApprovalDecisionRequest? Body, ProblemHttpResult? Problem)> ReadAsync(HttpContext http, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (http.Request.HasFormContentType)
+            {
+                IFormCollection form = await http.Request.ReadFormAsync(cancellationToken);
+                JsonElement? arguments = null;
+                if (form.TryGetValue("arguments", out var raw) && !string.IsNullOrWhiteSpace(raw.ToString()))
+                {
+                    using JsonDocument document = JsonDocument.Parse(raw.ToString());
+                    arguments = document.RootElement.Clone();
+                }
+
+                return (new ApprovalDecisionRequest
+                {
+                    Decision = form["decision"].ToString(),
+                    Fingerprint = form["fingerprint"].ToString(),
+                    Reason = form["reason"].ToString(),
+                    Arguments = arguments,
+                }, null);
+            }
+
+            if (!http.Request.HasJsonContentType())
+            {
+                return (null, TypedResults.Problem("Send the decision as application/json or as a form.", statusCode: StatusCodes.Status415UnsupportedMediaType,
+                    title: "Unsupported media type.", type: ApprovalProblems.TypeBase + "media-type"));
+            }
+
+            ApprovalDecisionRequest? body = await http.Request.ReadFromJsonAsync<ApprovalDecisionRequest>(cancellationToken);
+            return body is null ? (null, ApprovalProblems.BadRequest("The body is empty.")) : (body, null);
+        }
+        catch (JsonException)
+        {
+            return (null, ApprovalProblems.BadRequest("The body is not valid JSON of a decision (decision, fingerprint, reason, arguments)."));
+        }
+        catch (BadHttpRequestException exception)
+        {
+            return (null, ApprovalProblems.BadRequest(exception.Message));
+        }
+        catch (InvalidDataException exception)
+        {
+            return (null, ApprovalProblems.BadRequest(exception.Message));
+        }
+    }
+
+    public static (ApprovalDecision? Decision, ProblemHttpResult? Problem) ToDecision(ApprovalDecisionRequest body, Approver approver)
+    {
+        if (string.IsNullOrWhiteSpace(body.Fingerprint))
+        {
+            return (null, ApprovalProblems.BadRequest("'fingerprint' is required: send the fingerprint of the call as it was shown to you."));
+        }
+
+        string? reason = string.IsNullOrWhiteSpace(body.Reason) ? null : body.Reason.Trim();
+        if (reason?.Length > MaxReasonLength)
+        {
+            // It is stored in every later save of the approval, shown to approvers and told to the model: keep it a reason.
+            return (null, ApprovalProblems.BadRequest($"'reason' is longer than {MaxReasonLength} characters."));
+        }
+        ApprovalDecision decision;
+        switch (body.Decision?.Trim().ToLowerInvariant())
+        {
+            case "approve" when body.Arguments is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } arguments:
+                if (arguments.ValueKind != JsonValueKind.Object)
+                {
+                    return (null, ApprovalProblems.BadRequest("'arguments' must be a JSON object with the complete arguments to run."));
+                }
+
+                Dictionary<string, object?> edited = new(StringComparer.Ordinal);
+                foreach (JsonProperty property in arguments.EnumerateObject())
+                {
+                    edited[property.Name] = property.Value.Clone();
+                }
+
+                decision = ApprovalDecision.ApproveWithArguments(approver, edited, reason);
+                break;
+            case "approve":
+                decision = ApprovalDecision.Approve(approver, reason);
+                break;
+            case "reject" when reason is null:
+                return (null, ApprovalProblems.BadRequest("'reason' is required to reject: it is recorded and told to the model."));
+            case "reject" when body.Arguments is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined }:
+                return (null, ApprovalProblems.BadRequest("'arguments' can only accompany an approval."));
+            case "reject":
+                decision = ApprovalDecision.Reject(approver, reason);
+                break;
+            default:
+                return (null, ApprovalProblems.BadRequest("'decision' must be 'approve' or 'reject'."));
+        }
+
+        return (decision with { ExpectedFingerprint = body.Fingerprint.Trim() }, null);
+    }
+}

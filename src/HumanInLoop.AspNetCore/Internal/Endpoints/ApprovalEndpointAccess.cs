@@ -1,0 +1,66 @@
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace HumanInLoop.AspNetCore.Internal;
+
+/// <summary>What every approval endpoint checks and resolves first: sign-in, policies, anti-forgery, and the services it needs.</summary>
+internal static class ApprovalEndpointAccess
+{
+    private const string LoggerCategory = "HumanInLoop.AspNetCore.ApprovalEndpoints";
+
+    public static bool IsAuthenticated(HttpContext http) => http.User.Identities.Any(i => i.IsAuthenticated);
+
+    /// <summary>Refuses an anonymous user (401), then one who does not satisfy <paramref name="policy"/> for <paramref name="resource"/> (403); <see langword="null"/> when allowed.</summary>
+    public static async Task<ProblemHttpResult?> AuthorizeAsync(HttpContext http, string? policy, object? resource)
+    {
+        if (!IsAuthenticated(http))
+        {
+            return ApprovalProblems.Unauthenticated();
+        }
+
+        if (policy is null)
+        {
+            return null;
+        }
+
+        IAuthorizationService authorization = http.RequestServices.GetService<IAuthorizationService>() ?? throw new InvalidOperationException(
+            "The approval endpoints authorize through IAuthorizationService: call services.AddAuthorization(...) and register the policies named in ApprovalEndpointOptions.");
+        AuthorizationResult result = await authorization.AuthorizeAsync(http.User, resource, policy);
+        return result.Succeeded ? null : ApprovalProblems.Forbidden($"You do not satisfy the '{policy}' policy.");
+    }
+
+    /// <summary>
+    /// Refuses a <c>POST</c> from an anonymous user (401), then one without a valid anti-forgery token (400) when the options
+    /// ask for one; <see langword="null"/> when allowed.
+    /// </summary>
+    public static async Task<ProblemHttpResult?> CheckPostAsync(HttpContext http, ApprovalEndpointOptions options)
+    {
+        if (!IsAuthenticated(http))
+        {
+            return ApprovalProblems.Unauthenticated();
+        }
+
+        if (!options.ValidateAntiforgery)
+        {
+            return null;
+        }
+
+        return await Antiforgery(http).IsRequestValidAsync(http) ? null : ApprovalProblems.Antiforgery();
+    }
+
+    public static ApprovalService Approvals(HttpContext http) =>
+        http.RequestServices.GetService<ApprovalService>() ?? throw new InvalidOperationException(
+            "The approval endpoints need an ApprovalService: call services.AddHumanInLoop(...) (and a durable store such as AddHumanInLoopSqlite).");
+
+    public static IAntiforgery Antiforgery(HttpContext http) =>
+        http.RequestServices.GetService<IAntiforgery>() ?? throw new InvalidOperationException(
+            "The approval endpoints validate anti-forgery tokens: call services.AddAntiforgery(), or set ApprovalEndpointOptions.ValidateAntiforgery = false if no caller uses cookies.");
+
+    public static ILogger Logger(HttpContext http) =>
+        http.RequestServices.GetService<ILoggerFactory>()?.CreateLogger(LoggerCategory) ?? NullLogger.Instance;
+}

@@ -1,4 +1,5 @@
 using HumanInLoop.StoreTesting;
+using HumanInLoop.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using NpgsqlTypes;

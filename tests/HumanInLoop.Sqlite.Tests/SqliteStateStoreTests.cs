@@ -1,5 +1,6 @@
 using HumanInLoop.Sqlite;
 using HumanInLoop.StoreTesting;
+using HumanInLoop.Testing;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -14,7 +14,7 @@ namespace HumanInLoop.PostgreSql;
 /// <param name="describe">The server and database, for messages (never the password).</param>
 /// <param name="time">The clock that stamps applied versions.</param>
 internal sealed class PostgreSqlSchemaDialect(NpgsqlDataSource dataSource, StoreTableNames tables, string describe, TimeProvider time)
-    : RelationalSchemaDialect
+    : RelationalSchemaDialect(tables)
 {
     private readonly string _approvals = tables.Approvals;
     private readonly string _prefix = tables.Prefix;
@@ -25,14 +25,11 @@ internal sealed class PostgreSqlSchemaDialect(NpgsqlDataSource dataSource, Store
 
     /// <inheritdoc />
     public override string CreateVersionTable => $"""
-        CREATE TABLE IF NOT EXISTS {tables.SchemaVersions} (
+        CREATE TABLE IF NOT EXISTS {Tables.SchemaVersions} (
             version integer NOT NULL PRIMARY KEY,
             applied_at timestamptz NOT NULL,
             description text NOT NULL)
         """;
-
-    /// <inheritdoc />
-    public override string SelectCurrentVersion => $"SELECT COALESCE(MAX(version), 0) FROM {tables.SchemaVersions}";
 
     /// <inheritdoc />
     public override async Task<DbConnection> OpenAsync() => await dataSource.OpenConnectionAsync().ConfigureAwait(false);
@@ -75,7 +72,7 @@ internal sealed class PostgreSqlSchemaDialect(NpgsqlDataSource dataSource, Store
 
             if (!schemaExists)
             {
-                await connection.ExecuteAsync(transaction, $"CREATE SCHEMA IF NOT EXISTS {tables.Schema}").ConfigureAwait(false);
+                await connection.ExecuteAsync(transaction, $"CREATE SCHEMA IF NOT EXISTS {Tables.Schema}").ConfigureAwait(false);
             }
         }
         catch
@@ -91,7 +88,7 @@ internal sealed class PostgreSqlSchemaDialect(NpgsqlDataSource dataSource, Store
     public override async Task RecordVersionAsync(DbConnection connection, DbTransaction transaction, int version, string description)
     {
         await using NpgsqlCommand record = new(
-            $"INSERT INTO {tables.SchemaVersions} (version, applied_at, description) VALUES ($1, $2, $3)", (NpgsqlConnection)connection, (NpgsqlTransaction)transaction);
+            $"INSERT INTO {Tables.SchemaVersions} (version, applied_at, description) VALUES ($1, $2, $3)", (NpgsqlConnection)connection, (NpgsqlTransaction)transaction);
         record.Parameters.Add(new NpgsqlParameter<int> { TypedValue = version });
         record.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = time.GetUtcNow().ToUniversalTime() });
         record.Parameters.Add(new NpgsqlParameter<string> { TypedValue = description });
@@ -129,7 +126,7 @@ internal sealed class PostgreSqlSchemaDialect(NpgsqlDataSource dataSource, Store
             $"CREATE INDEX \"{_prefix}approvals_conversation_created\" ON {_approvals} (conversation_id, created_at DESC, id DESC)",
             $"CREATE INDEX \"{_prefix}approvals_status_updated\" ON {_approvals} (status, updated_at)",
             $"""
-            CREATE TABLE {tables.AuditArchive} (
+            CREATE TABLE {Tables.AuditArchive} (
                 approval_id text COLLATE "C" NOT NULL PRIMARY KEY,
                 conversation_id text NULL,
                 final_status smallint NOT NULL,
@@ -138,7 +135,7 @@ internal sealed class PostgreSqlSchemaDialect(NpgsqlDataSource dataSource, Store
                 archived_at timestamptz NOT NULL,
                 audit_trail text NOT NULL)
             """,
-            $"CREATE INDEX \"{_prefix}audit_archive_archived\" ON {tables.AuditArchive} (archived_at)"),
+            $"CREATE INDEX \"{_prefix}audit_archive_archived\" ON {Tables.AuditArchive} (archived_at)"),
 
         // The conversation kept apart from data (StateEntry.History), text like data so it comes back byte for byte. Rows from
         // version 1 keep it inside data, with history NULL. Adding a nullable column without a default rewrites no rows.

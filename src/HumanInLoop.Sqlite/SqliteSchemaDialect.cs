@@ -13,7 +13,7 @@ namespace HumanInLoop.Sqlite;
 /// <param name="dataSource">The database file, for messages.</param>
 /// <param name="time">The clock that stamps applied versions.</param>
 internal sealed class SqliteSchemaDialect(Func<CancellationToken, Task<SqliteConnection>> openRaw, StoreTableNames tables, string dataSource, TimeProvider time)
-    : RelationalSchemaDialect
+    : RelationalSchemaDialect(tables)
 {
     private readonly string _approvals = tables.Approvals;
     private readonly string _prefix = tables.Prefix;
@@ -23,14 +23,11 @@ internal sealed class SqliteSchemaDialect(Func<CancellationToken, Task<SqliteCon
 
     /// <inheritdoc />
     public override string CreateVersionTable => $"""
-        CREATE TABLE IF NOT EXISTS {tables.SchemaVersions} (
+        CREATE TABLE IF NOT EXISTS {Tables.SchemaVersions} (
             version INTEGER NOT NULL PRIMARY KEY,
             applied_at INTEGER NOT NULL,
             description TEXT NOT NULL)
         """;
-
-    /// <inheritdoc />
-    public override string SelectCurrentVersion => $"SELECT COALESCE(MAX(version), 0) FROM {tables.SchemaVersions}";
 
     /// <inheritdoc />
     public override async Task<DbConnection> OpenAsync() => await openRaw(CancellationToken.None).ConfigureAwait(false);
@@ -54,7 +51,7 @@ internal sealed class SqliteSchemaDialect(Func<CancellationToken, Task<SqliteCon
     {
         await using SqliteCommand record = ((SqliteConnection)connection).CreateCommand();
         record.Transaction = (SqliteTransaction)transaction;
-        record.CommandText = $"INSERT INTO {tables.SchemaVersions} (version, applied_at, description) VALUES (@version, @at, @description)";
+        record.CommandText = $"INSERT INTO {Tables.SchemaVersions} (version, applied_at, description) VALUES (@version, @at, @description)";
         record.Parameters.AddWithValue("@version", version);
         record.Parameters.AddWithValue("@at", time.GetUtcNow().ToUnixTimeMilliseconds());
         record.Parameters.AddWithValue("@description", description);
@@ -91,7 +88,7 @@ internal sealed class SqliteSchemaDialect(Func<CancellationToken, Task<SqliteCon
             $"CREATE INDEX \"{_prefix}approvals_conversation_created\" ON {_approvals} (conversation_id, created_at DESC, id DESC)",
             $"CREATE INDEX \"{_prefix}approvals_status_updated\" ON {_approvals} (status, updated_at)",
             $"""
-            CREATE TABLE {tables.AuditArchive} (
+            CREATE TABLE {Tables.AuditArchive} (
                 approval_id TEXT NOT NULL PRIMARY KEY,
                 conversation_id TEXT NULL,
                 final_status INTEGER NOT NULL,
@@ -100,7 +97,7 @@ internal sealed class SqliteSchemaDialect(Func<CancellationToken, Task<SqliteCon
                 archived_at INTEGER NOT NULL,
                 audit_trail TEXT NOT NULL)
             """,
-            $"CREATE INDEX \"{_prefix}audit_archive_archived\" ON {tables.AuditArchive} (archived_at)"),
+            $"CREATE INDEX \"{_prefix}audit_archive_archived\" ON {Tables.AuditArchive} (archived_at)"),
 
         // The conversation kept apart from data (StateEntry.History). Rows from version 1 keep it inside data, with history NULL.
         2 => new(
@@ -113,7 +110,7 @@ internal sealed class SqliteSchemaDialect(Func<CancellationToken, Task<SqliteCon
         3 => new(
             "approval_history: new conversations in a table of their own, so a change to an approval does not rewrite them",
             $"""
-            CREATE TABLE {SqliteEntryMapping.HistoryTable(tables)} (
+            CREATE TABLE {SqliteEntryMapping.HistoryTable(Tables)} (
                 approval_id TEXT NOT NULL PRIMARY KEY,
                 history TEXT NOT NULL)
             """),

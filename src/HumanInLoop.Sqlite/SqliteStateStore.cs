@@ -159,39 +159,15 @@ public sealed class SqliteStateStore : IPurgeableStateStore
             command.Parameters.AddWithValue("@afterId", position.Id);
         }
 
-        List<StateEntry> entries = new(Math.Min(query.PageSize + 1, 64));
-        await using (SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-        {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                entries.Add(SqliteEntryMapping.ReadEntry(reader));
-            }
-        }
-
-        string? next = null;
-        if (entries.Count > query.PageSize)
-        {
-            entries.RemoveAt(entries.Count - 1);
-            next = StateContinuationToken.Create(entries[^1]);
-        }
-
-        return new StatePage(entries, next);
+        return await StatePageReader.ReadAsync(command, query.PageSize, SqliteEntryMapping.ReadEntry, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>
-    /// Deletes approvals in a terminal state (<see cref="ApprovalStatus.Completed"/>, <see cref="ApprovalStatus.Expired"/> or
-    /// <see cref="ApprovalStatus.Cancelled"/>) that last changed before <paramref name="olderThan"/>. By default each one's audit
-    /// trail is first copied, exactly as stored, to the archive table, where <see cref="ReadArchivedAuditTrailAsync"/> reads it.
-    /// </summary>
+    /// <inheritdoc />
     /// <remarks>
     /// Works in batches of 500, each one transaction, so writers are held up only briefly. When the audit trail is kept, a record
     /// whose data cannot be read as an approval is left in place rather than lost. Pending approvals past their deadline become
     /// <see cref="ApprovalStatus.Expired"/> only when the <see cref="ApprovalService"/> next touches them; until then they are kept.
     /// </remarks>
-    /// <param name="olderThan">Only records last updated before this time are deleted.</param>
-    /// <param name="keepAuditTrail"><see langword="true"/> (the default) to archive each audit trail first; <see langword="false"/> to delete everything.</param>
-    /// <param name="cancellationToken">The token to monitor for cancellation requests; batches already committed stay deleted.</param>
-    /// <returns>How many approvals were deleted.</returns>
     public Task<int> PurgeAsync(DateTimeOffset olderThan, bool keepAuditTrail = true, CancellationToken cancellationToken = default) =>
         _purge.PurgeAsync(olderThan, keepAuditTrail, cancellationToken);
 

@@ -7,8 +7,12 @@ namespace HumanInLoop.Internal;
 /// with other processes, its numbered migration steps, its schema-version table, and how to explain a failure. Compiled into
 /// each store package; each store's subclass holds its own SQL.
 /// </summary>
-internal abstract class RelationalSchemaDialect
+/// <param name="tables">The store's table names.</param>
+internal abstract class RelationalSchemaDialect(StoreTableNames tables)
 {
+    /// <summary>Gets the store's table names.</summary>
+    protected StoreTableNames Tables { get; } = tables;
+
     /// <summary>Gets the newest schema version the package writes and reads (its public <c>SchemaVersion</c>).</summary>
     public abstract int Version { get; }
 
@@ -16,7 +20,7 @@ internal abstract class RelationalSchemaDialect
     public abstract string CreateVersionTable { get; }
 
     /// <summary>Gets the query of the highest applied version, 0 when none.</summary>
-    public abstract string SelectCurrentVersion { get; }
+    public string SelectCurrentVersion => $"SELECT COALESCE(MAX(version), 0) FROM {Tables.SchemaVersions}";
 
     /// <summary>Opens a connection for the initialization, without initializing.</summary>
     /// <returns>The open connection.</returns>

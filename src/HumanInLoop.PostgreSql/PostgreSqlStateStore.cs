@@ -19,7 +19,8 @@ namespace HumanInLoop.PostgreSql;
 /// is <see cref="StateEntry.History"/>, in a column of its own written once, when the entry is created, never by an update; times
 /// as <c>timestamptz</c>, which keeps the whole milliseconds of <see cref="StateEntry"/> exactly. Ids sort by <c>COLLATE "C"</c>
 /// (ordinal), like the other stores. Listing uses indexes on (created_at, id), (status, created_at, id) and
-/// (conversation_id, created_at, id). Thread-safe; dispose it to close the connections it opened.
+/// (conversation_id, created_at, id). Finished approvals are removed by age with <see cref="PurgeAsync"/>, their audit trails kept
+/// (<see cref="IPurgeableStateStore"/>). Thread-safe; dispose it to close the connections it opened.
 /// </para>
 /// </remarks>
 public sealed class PostgreSqlStateStore : IPurgeableStateStore, IAsyncDisposable, IDisposable

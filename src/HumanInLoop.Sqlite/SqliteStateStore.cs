@@ -17,7 +17,8 @@ namespace HumanInLoop.Sqlite;
 /// <see cref="StateEntry.Data"/> is stored as text, byte for byte, and so is <see cref="StateEntry.History"/>, in a table of its
 /// own (SQLite rewrites a whole row on any update), written once, when the entry is created, never by an update; times as Unix milliseconds (UTC). Listing uses indexes on
 /// (created_at, id), (status, created_at, id) and (conversation_id, created_at, id). Thread-safe: each operation uses its own
-/// pooled connection. Use the PostgreSQL store when several machines share the approvals.
+/// pooled connection. Finished approvals are removed by age with <see cref="PurgeAsync"/>, their audit trails kept
+/// (<see cref="IPurgeableStateStore"/>). Use the PostgreSQL store when several machines share the approvals.
 /// </para>
 /// </remarks>
 public sealed class SqliteStateStore : IPurgeableStateStore

@@ -284,6 +284,7 @@ public sealed class PostgreSqlStateStoreTests : IAsyncLifetime
 
         PostgreSqlStateStore store = provider.GetRequiredService<PostgreSqlStateStore>();
         Assert.Same(store, provider.GetRequiredService<IStateStore>());
+        Assert.Same(store, provider.GetRequiredService<IPurgeableStateStore>());
         Assert.Same(store, provider.GetRequiredService<ApprovalService>().Store);
         Assert.Single(services, d => d.ServiceType == typeof(IStateStore));
         Assert.True(await store.TryCreateAsync(Entry("di")));

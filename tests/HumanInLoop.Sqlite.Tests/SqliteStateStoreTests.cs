@@ -330,6 +330,7 @@ public sealed partial class SqliteStateStoreTests : IDisposable
 
         SqliteStateStore store = provider.GetRequiredService<SqliteStateStore>();
         Assert.Same(store, provider.GetRequiredService<IStateStore>());
+        Assert.Same(store, provider.GetRequiredService<IPurgeableStateStore>());
         Assert.Same(store, provider.GetRequiredService<ApprovalService>().Store);
         Assert.Single(services, d => d.ServiceType == typeof(IStateStore));
     }

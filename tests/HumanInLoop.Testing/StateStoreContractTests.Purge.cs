@@ -193,6 +193,32 @@ public abstract partial class StateStoreContractTests
         Assert.Equal(1, await store.PurgeAsync(TransferBank.Start.AddDays(1), keepAuditTrail: false));
     }
 
+    [Fact]
+    public async Task Purge_CancelledBeforeItStarts_ThrowsAndDeletesNothing()
+    {
+        if (await CreatePurgeableStoreAsync() is not { } store)
+        {
+            return; // nothing is promised
+        }
+
+        await store.TryCreateAsync(Entry("done", status: ApprovalStatus.Cancelled));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.PurgeAsync(T0.AddDays(1), keepAuditTrail: false, new CancellationToken(canceled: true)));
+        Assert.NotNull(await store.GetAsync("done"));
+    }
+
+    [Fact]
+    public async Task ReadArchivedAuditTrail_NeverPurgedOrBlankId_ReturnsNullOrThrows()
+    {
+        if (await CreatePurgeableStoreAsync() is not { } store)
+        {
+            return; // nothing is promised
+        }
+
+        Assert.Null(await store.ReadArchivedAuditTrailAsync("never-purged"));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => store.ReadArchivedAuditTrailAsync(" "));
+    }
+
     private static string Describe(ApprovalAuditEntry e) =>
         $"{e.Sequence}|{e.Timestamp.ToUnixTimeMilliseconds()}|{e.Event}|{e.Actor}|{e.CallId}|{e.ToolName}|{e.Fingerprint}|{e.Arguments?.GetRawText()}|{e.Reason}|{e.PreviousHash}|{e.Hash}";
 

@@ -1,6 +1,6 @@
 using HumanInLoop;
+using HumanInLoop.Internal;
 using HumanInLoop.PostgreSql;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -9,7 +9,7 @@ public static class HumanInLoopPostgreSqlServiceCollectionExtensions
 {
     /// <summary>
     /// Registers a singleton <see cref="PostgreSqlStateStore"/> over the database named by <paramref name="connectionString"/> as the
-    /// <see cref="IStateStore"/>, replacing any registered before (such as the in-memory default of <c>AddHumanInLoop</c>).
+    /// <see cref="IStateStore"/> and <see cref="IPurgeableStateStore"/>, replacing any registered before (such as the in-memory default of <c>AddHumanInLoop</c>).
     /// Call it before or after <c>services.AddHumanInLoop(...)</c>. The container disposes the store.
     /// </summary>
     /// <param name="services">The services.</param>
@@ -23,24 +23,17 @@ public static class HumanInLoopPostgreSqlServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Registers a singleton <see cref="PostgreSqlStateStore"/> configured by <paramref name="configure"/> as the <see cref="IStateStore"/>,
-    /// replacing any registered before. The options are applied and validated here, once; the store connects on first use.
+    /// Registers a singleton <see cref="PostgreSqlStateStore"/> configured by <paramref name="configure"/> as the <see cref="IStateStore"/>
+    /// and <see cref="IPurgeableStateStore"/>, replacing any registered before. The options are applied and validated here, once; the store connects on first use.
     /// </summary>
     /// <param name="services">The services.</param>
     /// <param name="configure">Sets the connection string (or data source) and other options.</param>
     /// <returns><paramref name="services"/>, for chaining.</returns>
     /// <exception cref="ArgumentException">An option is invalid (checked here, not at first use).</exception>
-    public static IServiceCollection AddHumanInLoopPostgreSql(this IServiceCollection services, Action<PostgreSqlStateStoreOptions> configure)
-    {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(configure);
-        PostgreSqlStateStoreOptions options = new();
-        configure(options);
-        PostgreSqlStateStore.Validate(options);
-        services.RemoveAll<PostgreSqlStateStore>();
-        services.RemoveAll<IStateStore>();
-        services.AddSingleton(_ => new PostgreSqlStateStore(options));
-        services.AddSingleton<IStateStore>(provider => provider.GetRequiredService<PostgreSqlStateStore>());
-        return services;
-    }
+    public static IServiceCollection AddHumanInLoopPostgreSql(this IServiceCollection services, Action<PostgreSqlStateStoreOptions> configure) =>
+        StateStoreRegistration.Replace<PostgreSqlStateStoreOptions, PostgreSqlStateStore>(services, configure, options =>
+        {
+            PostgreSqlOptionsValidation.Validate(options);
+            return _ => new PostgreSqlStateStore(options);
+        });
 }

@@ -19,28 +19,20 @@ namespace HumanInLoop.PostgreSql;
 /// is <see cref="StateEntry.History"/>, in a column of its own written once, when the entry is created, never by an update; times
 /// as <c>timestamptz</c>, which keeps the whole milliseconds of <see cref="StateEntry"/> exactly. Ids sort by <c>COLLATE "C"</c>
 /// (ordinal), like the other stores. Listing uses indexes on (created_at, id), (status, created_at, id) and
-/// (conversation_id, created_at, id). Thread-safe; dispose it to close the connections it opened.
+/// (conversation_id, created_at, id). Finished approvals are removed by age with <see cref="PurgeAsync"/>, their audit trails kept
+/// (<see cref="IPurgeableStateStore"/>). Thread-safe; dispose it to close the connections it opened.
 /// </para>
 /// </remarks>
-public sealed partial class PostgreSqlStateStore : IStateStore, IAsyncDisposable, IDisposable
+public sealed class PostgreSqlStateStore : IPurgeableStateStore, IAsyncDisposable, IDisposable
 {
-    private const string Columns = "id, conversation_id, status, created_at, expires_at, updated_at, version, data, history";
-
-    /// <summary><see cref="Columns"/> with NULL for the history, for reads that do not need the conversation.</summary>
-    private const string ColumnsWithoutHistory = "id, conversation_id, status, created_at, expires_at, updated_at, version, data, NULL";
+    /// <summary>The schema version this package writes and reads. A database with a newer version is refused.</summary>
+    public const int SchemaVersion = 2;
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
-    private readonly string _describe;
-    private readonly TimeProvider _time;
-    private readonly string _schemaName;
-    private readonly string _prefix;
-    private readonly string _schema;
-    private readonly string _approvals;
-    private readonly string _archive;
-    private readonly string _schemaVersions;
-    private readonly Lock _initLock = new();
-    private Task? _initialization;
+    private readonly StoreTableNames _tables;
+    private readonly RelationalSchemaInitializer _schema;
+    private readonly RelationalPurgeRunner _purge;
 
     /// <inheritdoc />
     /// <value>Always <see langword="true"/>.</value>
@@ -59,7 +51,7 @@ public sealed partial class PostgreSqlStateStore : IStateStore, IAsyncDisposable
     /// <exception cref="ArgumentException">A setting is invalid; the message says which and what to do.</exception>
     public PostgreSqlStateStore(PostgreSqlStateStoreOptions options)
     {
-        NpgsqlConnectionStringBuilder? builder = Validate(options);
+        NpgsqlConnectionStringBuilder? builder = PostgreSqlOptionsValidation.Validate(options);
         if (options.DataSource is { } given)
         {
             _dataSource = given;
@@ -71,76 +63,31 @@ public sealed partial class PostgreSqlStateStore : IStateStore, IAsyncDisposable
             _ownsDataSource = true;
         }
 
-        _describe = $"{builder!.Host ?? "(default host)"}:{builder.Port} (database '{builder.Database ?? builder.Username ?? "(default)"}')";
-        _time = options.TimeProvider ?? TimeProvider.System;
-        _schemaName = options.Schema;
-        _prefix = options.TablePrefix;
-        _schema = $"\"{options.Schema}\"";
-        _approvals = $"{_schema}.\"{_prefix}approvals\"";
-        _archive = $"{_schema}.\"{_prefix}audit_archive\"";
-        _schemaVersions = $"{_schema}.\"{_prefix}schema_version\"";
+        string describe = $"{builder!.Host ?? "(default host)"}:{builder.Port} (database '{builder.Database ?? builder.Username ?? "(default)"}')";
+        TimeProvider time = options.TimeProvider ?? TimeProvider.System;
+        _tables = new StoreTableNames(options.TablePrefix, options.Schema);
+        _schema = new RelationalSchemaInitializer(new PostgreSqlSchemaDialect(_dataSource, _tables, describe, time));
+        _purge = new RelationalPurgeRunner(new PostgreSqlPurgeDialect(OpenAsync, _tables), time);
     }
 
-    /// <summary>Checks the options; returns the parsed connection string when one is used.</summary>
-    internal static NpgsqlConnectionStringBuilder? Validate(PostgreSqlStateStoreOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        if (!StoreIdentifiers.IsPlain(options.Schema, allowEmpty: false, maxLength: 63))
-        {
-            throw new ArgumentException(
-                $"PostgreSqlStateStoreOptions.Schema '{options.Schema}' is not valid: use letters, digits and underscores, starting with a letter or underscore, at most 63 characters (default 'public').",
-                nameof(options));
-        }
-
-        if (!StoreIdentifiers.IsPlain(options.TablePrefix, allowEmpty: true, maxLength: 32))
-        {
-            throw new ArgumentException(
-                $"PostgreSqlStateStoreOptions.TablePrefix '{options.TablePrefix}' is not valid: use letters, digits and underscores, starting with a letter or underscore, at most 32 characters (default 'hil_').",
-                nameof(options));
-        }
-
-        if (options.DataSource is not null)
-        {
-            return null;
-        }
-
-        if (string.IsNullOrWhiteSpace(options.ConnectionString))
-        {
-            throw new ArgumentException(
-                "PostgreSqlStateStoreOptions.ConnectionString is required (or set DataSource), for example \"Host=localhost;Database=app;Username=app;Password=...\".",
-                nameof(options));
-        }
-
-        NpgsqlConnectionStringBuilder builder;
-        try
-        {
-            builder = new NpgsqlConnectionStringBuilder(options.ConnectionString);
-        }
-        catch (Exception exception) when (exception is ArgumentException or FormatException or InvalidOperationException or KeyNotFoundException)
-        {
-            // The message of the parser never includes the password.
-            throw new ArgumentException(
-                $"PostgreSqlStateStoreOptions.ConnectionString is not a valid Npgsql connection string ({exception.Message}); expected for example \"Host=localhost;Database=app;Username=app;Password=...\".",
-                nameof(options), exception);
-        }
-
-        if (string.IsNullOrWhiteSpace(builder.Host))
-        {
-            throw new ArgumentException("PostgreSqlStateStoreOptions.ConnectionString names no server; add \"Host=<name or address>\".", nameof(options));
-        }
-
-        return builder;
-    }
+    /// <summary>
+    /// Connects, and creates or upgrades the store's schema and tables; done once, and on first use if not called. Call it at
+    /// startup to find an unreachable server, a refused login or a wrong schema version before the first approval.
+    /// </summary>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests (of this wait; the initialization itself runs on).</param>
+    /// <returns>A task that completes when the store is ready.</returns>
+    /// <exception cref="InvalidOperationException">The server cannot be reached, refuses the login, lacks the database or privileges, or holds a schema version this package does not know.</exception>
+    public Task InitializeAsync(CancellationToken cancellationToken = default) => _schema.EnsureInitializedAsync(cancellationToken);
 
     /// <inheritdoc />
     public async Task<bool> TryCreateAsync(StateEntry entry, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentOutOfRangeException.ThrowIfNotEqual(entry.Version, 1L, nameof(entry));
-        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
         await using NpgsqlCommand command = _dataSource.CreateCommand(
-            $"INSERT INTO {_approvals} ({Columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING");
-        AddEntry(command, entry);
+            $"INSERT INTO {_tables.Approvals} ({PostgreSqlEntryMapping.Columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING");
+        PostgreSqlEntryMapping.AddEntry(command, entry);
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)entry.History ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }
@@ -149,11 +96,11 @@ public sealed partial class PostgreSqlStateStore : IStateStore, IAsyncDisposable
     public async Task<StateEntry?> GetAsync(string id, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(id);
-        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
-        await using NpgsqlCommand command = _dataSource.CreateCommand($"SELECT {Columns} FROM {_approvals} WHERE id = $1");
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        await using NpgsqlCommand command = _dataSource.CreateCommand($"SELECT {PostgreSqlEntryMapping.Columns} FROM {_tables.Approvals} WHERE id = $1");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = id, NpgsqlDbType = NpgsqlDbType.Text });
         await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadEntry(reader) : null;
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? PostgreSqlEntryMapping.ReadEntry(reader) : null;
     }
 
     /// <inheritdoc />
@@ -161,15 +108,15 @@ public sealed partial class PostgreSqlStateStore : IStateStore, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentOutOfRangeException.ThrowIfNotEqual(entry.Version, expectedVersion + 1, nameof(entry));
-        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
 
         // history is written once, by TryCreateAsync: whatever History this entry carries, the stored one stays.
         await using NpgsqlCommand command = _dataSource.CreateCommand($"""
-            UPDATE {_approvals}
+            UPDATE {_tables.Approvals}
             SET conversation_id = $2, status = $3, created_at = $4, expires_at = $5, updated_at = $6, version = $7, data = $8
             WHERE id = $1 AND version = $9
             """);
-        AddEntry(command, entry);
+        PostgreSqlEntryMapping.AddEntry(command, entry);
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = expectedVersion });
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }
@@ -179,7 +126,7 @@ public sealed partial class PostgreSqlStateStore : IStateStore, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(query);
         (DateTimeOffset CreatedAt, string Id)? after = query.ContinuationToken is null ? null : StateContinuationToken.Parse(query.ContinuationToken);
-        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
         await using NpgsqlCommand command = _dataSource.CreateCommand(BuildListSql(query.ConversationId is not null, query.Status is not null, after is not null));
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = query.PageSize + 1 });
         if (query.ConversationId is not null)
@@ -198,24 +145,22 @@ public sealed partial class PostgreSqlStateStore : IStateStore, IAsyncDisposable
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = position.Id, NpgsqlDbType = NpgsqlDbType.Text });
         }
 
-        List<StateEntry> entries = new(Math.Min(query.PageSize + 1, 64));
-        await using (NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-        {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                entries.Add(ReadEntry(reader));
-            }
-        }
-
-        string? next = null;
-        if (entries.Count > query.PageSize)
-        {
-            entries.RemoveAt(entries.Count - 1);
-            next = StateContinuationToken.Create(entries[^1]);
-        }
-
-        return new StatePage(entries, next);
+        return await StatePageReader.ReadAsync(command, query.PageSize, PostgreSqlEntryMapping.ReadEntry, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Works in batches of 500, each one transaction that skips rows other transactions hold, so several servers may purge at
+    /// once. When the audit trail is kept, a record whose data cannot be read as an approval is left in place rather than lost.
+    /// Pending approvals past their deadline become <see cref="ApprovalStatus.Expired"/> only when the <see cref="ApprovalService"/>
+    /// next touches them; until then they are kept.
+    /// </remarks>
+    public Task<int> PurgeAsync(DateTimeOffset olderThan, bool keepAuditTrail = true, CancellationToken cancellationToken = default) =>
+        _purge.PurgeAsync(olderThan, keepAuditTrail, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<ApprovalAuditEntry>?> ReadArchivedAuditTrailAsync(string approvalId, CancellationToken cancellationToken = default) =>
+        _purge.ReadArchivedAuditTrailAsync(approvalId, cancellationToken);
 
     /// <summary>Closes the connections the store opened (not those of a data source it was given).</summary>
     /// <returns>A task that completes when the connections are closed.</returns>
@@ -251,32 +196,12 @@ public sealed partial class PostgreSqlStateStore : IStateStore, IAsyncDisposable
         }
 
         string filter = where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where);
-        return $"SELECT {Columns} FROM {_approvals}{filter} ORDER BY created_at DESC, id DESC LIMIT $1";
+        return $"SELECT {PostgreSqlEntryMapping.Columns} FROM {_tables.Approvals}{filter} ORDER BY created_at DESC, id DESC LIMIT $1";
     }
 
-    private static void AddEntry(NpgsqlCommand command, StateEntry entry)
+    private async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
     {
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = entry.Id, NpgsqlDbType = NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)entry.ConversationId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)entry.Status });
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = entry.CreatedAt.ToUniversalTime(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = entry.ExpiresAt.ToUniversalTime(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = entry.UpdatedAt.ToUniversalTime(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = entry.Version });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = entry.Data, NpgsqlDbType = NpgsqlDbType.Text });
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        return await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
     }
-
-    /// <summary>Reads a row selected as <see cref="Columns"/>.</summary>
-    private static StateEntry ReadEntry(NpgsqlDataReader reader) => new(
-        reader.GetString(0),
-        reader.IsDBNull(1) ? null : reader.GetString(1),
-        (ApprovalStatus)reader.GetInt16(2),
-        reader.GetFieldValue<DateTimeOffset>(3),
-        reader.GetFieldValue<DateTimeOffset>(4),
-        reader.GetFieldValue<DateTimeOffset>(5),
-        reader.GetInt64(6),
-        reader.GetString(7))
-    {
-        History = reader.IsDBNull(8) ? null : reader.GetString(8),
-    };
 }

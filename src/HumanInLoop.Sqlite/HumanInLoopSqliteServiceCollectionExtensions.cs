@@ -1,6 +1,6 @@
 using HumanInLoop;
+using HumanInLoop.Internal;
 using HumanInLoop.Sqlite;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -9,7 +9,7 @@ public static class HumanInLoopSqliteServiceCollectionExtensions
 {
     /// <summary>
     /// Registers a singleton <see cref="SqliteStateStore"/> over the database named by <paramref name="connectionString"/> as the
-    /// <see cref="IStateStore"/>, replacing any registered before (such as the in-memory default of <c>AddHumanInLoop</c>).
+    /// <see cref="IStateStore"/> and <see cref="IPurgeableStateStore"/>, replacing any registered before (such as the in-memory default of <c>AddHumanInLoop</c>).
     /// Call it before or after <c>services.AddHumanInLoop(...)</c>.
     /// </summary>
     /// <param name="services">The services.</param>
@@ -23,24 +23,17 @@ public static class HumanInLoopSqliteServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Registers a singleton <see cref="SqliteStateStore"/> configured by <paramref name="configure"/> as the <see cref="IStateStore"/>,
-    /// replacing any registered before. The options are applied and validated here, once.
+    /// Registers a singleton <see cref="SqliteStateStore"/> configured by <paramref name="configure"/> as the <see cref="IStateStore"/>
+    /// and <see cref="IPurgeableStateStore"/>, replacing any registered before. The options are applied and validated here, once.
     /// </summary>
     /// <param name="services">The services.</param>
     /// <param name="configure">Sets the connection string and other options.</param>
     /// <returns><paramref name="services"/>, for chaining.</returns>
     /// <exception cref="ArgumentException">An option is invalid (checked here, not at first use).</exception>
-    public static IServiceCollection AddHumanInLoopSqlite(this IServiceCollection services, Action<SqliteStateStoreOptions> configure)
-    {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(configure);
-        SqliteStateStoreOptions options = new();
-        configure(options);
-        SqliteStateStore store = new(options);
-        services.RemoveAll<SqliteStateStore>();
-        services.RemoveAll<IStateStore>();
-        services.AddSingleton(store);
-        services.AddSingleton<IStateStore>(provider => provider.GetRequiredService<SqliteStateStore>());
-        return services;
-    }
+    public static IServiceCollection AddHumanInLoopSqlite(this IServiceCollection services, Action<SqliteStateStoreOptions> configure) =>
+        StateStoreRegistration.Replace<SqliteStateStoreOptions, SqliteStateStore>(services, configure, options =>
+        {
+            SqliteStateStore store = new(options);
+            return _ => store;
+        });
 }

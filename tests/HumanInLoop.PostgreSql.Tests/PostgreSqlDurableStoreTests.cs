@@ -10,12 +10,6 @@ public sealed class PostgreSqlDurableStoreTests : DurableStoreTests, IAsyncLifet
 
     protected override Task<IStateStore> CreateStoreAsync() => Task.FromResult<IStateStore>(Schemas.NewStore());
 
-    protected override Task<int> PurgeAsync(IStateStore store, DateTimeOffset olderThan, bool keepAuditTrail) =>
-        ((PostgreSqlStateStore)store).PurgeAsync(olderThan, keepAuditTrail);
-
-    protected override Task<IReadOnlyList<ApprovalAuditEntry>?> ReadArchivedAuditTrailAsync(IStateStore store, string approvalId) =>
-        ((PostgreSqlStateStore)store).ReadArchivedAuditTrailAsync(approvalId);
-
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()

@@ -1,4 +1,5 @@
 using HumanInLoop.StoreTesting;
+using HumanInLoop.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using NpgsqlTypes;
@@ -283,6 +284,7 @@ public sealed class PostgreSqlStateStoreTests : IAsyncLifetime
 
         PostgreSqlStateStore store = provider.GetRequiredService<PostgreSqlStateStore>();
         Assert.Same(store, provider.GetRequiredService<IStateStore>());
+        Assert.Same(store, provider.GetRequiredService<IPurgeableStateStore>());
         Assert.Same(store, provider.GetRequiredService<ApprovalService>().Store);
         Assert.Single(services, d => d.ServiceType == typeof(IStateStore));
         Assert.True(await store.TryCreateAsync(Entry("di")));
@@ -314,7 +316,7 @@ public sealed class PostgreSqlStateStoreTests : IAsyncLifetime
     private static string HistoryColumn(string schema) =>
         $"SELECT data_type || '|' || is_nullable || '|' || COALESCE(column_default, '') FROM information_schema.columns WHERE table_schema = '{schema}' AND table_name = 'hil_approvals' AND column_name = 'history'";
 
-    /// <summary>The schema and tables as schema version 1 created them (PostgreSqlStateStore.Schema.cs, Migration(1), never changed), recorded as version 1.</summary>
+    /// <summary>The schema and tables as schema version 1 created them (PostgreSqlSchemaDialect.cs, Migration(1), never changed), recorded as version 1.</summary>
     private static string VersionOneSchema(string schema) => $"""
         CREATE SCHEMA "{schema}";
         CREATE TABLE "{schema}".hil_schema_version (

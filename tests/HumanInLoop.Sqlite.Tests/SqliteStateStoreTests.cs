@@ -1,5 +1,6 @@
 using HumanInLoop.Sqlite;
 using HumanInLoop.StoreTesting;
+using HumanInLoop.Testing;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -329,6 +330,7 @@ public sealed partial class SqliteStateStoreTests : IDisposable
 
         SqliteStateStore store = provider.GetRequiredService<SqliteStateStore>();
         Assert.Same(store, provider.GetRequiredService<IStateStore>());
+        Assert.Same(store, provider.GetRequiredService<IPurgeableStateStore>());
         Assert.Same(store, provider.GetRequiredService<ApprovalService>().Store);
         Assert.Single(services, d => d.ServiceType == typeof(IStateStore));
     }
@@ -426,7 +428,7 @@ public sealed partial class SqliteStateStoreTests : IDisposable
     private const string HistoryColumnIsNullableText =
         "SELECT COUNT(*) FROM pragma_table_info('hil_approvals') WHERE name = 'history' AND type = 'TEXT' AND \"notnull\" = 0 AND dflt_value IS NULL";
 
-    /// <summary>The tables as schema version 1 created them (SqliteStateStore.Schema.cs, Migration(1), never changed), recorded as version 1.</summary>
+    /// <summary>The tables as schema version 1 created them (SqliteSchemaDialect.cs, Migration(1), never changed), recorded as version 1.</summary>
     private const string VersionOneSchema = """
         CREATE TABLE hil_schema_version (
             version INTEGER NOT NULL PRIMARY KEY,

@@ -6,7 +6,7 @@ namespace HumanInLoop.Testing;
 /// The behaviour every <see cref="IStateStore"/> must have. Each store's tests inherit this class and supply a fresh,
 /// empty store; the SQLite and PostgreSQL stores run it against a real file and a real server.
 /// </summary>
-public abstract class StateStoreContractTests
+public abstract partial class StateStoreContractTests
 {
     /// <summary>Creates a new, empty store (a new file, schema or database per call).</summary>
     protected abstract Task<IStateStore> CreateStoreAsync();

@@ -12,6 +12,8 @@ public sealed class RecordOnlyStoreContractTests : StateStoreContractTests
 {
     protected override bool KeepsHistoryApart => false;
 
+    protected override bool IsPurgeable => false;
+
     protected override Task<IStateStore> CreateStoreAsync() => Task.FromResult<IStateStore>(new RecordOnlyStore());
 
     protected override Task<IStateStore?> OpenSameStorageAsync(IStateStore first) =>

@@ -3,10 +3,14 @@ using HumanInLoop.Internal;
 namespace HumanInLoop;
 
 /// <summary>An <see cref="IStateStore"/> in process memory: for tests, demos and single-process hosts that may lose approvals on restart.</summary>
-/// <remarks>Thread-safe. Use the SQLite or PostgreSQL store when approvals must survive a restart.</remarks>
-public sealed class InMemoryStateStore : IStateStore
+/// <remarks>
+/// Thread-safe. Purged approvals' audit trails are archived in memory too (<see cref="IPurgeableStateStore"/>). Use the SQLite or
+/// PostgreSQL store when approvals must survive a restart.
+/// </remarks>
+public sealed class InMemoryStateStore : IPurgeableStateStore
 {
     private readonly Dictionary<string, StateEntry> _entries = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _archivedTrails = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
 
     /// <inheritdoc />
@@ -82,4 +86,50 @@ public sealed class InMemoryStateStore : IStateStore
             return Task.FromResult(new StatePage(page, next));
         }
     }
+
+    /// <inheritdoc />
+    /// <remarks>All at once, under the store's lock.</remarks>
+    public Task<int> PurgeAsync(DateTimeOffset olderThan, bool keepAuditTrail = true, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            int purged = 0;
+            foreach (StateEntry entry in _entries.Values.Where(e => IsFinished(e.Status) && e.UpdatedAt < olderThan).ToList())
+            {
+                if (keepAuditTrail)
+                {
+                    // Not readable as an approval: kept, rather than lost.
+                    if (PendingApprovalSerializer.ExtractAuditTrail(entry) is not { } trail)
+                    {
+                        continue;
+                    }
+
+                    _archivedTrails[entry.Id] = trail;
+                }
+
+                _entries.Remove(entry.Id);
+                purged++;
+            }
+
+            return Task.FromResult(purged);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<ApprovalAuditEntry>?> ReadArchivedAuditTrailAsync(string approvalId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(approvalId);
+        cancellationToken.ThrowIfCancellationRequested();
+        string? trail;
+        lock (_lock)
+        {
+            trail = _archivedTrails.GetValueOrDefault(approvalId);
+        }
+
+        return Task.FromResult<IReadOnlyList<ApprovalAuditEntry>?>(trail is null ? null : PendingApprovalSerializer.ReadAuditTrail(approvalId, trail));
+    }
+
+    private static bool IsFinished(ApprovalStatus status) =>
+        status is ApprovalStatus.Completed or ApprovalStatus.Expired or ApprovalStatus.Cancelled;
 }

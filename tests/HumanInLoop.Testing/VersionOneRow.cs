@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 
-namespace HumanInLoop.StoreTesting;
+namespace HumanInLoop.Testing;
 
 /// <summary>
 /// A row as schema version 1 of the durable stores held it, before the conversation was kept apart: the whole approval,

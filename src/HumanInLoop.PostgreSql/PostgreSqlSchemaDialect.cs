@@ -1,0 +1,147 @@
+using System.Data.Common;
+using System.Net.Sockets;
+using HumanInLoop.Internal;
+using Npgsql;
+
+namespace HumanInLoop.PostgreSql;
+
+/// <summary>
+/// The PostgreSQL statements of the store's schema, its numbered migration steps and its error messages, for
+/// <see cref="RelationalSchemaInitializer"/>. Servers starting together take turns by a transaction-scoped advisory lock.
+/// </summary>
+/// <param name="dataSource">The store's data source.</param>
+/// <param name="tables">The store's table names, in their schema.</param>
+/// <param name="describe">The server and database, for messages (never the password).</param>
+/// <param name="time">The clock that stamps applied versions.</param>
+internal sealed class PostgreSqlSchemaDialect(NpgsqlDataSource dataSource, StoreTableNames tables, string describe, TimeProvider time)
+    : RelationalSchemaDialect(tables)
+{
+    private readonly string _approvals = tables.Approvals;
+    private readonly string _prefix = tables.Prefix;
+    private readonly string _schemaName = tables.SchemaName!;
+
+    /// <inheritdoc />
+    public override int Version => PostgreSqlStateStore.SchemaVersion;
+
+    /// <inheritdoc />
+    public override string CreateVersionTable => $"""
+        CREATE TABLE IF NOT EXISTS {Tables.SchemaVersions} (
+            version integer NOT NULL PRIMARY KEY,
+            applied_at timestamptz NOT NULL,
+            description text NOT NULL)
+        """;
+
+    /// <inheritdoc />
+    public override async Task<DbConnection> OpenAsync() => await dataSource.OpenConnectionAsync().ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public override string? DescribeConnectFailure(Exception exception) => exception switch
+    {
+        PostgresException { SqlState: "28P01" or "28000" } postgres =>
+            $"PostgreSQL at {describe} refused the login ({postgres.MessageText}). Check the user name and password in the connection string.",
+        PostgresException { SqlState: "3D000" } =>
+            $"The database named in the connection string does not exist on the PostgreSQL server at {describe}. Create it first (CREATE DATABASE), then start again.",
+        PostgresException postgres =>
+            $"PostgreSQL at {describe} refused the connection: {postgres.MessageText} (SQLSTATE {postgres.SqlState}).",
+        NpgsqlException or SocketException or TimeoutException =>
+            $"Cannot reach the PostgreSQL server at {describe} ({exception.GetBaseException().Message}). Check that the server is running and reachable and that Host and Port in the connection string are right.",
+        _ => null,
+    };
+
+    /// <inheritdoc />
+    public override async Task<DbTransaction> BeginUpgradeAsync(DbConnection connection)
+    {
+        NpgsqlConnection npgsql = (NpgsqlConnection)connection;
+        NpgsqlTransaction transaction = await npgsql.BeginTransactionAsync().ConfigureAwait(false);
+
+        try
+        {
+            // Servers starting together take turns; each sees the schema the one before it left.
+            await using (NpgsqlCommand command = new("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", npgsql, transaction))
+            {
+                command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = $"HumanInLoop.PostgreSql schema {_schemaName}.{_prefix}" });
+                await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+            }
+
+            bool schemaExists;
+            await using (NpgsqlCommand command = new("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", npgsql, transaction))
+            {
+                command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _schemaName });
+                schemaExists = (bool)(await command.ExecuteScalarAsync().ConfigureAwait(false))!;
+            }
+
+            if (!schemaExists)
+            {
+                await connection.ExecuteAsync(transaction, $"CREATE SCHEMA IF NOT EXISTS {Tables.Schema}").ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            await transaction.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return transaction;
+    }
+
+    /// <inheritdoc />
+    public override async Task RecordVersionAsync(DbConnection connection, DbTransaction transaction, int version, string description)
+    {
+        await using NpgsqlCommand record = new(
+            $"INSERT INTO {Tables.SchemaVersions} (version, applied_at, description) VALUES ($1, $2, $3)", (NpgsqlConnection)connection, (NpgsqlTransaction)transaction);
+        record.Parameters.Add(new NpgsqlParameter<int> { TypedValue = version });
+        record.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = time.GetUtcNow().ToUniversalTime() });
+        record.Parameters.Add(new NpgsqlParameter<string> { TypedValue = description });
+        await record.ExecuteNonQueryAsync().ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public override string DescribeNewerSchema(long found) =>
+        $"The PostgreSQL database at {describe} has HumanInLoop schema version {found} (tables {_schemaName}.{_prefix}*), but this version of HumanInLoop.PostgreSql supports up to version {Version}. Upgrade the HumanInLoop.PostgreSql package on every server, or point the store at another schema or table prefix.";
+
+    /// <inheritdoc />
+    public override string? DescribeUpgradeFailure(DbException exception) => exception is PostgresException postgres
+        ? $"Cannot create or upgrade the HumanInLoop tables in schema '{_schemaName}' of the PostgreSQL database at {describe}: {postgres.MessageText} (SQLSTATE {postgres.SqlState}). The role needs CREATE on the database (for a new schema) or on the schema."
+        : null;
+
+    /// <inheritdoc />
+    public override SchemaMigration Migration(int version) => version switch
+    {
+        // text, not jsonb: jsonb reorders keys and drops duplicates, and the data must come back byte for byte.
+        1 => new(
+            "approvals, audit archive, listing and purge indexes",
+            $"""
+            CREATE TABLE {_approvals} (
+                id text COLLATE "C" NOT NULL PRIMARY KEY,
+                conversation_id text NULL,
+                status smallint NOT NULL,
+                created_at timestamptz NOT NULL,
+                expires_at timestamptz NOT NULL,
+                updated_at timestamptz NOT NULL,
+                version bigint NOT NULL,
+                data text NOT NULL)
+            """,
+            $"CREATE INDEX \"{_prefix}approvals_created\" ON {_approvals} (created_at DESC, id DESC)",
+            $"CREATE INDEX \"{_prefix}approvals_status_created\" ON {_approvals} (status, created_at DESC, id DESC)",
+            $"CREATE INDEX \"{_prefix}approvals_conversation_created\" ON {_approvals} (conversation_id, created_at DESC, id DESC)",
+            $"CREATE INDEX \"{_prefix}approvals_status_updated\" ON {_approvals} (status, updated_at)",
+            $"""
+            CREATE TABLE {Tables.AuditArchive} (
+                approval_id text COLLATE "C" NOT NULL PRIMARY KEY,
+                conversation_id text NULL,
+                final_status smallint NOT NULL,
+                created_at timestamptz NOT NULL,
+                updated_at timestamptz NOT NULL,
+                archived_at timestamptz NOT NULL,
+                audit_trail text NOT NULL)
+            """,
+            $"CREATE INDEX \"{_prefix}audit_archive_archived\" ON {Tables.AuditArchive} (archived_at)"),
+
+        // The conversation kept apart from data (StateEntry.History), text like data so it comes back byte for byte. Rows from
+        // version 1 keep it inside data, with history NULL. Adding a nullable column without a default rewrites no rows.
+        2 => new(
+            "approvals: history column (the conversation, written once)",
+            $"ALTER TABLE {_approvals} ADD COLUMN history text NULL"),
+        _ => throw new ArgumentOutOfRangeException(nameof(version)),
+    };
+}

@@ -1,0 +1,108 @@
+using System.Globalization;
+using HumanInLoop.Internal;
+using Microsoft.Data.Sqlite;
+
+namespace HumanInLoop.Sqlite;
+
+/// <summary>
+/// Checks a <see cref="SqliteStateStoreOptions"/> once, when the store is created, and opens connections to its file with the
+/// busy timeout set (without initializing the schema).
+/// </summary>
+internal sealed class SqliteConnectionFactory
+{
+    private readonly string _connectionString;
+    private readonly int _busyTimeoutMs;
+
+    /// <summary>Initializes a new instance of the <see cref="SqliteConnectionFactory"/> class.</summary>
+    /// <param name="options">The settings; validated here, and copied.</param>
+    /// <exception cref="ArgumentException">A setting is invalid; the message says which and what to do.</exception>
+    public SqliteConnectionFactory(SqliteStateStoreOptions options)
+    {
+        SqliteConnectionStringBuilder connection = Validate(options.ConnectionString);
+        if (!StoreIdentifiers.IsPlain(options.TablePrefix, allowEmpty: true, maxLength: 32))
+        {
+            throw new ArgumentException(
+                $"SqliteStateStoreOptions.TablePrefix '{options.TablePrefix}' is not valid: use letters, digits and underscores, starting with a letter or underscore, at most 32 characters (default 'hil_').",
+                nameof(options));
+        }
+
+        if (options.BusyTimeout <= TimeSpan.Zero || options.BusyTimeout > TimeSpan.FromHours(24))
+        {
+            throw new ArgumentException($"SqliteStateStoreOptions.BusyTimeout must be more than zero and at most 24 hours; it is {options.BusyTimeout}.", nameof(options));
+        }
+
+        _busyTimeoutMs = (int)Math.Ceiling(options.BusyTimeout.TotalMilliseconds);
+
+        // Microsoft.Data.Sqlite retries busy commands on its own until the command timeout; keep it in line with ours.
+        connection.DefaultTimeout = (int)Math.Ceiling(options.BusyTimeout.TotalSeconds);
+        _connectionString = connection.ToString();
+        DataSource = connection.DataSource;
+    }
+
+    /// <summary>Gets the database file, for messages.</summary>
+    public string DataSource { get; }
+
+    /// <summary>Opens a connection with SQLite's busy handler set to the configured timeout.</summary>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The open connection.</returns>
+    public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        SqliteConnection connection = new(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+
+            // SQLite's own busy handler backs off in small steps; set per connection (pooled connections keep it).
+            await using SqliteCommand pragma = connection.CreateCommand();
+            pragma.CommandText = string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout = {_busyTimeoutMs}");
+            pragma.CommandTimeout = 0;
+            await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static SqliteConnectionStringBuilder Validate(string? connectionString)
+    {
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new ArgumentException(
+                "SqliteStateStoreOptions.ConnectionString is required, for example \"Data Source=approvals.db\".", nameof(connectionString));
+        }
+
+        SqliteConnectionStringBuilder builder;
+        try
+        {
+            builder = new SqliteConnectionStringBuilder(connectionString);
+        }
+        catch (Exception exception) when (exception is ArgumentException or FormatException or InvalidOperationException)
+        {
+            throw new ArgumentException(
+                $"SqliteStateStoreOptions.ConnectionString is not a valid SQLite connection string ({exception.Message}); expected for example \"Data Source=approvals.db\".",
+                nameof(connectionString), exception);
+        }
+
+        if (string.IsNullOrWhiteSpace(builder.DataSource))
+        {
+            throw new ArgumentException(
+                "SqliteStateStoreOptions.ConnectionString names no database file; add \"Data Source=<path>\", for example \"Data Source=approvals.db\".", nameof(connectionString));
+        }
+
+        if (builder.Mode == SqliteOpenMode.Memory || builder.DataSource.Trim() == ":memory:")
+        {
+            throw new ArgumentException(
+                "SqliteStateStoreOptions.ConnectionString names an in-memory database, which is lost when its last connection closes; name a file, or use InMemoryStateStore.", nameof(connectionString));
+        }
+
+        if (builder.Mode == SqliteOpenMode.ReadOnly)
+        {
+            throw new ArgumentException("SqliteStateStoreOptions.ConnectionString opens the database read-only; the store must write (remove Mode=ReadOnly).", nameof(connectionString));
+        }
+
+        return builder;
+    }
+}

@@ -1,0 +1,119 @@
+using System.Data.Common;
+using HumanInLoop.Internal;
+using Microsoft.Data.Sqlite;
+
+namespace HumanInLoop.Sqlite;
+
+/// <summary>
+/// The SQLite statements of the store's schema, its numbered migration steps and its error messages, for
+/// <see cref="RelationalSchemaInitializer"/>. Processes starting together on one file take turns by <c>BEGIN IMMEDIATE</c>.
+/// </summary>
+/// <param name="openRaw">Opens a connection without initializing.</param>
+/// <param name="tables">The store's table names.</param>
+/// <param name="dataSource">The database file, for messages.</param>
+/// <param name="time">The clock that stamps applied versions.</param>
+internal sealed class SqliteSchemaDialect(Func<CancellationToken, Task<SqliteConnection>> openRaw, StoreTableNames tables, string dataSource, TimeProvider time)
+    : RelationalSchemaDialect(tables)
+{
+    private readonly string _approvals = tables.Approvals;
+    private readonly string _prefix = tables.Prefix;
+
+    /// <inheritdoc />
+    public override int Version => SqliteStateStore.SchemaVersion;
+
+    /// <inheritdoc />
+    public override string CreateVersionTable => $"""
+        CREATE TABLE IF NOT EXISTS {Tables.SchemaVersions} (
+            version INTEGER NOT NULL PRIMARY KEY,
+            applied_at INTEGER NOT NULL,
+            description TEXT NOT NULL)
+        """;
+
+    /// <inheritdoc />
+    public override async Task<DbConnection> OpenAsync() => await openRaw(CancellationToken.None).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public override string? DescribeConnectFailure(Exception exception) => exception is SqliteException
+        ? $"Cannot open the SQLite database '{dataSource}' ({exception.Message}). Check that its directory exists and that this process may write there."
+        : null;
+
+    /// <inheritdoc />
+    public override async Task<DbTransaction> BeginUpgradeAsync(DbConnection connection)
+    {
+        await connection.ExecuteAsync(null, "PRAGMA journal_mode = WAL").ConfigureAwait(false);
+
+        // BEGIN IMMEDIATE: processes starting together take turns, and each sees the schema the one before it left.
+        return ((SqliteConnection)connection).BeginTransaction(deferred: false);
+    }
+
+    /// <inheritdoc />
+    public override async Task RecordVersionAsync(DbConnection connection, DbTransaction transaction, int version, string description)
+    {
+        await using SqliteCommand record = ((SqliteConnection)connection).CreateCommand();
+        record.Transaction = (SqliteTransaction)transaction;
+        record.CommandText = $"INSERT INTO {Tables.SchemaVersions} (version, applied_at, description) VALUES (@version, @at, @description)";
+        record.Parameters.AddWithValue("@version", version);
+        record.Parameters.AddWithValue("@at", time.GetUtcNow().ToUnixTimeMilliseconds());
+        record.Parameters.AddWithValue("@description", description);
+        await record.ExecuteNonQueryAsync().ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public override string DescribeNewerSchema(long found) =>
+        $"The SQLite database '{dataSource}' has HumanInLoop schema version {found} (tables '{_prefix}*'), but this version of HumanInLoop.Sqlite supports up to version {Version}. Upgrade the HumanInLoop.Sqlite package, or point the store at another file or table prefix.";
+
+    /// <inheritdoc />
+    public override string? DescribeUpgradeFailure(DbException exception) => exception is SqliteException
+        ? $"Cannot create or upgrade the HumanInLoop tables in the SQLite database '{dataSource}' ({exception.Message}). Check that the file is a SQLite database this process may write."
+        : null;
+
+    /// <inheritdoc />
+    public override SchemaMigration Migration(int version) => version switch
+    {
+        1 => new(
+            "approvals, audit archive, listing and purge indexes",
+            $"""
+            CREATE TABLE {_approvals} (
+                id TEXT NOT NULL PRIMARY KEY,
+                conversation_id TEXT NULL,
+                status INTEGER NOT NULL,
+                created_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                version INTEGER NOT NULL,
+                data TEXT NOT NULL)
+            """,
+            $"CREATE INDEX \"{_prefix}approvals_created\" ON {_approvals} (created_at DESC, id DESC)",
+            $"CREATE INDEX \"{_prefix}approvals_status_created\" ON {_approvals} (status, created_at DESC, id DESC)",
+            $"CREATE INDEX \"{_prefix}approvals_conversation_created\" ON {_approvals} (conversation_id, created_at DESC, id DESC)",
+            $"CREATE INDEX \"{_prefix}approvals_status_updated\" ON {_approvals} (status, updated_at)",
+            $"""
+            CREATE TABLE {Tables.AuditArchive} (
+                approval_id TEXT NOT NULL PRIMARY KEY,
+                conversation_id TEXT NULL,
+                final_status INTEGER NOT NULL,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                archived_at INTEGER NOT NULL,
+                audit_trail TEXT NOT NULL)
+            """,
+            $"CREATE INDEX \"{_prefix}audit_archive_archived\" ON {Tables.AuditArchive} (archived_at)"),
+
+        // The conversation kept apart from data (StateEntry.History). Rows from version 1 keep it inside data, with history NULL.
+        2 => new(
+            "approvals: history column (the conversation, written once)",
+            $"ALTER TABLE {_approvals} ADD COLUMN history TEXT NULL"),
+
+        // SQLite rewrites a whole row on every update, a long text column included, so new conversations go to a table of their
+        // own. Rows already written keep theirs in approvals.history, which is still read: a process still at version 2 keeps
+        // reading the approvals it held, and one that writes the column after this migration loses nothing.
+        3 => new(
+            "approval_history: new conversations in a table of their own, so a change to an approval does not rewrite them",
+            $"""
+            CREATE TABLE {SqliteEntryMapping.HistoryTable(Tables)} (
+                approval_id TEXT NOT NULL PRIMARY KEY,
+                history TEXT NOT NULL)
+            """),
+        _ => throw new ArgumentOutOfRangeException(nameof(version)),
+    };
+}

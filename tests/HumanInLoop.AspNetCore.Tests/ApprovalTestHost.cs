@@ -89,6 +89,7 @@ public sealed class ApprovalTestHost : IAsyncDisposable
             ChatSseOptions stream = new()
             {
                 ConversationId = post.ConversationId,
+                Viewer = post.ShowViewer ? new ApprovalEndpointOptions().ApproverFromUser(http.User) : null,
                 OnCompleted = (completion, _) => { host!.Completions.Enqueue(completion); return ValueTask.CompletedTask; },
             };
             return TypedResults.ServerSentEvents(pipeline.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, post.Message)],
@@ -166,7 +167,7 @@ public sealed class ApprovalTestHost : IAsyncDisposable
 
 public sealed record TransferArgs(string To, decimal Amount);
 
-public sealed record ChatPost(string Message, string? ConversationId);
+public sealed record ChatPost(string Message, string? ConversationId, bool ShowViewer = false);
 
 /// <summary>A signed-in test user: its client (with cookies) and, once fetched, its anti-forgery token.</summary>
 public sealed class TestUser(HttpClient http, string headerName)

@@ -62,6 +62,34 @@ public sealed class ChatSseExtensionsTests
         Assert.Equal(approvalId, completion.Approval!.Id);
     }
 
+    [Theory]
+    [InlineData("transfer 150 to bob", "carol", true)]
+    [InlineData("wire 150 to bob", "carol", false)]
+    [InlineData("wire 150 to bob", "treasurer", true)]
+    public async Task ApprovalRequired_WithTheViewer_SaysWhatTheInboxSaysOfCanDecide(string message, string user, bool expected)
+    {
+        await using ApprovalTestHost host = await ApprovalTestHost.StartAsync();
+        TestUser reader = host.Client(user, ApprovalTestHost.ApproverRole);
+
+        using HttpResponseMessage response = await reader.Http.PostAsJsonAsync("/chat", new ChatPost(message, "conv-1", ShowViewer: true));
+        JsonElement pause = (await SseEvent.ReadAllAsync(response))[^1].Data;
+        JsonElement streamed = Assert.Single(pause.GetProperty("calls").EnumerateArray());
+        JsonElement inbox = await reader.Http.GetFromJsonAsync<JsonElement>($"/approvals/{pause.GetProperty("approvalId").GetString()}");
+
+        Assert.Equal(expected, streamed.GetProperty("canDecide").GetBoolean());
+        Assert.Equal(inbox.GetProperty("calls")[0].GetProperty("canDecide").GetBoolean(), streamed.GetProperty("canDecide").GetBoolean());
+    }
+
+    [Fact]
+    public async Task ApprovalRequired_WithoutAViewer_CanDecideIsFalse()
+    {
+        await using ApprovalTestHost host = await ApprovalTestHost.StartAsync();
+
+        JsonElement pause = (await ChatAsync(host, "transfer 150 to bob"))[^1].Data;
+
+        Assert.False(Assert.Single(pause.GetProperty("calls").EnumerateArray()).GetProperty("canDecide").GetBoolean());
+    }
+
     [Fact]
     public async Task Stream_ModelFails_GenericErrorEventWithoutInternalDetails()
     {

@@ -65,6 +65,7 @@ internal static class ChatEndpoints
         ChatSseOptions stream = new()
         {
             ConversationId = conversation.Id,
+            Viewer = new ApprovalEndpointOptions().ApproverFromUser(http.User), // the approval card's canDecide, as the inbox says it
             Logger = loggers.CreateLogger("SseChat.Chat"),
             OnCompleted = (completion, token) => SaveAsync(conversations, conversation.Id, user, history, completion, token),
         };
@@ -84,6 +85,7 @@ internal static class ChatEndpoints
         ChatSseOptions stream = new()
         {
             ConversationId = approval.Context.ConversationId,
+            Viewer = new ApprovalEndpointOptions().ApproverFromUser(arguments.HttpContext.User),
             OnCompleted = (completion, token) => approval.Context.ConversationId is { } id
                 ? SaveAsync(conversations, id, owner, approval.Messages, completion, token)
                 : ValueTask.CompletedTask,

@@ -51,7 +51,7 @@ public static class ChatSseExtensions
             catch (PendingApprovalException pause)
             {
                 last = await CompleteAsync(
-                    options, seen, ChatSseOutcome.ApprovalRequired, pause.Approval, null, ChatSseEventFactory.ApprovalRequired(pause.Approval));
+                    options, seen, ChatSseOutcome.ApprovalRequired, pause.Approval, null, ChatSseEventFactory.ApprovalRequired(pause.Approval, options.Viewer));
                 break;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

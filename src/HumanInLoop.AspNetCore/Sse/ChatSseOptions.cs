@@ -17,6 +17,14 @@ public sealed class ChatSseOptions
     /// </summary>
     public Func<ChatSseCompletedArguments, CancellationToken, ValueTask>? OnCompleted { get; set; }
 
+    /// <summary>
+    /// Gets or sets who reads the stream, so that the <c>approval_required</c> event says of each call whether this person may
+    /// decide it (<c>canDecide</c>), by the same rule as the approval endpoints' inbox. Build it the way those endpoints do (their
+    /// <see cref="ApprovalEndpointOptions.ApproverFromUser"/>) from the request's user.
+    /// </summary>
+    /// <value>Default <see langword="null"/>: the stream does not know its reader, and <c>canDecide</c> is <see langword="false"/> for every call.</value>
+    public Approver? Viewer { get; set; }
+
     /// <summary>Gets or sets where unexpected errors are logged before a generic <c>error</c> event is sent.</summary>
     public ILogger? Logger { get; set; }
 }

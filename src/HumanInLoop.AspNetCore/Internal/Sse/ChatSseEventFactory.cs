@@ -27,9 +27,12 @@ internal static class ChatSseEventFactory
         }
     }
 
-    /// <summary>Makes the event that tells a client the conversation paused on <paramref name="approval"/>.</summary>
-    public static ChatSseApprovalRequiredEvent ApprovalRequired(PendingApproval approval) =>
-        new(approval.Id, approval.Context.ConversationId, approval.ExpiresAt, ApprovalViews.Calls(approval, null));
+    /// <summary>
+    /// Makes the event that tells a client the conversation paused on <paramref name="approval"/>; each call says whether
+    /// <paramref name="viewer"/> may decide it, as the inbox says it.
+    /// </summary>
+    public static ChatSseApprovalRequiredEvent ApprovalRequired(PendingApproval approval, Approver? viewer) =>
+        new(approval.Id, approval.Context.ConversationId, approval.ExpiresAt, ApprovalViews.Calls(approval, viewer));
 
     /// <summary>Makes the error event for <paramref name="exception"/>: HumanInLoop's typed errors keep their status and message; others are logged and sent as a generic 500.</summary>
     public static ChatSseErrorEvent Error(Exception exception, ILogger? logger)

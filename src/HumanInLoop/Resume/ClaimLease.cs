@@ -9,9 +9,6 @@ namespace HumanInLoop.Internal;
 /// </summary>
 internal sealed class ClaimLease(ApprovalRecords records, ApprovalClock clock, TimeSpan lease, ILogger logger)
 {
-    /// <summary>Gets the length of a lease.</summary>
-    public TimeSpan Length => lease;
-
     /// <summary>Writes the claim of a new owner on a decided (or lapsed) approval.</summary>
     /// <param name="approval">The approval, as read.</param>
     /// <param name="recovering">The owner whose lease lapsed, if any.</param>

@@ -7,7 +7,7 @@ namespace HumanInLoop;
 /// <remarks>
 /// Implementations store <see cref="StateEntry.Data"/> exactly as given (byte for byte) and index the other columns.
 /// They must be thread-safe and safe across processes sharing the same storage. Every implementation is held to
-/// the same contract test suite (tests/HumanInLoop.Tests/StateStoreContractTests.cs).
+/// the same contract test suite (tests/HumanInLoop.Testing/StateStoreContractTests.cs).
 /// </remarks>
 public interface IStateStore
 {

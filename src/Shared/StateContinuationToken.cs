@@ -12,11 +12,20 @@ internal static class StateContinuationToken
     public static string Create(StateEntry last)
     {
         ArgumentNullException.ThrowIfNull(last);
-        string raw = $"{last.CreatedAt.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)}:{last.Id}";
+        return Create(last.CreatedAt, last.Id);
+    }
+
+    /// <summary>Makes a token from the sort key (a time, then an id) of the last row of a page.</summary>
+    /// <param name="at">The row's time; kept to the millisecond, as the stores keep it.</param>
+    /// <param name="id">The row's id.</param>
+    /// <returns>An opaque token.</returns>
+    public static string Create(DateTimeOffset at, string id)
+    {
+        string raw = $"{at.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)}:{id}";
         return Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(raw)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
     }
 
-    /// <summary>Reads a token made by <see cref="Create"/>.</summary>
+    /// <summary>Reads a token made by <see cref="Create(DateTimeOffset, string)"/>.</summary>
     /// <param name="token">The token.</param>
     /// <returns>The creation time and id of the entry the next page starts after.</returns>
     /// <exception cref="ArgumentException">The token is malformed.</exception>

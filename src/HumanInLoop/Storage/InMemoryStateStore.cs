@@ -4,13 +4,17 @@ namespace HumanInLoop;
 
 /// <summary>An <see cref="IStateStore"/> in process memory: for tests, demos and single-process hosts that may lose approvals on restart.</summary>
 /// <remarks>
-/// Thread-safe. Purged approvals' audit trails are archived in memory too (<see cref="IPurgeableStateStore"/>). Use the SQLite or
+/// Thread-safe. Purged approvals' audit trails are archived in memory too (<see cref="IPurgeableStateStore"/>), and it keeps call records
+/// (<see cref="ICallRecordStore"/>) and standing grants (<see cref="IGrantStore"/>) as well. Use the SQLite or
 /// PostgreSQL store when approvals must survive a restart.
 /// </remarks>
-public sealed class InMemoryStateStore : IPurgeableStateStore
+public sealed class InMemoryStateStore : IPurgeableStateStore, ICallRecordStore, IGrantStore
 {
     private readonly Dictionary<string, StateEntry> _entries = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _archivedTrails = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<(long At, string Id), CallRecordEntry> _callRecords = new(RecordOrder.Instance);
+    private readonly HashSet<string> _callRecordIds = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, GrantEntry> _grants = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
 
     /// <inheritdoc />
@@ -70,6 +74,7 @@ public sealed class InMemoryStateStore : IPurgeableStateStore
             List<StateEntry> page = _entries.Values
                 .Where(e => query.ConversationId is null || e.ConversationId == query.ConversationId)
                 .Where(e => query.Status is null || e.Status == query.Status)
+                .Where(e => (query.CreatedFrom is null || e.CreatedAt >= query.CreatedFrom) && (query.CreatedBefore is null || e.CreatedAt < query.CreatedBefore))
                 .Where(e => after is null || e.CreatedAt < after.Value.CreatedAt ||
                     (e.CreatedAt == after.Value.CreatedAt && string.CompareOrdinal(e.Id, after.Value.Id) < 0))
                 .OrderByDescending(e => e.CreatedAt)
@@ -132,4 +137,140 @@ public sealed class InMemoryStateStore : IPurgeableStateStore
 
     private static bool IsFinished(ApprovalStatus status) =>
         status is ApprovalStatus.Completed or ApprovalStatus.Expired or ApprovalStatus.Cancelled;
+    /// <inheritdoc />
+    public Task AppendCallRecordsAsync(IReadOnlyList<CallRecordEntry> entries, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            foreach (CallRecordEntry entry in entries)
+            {
+                ArgumentNullException.ThrowIfNull(entry, nameof(entries));
+                if (_callRecordIds.Add(entry.Id))
+                {
+                    _callRecords.Add((entry.RecordedAt.ToUnixTimeMilliseconds(), entry.Id), entry);
+                }
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task<CallRecordPage> ListCallRecordsAsync(CallRecordQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        cancellationToken.ThrowIfCancellationRequested();
+        (DateTimeOffset At, string Id)? after = query.ContinuationToken is null ? null : StateContinuationToken.Parse(query.ContinuationToken);
+        long from = query.From?.ToUnixTimeMilliseconds() ?? long.MinValue;
+        long before = query.Before?.ToUnixTimeMilliseconds() ?? long.MaxValue;
+        var page = new List<CallRecordEntry>(Math.Min(query.PageSize + 1, 1024));
+        lock (_lock)
+        {
+            foreach (((long at, string id), CallRecordEntry entry) in _callRecords)
+            {
+                if (at < from || (after is { } a && (at < a.At.ToUnixTimeMilliseconds() || (at == a.At.ToUnixTimeMilliseconds() && string.CompareOrdinal(id, a.Id) <= 0))))
+                {
+                    continue;
+                }
+
+                if (at >= before || page.Count > query.PageSize)
+                {
+                    break;
+                }
+
+                if ((query.ToolName is null || entry.ToolName == query.ToolName) && (query.TenantId is null || entry.TenantId == query.TenantId))
+                {
+                    page.Add(entry);
+                }
+            }
+        }
+
+        string? next = null;
+        if (page.Count > query.PageSize)
+        {
+            page.RemoveAt(page.Count - 1);
+            next = StateContinuationToken.Create(page[^1].RecordedAt, page[^1].Id);
+        }
+
+        return Task.FromResult(new CallRecordPage(page, next));
+    }
+
+    /// <inheritdoc />
+    public Task<bool> TryCreateGrantAsync(GrantEntry entry, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        ArgumentOutOfRangeException.ThrowIfNotEqual(entry.Version, 1L, nameof(entry));
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            return Task.FromResult(_grants.TryAdd(entry.Id, entry));
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<GrantEntry?> GetGrantAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            return Task.FromResult(_grants.GetValueOrDefault(id));
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<bool> TryUpdateGrantAsync(GrantEntry entry, long expectedVersion, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        ArgumentOutOfRangeException.ThrowIfNotEqual(entry.Version, expectedVersion + 1, nameof(entry));
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            if (!_grants.TryGetValue(entry.Id, out GrantEntry? current) || current.Version != expectedVersion)
+            {
+                return Task.FromResult(false);
+            }
+
+            _grants[entry.Id] = entry;
+            return Task.FromResult(true);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<GrantPage> ListGrantsAsync(GrantQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        cancellationToken.ThrowIfCancellationRequested();
+        (DateTimeOffset CreatedAt, string Id)? after = query.ContinuationToken is null ? null : StateContinuationToken.Parse(query.ContinuationToken);
+        lock (_lock)
+        {
+            List<GrantEntry> page = _grants.Values
+                .Where(g => (query.ToolName is null || g.ToolName == query.ToolName) && (query.TenantId is null || g.TenantId == query.TenantId))
+                .Where(g => query.ActiveAt is not { } now || (!g.Revoked && g.ExpiresAt > now))
+                .Where(g => after is null || g.CreatedAt < after.Value.CreatedAt ||
+                    (g.CreatedAt == after.Value.CreatedAt && string.CompareOrdinal(g.Id, after.Value.Id) < 0))
+                .OrderByDescending(g => g.CreatedAt)
+                .ThenByDescending(g => g.Id, StringComparer.Ordinal)
+                .Take(query.PageSize + 1)
+                .ToList();
+            string? next = null;
+            if (page.Count > query.PageSize)
+            {
+                page.RemoveAt(page.Count - 1);
+                next = StateContinuationToken.Create(page[^1].CreatedAt, page[^1].Id);
+            }
+
+            return Task.FromResult(new GrantPage(page, next));
+        }
+    }
+
+    private sealed class RecordOrder : IComparer<(long At, string Id)>
+    {
+        public static readonly RecordOrder Instance = new();
+
+        public int Compare((long At, string Id) x, (long At, string Id) y) =>
+            x.At != y.At ? x.At.CompareTo(y.At) : string.CompareOrdinal(x.Id, y.Id);
+    }
 }

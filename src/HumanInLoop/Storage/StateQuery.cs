@@ -16,6 +16,13 @@ public sealed record StateQuery
     /// <summary>Gets only entries in this status, or all when <see langword="null"/>.</summary>
     public ApprovalStatus? Status { get; init; }
 
+    /// <summary>Gets the earliest <see cref="StateEntry.CreatedAt"/> to list (inclusive), or <see langword="null"/> for no lower bound.</summary>
+    /// <remarks>A store written before this filter existed ignores it; <c>ApprovalHistory</c> filters again as it reads.</remarks>
+    public DateTimeOffset? CreatedFrom { get; init; }
+
+    /// <summary>Gets the <see cref="StateEntry.CreatedAt"/> to list only before (exclusive), or <see langword="null"/> for no upper bound.</summary>
+    public DateTimeOffset? CreatedBefore { get; init; }
+
     /// <summary>Gets the most entries to return.</summary>
     /// <value>Default 50; from 1 to 1000.</value>
     public int PageSize

@@ -14,6 +14,28 @@ public sealed class ApprovalOptions
     /// <summary>Gets the notifiers told of every saved change, in addition to any <see cref="IApprovalNotifier"/> registered in DI.</summary>
     public IList<IApprovalNotifier> Notifiers { get; } = [];
 
+    /// <summary>
+    /// Gets candidate policies evaluated live beside <see cref="Policies"/> on every call, with the same precedence and the same
+    /// <see cref="UnmatchedToolVerdict"/>. Their verdict is recorded on the call (<see cref="RecordedCall.ShadowVerdict"/>) and
+    /// never acted on, so a team can watch a candidate on real traffic before switching. A shadow policy that throws is recorded
+    /// as an error; it never affects the call.
+    /// </summary>
+    public IList<IApprovalPolicy> ShadowPolicies { get; } = [];
+
+    /// <summary>
+    /// Gets the approver ids and roles that may make standing grants (<see cref="ApprovalDecision.Grant"/>) and revoke any grant.
+    /// Empty (the default): nobody may grant. A grant's maker may always revoke it.
+    /// </summary>
+    public ISet<string> Granters { get; } = new HashSet<string>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Gets or sets whether calls decided at once (allowed or denied by the policies, allowed by a grant) are recorded in the
+    /// store when it keeps call records (<see cref="ICallRecordStore"/>), for <see cref="ApprovalHistory"/>. The default is
+    /// <see langword="true"/>. Calls allowed by a grant are recorded before they run; the others are written in the background, in
+    /// batches (<see cref="ApprovalService.FlushCallRecordsAsync"/> waits for them).
+    /// </summary>
+    public bool RecordCalls { get; set; } = true;
+
     /// <summary>Gets or sets what happens to a call no policy has an opinion on.</summary>
     /// <value>Default: require approval (fail closed). Set <see cref="PolicyVerdict.Allow"/> to let unmentioned tools run.</value>
     public PolicyVerdict UnmatchedToolVerdict

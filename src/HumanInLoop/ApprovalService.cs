@@ -52,22 +52,51 @@ public sealed class ApprovalService
 
         _records = new ApprovalRecords(store, options.IntegrityKey.ToArray(), clock, logger);
         Evaluator = new PolicyEvaluator([.. options.Policies, .. additionalPolicies], options.UnmatchedToolVerdict);
+        Judge = new CallJudge(
+            Evaluator,
+            options.ShadowPolicies.Count == 0 ? null : new PolicyEvaluator([.. options.ShadowPolicies], options.UnmatchedToolVerdict),
+            store is IGrantStore grantStore ? new GrantMatcher(grantStore, clock, options.PreventSelfApproval) : null);
+        Recorder = options.RecordCalls && store is ICallRecordStore callRecords ? new CallRecorder(callRecords, clock, logger) : null;
+        Grants = new StandingGrants(store, new HashSet<string>(options.Granters, StringComparer.Ordinal), clock);
+        History = new ApprovalHistory(_records, options.UnmatchedToolVerdict, logger);
         Holder = new ApprovalHolder(_records, clock, options.DefaultExpiration, telemetry, notifications, logger);
         _expirer = new ApprovalExpirer(_records, clock, telemetry, notifications, logger);
-        _decider = new ApprovalDecider(_records, Evaluator, _expirer, new ApproverAuthorization(options.PreventSelfApproval), clock, telemetry, notifications, logger);
+        _decider = new ApprovalDecider(_records, Evaluator, _expirer, new ApproverAuthorization(options.PreventSelfApproval), clock, telemetry, notifications,
+            new GrantIssuer(store, new HashSet<string>(options.Granters, StringComparer.Ordinal), _records, clock), logger);
         _interop = new ToolApprovalInterop(_records, _decider);
         ClaimLease lease = new(_records, clock, options.ExecutionLease, logger);
         _resumer = new ApprovalResumer(
             _records, new ResumeClaimer(_records, _expirer, lease, clock), new CallRunner(_records, lease, options.IdempotentTools, logger),
             lease, clock, telemetry, notifications, logger);
-        _plans = new PlanRunner(Evaluator, Holder, _resumer);
+        _plans = new PlanRunner(Judge, Recorder, Holder, _resumer);
     }
 
     /// <summary>Gets the store this service reads and writes.</summary>
     public IStateStore Store { get; }
 
-    /// <summary>Gets where the gate has its calls judged.</summary>
+    /// <summary>Gets the active policies.</summary>
     internal PolicyEvaluator Evaluator { get; }
+
+    /// <summary>Gets where the gate has its calls judged: the policies, the standing grants and the shadow policies.</summary>
+    internal CallJudge Judge { get; }
+
+    /// <summary>Gets where calls decided at once are recorded, or <see langword="null"/> when they are not.</summary>
+    internal CallRecorder? Recorder { get; }
+
+    /// <summary>Gets the standing grants ("don't ask again") approvers made: list, read and revoke them.</summary>
+    public StandingGrants Grants { get; }
+
+    /// <summary>Gets the recorded calls and decisions: read them back, report on them, replay candidate policies over them and export them.</summary>
+    public ApprovalHistory History { get; }
+
+    /// <summary>
+    /// Waits until every call record queued so far (<see cref="ApprovalOptions.RecordCalls"/>) is written to the store. Call it
+    /// before a report that must include the latest calls, and when the host stops.
+    /// </summary>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>A task that completes when the records are durable.</returns>
+    public Task FlushCallRecordsAsync(CancellationToken cancellationToken = default) =>
+        Recorder?.FlushAsync(cancellationToken) ?? Task.CompletedTask;
 
     /// <summary>Gets where the gate holds a batch that needs a person.</summary>
     internal ApprovalHolder Holder { get; }

@@ -8,6 +8,9 @@ public sealed class SerializationTests
 {
     private static readonly string s_snapshotV1 = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Snapshots", "pending-approval-v1.json"));
 
+    // Frozen when version 2 was introduced (policies per call, shadow verdicts, grants): never regenerate it.
+    private static readonly string s_snapshotV2 = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Snapshots", "pending-approval-v2.json"));
+
     private static async Task<PendingApproval> SampleAsync()
     {
         TestBank bank = new();
@@ -28,15 +31,15 @@ public sealed class SerializationTests
         string json = PendingApprovalSerializer.Serialize(approval);
 
         Assert.Equal(json, PendingApprovalSerializer.Serialize(PendingApprovalSerializer.Deserialize(json)));
-        Assert.StartsWith("""{"formatVersion":1,"id":""", json, StringComparison.Ordinal);
+        Assert.StartsWith("""{"formatVersion":2,"id":""", json, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task FreshApproval_WritesTheSamePropertiesInTheSameOrderAsTheV1Snapshot()
+    public async Task FreshApproval_WritesTheSamePropertiesInTheSameOrderAsTheV2Snapshot()
     {
         static string[] Names(JsonElement element) => [.. element.EnumerateObject().Select(p => p.Name)];
         using JsonDocument fresh = JsonDocument.Parse(PendingApprovalSerializer.Serialize(await SampleAsync()));
-        using JsonDocument snapshot = JsonDocument.Parse(s_snapshotV1);
+        using JsonDocument snapshot = JsonDocument.Parse(s_snapshotV2);
 
         Assert.Equal(Names(snapshot.RootElement), Names(fresh.RootElement));
         Assert.Equal(Names(snapshot.RootElement.GetProperty("calls")[0]), Names(fresh.RootElement.GetProperty("calls")[0]));
@@ -96,6 +99,26 @@ public sealed class SerializationTests
     }
 
     [Fact]
+    public void SavedV2Snapshot_Loads_WithThePoliciesThatDecidedEachCall()
+    {
+        PendingApproval approval = PendingApprovalSerializer.Deserialize(s_snapshotV2);
+
+        Assert.Equal(2, approval.FormatVersion);
+        Assert.Equal(["Allow(check_balance, deposit)"], approval.FindCall("c-bal")!.Policies);
+        Assert.Equal(["RequireApprovalWhen(transfer)"], approval.FindCall("c-tr")!.Policies);
+        Assert.Null(approval.FindCall("c-tr")!.ShadowVerdict);
+    }
+
+    [Fact]
+    public void SavedV1Snapshot_HasNoPolicyNames_AndLoads()
+    {
+        PendingApproval approval = PendingApprovalSerializer.Deserialize(s_snapshotV1);
+
+        Assert.All(approval.Calls, c => Assert.Empty(c.Policies));
+        Assert.DoesNotContain("\"policies\"", s_snapshotV1, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void SavedV1Snapshot_StillLoads_WithEveryPart()
     {
         PendingApproval approval = PendingApprovalSerializer.Deserialize(s_snapshotV1);
@@ -144,7 +167,7 @@ public sealed class SerializationTests
     [InlineData("null", "empty")]
     [InlineData("[]", "not valid JSON")]
     [InlineData("{}", "format version 0")]
-    [InlineData("""{"formatVersion":2,"id":"x"}""", "format version 2")]
+    [InlineData("""{"formatVersion":3,"id":"x"}""", "format version 3")]
     [InlineData("""{"formatVersion":1,"id":"x"}""", "lacks")]
     [InlineData("""{"formatVersion":"one"}""", "not valid JSON")]
     public void MalformedBlob_TypedFormatError(string json, string expected)

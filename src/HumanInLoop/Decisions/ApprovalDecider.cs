@@ -11,7 +11,7 @@ namespace HumanInLoop.Internal;
 /// </summary>
 internal sealed class ApprovalDecider(
     ApprovalRecords records, PolicyEvaluator evaluator, ApprovalExpirer expirer, ApproverAuthorization authorization, ApprovalClock clock,
-    HumanInLoopTelemetry telemetry, NotificationFanout notifications, ILogger logger)
+    HumanInLoopTelemetry telemetry, NotificationFanout notifications, GrantIssuer grants, ILogger logger)
 {
     private readonly SignOffCounter _signOffs = new(records, clock);
 
@@ -45,6 +45,7 @@ internal sealed class ApprovalDecider(
 
             authorization.Authorize(approval, call, decision.Approver, call.Approvers);
             bool final = await ApplyAsync(approval, call, decision, cancellationToken);
+            ApprovalGrant? grant = final && decision.Grant is not null ? grants.Prepare(approval, call, decision) : null;
             if (!approval.AwaitingApproval.Any())
             {
                 approval.Status = ApprovalStatus.Decided;
@@ -53,6 +54,12 @@ internal sealed class ApprovalDecider(
             if (await records.TrySaveAsync(approval, cancellationToken))
             {
                 ApprovalLog.CallDecided(logger, approvalId, callId, call.Decision, decision.Approver.Id);
+                if (grant is not null)
+                {
+                    // After the decision commits: a crash between leaves a trail naming a grant that allows nothing.
+                    await grants.StoreAsync(grant, cancellationToken);
+                }
+
                 string outcome = final ? HumanInLoopTelemetry.DecisionName(call.Decision, call.ApprovedArguments is not null) : "partially_approved";
                 telemetry.Decided.Add(1, new KeyValuePair<string, object?>(HumanInLoopTelemetry.DecisionTag, outcome));
                 if (final)

@@ -37,6 +37,16 @@ public sealed record ApprovalDecision
     /// </summary>
     public string? ExpectedFingerprint { get; init; }
 
+    /// <summary>
+    /// Gets the standing grant to make with this approval ("don't ask again"), or <see langword="null"/>. Only for approvals;
+    /// the approver must be one of <see cref="ApprovalOptions.Granters"/> and the call must need a single approver.
+    /// </summary>
+    public GrantTerms? Grant
+    {
+        get;
+        init => field = value is null || Approved ? value : throw new ArgumentException("Only an approval can make a standing grant.", nameof(Grant));
+    }
+
     /// <summary>Approves the call as shown.</summary>
     /// <param name="approver">Who decides.</param>
     /// <param name="comment">An optional comment, recorded.</param>

@@ -130,4 +130,65 @@ internal static class CanonicalJson
                 break;
         }
     }
+    /// <summary>Compares two JSON values as values: numbers as decimals (<c>100</c> equals <c>100.0</c>; numbers beyond
+    /// <see cref="decimal"/> by their text), object keys in any order, arrays in order, strings ordinally.</summary>
+    public static bool SemanticallyEqual(JsonElement left, JsonElement right)
+    {
+        if (left.ValueKind != right.ValueKind)
+        {
+            return false;
+        }
+
+        switch (left.ValueKind)
+        {
+            case JsonValueKind.Number:
+                return TryReadDecimal(left, out decimal a) && TryReadDecimal(right, out decimal b)
+                    ? a == b
+                    : string.Equals(left.GetRawText(), right.GetRawText(), StringComparison.Ordinal);
+            case JsonValueKind.String:
+                return left.ValueEquals(right.GetString());
+            case JsonValueKind.Array:
+                int count = left.GetArrayLength();
+                if (count != right.GetArrayLength())
+                {
+                    return false;
+                }
+
+                for (int i = 0; i < count; i++)
+                {
+                    if (!SemanticallyEqual(left[i], right[i]))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            case JsonValueKind.Object:
+                int properties = 0;
+                foreach (JsonProperty property in left.EnumerateObject())
+                {
+                    properties++;
+                    if (!right.TryGetProperty(property.Name, out JsonElement other) || !SemanticallyEqual(property.Value, other))
+                    {
+                        return false;
+                    }
+                }
+
+                return properties == right.EnumerateObject().Count();
+            default:
+                return true; // true, false, null: the kinds already matched
+        }
+    }
+
+    /// <summary>Reads a JSON number, or a string holding one, as a <see cref="decimal"/> without going through a double.</summary>
+    public static bool TryReadDecimal(JsonElement value, out decimal number)
+    {
+        number = 0;
+        return value.ValueKind switch
+        {
+            JsonValueKind.Number => value.TryGetDecimal(out number),
+            JsonValueKind.String => decimal.TryParse(value.GetString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out number),
+            _ => false,
+        };
+    }
 }

@@ -201,12 +201,20 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
             evaluations[i] = new PolicyEvaluationContext(calls[i].Name, calls[i].CallId, calls[i].Arguments, null, context, history);
         }
 
-        (PolicyVerdict[] decisions, bool hold, bool deny) = await Approvals.Evaluator.JudgeBatchAsync(evaluations, cancellationToken);
-        if (hold)
+        BatchJudgement judgement = await Approvals.Judge.JudgeAsync(evaluations, cancellationToken);
+        if (judgement.Hold)
         {
-            PendingApproval approval = await Approvals.Holder.HoldAsync(history, evaluations, decisions, context, ApprovalOrigin.ToolCalls, cancellationToken);
+            PendingApproval approval = await Approvals.Holder.HoldAsync(history, evaluations, judgement, context, ApprovalOrigin.ToolCalls, cancellationToken);
             throw new PendingApprovalException(approval);
         }
+
+        if (Approvals.Recorder is { } recorder)
+        {
+            await recorder.RecordAsync(evaluations, judgement, cancellationToken);
+        }
+
+        PolicyVerdict[] decisions = judgement.Verdicts;
+        bool deny = judgement.Deny;
 
         for (int i = 0; i < calls.Count; i++)
         {

@@ -15,7 +15,7 @@ internal sealed class ApprovalHolder(
     /// <summary>Saves a held batch as a new approval; nothing of it has run.</summary>
     /// <exception cref="ApprovalStateFormatException">The conversation cannot be saved, or is too long to read back; nothing was saved.</exception>
     public async Task<PendingApproval> HoldAsync(
-        IReadOnlyList<ChatMessage> history, IReadOnlyList<PolicyEvaluationContext> calls, IReadOnlyList<PolicyVerdict> verdicts,
+        IReadOnlyList<ChatMessage> history, IReadOnlyList<PolicyEvaluationContext> calls, BatchJudgement judgement,
         CallerContext context, ApprovalOrigin origin, CancellationToken cancellationToken)
     {
         using Activity? activity = HumanInLoopTelemetry.ActivitySource.StartActivity("humaninloop.hold");
@@ -28,7 +28,7 @@ internal sealed class ApprovalHolder(
             Origin = origin,
             CreatedAt = now,
             UpdatedAt = now,
-            ExpiresAt = now + ExpiresAfter(verdicts),
+            ExpiresAt = now + ExpiresAfter(judgement.Verdicts),
             Context = context,
             Messages = [.. history],
             HistoryApart = records.Store.StoresHistorySeparately,
@@ -39,7 +39,7 @@ internal sealed class ApprovalHolder(
         List<PendingToolCall> held = new(calls.Count);
         for (int i = 0; i < calls.Count; i++)
         {
-            held.Add(Record(approval, calls[i], verdicts[i], i));
+            held.Add(Record(approval, calls[i], judgement, i));
         }
 
         approval.Calls = held;
@@ -67,8 +67,10 @@ internal sealed class ApprovalHolder(
     }
 
     /// <summary>Records one call with its verdict, its fingerprint and its idempotency key, and audits the verdict.</summary>
-    private PendingToolCall Record(PendingApproval approval, PolicyEvaluationContext call, PolicyVerdict verdict, int index)
+    private PendingToolCall Record(PendingApproval approval, PolicyEvaluationContext call, BatchJudgement judgement, int index)
     {
+        PolicyVerdict verdict = judgement.Verdicts[index];
+        ApprovalGrant? grant = judgement.GrantOf(index);
         JsonElement arguments = call.Arguments;
         string fingerprint = Integrity.Fingerprint(approval.Id, approval.Context.ConversationId, call.CallId, call.ToolName, arguments);
         PendingToolCall record = new()
@@ -77,7 +79,10 @@ internal sealed class ApprovalHolder(
             ToolName = call.ToolName,
             Arguments = arguments,
             Fingerprint = fingerprint,
-            PolicyReason = verdict.Reason,
+            PolicyReason = judgement.Recorded[index].Reason,
+            PoliciesData = [.. judgement.Recorded[index].Policies],
+            ShadowVerdict = judgement.ShadowOf(index),
+            GrantId = grant?.Id,
             Approvers = verdict.Approvers,
             RequiredApprovals = verdict.Kind == PolicyVerdictKind.RequireApproval ? verdict.RequiredApprovals : 1,
             IdempotencyKey = $"{approval.Id}-{index}",
@@ -99,7 +104,10 @@ internal sealed class ApprovalHolder(
             record.ApprovedFingerprint = fingerprint;
         }
 
-        records.Audit(approval, auditEvent, "policy", record, fingerprint, arguments, verdict.Reason);
+        string? reason = grant is null
+            ? verdict.Reason
+            : $"Allowed by standing grant {grant.Id}, made by '{grant.GrantedBy}' (the policies asked for a person: {record.PolicyReason}).";
+        records.Audit(approval, auditEvent, grant is null ? "policy" : grant.GrantedBy, record, fingerprint, arguments, reason);
         if (record.Decision != CallDecisionStatus.AwaitingApproval)
         {
             telemetry.Decided.Add(1, new KeyValuePair<string, object?>(HumanInLoopTelemetry.DecisionTag, HumanInLoopTelemetry.DecisionName(record.Decision, false)));

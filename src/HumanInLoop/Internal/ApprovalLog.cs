@@ -40,4 +40,7 @@ internal static partial class ApprovalLog
 
     [LoggerMessage(12, LogLevel.Error, "Approval {ApprovalId} could not be read and was skipped (in a list or an expiry sweep); it stays in the store as it is.")]
     public static partial void UnreadableApproval(ILogger logger, Exception exception, string approvalId);
+
+    [LoggerMessage(13, LogLevel.Warning, "Writing {Count} call record(s) failed (attempt {Attempt}); they stay queued and are tried again.")]
+    public static partial void CallRecordsNotWritten(ILogger logger, int count, int attempt, Exception exception);
 }

@@ -7,7 +7,7 @@ namespace HumanInLoop.Internal;
 /// The same gate for typed action plans (the router style): every action is judged in code by the policies; allowed actions
 /// run at once, denied ones never, and the ones that need a person are held together as one approval and resumed like any other.
 /// </summary>
-internal sealed class PlanRunner(PolicyEvaluator evaluator, ApprovalHolder holder, ApprovalResumer resumer)
+internal sealed class PlanRunner(CallJudge judge, CallRecorder? recorder, ApprovalHolder holder, ApprovalResumer resumer)
 {
     /// <summary>See <see cref="ApprovalService.RunPlanAsync"/>.</summary>
     public async Task<PlanResult> RunAsync(
@@ -20,7 +20,6 @@ internal sealed class PlanRunner(PolicyEvaluator evaluator, ApprovalHolder holde
         Dictionary<string, AIFunction> functions = ToolLookup.ByName(tools);
         HashSet<string> ids = new(StringComparer.Ordinal);
         List<PolicyEvaluationContext> evaluations = new(plan.Count);
-        List<PolicyVerdict> verdicts = new(plan.Count);
         for (int i = 0; i < plan.Count; i++)
         {
             if (plan[i].Id is { } given && (string.IsNullOrWhiteSpace(given) || !Utf16Text.IsWellFormed(given)))
@@ -42,12 +41,20 @@ internal sealed class PlanRunner(PolicyEvaluator evaluator, ApprovalHolder holde
 
             PolicyEvaluationContext evaluation = new(plan[i].Name, id, null, plan[i].Arguments, context, []);
             evaluations.Add(evaluation);
-            verdicts.Add(await evaluator.EvaluateAsync(evaluation, cancellationToken));
         }
 
-        List<int> held = [.. Enumerable.Range(0, plan.Count).Where(i => verdicts[i].Kind == PolicyVerdictKind.RequireApproval)];
-        PendingApproval? pending = held.Count == 0 ? null : await holder.HoldAsync(
-            [], [.. held.Select(i => evaluations[i])], [.. held.Select(i => verdicts[i])], context, ApprovalOrigin.ActionPlan, cancellationToken);
+        // Judged as one batch (grants and shadow policies included); unlike the gate, a plan holds only the actions that need a
+        // person and runs the others now, so the held ones are stored and the others recorded as decided at once.
+        BatchJudgement judgement = await judge.JudgeAsync(evaluations, cancellationToken);
+        PolicyVerdict[] verdicts = judgement.Verdicts;
+        int[] held = [.. Enumerable.Range(0, plan.Count).Where(i => verdicts[i].Kind == PolicyVerdictKind.RequireApproval)];
+        int[] decided = [.. Enumerable.Range(0, plan.Count).Where(i => verdicts[i].Kind != PolicyVerdictKind.RequireApproval)];
+        PendingApproval? pending = held.Length == 0 ? null : await holder.HoldAsync(
+            [], [.. held.Select(i => evaluations[i])], judgement.Select(held), context, ApprovalOrigin.ActionPlan, cancellationToken);
+        if (recorder is not null && decided.Length > 0)
+        {
+            await recorder.RecordAsync([.. decided.Select(i => evaluations[i])], judgement.Select(decided), cancellationToken);
+        }
 
         List<ActionOutcome> outcomes = new(plan.Count);
         for (int i = 0; i < plan.Count; i++)

@@ -12,7 +12,7 @@ public static class ApprovalPolicy
     public static IApprovalPolicy Allow(params string[] toolNames)
     {
         HashSet<string> names = ToSet(toolNames);
-        return Create(call => names.Contains(call.ToolName) ? PolicyVerdict.Allow : PolicyVerdict.NotApplicable);
+        return Named($"Allow({string.Join(", ", toolNames)})", Create(call => names.Contains(call.ToolName) ? PolicyVerdict.Allow : PolicyVerdict.NotApplicable));
     }
 
     /// <summary>Holds every call of a tool for a person, whatever its arguments.</summary>
@@ -27,7 +27,7 @@ public static class ApprovalPolicy
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(toolName);
         PolicyVerdict decision = PolicyVerdict.RequireApproval(reason, approvers, expiresAfter, requiredApprovals);
-        return Create(call => call.ToolName == toolName ? decision : PolicyVerdict.NotApplicable);
+        return Named($"RequireApproval({toolName})", Create(call => call.ToolName == toolName ? decision : PolicyVerdict.NotApplicable));
     }
 
     /// <summary>
@@ -49,7 +49,7 @@ public static class ApprovalPolicy
         ArgumentException.ThrowIfNullOrWhiteSpace(toolName);
         ArgumentNullException.ThrowIfNull(condition);
         PolicyVerdict decision = PolicyVerdict.RequireApproval(reason, approvers, expiresAfter, requiredApprovals);
-        return Create(call =>
+        return Named($"RequireApprovalWhen({toolName})", Create(call =>
         {
             if (call.ToolName != toolName)
             {
@@ -68,7 +68,7 @@ public static class ApprovalPolicy
             }
 
             return condition(arguments) ? decision : PolicyVerdict.Allow;
-        });
+        }));
     }
 
     /// <summary>Refuses every call of the named tool; the model is told why.</summary>
@@ -79,7 +79,7 @@ public static class ApprovalPolicy
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(toolName);
         PolicyVerdict decision = PolicyVerdict.Deny(reason);
-        return Create(call => call.ToolName == toolName ? decision : PolicyVerdict.NotApplicable);
+        return Named($"Deny({toolName})", Create(call => call.ToolName == toolName ? decision : PolicyVerdict.NotApplicable));
     }
 
     /// <summary>Makes a policy from a synchronous function.</summary>
@@ -100,6 +100,17 @@ public static class ApprovalPolicy
         return new DelegatePolicy(evaluate);
     }
 
+    /// <summary>Gives a policy the name that records and reports show for its verdicts.</summary>
+    /// <param name="name">The name, for example <c>"transfers-over-100"</c>.</param>
+    /// <param name="policy">The policy.</param>
+    /// <returns>A policy that decides as <paramref name="policy"/> does, named <paramref name="name"/>.</returns>
+    public static IApprovalPolicy Named(string name, IApprovalPolicy policy)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(policy);
+        return new NamedPolicy(name, policy);
+    }
+
     private static HashSet<string> ToSet(string[] toolNames)
     {
         ArgumentNullException.ThrowIfNull(toolNames);
@@ -111,8 +122,18 @@ public static class ApprovalPolicy
         return new HashSet<string>(toolNames, StringComparer.Ordinal);
     }
 
+    private sealed class NamedPolicy(string name, IApprovalPolicy inner) : IApprovalPolicy
+    {
+        public string Name => name;
+
+        public ValueTask<PolicyVerdict> EvaluateAsync(PolicyEvaluationContext context, CancellationToken cancellationToken) =>
+            inner.EvaluateAsync(context, cancellationToken);
+    }
+
     private sealed class DelegatePolicy(Func<PolicyEvaluationContext, CancellationToken, ValueTask<PolicyVerdict>> evaluate) : IApprovalPolicy
     {
+        public string Name => "custom";
+
         public ValueTask<PolicyVerdict> EvaluateAsync(PolicyEvaluationContext context, CancellationToken cancellationToken) =>
             evaluate(context, cancellationToken);
     }

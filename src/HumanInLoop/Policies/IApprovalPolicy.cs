@@ -15,4 +15,8 @@ public interface IApprovalPolicy
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>The decision.</returns>
     ValueTask<PolicyVerdict> EvaluateAsync(PolicyEvaluationContext context, CancellationToken cancellationToken);
+
+    /// <summary>Gets the policy's name, recorded with each verdict it decides (<see cref="RecordedVerdict.Policies"/>) and used by reports.</summary>
+    /// <value>The type's name unless the policy says otherwise; the <see cref="ApprovalPolicy"/> factories name theirs, and <see cref="ApprovalPolicy.Named"/> renames any policy.</value>
+    string Name => GetType().Name;
 }

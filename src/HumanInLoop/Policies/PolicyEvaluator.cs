@@ -16,14 +16,28 @@ internal sealed class PolicyEvaluator(IEnumerable<IApprovalPolicy> policies, Pol
     /// <summary>How deep a held call's arguments may nest: the stored approval wraps them in a few levels of its own, within its limit of 64.</summary>
     public const int MaxArgumentDepth = 32;
 
+    /// <summary>The name recorded when no policy applied and the unmatched-tool verdict decided.</summary>
+    public const string Unmatched = "unmatched";
+
+    private static readonly string[] s_unmatched = [Unmatched];
+
     private readonly IApprovalPolicy[] _policies = [.. policies];
 
-    /// <summary>Evaluates every policy for one call and combines the outcomes.</summary>
-    public async ValueTask<PolicyVerdict> EvaluateAsync(PolicyEvaluationContext call, CancellationToken cancellationToken)
+    /// <summary>Gets whether there are no policies at all (every call gets the unmatched-tool verdict).</summary>
+    public bool IsEmpty => _policies.Length == 0;
+
+    /// <summary>Evaluates every policy on one call: Deny over RequireApproval over Allow; the unmatched-tool verdict when none applies.</summary>
+    public async ValueTask<PolicyVerdict> EvaluateAsync(PolicyEvaluationContext call, CancellationToken cancellationToken) =>
+        (await JudgeAsync(call, cancellationToken)).Verdict;
+
+    /// <summary>Evaluates every policy on one call, as <see cref="EvaluateAsync"/>, and names the policies that decided it.</summary>
+    public async ValueTask<(PolicyVerdict Verdict, string[] Policies)> JudgeAsync(PolicyEvaluationContext call, CancellationToken cancellationToken)
     {
         PolicyVerdict? deny = null;
         PolicyVerdict? require = null;
-        bool allowed = false;
+        List<string>? denying = null;
+        List<string>? requiring = null;
+        List<string>? allowing = null;
         foreach (IApprovalPolicy policy in _policies)
         {
             PolicyVerdict verdict = await policy.EvaluateAsync(call, cancellationToken);
@@ -31,55 +45,29 @@ internal sealed class PolicyEvaluator(IEnumerable<IApprovalPolicy> policies, Pol
             {
                 case PolicyVerdictKind.Deny:
                     deny = deny is null ? verdict : PolicyVerdict.Deny($"{deny.Reason} {verdict.Reason}");
+                    (denying ??= []).Add(policy.Name);
                     break;
                 case PolicyVerdictKind.RequireApproval:
                     require = require is null ? verdict : Merge(require, verdict);
+                    (requiring ??= []).Add(policy.Name);
                     break;
                 case PolicyVerdictKind.Allow:
-                    allowed = true;
+                    (allowing ??= []).Add(policy.Name);
                     break;
             }
         }
 
-        return deny ?? require ?? (allowed ? PolicyVerdict.Allow : unmatched);
-    }
-
-    /// <summary>
-    /// Judges every call of one model response. When any needs a person, a call whose arguments cannot be stored for review
-    /// is denied instead (the model is told), so the rest of the batch can still be held.
-    /// </summary>
-    /// <returns>The verdicts in the calls' order; <c>Hold</c> when any needs a person, <c>Deny</c> when any is denied.</returns>
-    public async ValueTask<(PolicyVerdict[] Verdicts, bool Hold, bool Deny)> JudgeBatchAsync(
-        IReadOnlyList<PolicyEvaluationContext> calls, CancellationToken cancellationToken)
-    {
-        var verdicts = new PolicyVerdict[calls.Count];
-        bool hold = false;
-        bool deny = false;
-        for (int i = 0; i < calls.Count; i++)
+        if (deny is not null)
         {
-            verdicts[i] = await EvaluateAsync(calls[i], cancellationToken);
-            hold |= verdicts[i].Kind == PolicyVerdictKind.RequireApproval;
-            deny |= verdicts[i].Kind == PolicyVerdictKind.Deny;
+            return (deny, [.. denying!]);
         }
 
-        if (!hold)
+        if (require is not null)
         {
-            return (verdicts, false, deny);
+            return (require, [.. requiring!]);
         }
 
-        hold = false;
-        for (int i = 0; i < calls.Count; i++)
-        {
-            if (verdicts[i].Kind != PolicyVerdictKind.Deny && !CanHold(calls[i], out string reason))
-            {
-                verdicts[i] = PolicyVerdict.Deny(reason);
-                deny = true;
-            }
-
-            hold |= verdicts[i].Kind == PolicyVerdictKind.RequireApproval;
-        }
-
-        return (verdicts, hold, deny);
+        return allowing is null ? (unmatched, s_unmatched) : (PolicyVerdict.Allow, [.. allowing]);
     }
 
     /// <summary>

@@ -56,4 +56,7 @@ public enum ApprovalAuditEvent
 
     /// <summary>A person approved a call that needs approvals from more people (<see cref="PendingToolCall.RequiredApprovals"/>); it still waits.</summary>
     PartiallyApproved = 17,
+
+    /// <summary>A person made a standing grant with their approval of a call (<see cref="ApprovalDecision.Grant"/>); the reason names the grant and its terms.</summary>
+    GrantIssued = 18,
 }

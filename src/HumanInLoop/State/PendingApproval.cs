@@ -14,8 +14,10 @@ namespace HumanInLoop;
 /// </remarks>
 public sealed class PendingApproval
 {
-    /// <summary>The format version this library writes.</summary>
-    public const int CurrentFormatVersion = 1;
+    /// <summary>The format version this library writes. Version 2 (issue 15) adds, per call, the policies that decided it, the shadow
+    /// policies' verdict and the standing grant that allowed it, and the <see cref="ApprovalAuditEvent.GrantIssued"/> event; version 1
+    /// records still load.</summary>
+    public const int CurrentFormatVersion = 2;
 
     /// <summary>The JSON name of the audit trail in a stored record (the archive takes it out by this name).</summary>
     internal const string AuditTrailProperty = "auditTrail";

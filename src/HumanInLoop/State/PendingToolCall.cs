@@ -69,6 +69,25 @@ public sealed class PendingToolCall
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     internal List<CallSignOff>? SignOffsData { get; set; }
 
+    /// <summary>Gets the names of the policies that decided the call (<see cref="IApprovalPolicy.Name"/>).</summary>
+    [JsonIgnore]
+    public IReadOnlyList<string> Policies => PoliciesData ?? [];
+
+    [JsonInclude]
+    [JsonPropertyName("policies")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    internal string[]? PoliciesData { get; set; }
+
+    /// <summary>Gets what the shadow policies (<see cref="ApprovalOptions.ShadowPolicies"/>) said about the call, or <see langword="null"/> when none ran. Never acted on.</summary>
+    [JsonInclude]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public RecordedVerdict? ShadowVerdict { get; internal set; }
+
+    /// <summary>Gets the standing grant that allowed the call in place of a person, or <see langword="null"/>.</summary>
+    [JsonInclude]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? GrantId { get; internal set; }
+
     /// <summary>Gets the id of the person who decided, if a person did.</summary>
     [JsonInclude]
     public string? DecidedBy { get; internal set; }

@@ -2,7 +2,7 @@ namespace HumanInLoop;
 
 /// <summary>
 /// A store that also keeps a record of every call the gate judged without holding it (allowed or denied by the policies,
-/// or allowed by a standing grant), so that <c>ApprovalHistory</c> can report and replay over all calls, not only
+/// or allowed by a standing grant), so that <see cref="ApprovalHistory"/> can report and replay over all calls, not only
 /// those a person saw.
 /// </summary>
 /// <remarks>

@@ -1,7 +1,7 @@
 namespace HumanInLoop;
 
 /// <summary>
-/// A store that also keeps standing grants (<c>ApprovalGrant</c>): the "don't ask again" permissions approvers give.
+/// A store that also keeps standing grants (<see cref="ApprovalGrant"/>): the "don't ask again" permissions approvers give.
 /// </summary>
 /// <remarks>
 /// <para>

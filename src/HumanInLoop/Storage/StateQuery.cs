@@ -17,7 +17,7 @@ public sealed record StateQuery
     public ApprovalStatus? Status { get; init; }
 
     /// <summary>Gets the earliest <see cref="StateEntry.CreatedAt"/> to list (inclusive), or <see langword="null"/> for no lower bound.</summary>
-    /// <remarks>A store written before this filter existed ignores it; <c>ApprovalHistory</c> filters again as it reads.</remarks>
+    /// <remarks>A store written before this filter existed ignores it; <see cref="ApprovalHistory"/> filters again as it reads.</remarks>
     public DateTimeOffset? CreatedFrom { get; init; }
 
     /// <summary>Gets the <see cref="StateEntry.CreatedAt"/> to list only before (exclusive), or <see langword="null"/> for no upper bound.</summary>

@@ -1,0 +1,160 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+
+namespace HumanInLoop.Internal;
+
+/// <summary>
+/// Records the calls the gate decided at once in the store's call records (<see cref="ICallRecordStore"/>). A batch with a call
+/// allowed by a grant is written before the gate returns (the grant's use is a decision); the others are queued and written in
+/// the background, in batches, so allowed calls do not wait for a durable write.
+/// </summary>
+/// <remarks>
+/// A failed background write is retried with a growing pause (up to 30 s) and logged; queued records are lost only if the
+/// process ends first (<see cref="FlushAsync"/> waits for them). A full queue (10,000 records) makes the gate wait, rather
+/// than drop records.
+/// </remarks>
+internal sealed class CallRecorder(ICallRecordStore store, ApprovalClock clock, ILogger logger)
+{
+    private const int MaxBatch = 500;
+    private readonly Channel<RecordedCall> _queue = Channel.CreateBounded<RecordedCall>(
+        new BoundedChannelOptions(10_000) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    private readonly Lock _lock = new();
+    private long _queued;
+    private long _written;
+    private TaskCompletionSource _progress = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task? _writer;
+
+    public ValueTask RecordAsync(IReadOnlyList<PolicyEvaluationContext> calls, BatchJudgement judgement, CancellationToken cancellationToken)
+    {
+        DateTimeOffset now = clock.Now();
+        var records = new RecordedCall[calls.Count];
+        for (int i = 0; i < calls.Count; i++)
+        {
+            ApprovalGrant? grant = judgement.GrantOf(i);
+            records[i] = new RecordedCall
+            {
+                Id = ApprovalIds.New("call_"),
+                CallId = calls[i].CallId,
+                ToolName = calls[i].ToolName,
+                Arguments = RecordableArguments(calls[i]),
+                Context = calls[i].Context,
+                SeenAt = now,
+                Verdict = judgement.Recorded[i],
+                ShadowVerdict = judgement.ShadowOf(i),
+                Outcome = grant is not null ? CallOutcome.AllowedByGrant
+                    : judgement.Verdicts[i].Kind == PolicyVerdictKind.Deny ? CallOutcome.Denied : CallOutcome.Allowed,
+                DecidedBy = grant?.GrantedBy,
+                DecidedAt = now,
+                GrantId = grant?.Id,
+            };
+        }
+
+        return judgement.Grants is not null
+            ? new ValueTask(store.AppendCallRecordsAsync([.. records.Select(r => CallRecordFormat.ToEntry(r))], cancellationToken))
+            : EnqueueAsync(records, cancellationToken);
+    }
+
+    // Arguments that cannot be read as JSON (a name given twice, a value that does not serialize) were denied by the gate; the
+    // record keeps why, under a name no tool argument has, rather than failing the call's answer.
+    private static System.Text.Json.JsonElement RecordableArguments(PolicyEvaluationContext call)
+    {
+        try
+        {
+            return call.Arguments;
+        }
+        catch (Exception exception) when (exception is System.Text.Json.JsonException or NotSupportedException or ArgumentException)
+        {
+            return CanonicalJson.FromArguments(new Dictionary<string, object?> { ["$unreadable"] = exception.Message });
+        }
+    }
+
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        long target = Interlocked.Read(ref _queued);
+        while (Interlocked.Read(ref _written) < target)
+        {
+            Task progress;
+            lock (_lock)
+            {
+                progress = _progress.Task;
+            }
+
+            if (Interlocked.Read(ref _written) >= target)
+            {
+                break;
+            }
+
+            await progress.WaitAsync(cancellationToken);
+        }
+    }
+
+    private ValueTask EnqueueAsync(RecordedCall[] records, CancellationToken cancellationToken)
+    {
+        EnsureWriter();
+        for (int i = 0; i < records.Length; i++)
+        {
+            if (!_queue.Writer.TryWrite(records[i]))
+            {
+                return EnqueueSlowAsync(records, i, cancellationToken);
+            }
+
+            Interlocked.Increment(ref _queued);
+        }
+
+        return default;
+    }
+
+    private async ValueTask EnqueueSlowAsync(RecordedCall[] records, int from, CancellationToken cancellationToken)
+    {
+        for (int i = from; i < records.Length; i++)
+        {
+            await _queue.Writer.WriteAsync(records[i], cancellationToken);
+            Interlocked.Increment(ref _queued);
+        }
+    }
+
+    private void EnsureWriter()
+    {
+        if (_writer is null)
+        {
+            lock (_lock)
+            {
+                _writer ??= Task.Run(WriteLoopAsync);
+            }
+        }
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        List<CallRecordEntry> batch = new(MaxBatch);
+        while (await _queue.Reader.WaitToReadAsync())
+        {
+            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out RecordedCall? record))
+            {
+                batch.Add(CallRecordFormat.ToEntry(record));
+            }
+
+            for (int attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    await store.AppendCallRecordsAsync(batch);
+                    break;
+                }
+                catch (Exception exception)
+                {
+                    ApprovalLog.CallRecordsNotWritten(logger, batch.Count, attempt + 1, exception);
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(30_000, 100 * Math.Pow(2, Math.Min(attempt, 9)))), clock.Provider);
+                }
+            }
+
+            Interlocked.Add(ref _written, batch.Count);
+            batch.Clear();
+            lock (_lock)
+            {
+                _progress.TrySetResult();
+                _progress = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+    }
+}

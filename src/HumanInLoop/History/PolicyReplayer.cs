@@ -1,0 +1,104 @@
+namespace HumanInLoop.Internal;
+
+/// <summary>Evaluates a candidate policy set over recorded calls, one at a time, and counts what it would have done.</summary>
+internal sealed class PolicyReplayer(PolicyEvaluator candidate, int maxListed)
+{
+    private readonly List<ReplayFinding> _falseApprovals = [];
+    private readonly List<ReplayFinding> _needlessAsks = [];
+    private readonly List<ReplayFinding> _denials = [];
+    private readonly List<ReplayFinding> _errors = [];
+    private readonly Dictionary<string, (bool Asked, bool AllApproved)> _tools = new(StringComparer.Ordinal);
+    private long _calls;
+    private long _allow;
+    private long _require;
+    private long _deny;
+    private long _recordedAutomated;
+    private long _falseApprovalCount;
+    private long _needlessAskCount;
+    private long _errorCount;
+
+    public long Replayed => _calls;
+
+    public long FalseApprovalCount => _falseApprovalCount;
+
+    public async ValueTask AddAsync(RecordedCall call, CancellationToken cancellationToken)
+    {
+        RecordedVerdict verdict;
+        try
+        {
+            PolicyEvaluationContext context = new(call.ToolName, call.CallId, null, call.Arguments, call.Context, new LazyMessages(call));
+            (PolicyVerdict result, string[] policies) = await candidate.JudgeAsync(context, cancellationToken);
+            verdict = new RecordedVerdict(result.Kind, result.Reason, policies);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // Fails closed, as it would live: a throwing policy puts the call to a person.
+            verdict = new RecordedVerdict(PolicyVerdictKind.RequireApproval, null, [], $"{exception.GetType().Name}: {exception.Message}");
+            _errorCount++;
+            Keep(_errors, call, verdict);
+        }
+
+        call.MessageLoader = null; // findings keep the call, not its conversation
+        _calls++;
+        _recordedAutomated += call.IsAutomated ? 1 : 0;
+        bool personDecided = call.Outcome is CallOutcome.Approved or CallOutcome.Edited or CallOutcome.Rejected;
+        switch (verdict.Kind)
+        {
+            case PolicyVerdictKind.Allow:
+                _allow++;
+                if (call.Outcome is CallOutcome.Rejected or CallOutcome.Edited)
+                {
+                    _falseApprovalCount++;
+                    Keep(_falseApprovals, call, verdict);
+                }
+
+                break;
+            case PolicyVerdictKind.Deny:
+                _deny++;
+                Keep(_denials, call, verdict);
+                break;
+            default:
+                _require++;
+                if (call.Outcome == CallOutcome.Approved)
+                {
+                    _needlessAskCount++;
+                    Keep(_needlessAsks, call, verdict);
+                }
+
+                if (personDecided)
+                {
+                    (bool _, bool allApproved) = _tools.GetValueOrDefault(call.ToolName, (false, true));
+                    _tools[call.ToolName] = (true, allApproved && call.Outcome == CallOutcome.Approved);
+                }
+
+                break;
+        }
+    }
+
+    public ReplayReport Build(HistoryQuery query, IReadOnlyList<string> unreadable) => new()
+    {
+        Query = query,
+        Calls = _calls,
+        WouldAllow = _allow,
+        WouldRequireApproval = _require,
+        WouldDeny = _deny,
+        RecordedAutomationRate = _calls == 0 ? 0 : (double)_recordedAutomated / _calls,
+        FalseApprovalCount = _falseApprovalCount,
+        FalseApprovals = _falseApprovals,
+        NeedlessAskCount = _needlessAskCount,
+        NeedlessAsks = _needlessAsks,
+        AlwaysApprovedTools = [.. _tools.Where(t => t.Value.Asked && t.Value.AllApproved).Select(t => t.Key).Order(StringComparer.Ordinal)],
+        Denials = _denials,
+        ErrorCount = _errorCount,
+        Errors = _errors,
+        UnreadableApprovals = unreadable,
+    };
+
+    private void Keep(List<ReplayFinding> findings, RecordedCall call, RecordedVerdict verdict)
+    {
+        if (findings.Count < maxListed)
+        {
+            findings.Add(new ReplayFinding(call, verdict));
+        }
+    }
+}

@@ -1,0 +1,145 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+
+namespace HumanInLoop.Internal;
+
+/// <summary>
+/// Reads recorded calls back: from the approvals (every call of every held batch) and from the store's call records (calls
+/// decided at once). Streams page by page; nothing is read whole.
+/// </summary>
+internal sealed class RecordedCalls(ApprovalRecords records, ILogger logger)
+{
+    public IStateStore Store => records.Store;
+
+    /// <summary>Reads every recorded call the query selects: approvals first (newest first), then call records (oldest first).</summary>
+    /// <param name="query">The window and filters.</param>
+    /// <param name="onUnreadable">Told about an approval that cannot be read (malformed, or its audit chain broken); it is skipped.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    public async IAsyncEnumerable<RecordedCall> ReadAsync(
+        HistoryQuery query, Action<string, Exception>? onUnreadable, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        StateQuery approvals = new() { CreatedFrom = query.From, CreatedBefore = query.Before, PageSize = 500 };
+        do
+        {
+            StatePage page = await records.Store.ListAsync(approvals, cancellationToken);
+            foreach (StateEntry entry in page.Entries)
+            {
+                PendingApproval approval;
+                try
+                {
+                    approval = records.Read(entry);
+                }
+                catch (Exception exception) when (exception is ApprovalStateFormatException or ApprovalIntegrityException)
+                {
+                    ApprovalLog.UnreadableApproval(logger, exception, entry.Id);
+                    onUnreadable?.Invoke(entry.Id, exception);
+                    continue;
+                }
+
+                Func<IReadOnlyList<ChatMessage>> messages = MessageLoader(approval, entry);
+                foreach (PendingToolCall call in approval.Calls)
+                {
+                    RecordedCall recorded = FromApproval(approval, call, messages);
+                    if (query.Includes(recorded))
+                    {
+                        yield return recorded;
+                    }
+                }
+            }
+
+            approvals = approvals with { ContinuationToken = page.ContinuationToken };
+        }
+        while (approvals.ContinuationToken is not null);
+
+        if (records.Store is not ICallRecordStore callRecords)
+        {
+            yield break;
+        }
+
+        CallRecordQuery calls = new() { From = query.From, Before = query.Before, TenantId = query.TenantId, ToolName = query.ToolName, PageSize = 1000 };
+        do
+        {
+            CallRecordPage page = await callRecords.ListCallRecordsAsync(calls, cancellationToken);
+            foreach (CallRecordEntry entry in page.Entries)
+            {
+                RecordedCall recorded = CallRecordFormat.Read(entry);
+                if (query.Includes(recorded))
+                {
+                    yield return recorded;
+                }
+            }
+
+            calls = calls with { ContinuationToken = page.ContinuationToken };
+        }
+        while (calls.ContinuationToken is not null);
+    }
+
+    public static RecordedCall FromApproval(PendingApproval approval, PendingToolCall call, Func<IReadOnlyList<ChatMessage>>? messages)
+    {
+        CallOutcome outcome = call.Decision switch
+        {
+            CallDecisionStatus.AutoAllowed => call.GrantId is null ? CallOutcome.Allowed : CallOutcome.AllowedByGrant,
+            CallDecisionStatus.Denied => CallOutcome.Denied,
+            CallDecisionStatus.Approved => call.ApprovedArguments is null ? CallOutcome.Approved : CallOutcome.Edited,
+            CallDecisionStatus.Rejected => CallOutcome.Rejected,
+            CallDecisionStatus.Expired => CallOutcome.Expired,
+            _ => approval.Status switch
+            {
+                ApprovalStatus.Cancelled => CallOutcome.Cancelled,
+                ApprovalStatus.Expired => CallOutcome.Expired,
+                _ => CallOutcome.Awaiting,
+            },
+        };
+        PolicyVerdictKind kind = call.Decision switch
+        {
+            CallDecisionStatus.AutoAllowed when call.GrantId is null => PolicyVerdictKind.Allow,
+            CallDecisionStatus.Denied => PolicyVerdictKind.Deny,
+            _ => PolicyVerdictKind.RequireApproval,
+        };
+        bool automated = outcome is CallOutcome.Allowed or CallOutcome.Denied or CallOutcome.AllowedByGrant;
+        return new RecordedCall
+        {
+            Id = $"{approval.Id}/{call.CallId}",
+            ApprovalId = approval.Id,
+            CallId = call.CallId,
+            ToolName = call.ToolName,
+            Arguments = call.Arguments,
+            Context = approval.Context,
+            SeenAt = approval.CreatedAt,
+            Verdict = new RecordedVerdict(kind, call.PolicyReason, call.Policies),
+            ShadowVerdict = call.ShadowVerdict,
+            Outcome = outcome,
+            DecidedBy = automated ? (call.GrantId is null ? null : GrantMaker(approval, call)) : call.DecidedBy,
+            DecidedAt = automated ? approval.CreatedAt : call.DecidedAt,
+            DecisionReason = call.DecisionReason,
+            EditedArguments = outcome == CallOutcome.Edited ? call.ApprovedArguments : null,
+            GrantId = call.GrantId,
+            MessageLoader = messages,
+        };
+    }
+
+    private static string? GrantMaker(PendingApproval approval, PendingToolCall call) =>
+        approval.AuditTrail.FirstOrDefault(e => e.CallId == call.CallId && e.Event == ApprovalAuditEvent.AutoAllowed)?.Actor;
+
+    private Func<IReadOnlyList<ChatMessage>> MessageLoader(PendingApproval approval, StateEntry entry)
+    {
+        IReadOnlyList<ChatMessage>? loaded = null;
+        return () =>
+        {
+            if (loaded is not null)
+            {
+                return loaded;
+            }
+
+            if (entry.History is null && records.Store.StoresHistorySeparately)
+            {
+                // Listed without its conversation: read once, the first time a policy asks for it. Replay runs off the
+                // request path, so waiting here blocks only the replay.
+                approval = records.LoadAsync(approval.Id, CancellationToken.None).GetAwaiter().GetResult();
+            }
+
+            return loaded = approval.LoadHistory() ?? [];
+        };
+    }
+}

@@ -1,0 +1,71 @@
+namespace HumanInLoop.Internal;
+
+/// <summary>
+/// Judges a batch of calls: the active policies decide; a standing grant may allow a call they would put to a person; calls that
+/// cannot be stored for review are denied; shadow policies are evaluated beside, recorded and never acted on.
+/// </summary>
+internal sealed class CallJudge(PolicyEvaluator active, PolicyEvaluator? shadow, GrantMatcher? grants)
+{
+    public PolicyEvaluator Active => active;
+
+    public async ValueTask<BatchJudgement> JudgeAsync(IReadOnlyList<PolicyEvaluationContext> calls, CancellationToken cancellationToken)
+    {
+        BatchJudgement judgement = new(calls.Count);
+        for (int i = 0; i < calls.Count; i++)
+        {
+            (PolicyVerdict verdict, string[] policies) = await active.JudgeAsync(calls[i], cancellationToken);
+            judgement.Recorded[i] = new RecordedVerdict(verdict.Kind, verdict.Reason, policies);
+            if (verdict.Kind == PolicyVerdictKind.RequireApproval && grants is not null &&
+                await grants.FindAsync(calls[i], verdict, cancellationToken) is { } grant)
+            {
+                (judgement.Grants ??= new ApprovalGrant?[calls.Count])[i] = grant;
+                verdict = PolicyVerdict.Allow;
+            }
+
+            judgement.Verdicts[i] = verdict;
+            judgement.Hold |= verdict.Kind == PolicyVerdictKind.RequireApproval;
+            judgement.Deny |= verdict.Kind == PolicyVerdictKind.Deny;
+        }
+
+        if (judgement.Hold)
+        {
+            judgement.Hold = false;
+            for (int i = 0; i < calls.Count; i++)
+            {
+                if (judgement.Verdicts[i].Kind != PolicyVerdictKind.Deny && !PolicyEvaluator.CanHold(calls[i], out string reason))
+                {
+                    judgement.Verdicts[i] = PolicyVerdict.Deny(reason);
+                    judgement.Recorded[i] = new RecordedVerdict(PolicyVerdictKind.Deny, reason, ["storage"]);
+                    judgement.Deny = true;
+                }
+
+                judgement.Hold |= judgement.Verdicts[i].Kind == PolicyVerdictKind.RequireApproval;
+            }
+        }
+
+        if (shadow is not null)
+        {
+            judgement.Shadow = new RecordedVerdict[calls.Count];
+            for (int i = 0; i < calls.Count; i++)
+            {
+                judgement.Shadow[i] = await JudgeShadowAsync(calls[i], cancellationToken);
+            }
+        }
+
+        return judgement;
+    }
+
+    /// <summary>Evaluates the shadow policies on one call; a policy that throws is recorded, never rethrown.</summary>
+    public async ValueTask<RecordedVerdict> JudgeShadowAsync(PolicyEvaluationContext call, CancellationToken cancellationToken)
+    {
+        try
+        {
+            (PolicyVerdict verdict, string[] policies) = await shadow!.JudgeAsync(call, cancellationToken);
+            return new RecordedVerdict(verdict.Kind, verdict.Reason, policies);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return new RecordedVerdict(PolicyVerdictKind.RequireApproval, null, [], $"{exception.GetType().Name}: {exception.Message}");
+        }
+    }
+}

@@ -142,6 +142,36 @@ internal sealed class PostgreSqlSchemaDialect(NpgsqlDataSource dataSource, Store
         2 => new(
             "approvals: history column (the conversation, written once)",
             $"ALTER TABLE {_approvals} ADD COLUMN history text NULL"),
+
+        // Call records (ICallRecordStore) and standing grants (IGrantStore): new tables, nothing else changes, so a server still at
+        // version 2 keeps working on the same schema. Ids sort by "C" (ordinal) for the keyset paging; data is text, like approvals'.
+        3 => new(
+            "call_records and grants: the calls the gate judged without holding them, and standing grants",
+            $"""
+            CREATE TABLE {Tables.CallRecords} (
+                id text COLLATE "C" NOT NULL PRIMARY KEY,
+                tool_name text NOT NULL,
+                tenant_id text NULL,
+                recorded_at timestamptz NOT NULL,
+                data text NOT NULL)
+            """,
+            $"CREATE INDEX \"{_prefix}call_records_recorded\" ON {Tables.CallRecords} (recorded_at, id)",
+            $"CREATE INDEX \"{_prefix}call_records_tool_recorded\" ON {Tables.CallRecords} (tool_name, recorded_at, id)",
+            $"CREATE INDEX \"{_prefix}call_records_tenant_recorded\" ON {Tables.CallRecords} (tenant_id, recorded_at, id)",
+            $"""
+            CREATE TABLE {Tables.Grants} (
+                id text COLLATE "C" NOT NULL PRIMARY KEY,
+                tool_name text NOT NULL,
+                tenant_id text NULL,
+                created_at timestamptz NOT NULL,
+                expires_at timestamptz NOT NULL,
+                revoked boolean NOT NULL,
+                version bigint NOT NULL,
+                data text NOT NULL)
+            """,
+            $"CREATE INDEX \"{_prefix}grants_created\" ON {Tables.Grants} (created_at DESC, id DESC)",
+            $"CREATE INDEX \"{_prefix}grants_tool_created\" ON {Tables.Grants} (tool_name, created_at DESC, id DESC)",
+            $"CREATE INDEX \"{_prefix}grants_tenant_created\" ON {Tables.Grants} (tenant_id, created_at DESC, id DESC)"),
         _ => throw new ArgumentOutOfRangeException(nameof(version)),
     };
 }

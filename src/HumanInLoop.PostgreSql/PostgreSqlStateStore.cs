@@ -22,17 +22,28 @@ namespace HumanInLoop.PostgreSql;
 /// (conversation_id, created_at, id). Finished approvals are removed by age with <see cref="PurgeAsync"/>, their audit trails kept
 /// (<see cref="IPurgeableStateStore"/>). Thread-safe; dispose it to close the connections it opened.
 /// </para>
+/// <para>
+/// It also keeps call records (<see cref="ICallRecordStore"/>) in a table of their own (id, tool_name, tenant_id, recorded_at,
+/// data), appended by one statement however many there are and listed oldest first with indexes on (recorded_at, id),
+/// (tool_name, recorded_at, id) and (tenant_id, recorded_at, id), one short keyset query per page (never <c>OFFSET</c>), so reading
+/// millions holds one page at a time; and standing grants (<see cref="IGrantStore"/>) in another (id, tool_name, tenant_id,
+/// created_at, expires_at, revoked <c>boolean</c>, version, data), changed by compare-and-swap on version like approvals and listed
+/// newest first with indexes on (created_at, id), (tool_name, created_at, id) and (tenant_id, created_at, id). Their times are kept
+/// to the millisecond, the precision of the continuation tokens: a time given with a finer part loses it.
+/// </para>
 /// </remarks>
-public sealed class PostgreSqlStateStore : IPurgeableStateStore, IAsyncDisposable, IDisposable
+public sealed class PostgreSqlStateStore : IPurgeableStateStore, ICallRecordStore, IGrantStore, IAsyncDisposable, IDisposable
 {
     /// <summary>The schema version this package writes and reads. A database with a newer version is refused.</summary>
-    public const int SchemaVersion = 2;
+    public const int SchemaVersion = 3;
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
     private readonly StoreTableNames _tables;
     private readonly RelationalSchemaInitializer _schema;
     private readonly RelationalPurgeRunner _purge;
+    private readonly RelationalCallRecords _callRecords;
+    private readonly RelationalGrants _grants;
 
     /// <inheritdoc />
     /// <value>Always <see langword="true"/>.</value>
@@ -68,6 +79,9 @@ public sealed class PostgreSqlStateStore : IPurgeableStateStore, IAsyncDisposabl
         _tables = new StoreTableNames(options.TablePrefix, options.Schema);
         _schema = new RelationalSchemaInitializer(new PostgreSqlSchemaDialect(_dataSource, _tables, describe, time));
         _purge = new RelationalPurgeRunner(new PostgreSqlPurgeDialect(OpenAsync, _tables), time);
+        PostgreSqlRecordDialect records = new(OpenAsync, _tables);
+        _callRecords = new RelationalCallRecords(records, _tables.CallRecords);
+        _grants = new RelationalGrants(records, _tables.Grants);
     }
 
     /// <summary>
@@ -127,7 +141,8 @@ public sealed class PostgreSqlStateStore : IPurgeableStateStore, IAsyncDisposabl
         ArgumentNullException.ThrowIfNull(query);
         (DateTimeOffset CreatedAt, string Id)? after = query.ContinuationToken is null ? null : StateContinuationToken.Parse(query.ContinuationToken);
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
-        await using NpgsqlCommand command = _dataSource.CreateCommand(BuildListSql(query.ConversationId is not null, query.Status is not null, after is not null));
+        await using NpgsqlCommand command = _dataSource.CreateCommand(BuildListSql(
+            query.ConversationId is not null, query.Status is not null, after is not null, query.CreatedFrom is not null, query.CreatedBefore is not null));
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = query.PageSize + 1 });
         if (query.ConversationId is not null)
         {
@@ -137,6 +152,11 @@ public sealed class PostgreSqlStateStore : IPurgeableStateStore, IAsyncDisposabl
         if (query.Status is { } status)
         {
             command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)status });
+        }
+
+        foreach (DateTimeOffset bound in new[] { query.CreatedFrom, query.CreatedBefore }.OfType<DateTimeOffset>())
+        {
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = bound.ToUniversalTime(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
         }
 
         if (after is { } position)
@@ -162,6 +182,27 @@ public sealed class PostgreSqlStateStore : IPurgeableStateStore, IAsyncDisposabl
     public Task<IReadOnlyList<ApprovalAuditEntry>?> ReadArchivedAuditTrailAsync(string approvalId, CancellationToken cancellationToken = default) =>
         _purge.ReadArchivedAuditTrailAsync(approvalId, cancellationToken);
 
+    /// <inheritdoc />
+    public Task AppendCallRecordsAsync(IReadOnlyList<CallRecordEntry> entries, CancellationToken cancellationToken = default) =>
+        _callRecords.AppendAsync(entries, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<CallRecordPage> ListCallRecordsAsync(CallRecordQuery query, CancellationToken cancellationToken = default) =>
+        _callRecords.ListAsync(query, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<bool> TryCreateGrantAsync(GrantEntry entry, CancellationToken cancellationToken = default) => _grants.TryCreateAsync(entry, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<GrantEntry?> GetGrantAsync(string id, CancellationToken cancellationToken = default) => _grants.GetAsync(id, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<bool> TryUpdateGrantAsync(GrantEntry entry, long expectedVersion, CancellationToken cancellationToken = default) =>
+        _grants.TryUpdateAsync(entry, expectedVersion, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<GrantPage> ListGrantsAsync(GrantQuery query, CancellationToken cancellationToken = default) => _grants.ListAsync(query, cancellationToken);
+
     /// <summary>Closes the connections the store opened (not those of a data source it was given).</summary>
     /// <returns>A task that completes when the connections are closed.</returns>
     public ValueTask DisposeAsync() => _ownsDataSource ? _dataSource.DisposeAsync() : ValueTask.CompletedTask;
@@ -175,8 +216,11 @@ public sealed class PostgreSqlStateStore : IPurgeableStateStore, IAsyncDisposabl
         }
     }
 
-    /// <summary>The listing query (positional parameters: limit, then conversation, status, created_at and id as used): keyset paging newest first, served by an index.</summary>
-    internal string BuildListSql(bool byConversation, bool byStatus, bool afterToken)
+    /// <summary>
+    /// The listing query (positional parameters: limit, then conversation, status, earliest and latest creation, and the token's
+    /// created_at and id, as used): keyset paging newest first, served by an index.
+    /// </summary>
+    internal string BuildListSql(bool byConversation, bool byStatus, bool afterToken, bool createdFrom = false, bool createdBefore = false)
     {
         List<string> where = [];
         int parameter = 2;
@@ -188,6 +232,16 @@ public sealed class PostgreSqlStateStore : IPurgeableStateStore, IAsyncDisposabl
         if (byStatus)
         {
             where.Add($"status = ${parameter++}");
+        }
+
+        if (createdFrom)
+        {
+            where.Add($"created_at >= ${parameter++}");
+        }
+
+        if (createdBefore)
+        {
+            where.Add($"created_at < ${parameter++}");
         }
 
         if (afterToken)

@@ -114,6 +114,36 @@ internal sealed class SqliteSchemaDialect(Func<CancellationToken, Task<SqliteCon
                 approval_id TEXT NOT NULL PRIMARY KEY,
                 history TEXT NOT NULL)
             """),
+
+        // Call records (ICallRecordStore) and standing grants (IGrantStore): new tables, nothing else changes, so a process still
+        // at version 3 keeps working on the same file. Times are Unix milliseconds like the approvals'; revoked is 0 or 1.
+        4 => new(
+            "call_records and grants: the calls the gate judged without holding them, and standing grants",
+            $"""
+            CREATE TABLE {Tables.CallRecords} (
+                id TEXT NOT NULL PRIMARY KEY,
+                tool_name TEXT NOT NULL,
+                tenant_id TEXT NULL,
+                recorded_at INTEGER NOT NULL,
+                data TEXT NOT NULL)
+            """,
+            $"CREATE INDEX \"{_prefix}call_records_recorded\" ON {Tables.CallRecords} (recorded_at, id)",
+            $"CREATE INDEX \"{_prefix}call_records_tool_recorded\" ON {Tables.CallRecords} (tool_name, recorded_at, id)",
+            $"CREATE INDEX \"{_prefix}call_records_tenant_recorded\" ON {Tables.CallRecords} (tenant_id, recorded_at, id)",
+            $"""
+            CREATE TABLE {Tables.Grants} (
+                id TEXT NOT NULL PRIMARY KEY,
+                tool_name TEXT NOT NULL,
+                tenant_id TEXT NULL,
+                created_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL,
+                revoked INTEGER NOT NULL,
+                version INTEGER NOT NULL,
+                data TEXT NOT NULL)
+            """,
+            $"CREATE INDEX \"{_prefix}grants_created\" ON {Tables.Grants} (created_at DESC, id DESC)",
+            $"CREATE INDEX \"{_prefix}grants_tool_created\" ON {Tables.Grants} (tool_name, created_at DESC, id DESC)",
+            $"CREATE INDEX \"{_prefix}grants_tenant_created\" ON {Tables.Grants} (tenant_id, created_at DESC, id DESC)"),
         _ => throw new ArgumentOutOfRangeException(nameof(version)),
     };
 }

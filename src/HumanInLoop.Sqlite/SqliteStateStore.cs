@@ -20,17 +20,27 @@ namespace HumanInLoop.Sqlite;
 /// pooled connection. Finished approvals are removed by age with <see cref="PurgeAsync"/>, their audit trails kept
 /// (<see cref="IPurgeableStateStore"/>). Use the PostgreSQL store when several machines share the approvals.
 /// </para>
+/// <para>
+/// It also keeps call records (<see cref="ICallRecordStore"/>) in a table of their own (id, tool_name, tenant_id, recorded_at,
+/// data), appended in one transaction and listed oldest first with indexes on (recorded_at, id), (tool_name, recorded_at, id) and
+/// (tenant_id, recorded_at, id); and standing grants (<see cref="IGrantStore"/>) in another (id, tool_name, tenant_id, created_at,
+/// expires_at, revoked as 0 or 1, version, data), changed by compare-and-swap on version like approvals and listed newest first with
+/// indexes on (created_at, id), (tool_name, created_at, id) and (tenant_id, created_at, id). Their times too are Unix milliseconds:
+/// a time given with a finer part is kept to the millisecond.
+/// </para>
 /// </remarks>
-public sealed class SqliteStateStore : IPurgeableStateStore
+public sealed class SqliteStateStore : IPurgeableStateStore, ICallRecordStore, IGrantStore
 {
     /// <summary>The schema version this package writes and reads. A file with a newer version is refused.</summary>
-    public const int SchemaVersion = 3;
+    public const int SchemaVersion = 4;
 
     private readonly SqliteConnectionFactory _connections;
     private readonly StoreTableNames _tables;
     private readonly string _history;
     private readonly RelationalSchemaInitializer _schema;
     private readonly RelationalPurgeRunner _purge;
+    private readonly RelationalCallRecords _callRecords;
+    private readonly RelationalGrants _grants;
 
     /// <inheritdoc />
     /// <value>Always <see langword="true"/>.</value>
@@ -56,6 +66,9 @@ public sealed class SqliteStateStore : IPurgeableStateStore
         _history = SqliteEntryMapping.HistoryTable(_tables);
         _schema = new RelationalSchemaInitializer(new SqliteSchemaDialect(_connections.OpenAsync, _tables, _connections.DataSource, time));
         _purge = new RelationalPurgeRunner(new SqlitePurgeDialect(OpenAsync, _tables), time);
+        SqliteRecordDialect records = new(OpenAsync, _tables);
+        _callRecords = new RelationalCallRecords(records, _tables.CallRecords);
+        _grants = new RelationalGrants(records, _tables.Grants);
     }
 
     /// <summary>
@@ -142,7 +155,7 @@ public sealed class SqliteStateStore : IPurgeableStateStore
         (DateTimeOffset CreatedAt, string Id)? after = query.ContinuationToken is null ? null : StateContinuationToken.Parse(query.ContinuationToken);
         await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = BuildListSql(query.ConversationId is not null, query.Status is not null, after is not null);
+        command.CommandText = BuildListSql(query.ConversationId is not null, query.Status is not null, after is not null, query.CreatedFrom is not null, query.CreatedBefore is not null);
         command.Parameters.AddWithValue("@limit", query.PageSize + 1);
         if (query.ConversationId is not null)
         {
@@ -152,6 +165,17 @@ public sealed class SqliteStateStore : IPurgeableStateStore
         if (query.Status is { } status)
         {
             command.Parameters.AddWithValue("@status", (int)status);
+        }
+
+        // Entries are kept in whole milliseconds; a bound with a finer part selects what it would in memory.
+        if (query.CreatedFrom is { } from)
+        {
+            command.Parameters.AddWithValue("@createdFrom", StoredValues.CeilingUnixMilliseconds(from));
+        }
+
+        if (query.CreatedBefore is { } before)
+        {
+            command.Parameters.AddWithValue("@createdBefore", StoredValues.CeilingUnixMilliseconds(before));
         }
 
         if (after is { } position)
@@ -176,8 +200,29 @@ public sealed class SqliteStateStore : IPurgeableStateStore
     public Task<IReadOnlyList<ApprovalAuditEntry>?> ReadArchivedAuditTrailAsync(string approvalId, CancellationToken cancellationToken = default) =>
         _purge.ReadArchivedAuditTrailAsync(approvalId, cancellationToken);
 
+    /// <inheritdoc />
+    public Task AppendCallRecordsAsync(IReadOnlyList<CallRecordEntry> entries, CancellationToken cancellationToken = default) =>
+        _callRecords.AppendAsync(entries, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<CallRecordPage> ListCallRecordsAsync(CallRecordQuery query, CancellationToken cancellationToken = default) =>
+        _callRecords.ListAsync(query, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<bool> TryCreateGrantAsync(GrantEntry entry, CancellationToken cancellationToken = default) => _grants.TryCreateAsync(entry, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<GrantEntry?> GetGrantAsync(string id, CancellationToken cancellationToken = default) => _grants.GetAsync(id, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<bool> TryUpdateGrantAsync(GrantEntry entry, long expectedVersion, CancellationToken cancellationToken = default) =>
+        _grants.TryUpdateAsync(entry, expectedVersion, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<GrantPage> ListGrantsAsync(GrantQuery query, CancellationToken cancellationToken = default) => _grants.ListAsync(query, cancellationToken);
+
     /// <summary>The listing query: keyset paging newest first, served by an index whatever the filter.</summary>
-    internal string BuildListSql(bool byConversation, bool byStatus, bool afterToken)
+    internal string BuildListSql(bool byConversation, bool byStatus, bool afterToken, bool createdFrom = false, bool createdBefore = false)
     {
         List<string> where = [];
         if (byConversation)
@@ -188,6 +233,16 @@ public sealed class SqliteStateStore : IPurgeableStateStore
         if (byStatus)
         {
             where.Add("a.status = @status");
+        }
+
+        if (createdFrom)
+        {
+            where.Add("a.created_at >= @createdFrom");
+        }
+
+        if (createdBefore)
+        {
+            where.Add("a.created_at < @createdBefore");
         }
 
         if (afterToken)

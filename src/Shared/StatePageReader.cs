@@ -16,22 +16,8 @@ internal static class StatePageReader
     /// <returns>The page, with a continuation token when a further row was found.</returns>
     public static async Task<StatePage> ReadAsync(DbCommand command, int pageSize, Func<DbDataReader, StateEntry> readEntry, CancellationToken cancellationToken)
     {
-        List<StateEntry> entries = new(Math.Min(pageSize + 1, 64));
-        await using (DbDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-        {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                entries.Add(readEntry(reader));
-            }
-        }
-
-        string? next = null;
-        if (entries.Count > pageSize)
-        {
-            entries.RemoveAt(entries.Count - 1);
-            next = StateContinuationToken.Create(entries[^1]);
-        }
-
+        (List<StateEntry> entries, string? next) = await KeysetPageReader.ReadAsync(
+            command, pageSize, readEntry, entry => (entry.CreatedAt, entry.Id), cancellationToken).ConfigureAwait(false);
         return new StatePage(entries, next);
     }
 }

@@ -20,6 +20,8 @@ internal sealed class StoreTableNames
         Approvals = Table("approvals");
         AuditArchive = Table("audit_archive");
         SchemaVersions = Table("schema_version");
+        CallRecords = Table("call_records");
+        Grants = Table("grants");
     }
 
     /// <summary>Gets the table prefix, also used for index names.</summary>
@@ -39,6 +41,12 @@ internal sealed class StoreTableNames
 
     /// <summary>Gets the table of applied schema versions.</summary>
     public string SchemaVersions { get; }
+
+    /// <summary>Gets the call records table (<see cref="ICallRecordStore"/>): one row per call the gate judged without holding it.</summary>
+    public string CallRecords { get; }
+
+    /// <summary>Gets the standing grants table (<see cref="IGrantStore"/>): one row per grant.</summary>
+    public string Grants { get; }
 
     /// <summary>The quoted, qualified name of the store's table <paramref name="name"/>.</summary>
     /// <param name="name">The name after the prefix.</param>

@@ -31,3 +31,61 @@ public sealed class PostgreSqlStateStoreContractTests : StateStoreContractTests,
         }
     }
 }
+
+public sealed class PostgreSqlCallRecordStoreContractTests : CallRecordStoreContractTests, IAsyncLifetime
+{
+    private PostgresSchemas? _schemas;
+    private readonly Dictionary<ICallRecordStore, string> _schemaOf = [];
+
+    private PostgresSchemas Schemas => _schemas ??= new PostgresSchemas();
+
+    protected override Task<ICallRecordStore> CreateStoreAsync()
+    {
+        string schema = Schemas.NewSchema();
+        PostgreSqlStateStore store = Schemas.NewStore(schema);
+        _schemaOf[store] = schema;
+        return Task.FromResult<ICallRecordStore>(store);
+    }
+
+    protected override Task<ICallRecordStore?> OpenSameStorageAsync(ICallRecordStore first) =>
+        Task.FromResult<ICallRecordStore?>(Schemas.NewStore(_schemaOf[first]));
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        if (_schemas is not null)
+        {
+            await _schemas.DisposeAsync();
+        }
+    }
+}
+
+public sealed class PostgreSqlGrantStoreContractTests : GrantStoreContractTests, IAsyncLifetime
+{
+    private PostgresSchemas? _schemas;
+    private readonly Dictionary<IGrantStore, string> _schemaOf = [];
+
+    private PostgresSchemas Schemas => _schemas ??= new PostgresSchemas();
+
+    protected override Task<IGrantStore> CreateStoreAsync()
+    {
+        string schema = Schemas.NewSchema();
+        PostgreSqlStateStore store = Schemas.NewStore(schema);
+        _schemaOf[store] = schema;
+        return Task.FromResult<IGrantStore>(store);
+    }
+
+    protected override Task<IGrantStore?> OpenSameStorageAsync(IGrantStore first) =>
+        Task.FromResult<IGrantStore?>(Schemas.NewStore(_schemaOf[first]));
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        if (_schemas is not null)
+        {
+            await _schemas.DisposeAsync();
+        }
+    }
+}

@@ -21,3 +21,41 @@ public sealed class SqliteStateStoreContractTests : StateStoreContractTests, IDi
 
     public void Dispose() => _files.Dispose();
 }
+
+public sealed class SqliteCallRecordStoreContractTests : CallRecordStoreContractTests, IDisposable
+{
+    private readonly SqliteTestFiles _files = new();
+    private readonly Dictionary<ICallRecordStore, string> _connections = [];
+
+    protected override Task<ICallRecordStore> CreateStoreAsync()
+    {
+        string connection = _files.NewConnectionString();
+        SqliteStateStore store = new(connection);
+        _connections[store] = connection;
+        return Task.FromResult<ICallRecordStore>(store);
+    }
+
+    protected override Task<ICallRecordStore?> OpenSameStorageAsync(ICallRecordStore first) =>
+        Task.FromResult<ICallRecordStore?>(new SqliteStateStore(_connections[first] + ";Pooling=True"));
+
+    public void Dispose() => _files.Dispose();
+}
+
+public sealed class SqliteGrantStoreContractTests : GrantStoreContractTests, IDisposable
+{
+    private readonly SqliteTestFiles _files = new();
+    private readonly Dictionary<IGrantStore, string> _connections = [];
+
+    protected override Task<IGrantStore> CreateStoreAsync()
+    {
+        string connection = _files.NewConnectionString();
+        SqliteStateStore store = new(connection);
+        _connections[store] = connection;
+        return Task.FromResult<IGrantStore>(store);
+    }
+
+    protected override Task<IGrantStore?> OpenSameStorageAsync(IGrantStore first) =>
+        Task.FromResult<IGrantStore?>(new SqliteStateStore(_connections[first] + ";Pooling=True"));
+
+    public void Dispose() => _files.Dispose();
+}

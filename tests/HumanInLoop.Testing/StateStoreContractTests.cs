@@ -224,6 +224,59 @@ public abstract partial class StateStoreContractTests
     }
 
     [Fact]
+    public async Task List_CreatedFromIsInclusive_CreatedBeforeIsExclusive_AlsoWhilePaging()
+    {
+        IStateStore store = await CreateStoreAsync();
+        for (int i = 1; i <= 6; i++)
+        {
+            await store.TryCreateAsync(Entry($"a{i}", minutes: i));
+        }
+
+        await store.TryCreateAsync(Entry("b3", conversation: "c2", minutes: 3));
+
+        async Task<string> ListAsync(StateQuery query)
+        {
+            List<string> ids = [];
+            string? token = null;
+            do
+            {
+                StatePage page = await store.ListAsync(query with { PageSize = 2, ContinuationToken = token });
+                ids.AddRange(page.Entries.Select(e => e.Id));
+                token = page.ContinuationToken;
+            }
+            while (token is not null && ids.Count < 100);
+
+            return string.Join(",", ids);
+        }
+
+        Assert.Equal("a4,b3,a3,a2", await ListAsync(new StateQuery { CreatedFrom = T0.AddMinutes(2), CreatedBefore = T0.AddMinutes(5) }));
+        Assert.Equal("a6,a5", await ListAsync(new StateQuery { CreatedFrom = T0.AddMinutes(5) }));
+        Assert.Equal("a1", await ListAsync(new StateQuery { CreatedBefore = T0.AddMinutes(2) }));
+        Assert.Equal("a4,a3,a2", await ListAsync(new StateQuery { ConversationId = "c1", Status = ApprovalStatus.Pending, CreatedFrom = T0.AddMinutes(2), CreatedBefore = T0.AddMinutes(5) }));
+
+        // A bound finer than the stored milliseconds selects what it would at full precision.
+        Assert.Equal("b3,a3", await ListAsync(new StateQuery { CreatedFrom = T0.AddMinutes(2).AddTicks(5_000), CreatedBefore = T0.AddMinutes(3).AddTicks(5_000) }));
+        Assert.Equal("", await ListAsync(new StateQuery { CreatedFrom = T0.AddMinutes(4), CreatedBefore = T0.AddMinutes(4) }));
+    }
+
+    // Optional capabilities: each store of this repository declares them all, and runs their own contract suites
+    // (CallRecordStoreContractTests, GrantStoreContractTests).
+
+    /// <summary>Gets whether the store under test declares <see cref="ICallRecordStore"/>.</summary>
+    protected virtual bool KeepsCallRecords => true;
+
+    /// <summary>Gets whether the store under test declares <see cref="IGrantStore"/>.</summary>
+    protected virtual bool KeepsGrants => true;
+
+    [Fact]
+    public async Task Capabilities_AreTheOnesDeclared()
+    {
+        IStateStore store = await CreateStoreAsync();
+        Assert.Equal(KeepsCallRecords, store is ICallRecordStore);
+        Assert.Equal(KeepsGrants, store is IGrantStore);
+    }
+
+    [Fact]
     public async Task List_MalformedContinuationToken_Throws()
     {
         IStateStore store = await CreateStoreAsync();

@@ -7,12 +7,26 @@ public sealed class InMemoryStateStoreTests : StateStoreContractTests
     protected override Task<IStateStore> CreateStoreAsync() => Task.FromResult<IStateStore>(new InMemoryStateStore());
 }
 
+public sealed class InMemoryCallRecordStoreTests : CallRecordStoreContractTests
+{
+    protected override Task<ICallRecordStore> CreateStoreAsync() => Task.FromResult<ICallRecordStore>(new InMemoryStateStore());
+}
+
+public sealed class InMemoryGrantStoreTests : GrantStoreContractTests
+{
+    protected override Task<IGrantStore> CreateStoreAsync() => Task.FromResult<IGrantStore>(new InMemoryStateStore());
+}
+
 /// <summary>The contract for a store that keeps the interface's default (no conversation apart), as users' stores written before it.</summary>
 public sealed class RecordOnlyStoreContractTests : StateStoreContractTests
 {
     protected override bool KeepsHistoryApart => false;
 
     protected override bool IsPurgeable => false;
+
+    protected override bool KeepsCallRecords => false;
+
+    protected override bool KeepsGrants => false;
 
     protected override Task<IStateStore> CreateStoreAsync() => Task.FromResult<IStateStore>(new RecordOnlyStore());
 

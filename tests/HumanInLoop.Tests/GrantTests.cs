@@ -225,6 +225,25 @@ public sealed class GrantTests
     }
 
     [Fact]
+    public async Task Grant_FirstOfTwoApproversAsksForGrant_RefusedAndSignOffNotSaved()
+    {
+        TestBank bank = GrantBank(o =>
+        {
+            o.Policies.Clear();
+            o.Policies.Add(ApprovalPolicy.Create(c => c.ToolName == "transfer" ? PolicyVerdict.RequireApproval("Two people.", requiredApprovals: 2) : PolicyVerdict.Allow));
+        });
+        PendingApproval pending = (await bank.SendAsync("transfer 150 to bob", streaming: false)).Pending;
+
+        await Assert.ThrowsAsync<ApprovalForbiddenException>(() =>
+            bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice) with { Grant = BobUpTo200 }));
+
+        PendingApproval stored = await bank.Approvals.GetAsync(pending.Id);
+        Assert.Equal(pending.Version, stored.Version);
+        Assert.Equal(pending.AuditTrail.Count, stored.AuditTrail.Count);
+        Assert.Empty(await bank.Approvals.Grants.ListAsync().ToListAsync());
+    }
+
+    [Fact]
     public async Task Grant_ThroughRouterPlan_AllowsMatchingActionAndRecordsIt()
     {
         TestBank bank = GrantBank();

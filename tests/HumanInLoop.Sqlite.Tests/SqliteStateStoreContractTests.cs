@@ -59,3 +59,22 @@ public sealed class SqliteGrantStoreContractTests : GrantStoreContractTests, IDi
 
     public void Dispose() => _files.Dispose();
 }
+
+public sealed class SqliteHistoryContractTests : HistoryContractTests, IDisposable
+{
+    private readonly SqliteTestFiles _files = new();
+    private readonly Dictionary<IStateStore, string> _connections = [];
+
+    protected override Task<IStateStore> CreateStoreAsync()
+    {
+        string connection = _files.NewConnectionString();
+        SqliteStateStore store = new(connection);
+        _connections[store] = connection;
+        return Task.FromResult<IStateStore>(store);
+    }
+
+    protected override Task<IStateStore?> OpenSameStorageAsync(IStateStore first) =>
+        Task.FromResult<IStateStore?>(new SqliteStateStore(_connections[first] + ";Pooling=True"));
+
+    public void Dispose() => _files.Dispose();
+}

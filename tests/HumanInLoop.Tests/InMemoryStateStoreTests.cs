@@ -17,6 +17,11 @@ public sealed class InMemoryGrantStoreTests : GrantStoreContractTests
     protected override Task<IGrantStore> CreateStoreAsync() => Task.FromResult<IGrantStore>(new InMemoryStateStore());
 }
 
+public sealed class InMemoryHistoryContractTests : HistoryContractTests
+{
+    protected override Task<IStateStore> CreateStoreAsync() => Task.FromResult<IStateStore>(new InMemoryStateStore());
+}
+
 /// <summary>The contract for a store that keeps the interface's default (no conversation apart), as users' stores written before it.</summary>
 public sealed class RecordOnlyStoreContractTests : StateStoreContractTests
 {

@@ -45,7 +45,8 @@ internal sealed class ApprovalDecider(
 
             authorization.Authorize(approval, call, decision.Approver, call.Approvers);
             bool final = await ApplyAsync(approval, call, decision, cancellationToken);
-            ApprovalGrant? grant = final && decision.Grant is not null ? grants.Prepare(approval, call, decision) : null;
+            // Prepared whenever asked for, final or not: a sign-off of several that asks for a grant is refused, not saved without it.
+            ApprovalGrant? grant = decision.Grant is not null ? grants.Prepare(approval, call, decision) : null;
             if (!approval.AwaitingApproval.Any())
             {
                 approval.Status = ApprovalStatus.Decided;

@@ -47,7 +47,7 @@ public sealed class ApprovalTestHost : IAsyncDisposable
 
     public static async Task<ApprovalTestHost> StartAsync(
         bool preventSelfApproval = false, bool configureResume = true, Action<ApprovalEndpointOptions>? configure = null,
-        Action<Microsoft.AspNetCore.Authorization.AuthorizationOptions>? authorization = null)
+        Action<Microsoft.AspNetCore.Authorization.AuthorizationOptions>? authorization = null, Action<ApprovalOptions>? approvals = null)
     {
         WebApplicationBuilder builder = WebApplication.CreateBuilder();
         builder.WebHost.UseTestServer();
@@ -69,6 +69,7 @@ public sealed class ApprovalTestHost : IAsyncDisposable
             o.Policies.Add(ApprovalPolicy.RequireApprovalWhen<TransferArgs>("transfer", t => t.Amount > 100, "Transfers over $100 need a person."));
             o.Policies.Add(ApprovalPolicy.RequireApproval("wire", "Wires need the treasurer.", approvers: ["treasurer"]));
             o.PreventSelfApproval = preventSelfApproval;
+            approvals?.Invoke(o);
         });
         WebApplication app = builder.Build();
         ApprovalTestHost? host = null;

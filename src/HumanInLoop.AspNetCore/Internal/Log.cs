@@ -12,4 +12,10 @@ internal static partial class Log
 
     [LoggerMessage(3, LogLevel.Warning, "Decision refused for approval {ApprovalId}: {Reason}")]
     public static partial void Refused(ILogger logger, string approvalId, string reason);
+
+    [LoggerMessage(4, LogLevel.Information, "Standing grant {GrantId} revoked over HTTP by {RevokerId}.")]
+    public static partial void GrantRevoked(ILogger logger, string grantId, string revokerId);
+
+    [LoggerMessage(5, LogLevel.Warning, "Revoke refused for standing grant {GrantId}: {Reason}")]
+    public static partial void GrantRevokeRefused(ILogger logger, string grantId, string reason);
 }

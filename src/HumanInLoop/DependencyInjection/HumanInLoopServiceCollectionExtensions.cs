@@ -1,4 +1,6 @@
 using HumanInLoop;
+using HumanInLoop.Internal;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 
@@ -13,6 +15,11 @@ public static class HumanInLoopServiceCollectionExtensions
     /// <see cref="InMemoryStateStore"/> if none is), and the registered <see cref="TimeProvider"/> if any.
     /// Then add the gate with <c>builder.UseFunctionInvocation().UseApprovalGate()</c>.
     /// </summary>
+    /// <remarks>
+    /// Also registers a hosted service: when the host stops (after the web server has finished its requests), it waits for the
+    /// call records still queued (<see cref="ApprovalOptions.RecordCalls"/>, <see cref="ApprovalService.FlushCallRecordsAsync"/>),
+    /// within the host's shutdown timeout. Without a host (<c>IHost</c>), call <see cref="ApprovalService.FlushCallRecordsAsync"/> yourself before the process ends.
+    /// </remarks>
     /// <param name="services">The services.</param>
     /// <param name="configure">Sets the policies and options.</param>
     /// <returns><paramref name="services"/>, for chaining.</returns>
@@ -20,6 +27,8 @@ public static class HumanInLoopServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         services.TryAddSingleton<IStateStore, InMemoryStateStore>();
+        services.TryAddSingleton<ApprovalServiceTracker>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CallRecordFlushOnStop>());
         services.TryAddSingleton(provider =>
         {
             ApprovalOptions options = new();
@@ -36,7 +45,9 @@ public static class HumanInLoopServiceCollectionExtensions
             }
 
             IEnumerable<IApprovalPolicy> registered = provider.GetService<IEnumerable<IApprovalPolicy>>() ?? [];
-            return new ApprovalService(provider.GetRequiredService<IStateStore>(), options, registered, provider.GetService<ILoggerFactory>());
+            ApprovalService approvals = new(provider.GetRequiredService<IStateStore>(), options, registered, provider.GetService<ILoggerFactory>());
+            provider.GetRequiredService<ApprovalServiceTracker>().Service = approvals;
+            return approvals;
         });
         return services;
     }

@@ -60,6 +60,23 @@ public sealed class StandingGrants
         while (query.ContinuationToken is not null);
     }
 
+    /// <summary>Reads one page of grants, newest first: for a screen or an endpoint that pages with <see cref="GrantQuery.ContinuationToken"/>.</summary>
+    /// <param name="query">The filter, page size and the previous page's token.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The page; empty with no token when the store keeps no grants.</returns>
+    /// <exception cref="ArgumentException">The continuation token is malformed.</exception>
+    public async Task<ApprovalGrantPage> ListPageAsync(GrantQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (_store is not IGrantStore grants)
+        {
+            return new ApprovalGrantPage([], null);
+        }
+
+        GrantPage page = await grants.ListGrantsAsync(query, cancellationToken);
+        return new ApprovalGrantPage([.. page.Entries.Select(GrantFormat.Read)], page.ContinuationToken);
+    }
+
     /// <summary>Revokes a grant: from when the revoke commits, it allows nothing.</summary>
     /// <param name="grantId">The grant's id.</param>
     /// <param name="revoker">Who revokes: the grant's maker, or one of <see cref="ApprovalOptions.Granters"/>.</param>

@@ -43,4 +43,7 @@ internal static partial class ApprovalLog
 
     [LoggerMessage(13, LogLevel.Warning, "Writing {Count} call record(s) failed (attempt {Attempt}); they stay queued and are tried again.")]
     public static partial void CallRecordsNotWritten(ILogger logger, int count, int attempt, Exception exception);
+
+    [LoggerMessage(14, LogLevel.Warning, "The host stopped before every queued call record was written; the records still queued are lost.")]
+    public static partial void CallRecordsNotFlushed(ILogger logger, Exception exception);
 }

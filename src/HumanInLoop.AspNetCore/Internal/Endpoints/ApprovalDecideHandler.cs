@@ -52,5 +52,17 @@ internal sealed class ApprovalDecideHandler(ApprovalEndpointOptions options)
             Log.Refused(logger, approvalId, exception.Message);
             return ApprovalProblems.From(exception);
         }
+        catch (NotSupportedException exception) when (decision!.Grant is not null)
+        {
+            // The store keeps no standing grants: the host's choice, not the approver's mistake.
+            Log.Refused(logger, approvalId, exception.Message);
+            return ApprovalProblems.NotConfigured(exception.Message);
+        }
+        catch (ArgumentException exception) when (decision!.Grant is not null)
+        {
+            // The call has no user, conversation or tenant id to scope the grant to. Nothing was saved.
+            Log.Refused(logger, approvalId, exception.Message);
+            return ApprovalProblems.BadRequest(exception.Message);
+        }
     }
 }

@@ -23,8 +23,15 @@ internal static class ApprovalDecisionReader
                     arguments = document.RootElement.Clone();
                 }
 
+                ApprovalGrantRequest? grant = null;
+                if (form.TryGetValue("grant", out var grantText) && !string.IsNullOrWhiteSpace(grantText.ToString()))
+                {
+                    grant = JsonSerializer.Deserialize<ApprovalGrantRequest>(grantText.ToString(), JsonSerializerOptions.Web);
+                }
+
                 return (new ApprovalDecisionRequest
                 {
+                    Grant = grant,
                     Decision = form["decision"].ToString(),
                     Fingerprint = form["fingerprint"].ToString(),
                     Reason = form["reason"].ToString(),
@@ -43,7 +50,7 @@ internal static class ApprovalDecisionReader
         }
         catch (JsonException)
         {
-            return (null, ApprovalProblems.BadRequest("The body is not valid JSON of a decision (decision, fingerprint, reason, arguments)."));
+            return (null, ApprovalProblems.BadRequest("The body is not valid JSON of a decision (decision, fingerprint, reason, arguments, grant)."));
         }
         catch (BadHttpRequestException exception)
         {
@@ -88,6 +95,8 @@ internal static class ApprovalDecisionReader
             case "approve":
                 decision = ApprovalDecision.Approve(approver, reason);
                 break;
+            case "reject" when body.Grant is not null:
+                return (null, ApprovalProblems.BadRequest("'grant' can only accompany an approval."));
             case "reject" when reason is null:
                 return (null, ApprovalProblems.BadRequest("'reason' is required to reject: it is recorded and told to the model."));
             case "reject" when body.Arguments is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined }:
@@ -97,6 +106,17 @@ internal static class ApprovalDecisionReader
                 break;
             default:
                 return (null, ApprovalProblems.BadRequest("'decision' must be 'approve' or 'reject'."));
+        }
+
+        if (body.Grant is not null)
+        {
+            (GrantTerms? terms, ProblemHttpResult? invalid) = GrantTermsReader.ToTerms(body.Grant);
+            if (invalid is not null)
+            {
+                return (null, invalid);
+            }
+
+            decision = decision with { Grant = terms };
         }
 
         return (decision with { ExpectedFingerprint = body.Fingerprint.Trim() }, null);

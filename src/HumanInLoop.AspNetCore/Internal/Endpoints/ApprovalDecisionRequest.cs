@@ -19,4 +19,7 @@ internal sealed class ApprovalDecisionRequest
 
     /// <summary>Gets or sets the complete arguments to run instead of the model's (approve only); the policies check them again.</summary>
     public JsonElement? Arguments { get; set; }
+
+    /// <summary>Gets or sets a standing grant to make with the approval (approve only; the approver must be a granter). Form posts send it as JSON text.</summary>
+    public ApprovalGrantRequest? Grant { get; set; }
 }

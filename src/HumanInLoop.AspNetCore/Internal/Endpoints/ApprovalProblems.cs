@@ -12,6 +12,7 @@ internal static class ApprovalProblems
     {
         (status, title) = exception switch
         {
+            GrantNotFoundException => (StatusCodes.Status404NotFound, "No such grant."),
             ApprovalNotFoundException { CallId: null } => (StatusCodes.Status404NotFound, "No such approval."),
             ApprovalNotFoundException => (StatusCodes.Status404NotFound, "No such call in this approval."),
             ApprovalConflictException => (StatusCodes.Status409Conflict, "The approval is not in a state that allows this."),
@@ -29,14 +30,16 @@ internal static class ApprovalProblems
         TryMap(exception, out int status, out string title);
         string kind = exception switch
         {
-            ApprovalNotFoundException => "not-found",
+            ApprovalNotFoundException or GrantNotFoundException => "not-found",
             ApprovalConflictException => "conflict",
             ApprovalExpiredException => "expired",
             ApprovalForbiddenException => "forbidden",
             ApprovalIntegrityException => "integrity",
             _ => "unreadable",
         };
-        Dictionary<string, object?> extensions = new() { ["approvalId"] = exception.ApprovalId };
+        Dictionary<string, object?> extensions = exception is GrantNotFoundException missing
+            ? new() { ["grantId"] = missing.GrantId }
+            : new() { ["approvalId"] = exception.ApprovalId };
         if (exception.CallId is { } callId)
         {
             extensions["callId"] = callId;
@@ -62,6 +65,12 @@ internal static class ApprovalProblems
 
     public static ProblemHttpResult Forbidden(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status403Forbidden, title: "You may not make this decision.", type: TypeBase + "forbidden");
+
+    public static ProblemHttpResult MediaType(string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type.", type: TypeBase + "media-type");
+
+    public static ProblemHttpResult NotConfigured(string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status501NotImplemented, title: "Not configured on this host.", type: TypeBase + "not-configured");
 
     public static ProblemHttpResult Antiforgery() =>
         TypedResults.Problem(

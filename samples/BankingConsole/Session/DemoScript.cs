@@ -28,6 +28,7 @@ internal sealed class DemoScript(TextWriter echo) : TextReader
         "report",
         "replay",
         "replay current",
+        "quit",
     ];
 
     private int _next;

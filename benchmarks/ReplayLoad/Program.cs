@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using HumanInLoop;
+using HumanInLoop.PostgreSql;
+using Microsoft.Extensions.AI;
+using Npgsql;
+
+// Replay at a million calls (benchmarks/README.md). One process per step, so that each replay's peak working set is its own:
+//   seed   <calls> <approvals> <schema>   drops and fills a schema: call records through ICallRecordStore.AppendCallRecordsAsync
+//                                         (batches of 5,000; Data as the gate writes it) and approvals made through the gate
+//   replay <schema>                       times ApprovalHistory.ReplayAsync with a candidate that does not read the conversation
+//   read   <schema>                       times the listing alone, then ApprovalHistory.ReadAsync (listing + reading), no policy
+string connection = Environment.GetEnvironmentVariable("HUMANINLOOP_POSTGRES") is { Length: > 0 } value
+    ? value
+    : throw new InvalidOperationException("Set HUMANINLOOP_POSTGRES (source .ci/services/postgres.sh start).");
+switch (args)
+{
+    case ["seed", string calls, string approvals, string schema]:
+        await Seed.RunAsync(connection, int.Parse(calls, CultureInfo.InvariantCulture), int.Parse(approvals, CultureInfo.InvariantCulture), schema);
+        return 0;
+    case ["replay", string schema]:
+        await Measure.ReplayAsync(connection, schema);
+        return 0;
+    case ["read", string schema]:
+        await Measure.ReadAsync(connection, schema);
+        return 0;
+    default:
+        Console.Error.WriteLine("Usage: ReplayLoad seed <calls> <approvals> <schema> | replay <schema> | read <schema>");
+        return 2;
+}
+
+/// <summary>The bank's rules as the recorded traffic saw them, and the looser candidate that is replayed.</summary>
+internal static class Rules
+{
+    public static ApprovalOptions Options()
+    {
+        ApprovalOptions options = new()
+        {
+            Policies =
+            {
+                ApprovalPolicy.Named("reads-and-deposits", ApprovalPolicy.Allow("check_balance", "deposit")),
+                ApprovalPolicy.Named("transfers-over-100", ApprovalPolicy.RequireApprovalWhen<Transfer>("transfer", t => t.Amount > 100, "Transfers over $100 need a person")),
+            },
+        };
+        options.ShadowPolicies.Add(ApprovalPolicy.Named("transfers-over-1000", ApprovalPolicy.RequireApprovalWhen<Transfer>("transfer", t => t.Amount > 1000, "Transfers over $1,000 need a person")));
+        return options;
+    }
+
+    /// <summary>Reads the arguments of transfers (typed), never the conversation.</summary>
+    public static IApprovalPolicy[] Candidate() =>
+    [
+        ApprovalPolicy.Named("reads-and-deposits", ApprovalPolicy.Allow("check_balance", "deposit")),
+        ApprovalPolicy.Named("transfers-up-to-1000", ApprovalPolicy.RequireApprovalWhen<Transfer>("transfer", t => t.Amount > 1000, "Transfers over $1,000 need a person")),
+    ];
+
+    public static PostgreSqlStateStore Store(string connection, string schema) =>
+        new(new PostgreSqlStateStoreOptions { ConnectionString = connection, Schema = schema });
+}
+
+internal sealed record Transfer(string To, decimal Amount);
+
+/// <summary>A model that makes one tool call per request, chosen by the test: the gate sees it, nothing runs it.</summary>
+internal sealed class OneCallModel(Func<FunctionCallContent> next) : IChatClient
+{
+    public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, [next()])));
+
+    public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await Task.CompletedTask;
+        yield return new ChatResponseUpdate(ChatRole.Assistant, [next()]);
+    }
+
+    public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+    public void Dispose()
+    {
+    }
+}
+
+/// <summary>Samples the managed heap while the replay runs (synchronously, on the replay's own thread).</summary>
+internal sealed class HeapSampler : IProgress<ReplayProgress>
+{
+    public long PeakHeap { get; private set; }
+
+    public void Report(ReplayProgress value)
+    {
+        if (value.Replayed % 50_000 == 0)
+        {
+            PeakHeap = Math.Max(PeakHeap, GC.GetTotalMemory(forceFullCollection: false));
+        }
+    }
+}
+
+internal static class Measure
+{
+    public static async Task ReplayAsync(string connection, string schema)
+    {
+        await using PostgreSqlStateStore store = Rules.Store(connection, schema);
+        ApprovalService service = new(store, Rules.Options());
+        long heapBefore = GC.GetTotalMemory(forceFullCollection: true);
+        HeapSampler sampler = new();
+        Stopwatch clock = Stopwatch.StartNew();
+        ReplayReport report = await service.History.ReplayAsync(Rules.Candidate(), progress: sampler);
+        clock.Stop();
+        long heapAfter = GC.GetTotalMemory(forceFullCollection: true);
+        using Process self = Process.GetCurrentProcess();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"replay schema={schema} calls={report.Calls} seconds={clock.Elapsed.TotalSeconds:0.00} calls/s={report.Calls / clock.Elapsed.TotalSeconds:0} " +
+            $"would-allow={report.WouldAllow} would-ask={report.WouldRequireApproval} false-approvals={report.FalseApprovalCount} needless-asks={report.NeedlessAskCount} " +
+            $"automation={report.AutomationRate:P1} recorded={report.RecordedAutomationRate:P1} " +
+            $"peak-working-set-MB={self.PeakWorkingSet64 / 1048576.0:0} heap-before-MB={heapBefore / 1048576.0:0.0} heap-peak-sampled-MB={sampler.PeakHeap / 1048576.0:0.0} heap-after-MB={heapAfter / 1048576.0:0.0} " +
+            $"gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)}"));
+        GC.KeepAlive(report);
+    }
+
+    public static async Task ReadAsync(string connection, string schema)
+    {
+        await using PostgreSqlStateStore store = Rules.Store(connection, schema);
+        Stopwatch clock = Stopwatch.StartNew();
+        long rows = 0;
+        CallRecordQuery query = new() { PageSize = 1000 };
+        do
+        {
+            CallRecordPage page = await store.ListCallRecordsAsync(query);
+            rows += page.Entries.Count;
+            query = query with { ContinuationToken = page.ContinuationToken };
+        }
+        while (query.ContinuationToken is not null);
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"list-call-records rows={rows} seconds={clock.Elapsed.TotalSeconds:0.00} rows/s={rows / clock.Elapsed.TotalSeconds:0}"));
+        ApprovalService service = new(store, Rules.Options());
+        clock.Restart();
+        long calls = 0;
+        await foreach (RecordedCall call in service.History.ReadAsync())
+        {
+            calls += call.Arguments.ValueKind == JsonValueKind.Object ? 1 : 0;
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"history-read calls={calls} seconds={clock.Elapsed.TotalSeconds:0.00} calls/s={calls / clock.Elapsed.TotalSeconds:0}"));
+    }
+}

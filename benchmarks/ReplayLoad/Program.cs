@@ -10,8 +10,9 @@ using Npgsql;
 // Replay at a million calls (benchmarks/README.md). One process per step, so that each replay's peak working set is its own:
 //   seed   <calls> <approvals> <schema>   drops and fills a schema: call records through ICallRecordStore.AppendCallRecordsAsync
 //                                         (batches of 5,000; Data as the gate writes it) and approvals made through the gate
-//   replay <schema>                       times ApprovalHistory.ReplayAsync with a candidate that does not read the conversation
-//   read   <schema>                       times the listing alone, then ApprovalHistory.ReadAsync (listing + reading), no policy
+//   replay <schema> [allow-all]           times ApprovalHistory.ReplayAsync with a candidate that does not read the conversation
+//                                         (allow-all: one that reads nothing, to separate reading from judging)
+//   read   <schema> [pageSize]            times the listing alone (pages of pageSize, default 1,000), then ApprovalHistory.ReadAsync (listing + reading), no policy
 string connection = Environment.GetEnvironmentVariable("HUMANINLOOP_POSTGRES") is { Length: > 0 } value
     ? value
     : throw new InvalidOperationException("Set HUMANINLOOP_POSTGRES (source .ci/services/postgres.sh start).");
@@ -21,13 +22,19 @@ switch (args)
         await Seed.RunAsync(connection, int.Parse(calls, CultureInfo.InvariantCulture), int.Parse(approvals, CultureInfo.InvariantCulture), schema);
         return 0;
     case ["replay", string schema]:
-        await Measure.ReplayAsync(connection, schema);
+        await Measure.ReplayAsync(connection, schema, Rules.Candidate());
         return 0;
-    case ["read", string schema]:
-        await Measure.ReadAsync(connection, schema);
+    case ["replay", string schema, "allow-all"]:
+        await Measure.ReplayAsync(connection, schema, [ApprovalPolicy.Create(_ => PolicyVerdict.Allow)]);
+        return 0;
+    case ["read", string schema, ..] when args.Length <= 3:
+        await Measure.ReadAsync(connection, schema, args.Length == 3 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1000);
+        return 0;
+    case ["deserialize", string schema]:
+        await Measure.DeserializeAsync(connection, schema);
         return 0;
     default:
-        Console.Error.WriteLine("Usage: ReplayLoad seed <calls> <approvals> <schema> | replay <schema> | read <schema>");
+        Console.Error.WriteLine("Usage: ReplayLoad seed <calls> <approvals> <schema> | replay <schema> [allow-all] | read <schema> [pageSize]");
         return 2;
 }
 
@@ -97,14 +104,14 @@ internal sealed class HeapSampler : IProgress<ReplayProgress>
 
 internal static class Measure
 {
-    public static async Task ReplayAsync(string connection, string schema)
+    public static async Task ReplayAsync(string connection, string schema, IApprovalPolicy[] candidate)
     {
         await using PostgreSqlStateStore store = Rules.Store(connection, schema);
         ApprovalService service = new(store, Rules.Options());
         long heapBefore = GC.GetTotalMemory(forceFullCollection: true);
         HeapSampler sampler = new();
         Stopwatch clock = Stopwatch.StartNew();
-        ReplayReport report = await service.History.ReplayAsync(Rules.Candidate(), progress: sampler);
+        ReplayReport report = await service.History.ReplayAsync(candidate, progress: sampler);
         clock.Stop();
         long heapAfter = GC.GetTotalMemory(forceFullCollection: true);
         using Process self = Process.GetCurrentProcess();
@@ -117,12 +124,49 @@ internal static class Measure
         GC.KeepAlive(report);
     }
 
-    public static async Task ReadAsync(string connection, string schema)
+    /// <summary>Deserializes 1,000 stored records 1,000 times with the library's options: the reading cost without the store.</summary>
+    public static async Task DeserializeAsync(string connection, string schema)
+    {
+        await using PostgreSqlStateStore store = Rules.Store(connection, schema);
+        IReadOnlyList<CallRecordEntry> entries = (await store.ListCallRecordsAsync(new CallRecordQuery { PageSize = 1000 })).Entries;
+        JsonSerializerOptions options = new(AIJsonUtilities.DefaultOptions)
+        {
+            AllowOutOfOrderMetadataProperties = true,
+            MaxDepth = 64,
+            TypeInfoResolver = System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.Combine(
+                AIJsonUtilities.DefaultOptions.TypeInfoResolver, new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver()),
+        };
+        options.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter());
+        foreach (string mode in new[] { "parse", "deserialize", "parse", "deserialize" })
+        {
+            Stopwatch clock = Stopwatch.StartNew();
+            TimeSpan cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            for (int round = 0; round < 1000; round++)
+            {
+                foreach (CallRecordEntry entry in entries)
+                {
+                    if (mode == "parse")
+                    {
+                        using JsonDocument document = JsonDocument.Parse(entry.Data);
+                    }
+                    else
+                    {
+                        _ = JsonSerializer.Deserialize<RecordedCall>(entry.Data, options);
+                    }
+                }
+            }
+
+            double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{mode} records=1000000 seconds={clock.Elapsed.TotalSeconds:0.00} cpu-seconds={cpuSeconds:0.00} µs/record(cpu)={cpuSeconds:0.00}"));
+        }
+    }
+
+    public static async Task ReadAsync(string connection, string schema, int pageSize)
     {
         await using PostgreSqlStateStore store = Rules.Store(connection, schema);
         Stopwatch clock = Stopwatch.StartNew();
         long rows = 0;
-        CallRecordQuery query = new() { PageSize = 1000 };
+        CallRecordQuery query = new() { PageSize = pageSize };
         do
         {
             CallRecordPage page = await store.ListCallRecordsAsync(query);
@@ -131,7 +175,7 @@ internal static class Measure
         }
         while (query.ContinuationToken is not null);
 
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"list-call-records rows={rows} seconds={clock.Elapsed.TotalSeconds:0.00} rows/s={rows / clock.Elapsed.TotalSeconds:0}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"list-call-records page-size={pageSize} rows={rows} seconds={clock.Elapsed.TotalSeconds:0.00} rows/s={rows / clock.Elapsed.TotalSeconds:0}"));
         ApprovalService service = new(store, Rules.Options());
         clock.Restart();
         long calls = 0;

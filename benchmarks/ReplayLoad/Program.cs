@@ -110,13 +110,16 @@ internal static class Measure
         ApprovalService service = new(store, Rules.Options());
         long heapBefore = GC.GetTotalMemory(forceFullCollection: true);
         HeapSampler sampler = new();
+        using Process self = Process.GetCurrentProcess();
+        TimeSpan cpu = self.TotalProcessorTime;
         Stopwatch clock = Stopwatch.StartNew();
         ReplayReport report = await service.History.ReplayAsync(candidate, progress: sampler);
         clock.Stop();
+        self.Refresh();
+        double cpuSeconds = (self.TotalProcessorTime - cpu).TotalSeconds;
         long heapAfter = GC.GetTotalMemory(forceFullCollection: true);
-        using Process self = Process.GetCurrentProcess();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"replay schema={schema} calls={report.Calls} seconds={clock.Elapsed.TotalSeconds:0.00} calls/s={report.Calls / clock.Elapsed.TotalSeconds:0} " +
+            $"replay schema={schema} calls={report.Calls} seconds={clock.Elapsed.TotalSeconds:0.00} calls/s={report.Calls / clock.Elapsed.TotalSeconds:0} cpu-seconds={cpuSeconds:0.00} calls/cpu-s={report.Calls / cpuSeconds:0} " +
             $"would-allow={report.WouldAllow} would-ask={report.WouldRequireApproval} false-approvals={report.FalseApprovalCount} needless-asks={report.NeedlessAskCount} " +
             $"automation={report.AutomationRate:P1} recorded={report.RecordedAutomationRate:P1} " +
             $"peak-working-set-MB={self.PeakWorkingSet64 / 1048576.0:0} heap-before-MB={heapBefore / 1048576.0:0.0} heap-peak-sampled-MB={sampler.PeakHeap / 1048576.0:0.0} heap-after-MB={heapAfter / 1048576.0:0.0} " +
@@ -137,7 +140,10 @@ internal static class Measure
                 AIJsonUtilities.DefaultOptions.TypeInfoResolver, new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver()),
         };
         options.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter());
-        foreach (string mode in new[] { "parse", "deserialize", "parse", "deserialize" })
+        // The library's own reader (internal), reached by reflection: what CallRecordFormat.Read costs per record.
+        Func<CallRecordEntry, RecordedCall> read = typeof(ApprovalService).Assembly.GetType("HumanInLoop.Internal.CallRecordFormat")!
+            .GetMethod("Read")!.CreateDelegate<Func<CallRecordEntry, RecordedCall>>();
+        foreach (string mode in new[] { "parse", "deserialize", "library", "parse", "deserialize", "library" })
         {
             Stopwatch clock = Stopwatch.StartNew();
             TimeSpan cpu = Process.GetCurrentProcess().TotalProcessorTime;
@@ -149,9 +155,13 @@ internal static class Measure
                     {
                         using JsonDocument document = JsonDocument.Parse(entry.Data);
                     }
-                    else
+                    else if (mode == "deserialize")
                     {
                         _ = JsonSerializer.Deserialize<RecordedCall>(entry.Data, options);
+                    }
+                    else
+                    {
+                        _ = read(entry);
                     }
                 }
             }
@@ -161,9 +171,20 @@ internal static class Measure
         }
     }
 
+    private static double Cpu(Process self, ref TimeSpan since)
+    {
+        self.Refresh();
+        TimeSpan now = self.TotalProcessorTime;
+        double seconds = (now - since).TotalSeconds;
+        since = now;
+        return seconds;
+    }
+
     public static async Task ReadAsync(string connection, string schema, int pageSize)
     {
         await using PostgreSqlStateStore store = Rules.Store(connection, schema);
+        using Process self = Process.GetCurrentProcess();
+        TimeSpan cpu = self.TotalProcessorTime;
         Stopwatch clock = Stopwatch.StartNew();
         long rows = 0;
         CallRecordQuery query = new() { PageSize = pageSize };
@@ -175,7 +196,7 @@ internal static class Measure
         }
         while (query.ContinuationToken is not null);
 
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"list-call-records page-size={pageSize} rows={rows} seconds={clock.Elapsed.TotalSeconds:0.00} rows/s={rows / clock.Elapsed.TotalSeconds:0}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"list-call-records page-size={pageSize} rows={rows} seconds={clock.Elapsed.TotalSeconds:0.00} rows/s={rows / clock.Elapsed.TotalSeconds:0} cpu-seconds={Cpu(self, ref cpu):0.00}"));
         ApprovalService service = new(store, Rules.Options());
         clock.Restart();
         long calls = 0;
@@ -184,6 +205,6 @@ internal static class Measure
             calls += call.Arguments.ValueKind == JsonValueKind.Object ? 1 : 0;
         }
 
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"history-read calls={calls} seconds={clock.Elapsed.TotalSeconds:0.00} calls/s={calls / clock.Elapsed.TotalSeconds:0}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"history-read calls={calls} seconds={clock.Elapsed.TotalSeconds:0.00} calls/s={calls / clock.Elapsed.TotalSeconds:0} cpu-seconds={Cpu(self, ref cpu):0.00}"));
     }
 }

@@ -26,6 +26,8 @@ internal sealed record ConsoleSettings
           --model <name>        the model name at that endpoint (default gpt-4o-mini).
           --api-key <key>       the API key (local servers usually need none).
           --scripted            use the offline scripted model even if the variables below are set.
+          --demo                run the scripted tour of gradual automation (approvals, a rejection, a standing grant,
+                                then report and replay) with the scripted model, in a fresh folder unless --data is given.
           -h, --help            show this text.
 
         Environment: HUMANINLOOP_OPENAI_ENDPOINT, HUMANINLOOP_OPENAI_MODEL, HUMANINLOOP_OPENAI_API_KEY
@@ -33,7 +35,8 @@ internal sealed record ConsoleSettings
 
         When standard input is not a terminal, one command per line is read and plain lines are printed
         (see samples/BankingConsole/README.md): say <text> | approve <id> [callId] | reject <id> [callId] <reason>
-        | later | pending | resume <id> | balances | ledger | help | quit
+        | later | pending | resume <id> | report | replay [current] | grants | revoke <grantId> <reason>
+        | balances | ledger | help | quit
         """;
 
     public string DataDirectory { get; init; } = "bank-data";
@@ -50,6 +53,9 @@ internal sealed record ConsoleSettings
 
     public bool ShowHelp { get; init; }
 
+    /// <summary>Gets a value indicating whether to run the scripted tour of gradual automation (<c>--demo</c>).</summary>
+    public bool Demo { get; init; }
+
     /// <summary>Gets a value indicating whether a real endpoint is configured (otherwise the scripted model is used).</summary>
     public bool UsesRealModel => Endpoint is not null || Model is not null || ApiKey is not null;
 
@@ -58,7 +64,7 @@ internal sealed record ConsoleSettings
     public static ConsoleSettings Parse(IReadOnlyList<string> args, Func<string, string?> environment)
     {
         ConsoleSettings settings = new();
-        bool scripted = false;
+        bool scripted = false, dataGiven = false;
         string? endpoint = null, model = null, apiKey = null;
         for (int i = 0; i < args.Count; i++)
         {
@@ -81,6 +87,7 @@ internal sealed record ConsoleSettings
                     break;
                 case "--data":
                     settings = settings with { DataDirectory = Value() };
+                    dataGiven = true;
                     break;
                 case "--approver":
                     settings = settings with { Approver = Value() };
@@ -97,12 +104,22 @@ internal sealed record ConsoleSettings
                 case "--scripted":
                     scripted = true;
                     break;
+                case "--demo":
+                    settings = settings with { Demo = true };
+                    scripted = true; // the tour's requests are the scripted model's phrases
+                    break;
                 case "-h" or "--help" or "-?":
                     settings = settings with { ShowHelp = true };
                     break;
                 default:
                     throw new ArgumentException($"Unknown option '{args[i]}'. Run with --help for the options.");
             }
+        }
+
+        if (settings.Demo && !dataGiven)
+        {
+            // The tour's figures assume the opening balances and an empty history.
+            settings = settings with { DataDirectory = Path.Combine(Path.GetTempPath(), $"bank-demo-{Guid.NewGuid():N}"[..19]) };
         }
 
         if (scripted)

@@ -34,9 +34,11 @@ IReadOnlyList<AIFunction> tools = KillAfterToolFunction.Apply(new BankTools(bank
 (IChatClient model, string modelName) = ChatModelFactory.Create(settings);
 using (model)
 {
-    // A person at a terminal is asked on the spot; a script (standard input redirected) gets plain lines.
-    IBankView view = Console.IsInputRedirected ? new ScriptView(Console.Out) : new TerminalView();
-    await new BankingSession(bank, tools, approvals, model, settings, view, Console.In).RunAsync(modelName);
+    // A person at a terminal is asked on the spot; a script (standard input redirected) gets plain lines. The demo types
+    // for a person, so it gets the person's display.
+    IBankView view = Console.IsInputRedirected && !settings.Demo ? new ScriptView(Console.Out) : new TerminalView();
+    TextReader input = settings.Demo ? new DemoScript(Console.Out) : Console.In;
+    await new BankingSession(bank, tools, approvals, model, settings, view, input).RunAsync(modelName);
 }
 
 return 0;

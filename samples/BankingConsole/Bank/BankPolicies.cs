@@ -12,36 +12,81 @@ internal static class BankPolicies
     /// <summary>Why a transfer waits, as shown to the approver.</summary>
     public const string TransferReason = "Transfers over $100 need a person's approval";
 
-    /// <summary>Creates the approval options: validation, then the bank's policies.</summary>
-    public static ApprovalOptions CreateOptions(Bank bank) => new()
+    /// <summary>The name of the looser candidate policy that the console replays and watches in shadow.</summary>
+    public const string CandidateName = "transfers-up-to-1000-run-at-once";
+
+    /// <summary>Why a transfer waits under the candidate.</summary>
+    public const string CandidateReason = "Transfers over $1,000 need a person's approval";
+
+    /// <summary>The approvers who may approve a transfer "and don't ask again" (a standing grant), and revoke any grant.</summary>
+    public const string Granter = "teller";
+
+    /// <summary>Creates the approval options: validation, then the bank's policies; the candidate watched in shadow.</summary>
+    public static ApprovalOptions CreateOptions(Bank bank)
     {
-        Policies =
+        ApprovalOptions options = new()
         {
-            Validation(bank),
-            ApprovalPolicy.Allow("check_balance", "deposit"),
-            ApprovalPolicy.RequireApprovalWhen<TransferArgs>("transfer", t => t.Amount > 100, TransferReason),
-        },
+            // Named, so that the automation report's per-policy figures read as the bank's rules.
+            Policies =
+            {
+                ApprovalPolicy.Named("bank-validation", Validation(bank, checkBalance: true)),
+                ApprovalPolicy.Named("balance-and-deposits-run-at-once", ApprovalPolicy.Allow("check_balance", "deposit")),
+                ApprovalPolicy.Named("transfers-over-100-need-approval", ApprovalPolicy.RequireApprovalWhen<TransferArgs>("transfer", t => t.Amount > 100, TransferReason)),
+            },
 
-        // Deposits and transfers record the key of the approved call (unique in the ledger), and a balance check changes
-        // nothing: after an interrupted resume, running them again is safe, so they are never left "in doubt".
-        IdempotentTools = { "check_balance", "deposit", "transfer" },
+            // Only the teller may approve "and don't ask again"; a grant covers carol's later transfers within its bounds.
+            Granters = { Granter },
 
-        // The customer (the requester) cannot approve their own transfers.
-        PreventSelfApproval = true,
-    };
+            // Deposits and transfers record the key of the approved call (unique in the ledger), and a balance check changes
+            // nothing: after an interrupted resume, running them again is safe, so they are never left "in doubt".
+            IdempotentTools = { "check_balance", "deposit", "transfer" },
+
+            // The customer (the requester) cannot approve their own transfers.
+            PreventSelfApproval = true,
+        };
+
+        // The candidate runs live beside the active rules; its verdicts are recorded on every call, never acted on, and the
+        // automation report counts how often it agreed.
+        foreach (IApprovalPolicy policy in Candidate(bank))
+        {
+            options.ShadowPolicies.Add(policy);
+        }
+
+        return options;
+    }
+
+    /// <summary>
+    /// A looser candidate: transfers up to $1,000 run at once. Replayed over the recorded calls (<c>replay</c>) and watched in
+    /// shadow. Its validation leaves out the balance check: a replay judges past calls against today's bank, where the balance
+    /// of that day is unknown.
+    /// </summary>
+    public static IReadOnlyList<IApprovalPolicy> Candidate(Bank bank) =>
+    [
+        ApprovalPolicy.Named("bank-validation-without-balance", Validation(bank, checkBalance: false)),
+        ApprovalPolicy.Named("balance-and-deposits-run-at-once", ApprovalPolicy.Allow("check_balance", "deposit")),
+        ApprovalPolicy.Named(CandidateName, ApprovalPolicy.RequireApprovalWhen<TransferArgs>("transfer", t => t.Amount > 1000, CandidateReason)),
+    ];
+
+    /// <summary>Today's rules for a replay (<c>replay current</c>): the people's decisions they would still ask for.</summary>
+    public static IReadOnlyList<IApprovalPolicy> Current(Bank bank) =>
+    [
+        ApprovalPolicy.Named("bank-validation-without-balance", Validation(bank, checkBalance: false)),
+        ApprovalPolicy.Named("balance-and-deposits-run-at-once", ApprovalPolicy.Allow("check_balance", "deposit")),
+        ApprovalPolicy.Named("transfers-over-100-need-approval", ApprovalPolicy.RequireApprovalWhen<TransferArgs>("transfer", t => t.Amount > 100, TransferReason)),
+    ];
 
     /// <summary>
     /// Refuses calls that could never succeed: an unknown account, an amount that is not positive whole cents, a transfer
-    /// larger than the balance, or arguments that cannot be read. A refusal beats "needs approval", so nobody is asked to
-    /// approve a transfer to an account that does not exist.
+    /// larger than the balance (when <paramref name="checkBalance"/>), or arguments that cannot be read. A refusal beats "needs
+    /// approval", so nobody is asked to approve a transfer to an account that does not exist.
     /// </summary>
-    private static IApprovalPolicy Validation(Bank bank) => ApprovalPolicy.Create(async (call, cancellationToken) =>
+    private static IApprovalPolicy Validation(Bank bank, bool checkBalance) => ApprovalPolicy.Create(async (call, cancellationToken) =>
     {
         try
         {
             string? problem = call.ToolName switch
             {
-                "transfer" => await ValidateTransferAsync(bank, call.GetArguments<TransferArgs>(), cancellationToken),
+                "transfer" => await ValidateTransferAsync(bank, call.GetArguments<TransferArgs>(), checkBalance, cancellationToken),
                 "deposit" => Money.Validate(call.GetArguments<DepositArgs>().Amount),
                 "check_balance" => call.GetArguments<CheckBalanceArgs>().Account is { Length: > 0 } account
                     ? await bank.ValidateAccountAsync(account, cancellationToken)
@@ -56,7 +101,7 @@ internal static class BankPolicies
         }
     });
 
-    private static async Task<string?> ValidateTransferAsync(Bank bank, TransferArgs transfer, CancellationToken cancellationToken)
+    private static async Task<string?> ValidateTransferAsync(Bank bank, TransferArgs transfer, bool checkBalance, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(transfer.To))
         {
@@ -76,6 +121,11 @@ internal static class BankPolicies
         if (await bank.ValidateAccountAsync(transfer.To, cancellationToken) is { } unknown)
         {
             return unknown;
+        }
+
+        if (!checkBalance)
+        {
+            return null;
         }
 
         long balance = await bank.GetBalanceAsync(Bank.CustomerAccount, cancellationToken) ?? 0;

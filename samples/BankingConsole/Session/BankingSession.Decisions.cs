@@ -14,14 +14,22 @@ internal sealed partial class BankingSession
             throw new CommandException(approve ? "approve needs an approval id: approve <id> [callId]" : "reject needs an approval id and a reason: reject <id> [callId] <reason>");
         }
 
-        PendingApproval approval = await _approvals.GetAsync(words[0], cancellationToken);
+        // approve <id> [callId] --grant 8h to=bob amount<=200: approve, and let later calls within the bounds run at once.
+        GrantTerms? grant = null;
+        if (approve && Array.IndexOf(words, "--grant") is int at and >= 0)
+        {
+            grant = GrantTermsParser.Parse(words[(at + 1)..]);
+            words = words[..at];
+        }
+
+        PendingApproval approval = await _approvals.GetAsync(ResolveId(words[0]), cancellationToken);
         List<PendingToolCall> calls;
         string? reason = null;
         if (approve)
         {
             if (words.Length > 2)
             {
-                throw new CommandException("approve takes an approval id and, optionally, one call id: approve <id> [callId]");
+                throw new CommandException("approve takes an approval id and, optionally, one call id: approve <id> [callId] [--grant <duration> <bounds>]");
             }
 
             calls = words.Length == 2
@@ -46,18 +54,28 @@ internal sealed partial class BankingSession
             throw new CommandException($"Approval {approval.Id} has no calls waiting for a decision (it is {approval.Status}).");
         }
 
-        await DecideAsync(approval, calls, reason, cancellationToken);
+        if (grant is not null && calls.Count != 1)
+        {
+            throw new CommandException($"A grant is made with the approval of one call; approval {approval.Id} has {calls.Count} waiting. Name the call: approve <id> <callId> --grant ...");
+        }
+
+        await DecideAsync(approval, calls, reason, cancellationToken, grant);
     }
 
     /// <summary>Records one decision per call (bound to the fingerprint that was shown), then resumes once nothing waits.</summary>
-    private async Task DecideAsync(PendingApproval approval, IEnumerable<PendingToolCall> calls, string? rejection, CancellationToken cancellationToken)
+    private async Task DecideAsync(
+        PendingApproval approval, IEnumerable<PendingToolCall> calls, string? rejection, CancellationToken cancellationToken, GrantTerms? grant = null)
     {
         PendingApproval latest = approval;
         foreach (PendingToolCall call in calls)
         {
-            ApprovalDecision decision = rejection is null ? ApprovalDecision.Approve(_approver) : ApprovalDecision.Reject(_approver, rejection);
+            ApprovalDecision decision = rejection is null ? ApprovalDecision.Approve(_approver) with { Grant = grant } : ApprovalDecision.Reject(_approver, rejection);
             latest = await _approvals.DecideAsync(approval.Id, call.CallId, decision with { ExpectedFingerprint = call.Fingerprint }, cancellationToken);
             _view.Recorded(rejection is null ? "APPROVED" : "REJECTED", approval.Id, call.CallId, rejection);
+            if (grant is not null)
+            {
+                await ShowGrantAsync(approval, call, cancellationToken);
+            }
         }
 
         if (latest.Status == ApprovalStatus.Decided)
@@ -117,7 +135,7 @@ internal sealed partial class BankingSession
             throw new CommandException("resume needs one approval id: resume <id>");
         }
 
-        PendingApproval approval = await _approvals.GetAsync(id, cancellationToken);
+        PendingApproval approval = await _approvals.GetAsync(ResolveId(id), cancellationToken);
         if (approval.Status == ApprovalStatus.Pending)
         {
             throw new CommandException($"Approval {approval.Id} still waits for decisions: approve or reject it first.");

@@ -109,6 +109,10 @@ internal sealed partial class BankingSession
             "later" => () => LaterAsync(rest, cancellationToken),
             "pending" => () => ListUnfinishedAsync(cancellationToken),
             "resume" => () => ResumeCommandAsync(rest, cancellationToken),
+            "report" => () => ReportAsync(cancellationToken),
+            "replay" => () => ReplayAsync(rest, cancellationToken),
+            "grants" => () => GrantsAsync(cancellationToken),
+            "revoke" => () => RevokeAsync(rest, cancellationToken),
             "balances" => async () => _view.Balances(await _bank.GetBalancesAsync(cancellationToken)),
             "ledger" => async () => _view.Ledger(await _bank.GetLedgerAsync(cancellationToken)),
             "help" => () =>
@@ -117,7 +121,7 @@ internal sealed partial class BankingSession
                 return Task.CompletedTask;
             },
             _ => () => throw new CommandException(
-                $"Unknown command '{rest.Split(' ')[0]}'. Commands: say <text>, approve <id> [callId], reject <id> [callId] <reason>, later, pending, resume <id>, balances, ledger, help, quit."),
+                $"Unknown command '{rest.Split(' ')[0]}'. Commands: say <text>, approve <id> [callId], reject <id> [callId] <reason>, later, pending, resume <id>, report, replay [current], grants, revoke <grantId> <reason>, balances, ledger, help, quit."),
         });
         return true;
     }

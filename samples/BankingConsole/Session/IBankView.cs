@@ -30,6 +30,15 @@ internal interface IBankView
 
     void Help();
 
+    /// <summary>Shows the automation report: totals, per tool, per policy, time to decision and the shadow candidate's agreement.</summary>
+    void Report(AutomationReport report);
+
+    /// <summary>Shows what the rule set <paramref name="candidate"/> would have done with the recorded calls.</summary>
+    void Replay(string candidate, ReplayReport report);
+
+    /// <summary>Shows standing grants (listed, or just made).</summary>
+    void Grants(IReadOnlyList<ApprovalGrant> grants, DateTimeOffset now);
+
     /// <summary>Tells a person something that needs no record (scripts do not get it).</summary>
     void Note(string text);
 

@@ -56,6 +56,40 @@ internal sealed class ScriptView(TextWriter output) : IBankView
         }
     }
 
+    public void Report(AutomationReport report)
+    {
+        Line($"REPORT total {AutomationText.Figures(report.Total)}");
+        foreach ((string tool, AutomationFigures figures) in report.ByTool)
+        {
+            Line($"REPORT tool={tool} {AutomationText.Figures(figures)}");
+        }
+
+        foreach ((string policy, AutomationFigures figures) in report.ByPolicy)
+        {
+            Line($"REPORT policy={policy} {AutomationText.Figures(figures)}");
+        }
+
+        Line($"SHADOW {AutomationText.Shadow(report.Shadow)}");
+    }
+
+    public void Replay(string candidate, ReplayReport report)
+    {
+        Line($"REPLAY {AutomationText.Summary(candidate, report)}");
+        report.FalseApprovals.ToList().ForEach(f => Line($"FALSE-APPROVAL {AutomationText.Finding(f)}"));
+        report.NeedlessAsks.ToList().ForEach(f => Line($"NEEDLESS-ASK {AutomationText.Finding(f)}"));
+        report.AlwaysApprovedTools.ToList().ForEach(t => Line($"ALWAYS-APPROVED {t}"));
+        report.Denials.ToList().ForEach(f => Line($"WOULD-DENY {AutomationText.Finding(f)}"));
+        report.Errors.ToList().ForEach(f => Line($"REPLAY-ERROR {AutomationText.Finding(f)}"));
+    }
+
+    public void Grants(IReadOnlyList<ApprovalGrant> grants, DateTimeOffset now)
+    {
+        foreach (ApprovalGrant grant in grants)
+        {
+            Line($"GRANT {AutomationText.Grant(grant, now)}");
+        }
+    }
+
     public void Note(string text)
     {
     }

@@ -71,6 +71,47 @@ internal sealed class TerminalView : IBankView
         }
     }
 
+    public void Report(AutomationReport report)
+    {
+        Write(ConsoleColor.Cyan, "  Automation report (from the stored records)");
+        Console.WriteLine($"    all calls:  {AutomationText.Figures(report.Total)}");
+        foreach ((string tool, AutomationFigures figures) in report.ByTool)
+        {
+            Console.WriteLine($"    tool {tool}: {AutomationText.Figures(figures)}");
+        }
+
+        foreach ((string policy, AutomationFigures figures) in report.ByPolicy)
+        {
+            Console.WriteLine($"    policy {policy}: {AutomationText.Figures(figures)}");
+        }
+
+        Console.WriteLine($"    shadow candidate vs active rules: {AutomationText.Shadow(report.Shadow)}");
+    }
+
+    public void Replay(string candidate, ReplayReport report)
+    {
+        Write(ConsoleColor.Cyan, $"  Replay of {candidate} over {report.Calls} recorded calls (nothing runs, nothing changes)");
+        Console.WriteLine($"    {AutomationText.Summary(candidate, report)}");
+        Section(ConsoleColor.Red, "would have run without asking, but a person rejected or edited it", report.FalseApprovals.Select(AutomationText.Finding));
+        Section(ConsoleColor.Yellow, "would still ask, and a person approved it", report.NeedlessAsks.Select(AutomationText.Finding));
+        Section(ConsoleColor.Yellow, "tools people always approved when asked", report.AlwaysApprovedTools);
+        Section(ConsoleColor.DarkGray, "would deny", report.Denials.Select(AutomationText.Finding));
+        Section(ConsoleColor.Red, "the candidate threw", report.Errors.Select(AutomationText.Finding));
+    }
+
+    public void Grants(IReadOnlyList<ApprovalGrant> grants, DateTimeOffset now)
+    {
+        if (grants.Count == 0)
+        {
+            Console.WriteLine("  No standing grants.");
+        }
+
+        foreach (ApprovalGrant grant in grants)
+        {
+            Write(ConsoleColor.DarkGray, $"  grant {AutomationText.Grant(grant, now)}");
+        }
+    }
+
     public void Note(string text) => Write(ConsoleColor.DarkGray, $"  {text}");
 
     public void Done(string command)
@@ -84,6 +125,13 @@ internal sealed class TerminalView : IBankView
         Console.ForegroundColor = ConsoleColor.White;
         Console.Write(text);
         Console.ResetColor();
+    }
+
+    private static void Section(ConsoleColor color, string title, IEnumerable<string> lines)
+    {
+        List<string> all = [.. lines];
+        Console.WriteLine($"    {title}: {(all.Count == 0 ? "none" : all.Count.ToString(System.Globalization.CultureInfo.InvariantCulture))}");
+        all.ForEach(line => Write(color, $"      {line}"));
     }
 
     private static void Write(ConsoleColor color, string text)

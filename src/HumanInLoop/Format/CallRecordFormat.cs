@@ -12,7 +12,9 @@ internal static class CallRecordFormat
     {
         try
         {
-            RecordedCall call = JsonSerializer.Deserialize<RecordedCall>(entry.Data, HumanInLoopJson.StateOptions)
+            // The lean reader takes the shape this library writes; anything else goes to the general serializer, as before.
+            RecordedCall call = CallRecordReader.TryRead(entry.Data)
+                ?? JsonSerializer.Deserialize<RecordedCall>(entry.Data, HumanInLoopJson.StateOptions)
                 ?? throw new JsonException("The record is null.");
             return call.Id == entry.Id && call.ToolName == entry.ToolName
                 ? call

@@ -19,38 +19,52 @@ internal sealed class RecordedCalls(ApprovalRecords records, ILogger logger)
     public async IAsyncEnumerable<RecordedCall> ReadAsync(
         HistoryQuery query, Action<string, Exception>? onUnreadable, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        // Each page is fetched while the one before it is read and judged (the stores are thread-safe), so a long replay
+        // waits for the store or for its own work, whichever is slower, rather than for both in turn.
         StateQuery approvals = new() { CreatedFrom = query.From, CreatedBefore = query.Before, PageSize = 500 };
-        do
+        Task<StatePage>? next = records.Store.ListAsync(approvals, cancellationToken);
+        try
         {
-            StatePage page = await records.Store.ListAsync(approvals, cancellationToken);
-            foreach (StateEntry entry in page.Entries)
+            while (next is not null)
             {
-                PendingApproval approval;
-                try
+                StatePage page = await next;
+                next = null;
+                if (page.ContinuationToken is not null)
                 {
-                    approval = records.Read(entry);
-                }
-                catch (Exception exception) when (exception is ApprovalStateFormatException or ApprovalIntegrityException)
-                {
-                    ApprovalLog.UnreadableApproval(logger, exception, entry.Id);
-                    onUnreadable?.Invoke(entry.Id, exception);
-                    continue;
+                    approvals = approvals with { ContinuationToken = page.ContinuationToken };
+                    next = records.Store.ListAsync(approvals, cancellationToken);
                 }
 
-                Func<IReadOnlyList<ChatMessage>> messages = MessageLoader(approval, entry);
-                foreach (PendingToolCall call in approval.Calls)
+                foreach (StateEntry entry in page.Entries)
                 {
-                    RecordedCall recorded = FromApproval(approval, call, messages);
-                    if (query.Includes(recorded))
+                    PendingApproval approval;
+                    try
                     {
-                        yield return recorded;
+                        approval = records.Read(entry);
+                    }
+                    catch (Exception exception) when (exception is ApprovalStateFormatException or ApprovalIntegrityException)
+                    {
+                        ApprovalLog.UnreadableApproval(logger, exception, entry.Id);
+                        onUnreadable?.Invoke(entry.Id, exception);
+                        continue;
+                    }
+
+                    Func<IReadOnlyList<ChatMessage>> messages = MessageLoader(approval, entry);
+                    foreach (PendingToolCall call in approval.Calls)
+                    {
+                        RecordedCall recorded = FromApproval(approval, call, messages);
+                        if (query.Includes(recorded))
+                        {
+                            yield return recorded;
+                        }
                     }
                 }
             }
-
-            approvals = approvals with { ContinuationToken = page.ContinuationToken };
         }
-        while (approvals.ContinuationToken is not null);
+        finally
+        {
+            await Abandon(next);
+        }
 
         if (records.Store is not ICallRecordStore callRecords)
         {
@@ -58,21 +72,33 @@ internal sealed class RecordedCalls(ApprovalRecords records, ILogger logger)
         }
 
         CallRecordQuery calls = new() { From = query.From, Before = query.Before, TenantId = query.TenantId, ToolName = query.ToolName, PageSize = 1000 };
-        do
+        Task<CallRecordPage>? nextRecords = callRecords.ListCallRecordsAsync(calls, cancellationToken);
+        try
         {
-            CallRecordPage page = await callRecords.ListCallRecordsAsync(calls, cancellationToken);
-            foreach (CallRecordEntry entry in page.Entries)
+            while (nextRecords is not null)
             {
-                RecordedCall recorded = CallRecordFormat.Read(entry);
-                if (query.Includes(recorded))
+                CallRecordPage page = await nextRecords;
+                nextRecords = null;
+                if (page.ContinuationToken is not null)
                 {
-                    yield return recorded;
+                    calls = calls with { ContinuationToken = page.ContinuationToken };
+                    nextRecords = callRecords.ListCallRecordsAsync(calls, cancellationToken);
+                }
+
+                foreach (CallRecordEntry entry in page.Entries)
+                {
+                    RecordedCall recorded = CallRecordFormat.Read(entry);
+                    if (query.Includes(recorded))
+                    {
+                        yield return recorded;
+                    }
                 }
             }
-
-            calls = calls with { ContinuationToken = page.ContinuationToken };
         }
-        while (calls.ContinuationToken is not null);
+        finally
+        {
+            await Abandon(nextRecords);
+        }
     }
 
     public static RecordedCall FromApproval(PendingApproval approval, PendingToolCall call, Func<IReadOnlyList<ChatMessage>>? messages)
@@ -117,6 +143,15 @@ internal sealed class RecordedCalls(ApprovalRecords records, ILogger logger)
             GrantId = call.GrantId,
             MessageLoader = messages,
         };
+    }
+
+    /// <summary>Waits for a page fetched ahead that will not be read (the reader stopped or failed), so nothing runs on unobserved.</summary>
+    private static async Task Abandon(Task? prefetch)
+    {
+        if (prefetch is not null)
+        {
+            await prefetch.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+        }
     }
 
     private static string? GrantMaker(PendingApproval approval, PendingToolCall call) =>

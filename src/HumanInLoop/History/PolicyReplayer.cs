@@ -32,7 +32,7 @@ internal sealed class PolicyReplayer(PolicyEvaluator candidate, int maxListed)
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            // Fails closed, as it would live: a throwing policy puts the call to a person.
+            // Fails closed: the call counts as put to a person (live, a throwing active policy stops the request and nothing runs).
             verdict = new RecordedVerdict(PolicyVerdictKind.RequireApproval, null, [], $"{exception.GetType().Name}: {exception.Message}");
             _errorCount++;
             Keep(_errors, call, verdict);

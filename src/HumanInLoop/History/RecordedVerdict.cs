@@ -19,7 +19,7 @@ public sealed record RecordedVerdict
         Error = error;
     }
 
-    /// <summary>Gets what the policies decided. A policy set that threw counts as <see cref="PolicyVerdictKind.RequireApproval"/>, as it does live.</summary>
+    /// <summary>Gets what the policies decided. A shadow or replayed policy set that threw counts as <see cref="PolicyVerdictKind.RequireApproval"/> (fail closed; <see cref="Error"/> says why). Live, a throwing active policy stops the request instead, and nothing runs.</summary>
     public PolicyVerdictKind Kind { get; }
 
     /// <summary>Gets why, as the policies said it.</summary>

@@ -59,7 +59,8 @@ internal sealed class CliOutput
     {
         if (Json)
         {
-            ErrorWriter.WriteLine(JsonSerializer.Serialize(new { error = kind, message, exitCode }, s_json));
+            // One line, so a script can read the error with the first line of standard error.
+            ErrorWriter.WriteLine(JsonSerializer.Serialize(new { error = kind, message, exitCode }, s_json).ReplaceLineEndings(" "));
         }
         else
         {
@@ -97,7 +98,7 @@ internal sealed class CliOutput
         });
         if (!terminal)
         {
-            console.Profile.Width = 160; // redirected: wide enough that ids and arguments are not wrapped mid-word
+            console.Profile.Width = 200; // redirected: wide enough that ids and arguments are not wrapped mid-word
         }
 
         return console;

@@ -60,6 +60,12 @@ internal sealed class CommandRunner(StoreConnection store, CliSettings settings)
         ApprovalIntegrityException or ApprovalStateFormatException => (ExitCodes.Integrity, "integrity"),
         OperationCanceledException => (ExitCodes.Cancelled, "cancelled"),
         DbException or SocketException or TimeoutException or IOException or UnauthorizedAccessException => (ExitCodes.Store, "store"),
+        InvalidOperationException when exception.InnerException is DbException || IsFromStore(exception) => (ExitCodes.Store, "store"),
         _ => (ExitCodes.Unexpected, "unexpected"),
     };
+
+    // A store refuses to open (a newer schema, tables it cannot create) with InvalidOperationException.
+    private static bool IsFromStore(Exception exception) =>
+        exception.TargetSite?.Module.Assembly is { } thrower &&
+        (thrower == typeof(Sqlite.SqliteStateStore).Assembly || thrower == typeof(PostgreSql.PostgreSqlStateStore).Assembly);
 }

@@ -56,6 +56,18 @@ internal static class CommonOptions
         };
     }
 
+    /// <summary>A table whose first <paramref name="ids"/> columns (ids people copy into the next command) are never wrapped.</summary>
+    public static Spectre.Console.Table Table(int ids, params string[] headers)
+    {
+        Spectre.Console.Table table = new();
+        for (int i = 0; i < headers.Length; i++)
+        {
+            table.AddColumn(new Spectre.Console.TableColumn(headers[i]) { NoWrap = i < ids });
+        }
+
+        return table;
+    }
+
     public static string Time(DateTimeOffset? time) =>
         time?.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture) ?? "";
 

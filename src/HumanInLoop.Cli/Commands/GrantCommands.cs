@@ -47,7 +47,7 @@ internal static class GrantCommands
                 return ExitCodes.Ok;
             }
 
-            Table table = new Table().AddColumns("Grant", "Tool", "Scope", "Tenant", "Bounds", "Granted by", "Created", "Expires", "Revoked");
+            Table table = CommonOptions.Table(1, "Grant", "Tool", "Scope", "Tenant", "Bounds", "Granted by", "Created", "Expires", "Revoked");
             foreach (ApprovalGrant grant in found)
             {
                 table.AddRow(

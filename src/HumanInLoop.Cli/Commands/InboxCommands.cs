@@ -68,7 +68,7 @@ internal static class InboxCommands
             return;
         }
 
-        Table table = new Table().AddColumns("Approval", "Call", "Tool", "Arguments", "Why", "User", "Tenant", "Created", "Expires");
+        Table table = CommonOptions.Table(2, "Approval", "Call", "Tool", "Arguments", "Why", "User", "Tenant", "Created", "Expires");
         foreach (PendingApproval approval in approvals)
         {
             foreach (PendingToolCall call in approval.AwaitingApproval)
@@ -96,7 +96,7 @@ internal static class InboxCommands
         summary.AddRow("Conversation", Markup.Escape(approval.Context.ConversationId ?? ""));
         console.Write(summary);
 
-        Table calls = new Table().Title("Calls").AddColumns("Call", "Tool", "Arguments", "Decision", "By", "At", "Reason", "Policies", "Execution");
+        Table calls = CommonOptions.Table(1, "Call", "Tool", "Arguments", "Decision", "By", "At", "Reason", "Policies", "Execution").Title("Calls");
         foreach (PendingToolCall call in approval.Calls)
         {
             calls.AddRow(
@@ -106,7 +106,7 @@ internal static class InboxCommands
         }
 
         console.Write(calls);
-        Table audit = new Table().Title("Audit trail").AddColumns("#", "Time", "Event", "Actor", "Call", "Reason");
+        Table audit = CommonOptions.Table(0, "#", "Time", "Event", "Actor", "Call", "Reason").Title("Audit trail");
         foreach (ApprovalAuditEntry entry in approval.AuditTrail)
         {
             audit.AddRow(

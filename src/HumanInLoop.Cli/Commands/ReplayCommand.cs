@@ -75,7 +75,7 @@ internal static class ReplayCommand
             return;
         }
 
-        Table table = new Table().Title(Markup.Escape(title)).AddColumns("Call", "Tool", "Arguments", "Recorded", "By", "Person's reason", "Candidate", "Candidate's reason");
+        Table table = CommonOptions.Table(1, "Call", "Tool", "Arguments", "Recorded", "By", "Person's reason", "Candidate", "Candidate's reason").Title(Markup.Escape(title));
         foreach (ReplayFinding finding in findings)
         {
             RecordedCall call = finding.Call;

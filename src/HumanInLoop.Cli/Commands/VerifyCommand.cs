@@ -46,7 +46,7 @@ internal static class VerifyCommand
             }
             else
             {
-                Table table = new Table().Title($"{breaks.Count} of {checkedCount} approvals do not hold").AddColumns("Approval", "Problem");
+                Table table = CommonOptions.Table(1, "Approval", "Problem").Title($"{breaks.Count} of {checkedCount} approvals do not hold");
                 foreach (UnreadableApproval broken in breaks)
                 {
                     table.AddRow(Markup.Escape(broken.ApprovalId), Markup.Escape(broken.Problem));

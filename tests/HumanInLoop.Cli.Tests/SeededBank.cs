@@ -13,7 +13,7 @@ public sealed class SeededBank
 {
     public const string RejectReason = "eve is a known fraudster";
 
-    private SeededBank(IStateStore store)
+    private SeededBank(IStateStore store, ReadOnlyMemory<byte> integrityKey)
     {
         Store = store;
         Options = new ApprovalOptions
@@ -25,6 +25,7 @@ public sealed class SeededBank
                 ApprovalPolicy.Deny("delete_account", "Accounts are never deleted by the assistant."),
             },
             Granters = { "tellers" },
+            IntegrityKey = integrityKey,
         };
         Approvals = new ApprovalService(store, Options);
         Client = new ChatClientBuilder(new ScriptedChatClient(Script)).UseFunctionInvocation().UseApprovalGate(Approvals).Build();
@@ -48,9 +49,9 @@ public sealed class SeededBank
 
     public string GrantId { get; private set; } = "";
 
-    public static async Task<SeededBank> SeedAsync(IStateStore store)
+    public static async Task<SeededBank> SeedAsync(IStateStore store, ReadOnlyMemory<byte> integrityKey = default)
     {
-        SeededBank bank = new(store);
+        SeededBank bank = new(store, integrityKey);
         await bank.SendAsync("balance", "conv-balance");
         await bank.SendAsync("transfer 50 to bob", "conv-small");
         await bank.SendAsync("delete", "conv-delete");
@@ -67,10 +68,10 @@ public sealed class SeededBank
         return bank;
     }
 
-    public static async Task<(SeededBank Bank, string Path)> SeedSqliteAsync()
+    public static async Task<(SeededBank Bank, string Path)> SeedSqliteAsync(ReadOnlyMemory<byte> integrityKey = default)
     {
         string path = Path.Combine(Path.GetTempPath(), $"hil-cli-{Guid.NewGuid():N}.db");
-        return (await SeedAsync(new SqliteStateStore(new SqliteStateStoreOptions { ConnectionString = $"Data Source={path}" })), path);
+        return (await SeedAsync(new SqliteStateStore(new SqliteStateStoreOptions { ConnectionString = $"Data Source={path}" }), integrityKey), path);
     }
 
     private async Task<string> FirstGrantIdAsync()

@@ -65,7 +65,7 @@ public sealed class IntegrityKeyTests : IAsyncLifetime
     {
         CliRun approve = await Cli.RunAsync("approve", _bank.Waiting, "c-tr", "--as", "alice", "--role", "tellers", "--sqlite", _path);
 
-        Assert.NotEqual(ExitCodes.Ok, approve.ExitCode);
+        Assert.True(approve.ExitCode == ExitCodes.Integrity, approve.ToString());
         Assert.Equal(ApprovalStatus.Pending, (await _bank.Approvals.GetAsync(_bank.Waiting)).Status);
     }
 }

@@ -140,7 +140,7 @@ public sealed class ApprovalService
     /// <summary>Records a person's decision on one call. When the last waiting call is decided, the approval becomes <see cref="ApprovalStatus.Decided"/> and can be resumed.</summary>
     /// <param name="approvalId">The approval id.</param>
     /// <param name="callId">The call id.</param>
-    /// <param name="decision">Approve, reject, or approve with edited arguments; built from an authenticated identity.</param>
+    /// <param name="decision">Approve, reject, approve with edited arguments, or answer in place of the tool; built from an authenticated identity.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>The approval after the decision.</returns>
     /// <exception cref="ApprovalNotFoundException">No such approval or call.</exception>

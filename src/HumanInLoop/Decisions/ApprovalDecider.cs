@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace HumanInLoop.Internal;
 
 /// <summary>
-/// Where a decision is recorded: a person's approval, rejection or edit of one call (authorized, counted when several people
+/// Where a decision is recorded: a person's approval, rejection, edit of, or answer in place of one call (authorized, counted when several people
 /// must sign off, edits judged by the policies again), a cancellation, and the reconciliation of a call in doubt. Each is
 /// one compare-and-swap of the record with its audit entry.
 /// </summary>
@@ -149,9 +149,10 @@ internal sealed class ApprovalDecider(
         {
             case CallDecisionStatus.Expired:
                 throw new ApprovalExpiredException(approval.Id, approval.ExpiresAt);
-            case CallDecisionStatus.Approved or CallDecisionStatus.Rejected:
+            case CallDecisionStatus.Approved or CallDecisionStatus.Rejected or CallDecisionStatus.Responded:
+                string done = call.Decision == CallDecisionStatus.Responded ? "answered in place of the tool" : call.Decision.ToString().ToLowerInvariant();
                 throw new ApprovalConflictException(approval.Id, approval.Status,
-                    $"Call '{call.CallId}' was already {call.Decision.ToString().ToLowerInvariant()} by '{call.DecidedBy}' at {call.DecidedAt:O}.", call.CallId);
+                    $"Call '{call.CallId}' was already {done} by '{call.DecidedBy}' at {call.DecidedAt:O}.", call.CallId);
             case CallDecisionStatus.AutoAllowed or CallDecisionStatus.Denied:
                 throw new ApprovalConflictException(approval.Id, approval.Status,
                     $"Call '{call.CallId}' was never pending: the policies {(call.Decision == CallDecisionStatus.Denied ? "denied" : "allowed")} it.", call.CallId);
@@ -167,6 +168,8 @@ internal sealed class ApprovalDecider(
     private async ValueTask<bool> ApplyAsync(PendingApproval approval, PendingToolCall call, ApprovalDecision decision, CancellationToken cancellationToken)
     {
         string actor = decision.Approver.Id;
+        // An answer in place of the tool decides the call at once, like a rejection, however many approvals running it needs:
+        // the tool never runs, and the sign-offs already given stay recorded.
         if (decision.Approved && call.RequiredApprovals > 1 && !_signOffs.Count(approval, call, decision, actor))
         {
             return false;
@@ -175,6 +178,16 @@ internal sealed class ApprovalDecider(
         call.DecidedBy = decision.Approver.Id;
         call.DecidedAt = clock.Now();
         call.DecisionReason = decision.Reason;
+        if (decision.Response is { } response)
+        {
+            // Settled now: nothing is left to run, so a resume only passes the answer on and never finds the call in doubt.
+            call.Decision = CallDecisionStatus.Responded;
+            call.Result = response;
+            call.Execution = CallExecutionStatus.NotRun;
+            records.Audit(approval, ApprovalAuditEvent.RespondedInstead, actor, call, call.Fingerprint, call.Arguments, decision.Reason);
+            return true;
+        }
+
         if (!decision.Approved)
         {
             call.Decision = CallDecisionStatus.Rejected;

@@ -1,25 +1,30 @@
+using System.Text;
 using System.Text.Json;
 using HumanInLoop.Internal;
 
 namespace HumanInLoop;
 
-/// <summary>A person's decision on one pending call: approve, reject with a reason, or approve with edited arguments.</summary>
+/// <summary>
+/// A person's decision on one pending call: approve, reject with a reason, approve with edited arguments, or answer in place
+/// of the tool.
+/// </summary>
 /// <remarks>
 /// Build it from an authenticated identity in the host. Nothing the model writes becomes a decision.
 /// Instances are immutable.
 /// </remarks>
 public sealed record ApprovalDecision
 {
-    private ApprovalDecision(bool approved, Approver approver, string? reason, JsonElement? editedArguments)
+    private ApprovalDecision(bool approved, Approver approver, string? reason, JsonElement? editedArguments, JsonElement? response = null)
     {
         ArgumentNullException.ThrowIfNull(approver);
         Approved = approved;
         Approver = approver;
         Reason = reason;
         EditedArguments = editedArguments;
+        Response = response;
     }
 
-    /// <summary>Gets a value indicating whether the call may run.</summary>
+    /// <summary>Gets a value indicating whether the call may run (<see langword="false"/> for a rejection and for an answer in place of the tool).</summary>
     public bool Approved { get; }
 
     /// <summary>Gets who decided.</summary>
@@ -30,6 +35,12 @@ public sealed record ApprovalDecision
 
     /// <summary>Gets the arguments to run instead of the model's, or <see langword="null"/>.</summary>
     public JsonElement? EditedArguments { get; }
+
+    /// <summary>
+    /// Gets the result to give the model in place of running the call (<see cref="RespondInstead(Approver, string, string?)"/>),
+    /// or <see langword="null"/> for the other decisions.
+    /// </summary>
+    public JsonElement? Response { get; }
 
     /// <summary>
     /// Gets the <see cref="PendingToolCall.Fingerprint"/> the approver saw. When set, the decision is refused unless
@@ -73,4 +84,54 @@ public sealed record ApprovalDecision
         ArgumentNullException.ThrowIfNull(arguments);
         return new(true, approver, comment, CanonicalJson.FromArguments(arguments));
     }
+
+    /// <summary>
+    /// Answers the call in place of the tool: the tool never runs, and the model receives <paramref name="result"/> as the call's
+    /// result (the text as the tool's text would be). Recorded as given by <paramref name="approver"/>.
+    /// </summary>
+    /// <param name="approver">Who answers; authorized exactly as for an approval.</param>
+    /// <param name="result">The result the model receives; not empty or blank.</param>
+    /// <param name="comment">An optional comment, recorded (not sent to the model).</param>
+    /// <returns>The decision.</returns>
+    /// <exception cref="ArgumentException"><paramref name="result"/> is empty or blank, or longer than an approval records.</exception>
+    public static ApprovalDecision RespondInstead(Approver approver, string result, string? comment = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(result);
+        return RespondInsteadWithJson(approver, ModelResults.ToJson(result)!.Value, comment);
+    }
+
+    /// <summary>
+    /// Answers the call in place of the tool with a JSON result: the tool never runs, and the model receives
+    /// <paramref name="result"/> as the call's result (a JSON string as its text). Recorded as given by <paramref name="approver"/>.
+    /// </summary>
+    /// <param name="approver">Who answers; authorized exactly as for an approval.</param>
+    /// <param name="result">The result the model receives: any JSON value but <c>null</c>, an empty or blank string, or an empty object or array.</param>
+    /// <param name="comment">An optional comment, recorded (not sent to the model).</param>
+    /// <returns>The decision.</returns>
+    /// <exception cref="ArgumentException"><paramref name="result"/> is missing, null, empty or blank, or longer than an approval records.</exception>
+    public static ApprovalDecision RespondInsteadWithJson(Approver approver, JsonElement result, string? comment = null)
+    {
+        if (IsBlank(result))
+        {
+            throw new ArgumentException("The answer in place of the tool must not be empty: give the model a result.", nameof(result));
+        }
+
+        JsonElement copy = result.Clone();
+        int length = Encoding.UTF8.GetByteCount(copy.GetRawText());
+        if (length > CallRunner.MaxResultLength)
+        {
+            throw new ArgumentException($"The answer is {length} bytes of JSON; an approval records at most {CallRunner.MaxResultLength}.", nameof(result));
+        }
+
+        return new(false, approver, comment, null, copy);
+    }
+
+    private static bool IsBlank(JsonElement result) => result.ValueKind switch
+    {
+        JsonValueKind.Undefined or JsonValueKind.Null => true,
+        JsonValueKind.String => string.IsNullOrWhiteSpace(result.GetString()),
+        JsonValueKind.Object => !result.EnumerateObject().Any(),
+        JsonValueKind.Array => result.GetArrayLength() == 0,
+        _ => false,
+    };
 }

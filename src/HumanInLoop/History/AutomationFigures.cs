@@ -15,8 +15,8 @@ public sealed record AutomationFigures
     /// <summary>Gets how many the policies sent to a person but a standing grant allowed.</summary>
     public long AllowedByGrant { get; init; }
 
-    /// <summary>Gets how many went to a person: <see cref="Awaiting"/> + <see cref="Approved"/> + <see cref="Edited"/> + <see cref="Rejected"/> + <see cref="Expired"/> + <see cref="Cancelled"/>.</summary>
-    public long SentToPerson => Awaiting + Approved + Edited + Rejected + Expired + Cancelled;
+    /// <summary>Gets how many went to a person: <see cref="Awaiting"/> + <see cref="Approved"/> + <see cref="Edited"/> + <see cref="Rejected"/> + <see cref="Responded"/> + <see cref="Expired"/> + <see cref="Cancelled"/>.</summary>
+    public long SentToPerson => Awaiting + Approved + Edited + Rejected + Responded + Expired + Cancelled;
 
     /// <summary>Gets how many still wait for a person.</summary>
     public long Awaiting { get; init; }
@@ -29,6 +29,9 @@ public sealed record AutomationFigures
 
     /// <summary>Gets how many a person rejected.</summary>
     public long Rejected { get; init; }
+
+    /// <summary>Gets how many a person answered in place of the tool (the tool never ran).</summary>
+    public long Responded { get; init; }
 
     /// <summary>Gets how many expired undecided.</summary>
     public long Expired { get; init; }

@@ -87,6 +87,7 @@ internal sealed class AutomationReporter
                 Approved = _outcomes[(int)CallOutcome.Approved],
                 Edited = _outcomes[(int)CallOutcome.Edited],
                 Rejected = _outcomes[(int)CallOutcome.Rejected],
+                Responded = _outcomes[(int)CallOutcome.Responded],
                 Expired = _outcomes[(int)CallOutcome.Expired],
                 Cancelled = _outcomes[(int)CallOutcome.Cancelled],
                 MedianTimeToDecision = Percentile(0.5),

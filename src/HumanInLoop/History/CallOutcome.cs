@@ -29,4 +29,7 @@ public enum CallOutcome
 
     /// <summary>The approval was withdrawn before anyone decided the call.</summary>
     Cancelled = 8,
+
+    /// <summary>A person answered it in place of the tool; it never ran and the model received the person's answer.</summary>
+    Responded = 9,
 }

@@ -41,12 +41,13 @@ internal sealed class PolicyReplayer(PolicyEvaluator candidate, int maxListed)
         call.MessageLoader = null; // findings keep the call, not its conversation
         _calls++;
         _recordedAutomated += call.IsAutomated ? 1 : 0;
-        bool personDecided = call.Outcome is CallOutcome.Approved or CallOutcome.Edited or CallOutcome.Rejected;
+        bool personDecided = call.Outcome is CallOutcome.Approved or CallOutcome.Edited or CallOutcome.Rejected or CallOutcome.Responded;
         switch (verdict.Kind)
         {
             case PolicyVerdictKind.Allow:
                 _allow++;
-                if (call.Outcome is CallOutcome.Rejected or CallOutcome.Edited)
+                // A person who answered in place of the tool did not let it run: allowing it would have run what they held back.
+                if (call.Outcome is CallOutcome.Rejected or CallOutcome.Edited or CallOutcome.Responded)
                 {
                     _falseApprovalCount++;
                     Keep(_falseApprovals, call, verdict);

@@ -79,6 +79,11 @@ public sealed class RecordedCall
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public JsonElement? EditedArguments { get; internal set; }
 
+    /// <summary>Gets the answer a person gave in place of the tool, for <see cref="CallOutcome.Responded"/>.</summary>
+    [JsonInclude]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public JsonElement? Response { get; internal set; }
+
     /// <summary>Gets the grant that allowed the call, for <see cref="CallOutcome.AllowedByGrant"/>.</summary>
     [JsonInclude]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
@@ -87,7 +92,7 @@ public sealed class RecordedCall
     /// <summary>Gets the time from <see cref="SeenAt"/> to a person's decision, or <see langword="null"/> when no person decided.</summary>
     [JsonIgnore]
     public TimeSpan? TimeToDecision =>
-        Outcome is CallOutcome.Approved or CallOutcome.Edited or CallOutcome.Rejected && DecidedAt is { } at ? at - SeenAt : null;
+        Outcome is CallOutcome.Approved or CallOutcome.Edited or CallOutcome.Rejected or CallOutcome.Responded && DecidedAt is { } at ? at - SeenAt : null;
 
     /// <summary>Gets whether the call was decided without a person: allowed, denied, or allowed by a grant.</summary>
     [JsonIgnore]

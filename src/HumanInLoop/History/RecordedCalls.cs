@@ -109,6 +109,7 @@ internal sealed class RecordedCalls(ApprovalRecords records, ILogger logger)
             CallDecisionStatus.Denied => CallOutcome.Denied,
             CallDecisionStatus.Approved => call.ApprovedArguments is null ? CallOutcome.Approved : CallOutcome.Edited,
             CallDecisionStatus.Rejected => CallOutcome.Rejected,
+            CallDecisionStatus.Responded => CallOutcome.Responded,
             CallDecisionStatus.Expired => CallOutcome.Expired,
             _ => approval.Status switch
             {
@@ -140,6 +141,7 @@ internal sealed class RecordedCalls(ApprovalRecords records, ILogger logger)
             DecidedAt = automated ? approval.CreatedAt : call.DecidedAt,
             DecisionReason = call.DecisionReason,
             EditedArguments = outcome == CallOutcome.Edited ? call.ApprovedArguments : null,
+            Response = outcome == CallOutcome.Responded ? call.Result : null,
             GrantId = call.GrantId,
             MessageLoader = messages,
         };

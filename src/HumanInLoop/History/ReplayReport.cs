@@ -31,7 +31,7 @@ public sealed record ReplayReport
     /// <summary>Gets the share of the same calls that were really decided without a person, to compare.</summary>
     public double RecordedAutomationRate { get; init; }
 
-    /// <summary>Gets how many calls the candidate would allow that a person rejected or edited: the false approvals.</summary>
+    /// <summary>Gets how many calls the candidate would allow that a person rejected, edited or answered in place of the tool: the false approvals.</summary>
     public long FalseApprovalCount { get; init; }
 
     /// <summary>Gets the false approvals, with the reason the person gave (<see cref="RecordedCall.DecisionReason"/>).</summary>

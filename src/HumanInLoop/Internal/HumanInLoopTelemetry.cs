@@ -54,6 +54,7 @@ internal sealed class HumanInLoopTelemetry
         CallDecisionStatus.Approved when edited => "approved_with_edits",
         CallDecisionStatus.Approved => "approved",
         CallDecisionStatus.Rejected => "rejected",
+        CallDecisionStatus.Responded => "responded",
         CallDecisionStatus.Expired => "expired",
         _ => "awaiting_approval",
     };

@@ -30,7 +30,7 @@ internal sealed class CallRunner(ApprovalRecords records, ClaimLease lease, IEnu
             return;
         }
 
-        if (call.Decision is CallDecisionStatus.Denied or CallDecisionStatus.Rejected)
+        if (call.Decision is CallDecisionStatus.Denied or CallDecisionStatus.Rejected or CallDecisionStatus.Responded)
         {
             call.Execution = CallExecutionStatus.NotRun;
             return;

@@ -15,6 +15,8 @@ internal static class ModelResults
             $"This tool call was rejected by the approver and was not run. Do not retry it. Reason: {call.DecisionReason}",
         CallDecisionStatus.Expired =>
             "Nobody decided on this tool call before its approval expired, so it was not run. Do not retry it without asking the user.",
+        CallDecisionStatus.Responded =>
+            AsModelSees(call.Result), // a person's answer in place of the tool, passed on as the tool's would be
         _ when call.Execution == CallExecutionStatus.NotRun =>
             AsModelSees(call.Result),
         _ when call.ApprovedArguments is { } edited =>

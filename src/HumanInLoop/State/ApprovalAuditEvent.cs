@@ -59,4 +59,7 @@ public enum ApprovalAuditEvent
 
     /// <summary>A person made a standing grant with their approval of a call (<see cref="ApprovalDecision.Grant"/>); the reason names the grant and its terms.</summary>
     GrantIssued = 18,
+
+    /// <summary>A person answered a call in place of the tool (<see cref="ApprovalDecision.RespondInstead(Approver, string, string?)"/>); it will not run.</summary>
+    RespondedInstead = 19,
 }

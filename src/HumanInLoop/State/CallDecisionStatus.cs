@@ -20,4 +20,10 @@ public enum CallDecisionStatus
 
     /// <summary>Nobody decided before the approval's deadline; it never runs and the model is told on resume.</summary>
     Expired = 5,
+
+    /// <summary>
+    /// A person answered it in place of the tool (<see cref="ApprovalDecision.RespondInstead(Approver, string, string?)"/>): it never runs, and
+    /// the model receives the person's answer (<see cref="PendingToolCall.Result"/>) as the call's result.
+    /// </summary>
+    Responded = 6,
 }

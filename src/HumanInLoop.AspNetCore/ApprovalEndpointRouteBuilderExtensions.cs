@@ -15,8 +15,9 @@ public static class ApprovalEndpointRouteBuilderExtensions
     /// <item><c>GET {prefix}</c>: the inbox, newest first (<c>?status=pending|decided|...|all&amp;conversationId=&amp;pageSize=&amp;continuationToken=</c>).</item>
     /// <item><c>GET {prefix}/antiforgery</c>: an anti-forgery token for the signed-in user (and its cookie).</item>
     /// <item><c>GET {prefix}/{approvalId}</c>: one approval: its calls, arguments, reasons, fingerprints and a conversation excerpt.</item>
-    /// <item><c>POST {prefix}/{approvalId}/calls/{callId}/decision</c>: approve, reject with a reason, or approve edited arguments
-    /// (JSON or form fields: <c>decision</c> <c>approve</c> or <c>reject</c>, the call's <c>fingerprint</c> as shown, <c>reason</c>, <c>arguments</c>,
+    /// <item><c>POST {prefix}/{approvalId}/calls/{callId}/decision</c>: approve, reject with a reason, approve edited arguments, or answer
+    /// in place of the tool (JSON or form fields: <c>decision</c> <c>approve</c>, <c>reject</c> or <c>respond</c>, the call's <c>fingerprint</c>
+    /// as shown, <c>reason</c>, <c>arguments</c>, <c>result</c> (required to respond: text or JSON the model receives; the tool never runs),
     /// and with an approval an optional standing <c>grant</c>: <c>scope</c>, <c>duration</c>, <c>argumentBounds</c>).</item>
     /// <item><c>POST {prefix}/{approvalId}/resume</c>: runs what was approved (at most once) and streams the answer as Server-Sent Events.</item>
     /// <item><c>GET {prefix}/grants</c>: the standing grants, newest first (<c>?tool=&amp;active=true&amp;pageSize=&amp;continuationToken=</c>).</item>

@@ -48,6 +48,9 @@ internal sealed record ApprovalCallView
     /// <summary>Gets the arguments approved in place of the model's, if a person edited them.</summary>
     public JsonElement? ApprovedArguments { get; init; }
 
+    /// <summary>Gets the answer a person gave in place of the tool, for a call whose <see cref="Decision"/> is <c>Responded</c>.</summary>
+    public JsonElement? Response { get; init; }
+
     /// <summary>Gets whether the call has run: a name of <see cref="CallExecutionStatus"/>.</summary>
     public required string Execution { get; init; }
 

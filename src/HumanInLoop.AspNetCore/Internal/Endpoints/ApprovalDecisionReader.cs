@@ -9,6 +9,9 @@ internal static class ApprovalDecisionReader
 {
     private const int MaxReasonLength = 1000;
 
+    /// <summary>The longest answer in place of the tool an approver may post, in characters of JSON: an answer, not a data dump.</summary>
+    private const int MaxResultLength = 32 * 1024;
+
     public static async Task<(ApprovalDecisionRequest? Body, ProblemHttpResult? Problem)> ReadAsync(HttpContext http, CancellationToken cancellationToken)
     {
         try
@@ -29,8 +32,12 @@ internal static class ApprovalDecisionReader
                     grant = JsonSerializer.Deserialize<ApprovalGrantRequest>(grantText.ToString(), JsonSerializerOptions.Web);
                 }
 
+                JsonElement? result = form.TryGetValue("result", out var text) && !string.IsNullOrWhiteSpace(text.ToString())
+                    ? JsonSerializer.SerializeToElement(text.ToString())
+                    : null;
                 return (new ApprovalDecisionRequest
                 {
+                    Result = result,
                     Grant = grant,
                     Decision = form["decision"].ToString(),
                     Fingerprint = form["fingerprint"].ToString(),
@@ -50,7 +57,7 @@ internal static class ApprovalDecisionReader
         }
         catch (JsonException)
         {
-            return (null, ApprovalProblems.BadRequest("The body is not valid JSON of a decision (decision, fingerprint, reason, arguments, grant)."));
+            return (null, ApprovalProblems.BadRequest("The body is not valid JSON of a decision (decision, fingerprint, reason, arguments, result, grant)."));
         }
         catch (BadHttpRequestException exception)
         {
@@ -104,8 +111,17 @@ internal static class ApprovalDecisionReader
             case "reject":
                 decision = ApprovalDecision.Reject(approver, reason);
                 break;
+            case "respond":
+                (ApprovalDecision? respond, ProblemHttpResult? invalid) = ToResponse(body, approver, reason);
+                if (invalid is not null)
+                {
+                    return (null, invalid);
+                }
+
+                decision = respond!;
+                break;
             default:
-                return (null, ApprovalProblems.BadRequest("'decision' must be 'approve' or 'reject'."));
+                return (null, ApprovalProblems.BadRequest("'decision' must be 'approve', 'reject' or 'respond'."));
         }
 
         if (body.Grant is not null)
@@ -120,5 +136,40 @@ internal static class ApprovalDecisionReader
         }
 
         return (decision with { ExpectedFingerprint = body.Fingerprint.Trim() }, null);
+    }
+
+    /// <summary>An answer in place of the tool: the <c>result</c> the model receives (text or JSON), never empty, with no arguments or grant.</summary>
+    private static (ApprovalDecision? Decision, ProblemHttpResult? Problem) ToResponse(ApprovalDecisionRequest body, Approver approver, string? comment)
+    {
+        if (body.Grant is not null)
+        {
+            return (null, ApprovalProblems.BadRequest("'grant' can only accompany an approval."));
+        }
+
+        if (body.Arguments is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined })
+        {
+            return (null, ApprovalProblems.BadRequest("'arguments' can only accompany an approval."));
+        }
+
+        if (body.Result is not { } result)
+        {
+            return (null, ApprovalProblems.BadRequest("'result' is required to respond: it is what the model receives in place of the tool's result."));
+        }
+
+        if (result.GetRawText().Length > MaxResultLength)
+        {
+            return (null, ApprovalProblems.BadRequest($"'result' is longer than {MaxResultLength} characters of JSON."));
+        }
+
+        try
+        {
+            return (result.ValueKind == JsonValueKind.String
+                ? ApprovalDecision.RespondInstead(approver, result.GetString()!, comment)
+                : ApprovalDecision.RespondInsteadWithJson(approver, result, comment), null);
+        }
+        catch (ArgumentException)
+        {
+            return (null, ApprovalProblems.BadRequest("'result' is empty: give the model a result (text or JSON) to receive in place of the tool's."));
+        }
     }
 }

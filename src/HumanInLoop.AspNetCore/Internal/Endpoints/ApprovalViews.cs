@@ -38,6 +38,7 @@ internal static class ApprovalViews
             DecidedAt = call.DecidedAt,
             DecisionReason = call.DecisionReason,
             ApprovedArguments = call.ApprovedArguments,
+            Response = call.Decision == CallDecisionStatus.Responded ? call.Result : null,
             Execution = call.Execution.ToString(),
             CanDecide = viewer is not null && approval.Status == ApprovalStatus.Pending &&
                 call.Decision == CallDecisionStatus.AwaitingApproval && viewer.IsAnyOf(call.Approvers) &&

@@ -61,6 +61,11 @@ public sealed class EmailLinkFlowTests : IAsyncLifetime
         Assert.Contains("Approve this call?", page, StringComparison.Ordinal);
         Assert.Contains("INV-100", page, StringComparison.Ordinal);
 
+        // A link cannot carry free text: the page and the e-mail send an answer in place of the tool to the inbox.
+        Assert.Contains("To answer in place of the tool with a result of your own, use the approvals inbox.", page, StringComparison.Ordinal);
+        Assert.Contains("use the approvals inbox", mail.TextBody, StringComparison.Ordinal);
+        Assert.DoesNotContain("/respond/", mail.HtmlBody, StringComparison.Ordinal);
+
         // Opening the link (as a mail scanner would) decided nothing.
         Assert.Equal(ApprovalStatus.Pending, (await Approvals.GetAsync(approvalId)).Status);
         Assert.DoesNotContain(await _env.PaymentsAsync(), p => p.InvoiceId == "INV-100");

@@ -32,7 +32,7 @@ public sealed class LinkRefusalTests : IAsyncLifetime
         await _env.DisposeAsync();
     }
 
-    public static TheoryData<string> BadLinks() => ["forged", "tampered-fingerprint", "tampered-approval", "tampered-mac", "other-decision", "truncated", "unknown-decision"];
+    public static TheoryData<string> BadLinks() => ["forged", "tampered-fingerprint", "tampered-approval", "tampered-mac", "other-decision", "truncated", "unknown-decision", "signed-respond", "signed-respond-as-approve"];
 
     [Theory]
     [MemberData(nameof(BadLinks))]
@@ -47,9 +47,12 @@ public sealed class LinkRefusalTests : IAsyncLifetime
             "other-decision" => new Uri(_reject.AbsoluteUri.Replace("/reject/", "/approve/", StringComparison.Ordinal)),
             "truncated" => new Uri(_approve.AbsoluteUri[..^5]),
             "unknown-decision" => new Uri(_approve.AbsoluteUri.Replace("/approve/", "/approve-all/", StringComparison.Ordinal)),
+            // Signed with the real key: a link cannot carry a respond (it has no free text), whatever route it is sent to.
+            "signed-respond" => new Uri(Resign(_approve, claims => claims["d"] = "respond").AbsoluteUri.Replace("/approve/", "/respond/", StringComparison.Ordinal)),
+            "signed-respond-as-approve" => Resign(_approve, claims => claims["d"] = "respond"),
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
-        HttpStatusCode expected = kind == "unknown-decision" ? HttpStatusCode.NotFound : HttpStatusCode.Forbidden;
+        HttpStatusCode expected = kind is "unknown-decision" or "signed-respond" ? HttpStatusCode.NotFound : HttpStatusCode.Forbidden;
 
         using Browser browser = new();
         (HttpStatusCode status, string page) = await browser.OpenAsync(bad);
@@ -61,6 +64,17 @@ public sealed class LinkRefusalTests : IAsyncLifetime
         (status, _) = await browser.SubmitAsync(bad, realPage, confirmOverride: "approve");
         Assert.Equal(expected, status);
 
+        await AssertNothingDecidedAsync();
+    }
+
+    [Fact]
+    public async Task ResignedLink_Unchanged_StillOpens_SoTheRespondForgeriesAreRefusedForWhatTheySay()
+    {
+        using Browser browser = new();
+        (HttpStatusCode status, string page) = await browser.OpenAsync(Resign(_approve, _ => { }));
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains("<form", page, StringComparison.Ordinal);
         await AssertNothingDecidedAsync();
     }
 
@@ -152,6 +166,18 @@ public sealed class LinkRefusalTests : IAsyncLifetime
         change(claims);
         string payload = Base64Url.EncodeToString(System.Text.Encoding.UTF8.GetBytes(claims.ToJsonString()));
         return new Uri(link, $"./{parts[0]}.{payload}.{parts[2]}");
+    }
+
+    /// <summary>Changes the claims and signs them again with the host's real link key: a forgery by someone who holds the key's output format.</summary>
+    private static Uri Resign(Uri link, Action<JsonObject> change)
+    {
+        string token = link.Segments[^1];
+        string[] parts = token.Split('.');
+        JsonObject claims = JsonNode.Parse(Base64Url.DecodeFromChars(parts[1]))!.AsObject();
+        change(claims);
+        string body = parts[0] + "." + Base64Url.EncodeToString(System.Text.Encoding.UTF8.GetBytes(claims.ToJsonString()));
+        string mac = Base64Url.EncodeToString(System.Security.Cryptography.HMACSHA256.HashData(WorkflowEnvironment.LinkKey, System.Text.Encoding.ASCII.GetBytes(body)));
+        return new Uri(link, $"./{body}.{mac}");
     }
 
     private static Uri TamperMac(Uri link)

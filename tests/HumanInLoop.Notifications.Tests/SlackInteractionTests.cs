@@ -54,6 +54,7 @@ public sealed class SlackInteractionTests : IAsyncLifetime
 
         JsonArray buttons = blocks.Single(b => b!["type"]!.GetValue<string>() == "actions")!["elements"]!.AsArray();
         Assert.Equal(["hil_approve", "hil_reject"], buttons.Select(b => b!["action_id"]!.GetValue<string>()));
+        Assert.Contains("To answer in place of the tool with a result of your own, use the approvals inbox.", all, StringComparison.Ordinal);
         Assert.Equal(["primary", "danger"], buttons.Select(b => b!["style"]!.GetValue<string>()));
         JsonObject value = JsonNode.Parse(buttons[0]!["value"]!.GetValue<string>())!.AsObject();
         Assert.Equal(_approvalId, value["a"]!.GetValue<string>());
@@ -110,6 +111,7 @@ public sealed class SlackInteractionTests : IAsyncLifetime
         { "user-without-finance-role", 403 },
         { "changed-fingerprint", 409 },
         { "not-our-button", 400 },
+        { "respond-button", 400 },
     };
 
     [Theory]
@@ -123,6 +125,7 @@ public sealed class SlackInteractionTests : IAsyncLifetime
             "user-without-finance-role" => Body("U0BOB", "hil_approve"),
             "changed-fingerprint" => Body("U0ALICE", "hil_approve", fingerprint: new string('a', 64)),
             "not-our-button" => Body("U0ALICE", "other_action"),
+            "respond-button" => Body("U0ALICE", "hil_respond"), // Slack offers no respond: it would carry no answer
             _ => Body("U0ALICE", "hil_approve"),
         };
         string timestamp = (kind switch { "old-timestamp" => now - 301, "future-timestamp" => now + 301, _ => now }).ToString(CultureInfo.InvariantCulture);

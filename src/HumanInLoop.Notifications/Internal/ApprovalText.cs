@@ -72,6 +72,9 @@ internal static class ApprovalText
             UnicodeCategory.Format or UnicodeCategory.Control or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator;
     }
 
+    /// <summary>Where to answer in place of the tool, which links and buttons do not offer (they carry no free text).</summary>
+    public const string RespondInInbox = "To answer in place of the tool with a result of your own, use the approvals inbox.";
+
     public static string Truncate(string? text, int maxLength)
     {
         text ??= "";
@@ -91,7 +94,12 @@ internal static class ApprovalText
                 return $"{latest?.ApproverId ?? "someone"} approved {waiting.ToolName} (call {waiting.CallId}) of approval {approval.Id}: " +
                     $"{waiting.SignOffs.Count} of {waiting.RequiredApprovals} approvals; it waits for another person.";
             case ApprovalNotificationKind.Decided when delivery.CallId is { } callId && approval.FindCall(callId) is { } call:
-                string verb = call.Decision == CallDecisionStatus.Rejected ? "rejected" : call.ApprovedArguments is null ? "approved" : "approved with edited arguments";
+                string verb = call.Decision switch
+                {
+                    CallDecisionStatus.Rejected => "rejected",
+                    CallDecisionStatus.Responded => "answered in place of the tool",
+                    _ => call.ApprovedArguments is null ? "approved" : "approved with edited arguments",
+                };
                 string reason = string.IsNullOrWhiteSpace(call.DecisionReason) ? "" : $" Reason: {call.DecisionReason}";
                 return $"{call.DecidedBy ?? "someone"} {verb} {call.ToolName} (call {call.CallId}) of approval {approval.Id}.{reason}";
             case ApprovalNotificationKind.Expired:

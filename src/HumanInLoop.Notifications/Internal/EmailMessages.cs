@@ -71,7 +71,7 @@ internal static class EmailMessages
                 html.Append("<p>").Append(hidden).Append(" more call(s) are not shown; decide them in the approvals inbox.</p>");
             }
 
-            const string Note = "Each link opens a page where you confirm; it works once, only for you, and expires with the approval. Do not forward this e-mail.";
+            const string Note = "Each link opens a page where you confirm; it works once, only for you, and expires with the approval. Do not forward this e-mail. " + ApprovalText.RespondInInbox;
             text.Append(Note).Append('\n');
             html.Append("<p style=\"color:#666\">").Append(Encode(Note)).Append("</p>");
         }

@@ -32,6 +32,7 @@ internal static class LinkPages
         body.Append("<p><button type=\"submit\" name=\"confirm\" value=\"").Append(decision).Append("\">")
             .Append(approve ? "Approve" : "Reject").Append("</button></p>");
         body.Append("</form>");
+        body.Append("<p style=\"color:#666\">").Append(Encode(ApprovalText.RespondInInbox)).Append("</p>");
         return Page(StatusCodes.Status200OK, approve ? "Approve?" : "Reject?", body.ToString());
     }
 

@@ -43,7 +43,7 @@ internal static class SlackMessages
         blocks.Add(new JsonObject
         {
             ["type"] = "context",
-            ["elements"] = new JsonArray { Mrkdwn($"Approval `{Escape(approval.Id)}` · decide before {ApprovalText.Time(approval.ExpiresAt)}{more}") },
+            ["elements"] = new JsonArray { Mrkdwn($"Approval `{Escape(approval.Id)}` · decide before {ApprovalText.Time(approval.ExpiresAt)}{more} · {ApprovalText.RespondInInbox}") },
         });
         string tools = string.Join(", ", delivery.CallsToDecide.Select(c => c.ToolName).Distinct(StringComparer.Ordinal));
         return new JsonObject { ["text"] = Escape(ApprovalText.Truncate($"{title}: {tools}", 300)), ["blocks"] = blocks };

@@ -26,8 +26,8 @@ internal sealed record ConsoleSettings
           --model <name>        the model name at that endpoint (default gpt-4o-mini).
           --api-key <key>       the API key (local servers usually need none).
           --scripted            use the offline scripted model even if the variables below are set.
-          --demo                run the scripted tour of gradual automation (approvals, a rejection, a standing grant,
-                                then report and replay) with the scripted model, in a fresh folder unless --data is given.
+          --demo                run the scripted tour of gradual automation (approvals, a rejection, an answer in place of
+                                the tool, a standing grant, then report and replay) with the scripted model, in a fresh folder unless --data is given.
           -h, --help            show this text.
 
         Environment: HUMANINLOOP_OPENAI_ENDPOINT, HUMANINLOOP_OPENAI_MODEL, HUMANINLOOP_OPENAI_API_KEY
@@ -35,7 +35,7 @@ internal sealed record ConsoleSettings
 
         When standard input is not a terminal, one command per line is read and plain lines are printed
         (see samples/BankingConsole/README.md): say <text> | approve <id> [callId] | reject <id> [callId] <reason>
-        | later | pending | resume <id> | report | replay [current] | grants | revoke <grantId> <reason>
+        | respond <id> [callId] <text> | later | pending | resume <id> | report | replay [current] | grants | revoke <grantId> <reason>
         | balances | ledger | help | quit
         """;
 

@@ -17,7 +17,7 @@ public sealed class AutomationTests
 
         Assert.Equal("OK report", report[^1]);
         Assert.StartsWith(
-            "total seen=4 allowed=1 denied=0 by-grant=0 to-person=3 (approved=2 edited=0 rejected=1 expired=0 awaiting=0) automated=25.0% median-decision=",
+            "total seen=4 allowed=1 denied=0 by-grant=0 to-person=3 (approved=2 edited=0 rejected=1 responded=0 expired=0 awaiting=0) automated=25.0% median-decision=",
             Assert.Single(Parse.Starting(report, "REPORT"), l => l.StartsWith("total ", StringComparison.Ordinal)));
         Assert.Contains(Parse.Starting(report, "REPORT"), l => l.StartsWith("tool=transfer seen=3 allowed=0 denied=0 by-grant=0 to-person=3 (approved=2 edited=0 rejected=1", StringComparison.Ordinal));
         Assert.Contains(Parse.Starting(report, "REPORT"), l => l.StartsWith("tool=deposit seen=1 allowed=1 ", StringComparison.Ordinal));
@@ -81,7 +81,7 @@ public sealed class AutomationTests
         Assert.Equal([$"REVOKED {grantId} reason=Carol called: stop", "OK revoke"], await console.SendAsync($"revoke {grantId} Carol called: stop"));
         Assert.Single(Parse.Pending(await console.SendAsync("say transfer 180 to bob")));
         Assert.EndsWith(" state=revoked approval=" + first, Assert.Single(Parse.Starting(await console.SendAsync("grants"), "GRANT")));
-        Assert.Contains(Parse.Starting(await console.SendAsync("report"), "REPORT"), l => l.StartsWith("tool=transfer seen=4 allowed=0 denied=0 by-grant=1 to-person=3 (approved=1 edited=0 rejected=0 expired=0 awaiting=2)", StringComparison.Ordinal));
+        Assert.Contains(Parse.Starting(await console.SendAsync("report"), "REPORT"), l => l.StartsWith("tool=transfer seen=4 allowed=0 denied=0 by-grant=1 to-person=3 (approved=1 edited=0 rejected=0 responded=0 expired=0 awaiting=2)", StringComparison.Ordinal));
     }
 
     [Theory]
@@ -103,7 +103,7 @@ public sealed class AutomationTests
     }
 
     [Fact]
-    public async Task Demo_RunsTheTour_AndReplayShowsTheRejectedTransferWithItsReason()
+    public async Task Demo_RunsTheTour_AndReplayShowsTheRejectedAndTheAnsweredTransfers()
     {
         using TempDataDirectory data = new();
         await using ConsoleProcess console = ConsoleProcess.Launch(["--demo", "--data", data.Path]);
@@ -111,8 +111,13 @@ public sealed class AutomationTests
         IReadOnlyList<string> output = await console.ReadToExitAsync();
 
         Assert.Equal(0, console.ExitCode);
-        Assert.Contains(output, l => l.StartsWith("    all calls:  seen=8 allowed=3 denied=0 by-grant=1 to-person=4 (approved=3 edited=0 rejected=1 ", StringComparison.Ordinal));
-        Assert.Contains(output, l => l.Contains("false-approvals=1 needless-asks=0", StringComparison.Ordinal));
+        Assert.Contains(output, l => l.StartsWith("    all calls:  seen=9 allowed=3 denied=0 by-grant=1 to-person=5 (approved=3 edited=0 rejected=1 responded=1 expired=0 awaiting=0) ", StringComparison.Ordinal));
+
+        // The teller answered the $500 transfer in place of the tool: the model got the answer, nothing moved, and the looser
+        // candidate, which would have let it run, counts it as a false approval.
+        Assert.Contains(output, l => l.Contains("Done by hand at the branch this morning (slip BR-7); nothing more to send.", StringComparison.Ordinal));
+        Assert.Contains(output, l => l.Contains("false-approvals=2 needless-asks=0", StringComparison.Ordinal));
+        Assert.Contains(output, l => l.Contains("transfer {\"amount\":500,\"to\":\"alice\"} answered-instead decided-by=teller", StringComparison.Ordinal));
         Assert.Contains(output, l => l.Contains("transfer {\"amount\":400,\"to\":\"bob\"} decided-by=teller person-said=Carol says she never asked for this", StringComparison.Ordinal));
         Assert.DoesNotContain(output, l => l.Contains("ERROR", StringComparison.Ordinal) || l.Contains("only understand", StringComparison.Ordinal));
     }

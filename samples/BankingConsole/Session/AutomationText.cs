@@ -9,7 +9,7 @@ internal static class AutomationText
     /// <summary>One set of figures: <c>seen=8 at-once=3 denied=0 by-grant=1 to-person=4 (approved=3 ...) automated=50.0% ...</c>.</summary>
     public static string Figures(AutomationFigures f) => string.Create(CultureInfo.InvariantCulture,
         $"seen={f.Seen} allowed={f.Allowed} denied={f.Denied} by-grant={f.AllowedByGrant} to-person={f.SentToPerson} " +
-        $"(approved={f.Approved} edited={f.Edited} rejected={f.Rejected} expired={f.Expired} awaiting={f.Awaiting}) " +
+        $"(approved={f.Approved} edited={f.Edited} rejected={f.Rejected} responded={f.Responded} expired={f.Expired} awaiting={f.Awaiting}) " +
         $"automated={Percent(f.AutomationRate)} median-decision={Time(f.MedianTimeToDecision)} p90-decision={Time(f.P90TimeToDecision)}");
 
     public static string Shadow(ShadowAgreement s)
@@ -28,7 +28,7 @@ internal static class AutomationText
     public static string Finding(ReplayFinding finding)
     {
         RecordedCall call = finding.Call;
-        string decided = call.DecidedBy is null ? "" : $" decided-by={call.DecidedBy}";
+        string decided = (call.Outcome == CallOutcome.Responded ? " answered-instead" : "") + (call.DecidedBy is null ? "" : $" decided-by={call.DecidedBy}");
         string? why = finding.Candidate.Error ?? finding.Candidate.Reason ?? call.DecisionReason;
         // The person's reason last: it is free text, read to the end of the line.
         return $"{call.ApprovalId ?? "-"} {call.CallId} {call.ToolName} {call.Arguments.GetRawText()}{decided}" +

@@ -3,7 +3,7 @@ using Microsoft.Extensions.AI;
 
 namespace BankingConsole;
 
-/// <content>Decisions and resumes: approve, reject, later, and what is left unfinished at start.</content>
+/// <content>Decisions and resumes: approve, reject, answer instead, later, and what is left unfinished at start.</content>
 internal sealed partial class BankingSession
 {
     private async Task DecideCommandAsync(string rest, bool approve, CancellationToken cancellationToken)
@@ -78,6 +78,12 @@ internal sealed partial class BankingSession
             }
         }
 
+        await ContinueAsync(latest, cancellationToken);
+    }
+
+    /// <summary>After a decision: resumes once nothing waits, else shows what still does.</summary>
+    private async Task ContinueAsync(PendingApproval latest, CancellationToken cancellationToken)
+    {
         if (latest.Status == ApprovalStatus.Decided)
         {
             await ResumeAsync(latest, cancellationToken);
@@ -151,7 +157,7 @@ internal sealed partial class BankingSession
         _view.Recorded("LATER", approval.Id);
     }
 
-    /// <summary>Shows a paused batch; a person at the terminal decides on the spot (approve, reject with a reason, or later).</summary>
+    /// <summary>Shows a paused batch; a person at the terminal decides on the spot (approve, reject with a reason, answer instead, or later).</summary>
     private async Task ShowPendingAsync(PendingApproval approval, CancellationToken cancellationToken)
     {
         _lastShown = approval.Id;
@@ -163,11 +169,27 @@ internal sealed partial class BankingSession
 
         foreach (PendingToolCall call in approval.AwaitingApproval.ToList())
         {
-            string? choice = await AskAsync($"  Approve {ToolText.Describe(call.ToolName, call.Arguments)}? [a]pprove / [r]eject / [l]ater: ", ["a", "approve", "r", "reject", "l", "later"], cancellationToken);
-            if (choice is null or "l" or "later")
+            string? choice = await AskAsync(
+                $"  Approve {ToolText.Describe(call.ToolName, call.Arguments)}? [a]pprove / [r]eject / [i]nstead, answer it yourself / [l]ater: ",
+                ["a", "approve", "r", "reject", "i", "instead", "l", "later"], cancellationToken);
+            string? answer = null;
+            if (choice is "i" or "instead")
+            {
+                _view.Prompt("  Your answer (the model receives it in place of the tool's result; the tool does not run): ");
+                answer = (await _input.ReadLineAsync(cancellationToken))?.Trim();
+            }
+
+            if (choice is null or "l" or "later" || (choice is "i" or "instead" && string.IsNullOrEmpty(answer)))
             {
                 _view.Recorded("LATER", approval.Id);
                 return;
+            }
+
+            if (answer is not null)
+            {
+                await RespondAsync(approval, call, answer, cancellationToken);
+                approval = await _approvals.GetAsync(approval.Id, cancellationToken);
+                continue;
             }
 
             string? reason = null;

@@ -38,6 +38,7 @@ internal sealed partial class BankingSession
         { Execution: CallExecutionStatus.Succeeded } => ToolText.Of(outcome.Result),
         { Decision: CallDecisionStatus.Denied } => $"Refused by the bank's rules: {outcome.Reason}",
         { Decision: CallDecisionStatus.Rejected } => $"Rejected by the approver: {outcome.Reason}",
+        { Decision: CallDecisionStatus.Responded } => $"Answered by the approver in place of the tool: {ToolText.Of(outcome.Result)}",
         { Decision: CallDecisionStatus.Expired } => "Nobody decided before the approval expired; not run.",
         { Execution: CallExecutionStatus.Failed } => $"Failed: {outcome.Reason}",
         _ => $"{outcome.Decision}, {outcome.Execution}",
@@ -48,6 +49,7 @@ internal sealed partial class BankingSession
         { Execution: CallExecutionStatus.Succeeded } => ToolText.Of(outcome.Result),
         { Decision: CallDecisionStatus.Denied } => $"I could not {what}: {outcome.Reason}",
         { Decision: CallDecisionStatus.Rejected } => $"I did not {what}: the approver rejected it ({outcome.Reason}).",
+        { Decision: CallDecisionStatus.Responded } => ToolText.Of(outcome.Result),
         { Decision: CallDecisionStatus.Expired } => $"Nobody approved the request to {what} in time, so it was not done.",
         _ => $"Something went wrong when I tried to {what}.",
     };

@@ -106,6 +106,7 @@ internal sealed partial class BankingSession
             "say" => () => SayAsync(rest, cancellationToken),
             "approve" => () => DecideCommandAsync(rest, approve: true, cancellationToken),
             "reject" => () => DecideCommandAsync(rest, approve: false, cancellationToken),
+            "respond" => () => RespondCommandAsync(rest, cancellationToken),
             "later" => () => LaterAsync(rest, cancellationToken),
             "pending" => () => ListUnfinishedAsync(cancellationToken),
             "resume" => () => ResumeCommandAsync(rest, cancellationToken),
@@ -121,7 +122,7 @@ internal sealed partial class BankingSession
                 return Task.CompletedTask;
             },
             _ => () => throw new CommandException(
-                $"Unknown command '{rest.Split(' ')[0]}'. Commands: say <text>, approve <id> [callId], reject <id> [callId] <reason>, later, pending, resume <id>, report, replay [current], grants, revoke <grantId> <reason>, balances, ledger, help, quit."),
+                $"Unknown command '{rest.Split(' ')[0]}'. Commands: say <text>, approve <id> [callId], reject <id> [callId] <reason>, respond <id> [callId] <text>, later, pending, resume <id>, report, replay [current], grants, revoke <grantId> <reason>, balances, ledger, help, quit."),
         });
         return true;
     }

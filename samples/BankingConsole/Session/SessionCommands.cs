@@ -9,6 +9,7 @@ internal static class SessionCommands
         "approve <id> [callId]          approve the waiting calls of an approval (or one call), then resume it; <id> may be 'last'",
         "  ... --grant 8h to=bob amount<=200   and don't ask again: later transfers within the bounds run at once for 8 hours",
         "reject <id> [callId] <reason>  reject them with a reason (the model is told), then resume",
+        "respond <id> [callId] <text>   answer the call yourself: the tool does not run, the model receives <text> as its result",
         "later [id]                     leave it pending; it stays in the store across restarts",
         "pending                        list what waits for a decision (or for a resume)",
         "resume <id>                    resume an approval that is decided but was not resumed",
@@ -29,7 +30,7 @@ internal static class SessionCommands
         int space = trimmed.IndexOf(' ', StringComparison.Ordinal);
         string word = (space < 0 ? trimmed : trimmed[..space]).ToLowerInvariant();
         string rest = space < 0 ? "" : trimmed[(space + 1)..].Trim();
-        return word is "say" or "approve" or "reject" or "later" or "pending" or "resume" or "balances" or "ledger" or "report" or "replay" or "grants" or "revoke" or "help" or "quit" or "exit"
+        return word is "say" or "approve" or "reject" or "respond" or "later" or "pending" or "resume" or "balances" or "ledger" or "report" or "replay" or "grants" or "revoke" or "help" or "quit" or "exit"
             ? (word, rest)
             : null;
     }

@@ -92,7 +92,7 @@ internal sealed class TerminalView : IBankView
     {
         Write(ConsoleColor.Cyan, $"  Replay of {candidate} over {report.Calls} recorded calls (nothing runs, nothing changes)");
         Console.WriteLine($"    {AutomationText.Summary(candidate, report)}");
-        Section(ConsoleColor.Red, "would have run without asking, but a person rejected or edited it", report.FalseApprovals.Select(AutomationText.Finding));
+        Section(ConsoleColor.Red, "would have run without asking, but a person rejected, edited or answered it", report.FalseApprovals.Select(AutomationText.Finding));
         Section(ConsoleColor.Yellow, "would still ask, and a person approved it", report.NeedlessAsks.Select(AutomationText.Finding));
         Section(ConsoleColor.Yellow, "tools people always approved when asked", report.AlwaysApprovedTools);
         Section(ConsoleColor.DarkGray, "would deny", report.Denials.Select(AutomationText.Finding));

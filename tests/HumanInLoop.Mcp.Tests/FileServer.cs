@@ -70,18 +70,7 @@ public sealed class FileServer : IAsyncDisposable
         if (offerDelete)
         {
             tools.Add(McpServerTool.Create(
-                (string path) =>
-                {
-                    state.Count("delete_file");
-                    string full = Path.GetFullPath(Path.Combine(state.Root.FullName, path));
-                    if (!full.StartsWith(state.Root.FullName, StringComparison.Ordinal) || !File.Exists(full))
-                    {
-                        throw new McpException($"No such file: {path}");
-                    }
-
-                    File.Delete(full);
-                    return $"deleted {path}";
-                },
+                (string path) => Delete(state, path),
                 new McpServerToolCreateOptions { Name = "delete_file", Description = "Deletes a file for good.", Destructive = true }));
         }
 
@@ -100,6 +89,20 @@ public sealed class FileServer : IAsyncDisposable
             new StreamClientTransport(clientToServer.Writer.AsStream(), serverToClient.Reader.AsStream()), clientOptions);
         IList<McpClientTool> listed = await client.ListToolsAsync();
         return new FileServer(server, stop, running, client, listed);
+    }
+
+    /// <summary>What the server's <c>delete_file</c> does: deletes one file under the root, counted.</summary>
+    public static string Delete(FileServerState state, string path)
+    {
+        state.Count("delete_file");
+        string full = Path.GetFullPath(Path.Combine(state.Root.FullName, path));
+        if (!full.StartsWith(state.Root.FullName, StringComparison.Ordinal) || !File.Exists(full))
+        {
+            throw new McpException($"No such file: {path}");
+        }
+
+        File.Delete(full);
+        return $"deleted {path}";
     }
 
     /// <summary>The listed tool of that name.</summary>

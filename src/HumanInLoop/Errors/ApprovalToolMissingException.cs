@@ -14,7 +14,7 @@ public sealed class ApprovalToolMissingException : ApprovalException
     public ApprovalToolMissingException(string approvalId, IReadOnlyList<string> toolNames)
         : base(approvalId, null, Describe(approvalId, toolNames))
     {
-        ToolNames = toolNames;
+        ToolNames = [.. toolNames];
     }
 
     /// <summary>Gets the names of the tools the resume needs and was not given, in the order of the calls.</summary>

@@ -223,7 +223,8 @@ public sealed class ApprovalService
     /// <exception cref="ApprovalConflictException">Not decided yet, claimed by another resume, already completed, cancelled, or a call is in doubt.</exception>
     /// <exception cref="ApprovalExpiredException">The deadline passed before every call was decided.</exception>
     /// <exception cref="ApprovalIntegrityException">What would run is not what was approved.</exception>
-    /// <exception cref="InvalidOperationException">A tool to run is missing from <paramref name="options"/>; nothing ran.</exception>
+    /// <exception cref="ApprovalToolMissingException">A tool to run is missing from <paramref name="options"/> (an MCP server no longer offers it); nothing ran, the approval is unchanged.</exception>
+    /// <exception cref="InvalidOperationException">The approval holds a plan (resume it with <see cref="ResumePlanAsync"/>).</exception>
     public Task<ResumeResult> ResumeAsync(string approvalId, IChatClient chatClient, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
         _resumer.ResumeAsync(approvalId, chatClient, options, cancellationToken);
 
@@ -241,6 +242,7 @@ public sealed class ApprovalService
     /// <param name="options">Options with the tools, supplied again by name.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>The updates.</returns>
+    /// <exception cref="ApprovalToolMissingException">A tool to run is missing from <paramref name="options"/>; nothing ran, the approval is unchanged.</exception>
     public IAsyncEnumerable<ChatResponseUpdate> ResumeStreamingAsync(
         string approvalId, IChatClient chatClient, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
         _resumer.ResumeStreamingAsync(approvalId, chatClient, options, cancellationToken);
@@ -268,6 +270,7 @@ public sealed class ApprovalService
     /// <param name="tools">The tools that carry the actions out, by name.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>The outcome of every held action.</returns>
+    /// <exception cref="ApprovalToolMissingException">A tool to run is not among <paramref name="tools"/>; nothing ran, the approval is unchanged.</exception>
     public Task<PlanResult> ResumePlanAsync(string approvalId, IEnumerable<AITool> tools, CancellationToken cancellationToken = default) =>
         _plans.ResumeAsync(approvalId, tools, cancellationToken);
 }

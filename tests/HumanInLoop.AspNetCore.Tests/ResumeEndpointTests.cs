@@ -1,3 +1,5 @@
+using System.Text.Json;
+using Microsoft.Extensions.AI;
 using System.Net;
 
 namespace HumanInLoop.AspNetCore.Tests;
@@ -148,6 +150,33 @@ public sealed class ResumeEndpointTests
         using HttpResponseMessage response = await alice.ResumeAsync(approval.Id, withToken: false);
 
         await DecideEndpointTests.AssertProblemAsync(response, HttpStatusCode.BadRequest, "antiforgery");
+        Assert.Empty(host.Transfers);
+        Assert.Equal(ApprovalStatus.Decided, (await host.Approvals.GetAsync(approval.Id)).Status);
+    }
+
+    [Fact]
+    public async Task Resume_ToolNoLongerOffered_Returns503ToolMissing_NothingRunsAndTheApprovalWaits()
+    {
+        await using ApprovalTestHost host = await ApprovalTestHost.StartAsync(configure: o =>
+        {
+            // The host's tools no longer include the approved one (an MCP server that dropped it): only check_balance is offered.
+            Func<ApprovalResumeArguments, ValueTask<ApprovalResumeTarget>>? full = o.ResumeTarget;
+            o.ResumeTarget = async arguments =>
+            {
+                ApprovalResumeTarget target = await full!(arguments);
+                ChatOptions options = target.Options!.Clone();
+                options.Tools = [.. options.Tools!.Where(t => t.Name != "transfer")];
+                return new ApprovalResumeTarget(target.ChatClient, options);
+            };
+        });
+        PendingApproval approval = await host.PauseAsync();
+        TestUser alice = host.Client("alice", ApprovalTestHost.ApproverRole);
+        (await alice.DecideAsync(approval.Id, "c-tr", new { decision = "approve", fingerprint = approval.Calls[0].Fingerprint })).Dispose();
+
+        using HttpResponseMessage response = await alice.ResumeAsync(approval.Id);
+
+        JsonElement problem = await DecideEndpointTests.AssertProblemAsync(response, HttpStatusCode.ServiceUnavailable, "tool-missing");
+        Assert.Equal(["transfer"], problem.GetProperty("toolNames").EnumerateArray().Select(n => n.GetString()));
         Assert.Empty(host.Transfers);
         Assert.Equal(ApprovalStatus.Decided, (await host.Approvals.GetAsync(approval.Id)).Status);
     }

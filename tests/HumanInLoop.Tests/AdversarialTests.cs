@@ -675,7 +675,7 @@ public sealed class AdversarialTests
         ChatOptions options = new ChatOptions { Tools = ApprovalService.ProtectTools(bank.Deposit, AIFunctionFactory.Create((string to, decimal amount) => "x", "Transfer")) }
             .WithCallerContext(new CallerContext { ConversationId = "conv-1" });
 
-        await Assert.ThrowsAsync<InvalidOperationException>(() => bank.Approvals.ResumeAsync(pending.Id, bank.Client, options));
+        await Assert.ThrowsAsync<ApprovalToolMissingException>(() => bank.Approvals.ResumeAsync(pending.Id, bank.Client, options));
 
         Assert.Equal(ApprovalStatus.Decided, (await bank.Approvals.GetAsync(pending.Id)).Status);
         Assert.Equal(1000m, bank.Balance);

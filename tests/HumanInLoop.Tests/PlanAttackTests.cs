@@ -173,7 +173,7 @@ public sealed class PlanAttackTests
         await bank.Approvals.DecideAsync(id, "action-1", ApprovalDecision.Approve(TestBank.Alice));
         long version = (await bank.Store.GetAsync(id))!.Version;
 
-        await Assert.ThrowsAsync<InvalidOperationException>(() => bank.Approvals.ResumePlanAsync(id, ApprovalService.ProtectTools(bank.CheckBalance)));
+        await Assert.ThrowsAsync<ApprovalToolMissingException>(() => bank.Approvals.ResumePlanAsync(id, ApprovalService.ProtectTools(bank.CheckBalance)));
 
         Assert.Equal(version, (await bank.Store.GetAsync(id))!.Version);
         await bank.Approvals.ResumePlanAsync(id, Tools(bank));

@@ -308,9 +308,11 @@ public sealed class ResumeTests
         PendingApproval before = await bank.Approvals.GetAsync(pending.Id);
         ChatOptions withoutTransfer = new ChatOptions { Tools = ApprovalService.ProtectTools(bank.CheckBalance) }.WithCallerContext(pending.Context);
 
-        InvalidOperationException error = await Assert.ThrowsAsync<InvalidOperationException>(() => bank.Approvals.ResumeAsync(pending.Id, bank.Client, withoutTransfer));
+        ApprovalToolMissingException error = await Assert.ThrowsAsync<ApprovalToolMissingException>(() => bank.Approvals.ResumeAsync(pending.Id, bank.Client, withoutTransfer));
 
         Assert.Contains("'transfer'", error.Message, StringComparison.Ordinal);
+        Assert.Equal(["transfer"], error.ToolNames);
+        Assert.Equal(pending.Id, error.ApprovalId);
         Assert.Equal(0, bank.BalanceChecks);
         PendingApproval after = await bank.Approvals.GetAsync(pending.Id);
         Assert.Equal(before.Version, after.Version);

@@ -53,14 +53,16 @@ internal sealed class ResumeClaimer(ApprovalRecords records, ApprovalExpirer exp
             // Everything the resume depends on is read and checked before the claim: the history the model is sent afterwards,
             // and every call that will run (its tool supplied, its arguments those that were approved).
             approval.LoadHistory();
+            string[] missing = [.. approval.Calls.Where(CallRunner.NeedsToRun).Select(c => c.ToolName).Where(n => !tools.ContainsKey(n)).Distinct(StringComparer.Ordinal)];
+            if (missing.Length > 0)
+            {
+                // A tool gone (an MCP server that no longer offers it) or forgotten: refused before the claim, so nothing runs and
+                // the approval waits, Decided, for a resume with the tool or a cancellation.
+                throw new ApprovalToolMissingException(approvalId, missing);
+            }
+
             foreach (PendingToolCall call in approval.Calls.Where(CallRunner.NeedsToRun))
             {
-                if (!tools.ContainsKey(call.ToolName))
-                {
-                    throw new InvalidOperationException(
-                        $"Approval '{approvalId}' needs the tool '{call.ToolName}' to resume, but ChatOptions.Tools has no AIFunction of that name. Supply the same tools the conversation used.");
-                }
-
                 AuditChain.VerifyBinding(approval, call);
             }
 

@@ -20,6 +20,7 @@ internal static class ApprovalProblems
             ApprovalForbiddenException => (StatusCodes.Status403Forbidden, "You may not make this decision."),
             ApprovalIntegrityException => (StatusCodes.Status409Conflict, "The call is not the one that was shown or approved; nothing ran."),
             ApprovalStateFormatException => (StatusCodes.Status500InternalServerError, "The stored approval cannot be read."),
+            ApprovalToolMissingException => (StatusCodes.Status503ServiceUnavailable, "A tool the approval needs is not offered now; nothing ran."),
             _ => (0, ""),
         };
         return status != 0;
@@ -35,6 +36,7 @@ internal static class ApprovalProblems
             ApprovalExpiredException => "expired",
             ApprovalForbiddenException => "forbidden",
             ApprovalIntegrityException => "integrity",
+            ApprovalToolMissingException => "tool-missing",
             _ => "unreadable",
         };
         Dictionary<string, object?> extensions = exception is GrantNotFoundException missing
@@ -48,6 +50,11 @@ internal static class ApprovalProblems
         if (exception is ApprovalConflictException conflict)
         {
             extensions["approvalStatus"] = conflict.Status.ToString();
+        }
+
+        if (exception is ApprovalToolMissingException missingTools)
+        {
+            extensions["toolNames"] = missingTools.ToolNames;
         }
 
         string? detail = PublicDetail(exception);

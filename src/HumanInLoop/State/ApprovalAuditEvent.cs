@@ -59,4 +59,7 @@ public enum ApprovalAuditEvent
 
     /// <summary>A person made a standing grant with their approval of a call (<see cref="ApprovalDecision.Grant"/>); the reason names the grant and its terms.</summary>
     GrantIssued = 18,
+
+    /// <summary>Nobody decided a call in time and it was escalated: its escalation group may now decide it, as may the first group.</summary>
+    Escalated = 19,
 }

@@ -60,7 +60,7 @@ public sealed class ApprovalService
         Grants = new StandingGrants(store, new HashSet<string>(options.Granters, StringComparer.Ordinal), clock);
         History = new ApprovalHistory(_records, options.UnmatchedToolVerdict, logger);
         Holder = new ApprovalHolder(_records, clock, options.DefaultExpiration, telemetry, notifications, logger);
-        _expirer = new ApprovalExpirer(_records, clock, telemetry, notifications, logger);
+        _expirer = new ApprovalExpirer(_records, clock, telemetry, notifications, new ApprovalEscalator(_records, clock, notifications, logger), logger);
         _decider = new ApprovalDecider(_records, Evaluator, _expirer, new ApproverAuthorization(options.PreventSelfApproval), clock, telemetry, notifications,
             new GrantIssuer(store, new HashSet<string>(options.Granters, StringComparer.Ordinal), _records, clock), logger);
         _interop = new ToolApprovalInterop(_records, _decider);
@@ -177,11 +177,13 @@ public sealed class ApprovalService
         _decider.ResolveInDoubtAsync(approvalId, callId, approver, tookEffect, note, cancellationToken);
 
     /// <summary>
-    /// Moves every pending approval whose deadline has passed to <see cref="ApprovalStatus.Expired"/> (recorded, notified).
-    /// Call it periodically from a background service; decisions and resumes also expire approvals they find due.
+    /// Moves every pending approval whose deadline has passed to <see cref="ApprovalStatus.Expired"/> (recorded, notified), and
+    /// escalates every undecided call whose escalation is due (<see cref="PolicyVerdict.Escalation"/>; recorded, notified).
+    /// Call it periodically from a background service; decisions and resumes also expire approvals they find due, and decisions
+    /// perform the escalations they find due.
     /// </summary>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
-    /// <returns>How many approvals this call expired.</returns>
+    /// <returns>How many approvals this call expired (escalations are not counted).</returns>
     public Task<int> ExpireDueAsync(CancellationToken cancellationToken = default) => _expirer.ExpireDueAsync(cancellationToken);
 
     /// <summary>

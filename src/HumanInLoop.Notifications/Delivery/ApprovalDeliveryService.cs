@@ -77,6 +77,12 @@ internal sealed class ApprovalDeliveryService : BackgroundService
                 foreach (PendingApproval approval in page.Approvals)
                 {
                     _dispatcher.Enqueue(new DeliveryWork(ApprovalNotificationKind.Pending, approval, null, false));
+                    foreach (string escalatedCall in EscalationsOf(approval))
+                    {
+                        // An escalation announced but lost with the process is sent again; one already delivered is skipped by its key.
+                        _dispatcher.Enqueue(new DeliveryWork(ApprovalNotificationKind.Escalated, approval, escalatedCall, false));
+                    }
+
                     count++;
                 }
 
@@ -90,6 +96,10 @@ internal sealed class ApprovalDeliveryService : BackgroundService
             NotificationsLog.RecoveryFailed(_logger, exception);
         }
     }
+
+    /// <summary>The call that names each escalation of an approval: the first call escalated at that moment, as the core announces it.</summary>
+    internal static IEnumerable<string> EscalationsOf(PendingApproval approval) =>
+        approval.Calls.Where(c => c.EscalatedAt is not null).GroupBy(c => c.EscalatedAt).Select(g => g.First().CallId);
 
     private async Task WorkAsync(CancellationToken stoppingToken)
     {
@@ -126,8 +136,11 @@ internal sealed class ApprovalDeliveryService : BackgroundService
         foreach (IApprovalChannel channel in _channels)
         {
             bool escalationChannel = _options.EscalationChannels.Contains(channel.Name);
+
+            // A policy's escalation goes to every channel: the escalation channels are there for it, the others still hold the first request.
             bool wanted = work.IsEscalation ? escalationChannel
-                : !escalationChannel || (work.Kind != ApprovalNotificationKind.Pending && await WasEscalatedAsync(work.Approval.Id, channel.Name, cancellationToken).ConfigureAwait(false));
+                : !escalationChannel || work.Kind == ApprovalNotificationKind.Escalated ||
+                    (work.Kind != ApprovalNotificationKind.Pending && await WasEscalatedAsync(work.Approval.Id, channel.Name, cancellationToken).ConfigureAwait(false));
             if (wanted && _dispatcher.TryBegin(work.Key(channel.Name)))
             {
                 _dispatcher.Enqueue(work with { Channel = channel.Name });
@@ -158,7 +171,7 @@ internal sealed class ApprovalDeliveryService : BackgroundService
         }
 
         PendingApproval approval = work.Approval;
-        if (work.Kind == ApprovalNotificationKind.Pending)
+        if (work.Kind is ApprovalNotificationKind.Pending or ApprovalNotificationKind.Escalated)
         {
             // A request is worth sending only while the approval waits; read it fresh, it may have been decided meanwhile.
             approval = await _approvals.GetAsync(approval.Id, stoppingToken).ConfigureAwait(false);

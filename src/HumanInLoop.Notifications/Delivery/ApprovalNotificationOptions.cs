@@ -5,10 +5,11 @@ namespace HumanInLoop.Notifications;
 public sealed class ApprovalNotificationOptions
 {
     /// <summary>Gets the kinds of change that are delivered to the channels.</summary>
-    /// <value>Default: Pending, Decided, Expired, Cancelled and InDoubt (Completed is left out: the workflow reports its own result).</value>
+    /// <value>Default: Pending, Escalated, Decided, Expired, Cancelled and InDoubt (Completed is left out: the workflow reports its own result).</value>
     public ISet<ApprovalNotificationKind> Kinds { get; } = new HashSet<ApprovalNotificationKind>
     {
         ApprovalNotificationKind.Pending,
+        ApprovalNotificationKind.Escalated,
         ApprovalNotificationKind.Decided,
         ApprovalNotificationKind.Expired,
         ApprovalNotificationKind.Cancelled,
@@ -17,7 +18,8 @@ public sealed class ApprovalNotificationOptions
 
     /// <summary>
     /// Gets the names of the channels kept for escalation: they receive only approvals close to their deadline
-    /// (see <see cref="ApprovalExpiryOptions.EscalationLeadTime"/>), and the announcements that follow an escalation.
+    /// (see <see cref="ApprovalExpiryOptions.EscalationLeadTime"/>), a policy's escalation (<see cref="ApprovalNotificationKind.Escalated"/>),
+    /// and the announcements that follow an escalation.
     /// Every other channel receives every request and announcement.
     /// </summary>
     public ISet<string> EscalationChannels { get; } = new HashSet<string>(StringComparer.Ordinal);

@@ -119,6 +119,7 @@ internal static class ApprovalText
     {
         ApprovalNotificationKind.Pending when delivery.IsEscalation => "Escalated: approval needed before the deadline",
         ApprovalNotificationKind.Pending => "Approval needed",
+        ApprovalNotificationKind.Escalated => "Escalated to you: approval needed",
         ApprovalNotificationKind.Decided => "Approval decided",
         ApprovalNotificationKind.Expired => "Approval expired",
         ApprovalNotificationKind.Cancelled => "Approval cancelled",
@@ -126,6 +127,13 @@ internal static class ApprovalText
         ApprovalNotificationKind.Completed => "Approval completed",
         _ => "Approval update",
     };
+
+    /// <summary>Whether the message asks for a decision (with actions) rather than announcing: a request, or a policy's escalation.</summary>
+    public static bool AsksForDecision(ApprovalDelivery delivery) => delivery.Kind is ApprovalNotificationKind.Pending or ApprovalNotificationKind.Escalated;
+
+    /// <summary>The escalation groups of the calls still to decide, for an escalation's text.</summary>
+    public static string EscalationGroup(ApprovalDelivery delivery) =>
+        string.Join(", ", delivery.CallsToDecide.SelectMany(c => c.EscalationApprovers).Distinct(StringComparer.Ordinal).DefaultIfEmpty("the escalation group"));
 
     public static string ToolNames(PendingApproval approval) => string.Join(", ", approval.Calls.Select(c => c.ToolName).Distinct(StringComparer.Ordinal));
 }

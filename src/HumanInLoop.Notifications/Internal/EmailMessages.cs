@@ -19,7 +19,7 @@ internal static class EmailMessages
         html.Append("<h2>").Append(Encode(title)).Append("</h2>");
         text.Append(title).Append("\n\n");
 
-        if (delivery.Kind != ApprovalNotificationKind.Pending)
+        if (!ApprovalText.AsksForDecision(delivery))
         {
             string line = ApprovalText.Announcement(delivery);
             text.Append(line).Append('\n');
@@ -32,7 +32,9 @@ internal static class EmailMessages
                 throw new InvalidOperationException("E-mail approval requests need approval links: register them with AddApprovalLinks(...).");
             }
 
-            string intro = delivery.IsEscalation
+            string intro = delivery.Kind == ApprovalNotificationKind.Escalated
+                ? $"Nobody decided in time, so the call(s) below were escalated to {ApprovalText.EscalationGroup(delivery)}, who may now decide them. Please decide before {ApprovalText.Time(approval.ExpiresAt)}; if nobody does, nothing runs."
+                : delivery.IsEscalation
                 ? $"Nobody has decided yet, and the deadline is {ApprovalText.Time(approval.ExpiresAt)}. If nobody decides by then, nothing runs."
                 : $"An assistant wants to make the call(s) below. Please decide before {ApprovalText.Time(approval.ExpiresAt)}; if nobody does, nothing runs.";
             text.Append(intro).Append("\n\n");
@@ -91,7 +93,7 @@ internal static class EmailMessages
     /// <summary>The subject names our own tool names only: the model's arguments stay in the body.</summary>
     private static string Subject(ApprovalDelivery delivery)
     {
-        string tools = delivery.Kind == ApprovalNotificationKind.Pending
+        string tools = ApprovalText.AsksForDecision(delivery)
             ? string.Join(", ", delivery.CallsToDecide.Select(c => c.ToolName).Distinct(StringComparer.Ordinal))
             : ApprovalText.ToolNames(delivery.Approval);
         return ApprovalText.Truncate($"{ApprovalText.Title(delivery)}: {tools}", 150);

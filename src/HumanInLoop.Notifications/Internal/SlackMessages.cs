@@ -11,7 +11,7 @@ internal static class SlackMessages
     {
         string title = ApprovalText.Title(delivery);
         JsonArray blocks = [Header(title)];
-        if (delivery.Kind != ApprovalNotificationKind.Pending)
+        if (!ApprovalText.AsksForDecision(delivery))
         {
             string line = ApprovalText.Announcement(delivery);
             blocks.Add(Section(Escape(line)));
@@ -19,6 +19,11 @@ internal static class SlackMessages
         }
 
         PendingApproval approval = delivery.Approval;
+        if (delivery.Kind == ApprovalNotificationKind.Escalated)
+        {
+            blocks.Add(Section($"Nobody decided in time: escalated to {Escape(ApprovalText.EscalationGroup(delivery))}, who may now decide."));
+        }
+
         int index = 0;
         foreach (PendingToolCall call in delivery.CallsToDecide.Take(MaxCallsShown))
         {

@@ -36,6 +36,13 @@ internal sealed class ApprovalDecider(
                 continue;
             }
 
+            // An escalation that fell due before this decision happens first (and is announced), so the escalation group may decide
+            // at its time whether or not a sweep ran; then the decision applies to what is stored now.
+            if (await expirer.EscalateIfDueAsync(approval, cancellationToken) is not null)
+            {
+                continue;
+            }
+
             EnsureAwaitingDecision(approval, call);
             if (decision.ExpectedFingerprint is { } expected && !Integrity.FixedTimeEquals(expected, call.Fingerprint))
             {
@@ -213,7 +220,10 @@ internal sealed class ApprovalDecider(
 
         if (verdict.Kind == PolicyVerdictKind.RequireApproval)
         {
-            authorization.Authorize(approval, call, decision.Approver, verdict.Approvers);
+            // On an escalated call, the escalation group the policies name for the edited arguments may decide them too.
+            authorization.Authorize(approval, call, decision.Approver, call.EscalatedAt is not null && verdict.Escalation is { } escalation
+                ? ApprovalEscalation.Widen(verdict.Approvers, escalation.Approvers)
+                : verdict.Approvers);
         }
 
         string fingerprint = Integrity.Fingerprint(approval.Id, approval.Context.ConversationId, call.CallId, call.ToolName, edited);

@@ -5,13 +5,17 @@ namespace HumanInLoop.Internal;
 /// <summary>
 /// Where a deadline is enforced: a pending approval past it becomes <see cref="ApprovalStatus.Expired"/> (nothing of its batch
 /// runs), as one compare-and-swap like any other change, so an approval at its deadline is never both expired and decided.
+/// The sweep also performs the escalations that are due (<see cref="ApprovalEscalator"/>), found by the same index column.
 /// </summary>
 internal sealed class ApprovalExpirer(
-    ApprovalRecords records, ApprovalClock clock, HumanInLoopTelemetry telemetry, NotificationFanout notifications, ILogger logger)
+    ApprovalRecords records, ApprovalClock clock, HumanInLoopTelemetry telemetry, NotificationFanout notifications, ApprovalEscalator escalator, ILogger logger)
 {
     private const int SweepPageSize = 200;
 
-    /// <summary>Expires every pending approval whose deadline has passed; an unreadable one is logged and left for a person.</summary>
+    /// <summary>
+    /// Expires every pending approval whose deadline has passed, and escalates those with an escalation due; an unreadable one is
+    /// logged and left for a person.
+    /// </summary>
     /// <returns>How many this call expired.</returns>
     public async Task<int> ExpireDueAsync(CancellationToken cancellationToken)
     {
@@ -23,7 +27,8 @@ internal sealed class ApprovalExpirer(
                 new StateQuery { Status = ApprovalStatus.Pending, PageSize = SweepPageSize, ContinuationToken = token }, cancellationToken);
             foreach (StateEntry entry in page.Entries)
             {
-                if (entry.ExpiresAt <= clock.Now() && await ExpireEntryAsync(entry.Id, cancellationToken))
+                // The column holds the next due time: the deadline, or an escalation before it.
+                if (entry.ExpiresAt <= clock.Now() && await AdvanceEntryAsync(entry.Id, cancellationToken))
                 {
                     expired++;
                 }
@@ -74,8 +79,15 @@ internal sealed class ApprovalExpirer(
         return saved;
     }
 
-    /// <summary>Expires one due approval found by the sweep, reading it again after losing to another writer.</summary>
-    private async Task<bool> ExpireEntryAsync(string approvalId, CancellationToken cancellationToken)
+    /// <summary>Escalates the due calls of a pending approval; see <see cref="ApprovalEscalator.EscalateIfDueAsync"/>.</summary>
+    public Task<bool?> EscalateIfDueAsync(PendingApproval approval, CancellationToken cancellationToken) =>
+        escalator.EscalateIfDueAsync(approval, cancellationToken);
+
+    /// <summary>
+    /// Expires (or else escalates) one due approval found by the sweep, reading it again after losing to another writer.
+    /// Returns whether it expired it.
+    /// </summary>
+    private async Task<bool> AdvanceEntryAsync(string approvalId, CancellationToken cancellationToken)
     {
         for (int attempt = 0; attempt < ApprovalRecords.MaxConcurrentRetries; attempt++)
         {
@@ -94,7 +106,16 @@ internal sealed class ApprovalExpirer(
             bool? result = await ExpireIfDueAsync(approval, cancellationToken);
             if (result is not false)
             {
-                return result is true; // null: no longer due (decided, or its deadline moved on)
+                if (result is true)
+                {
+                    return true;
+                }
+
+                // Not expired: an escalation may be due instead. Null: nothing is (decided meanwhile, or another sweep escalated it).
+                if (await escalator.EscalateIfDueAsync(approval, cancellationToken) is not false)
+                {
+                    return false;
+                }
             }
         }
 

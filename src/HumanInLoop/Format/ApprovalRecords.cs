@@ -171,7 +171,7 @@ internal sealed class ApprovalRecords(IStateStore store, ReadOnlyMemory<byte> in
             approval.Context.ConversationId,
             approval.Status,
             approval.CreatedAt,
-            approval.ExpiresAt,
+            approval.NextDueAt(), // the deadline, or an escalation due before it: the sweep finds both by this column
             approval.UpdatedAt,
             version,
             integrityKey.IsEmpty ? json : RecordSeal.Seal(json, integrityKey.Span, history?.Utf8Json))

@@ -200,6 +200,7 @@ public static class PendingApprovalSerializer
         {
             if (call is null || string.IsNullOrEmpty(call.CallId) || string.IsNullOrEmpty(call.ToolName) || string.IsNullOrEmpty(call.Fingerprint) ||
                 string.IsNullOrEmpty(call.IdempotencyKey) || call.Arguments.ValueKind != JsonValueKind.Object || call.Approvers is null ||
+                (call.EscalationApproversData?.Any(string.IsNullOrEmpty) ?? false) ||
                 !Enum.IsDefined(call.Decision) || !Enum.IsDefined(call.Execution) || !callIds.Add(call.CallId))
             {
                 throw new ApprovalStateFormatException("A stored call is incomplete, duplicated or has arguments that are not a JSON object.", id);

@@ -104,8 +104,18 @@ internal sealed class ApprovalHolder(
             record.ApprovedFingerprint = fingerprint;
         }
 
+        string escalates = "";
+        if (record.Decision == CallDecisionStatus.AwaitingApproval && verdict.Escalation is { } escalation &&
+            DateTimeOffset.FromUnixTimeMilliseconds((approval.CreatedAt + escalation.After).ToUnixTimeMilliseconds()) is var at && at < approval.ExpiresAt)
+        {
+            // An escalation the deadline comes before (the default or another policy's is shorter) would never happen: none is planned.
+            record.EscalatesAt = at;
+            record.EscalationApproversData = [.. escalation.Approvers];
+            escalates = $" If undecided by {at:O}, escalated to {string.Join(", ", escalation.Approvers)}.";
+        }
+
         string? reason = grant is null
-            ? verdict.Reason
+            ? verdict.Reason + escalates
             : $"Allowed by standing grant {grant.Id}, made by '{grant.GrantedBy}' (the policies asked for a person: {record.PolicyReason}).";
         records.Audit(approval, auditEvent, grant is null ? "policy" : grant.GrantedBy, record, fingerprint, arguments, reason);
         if (record.Decision != CallDecisionStatus.AwaitingApproval)

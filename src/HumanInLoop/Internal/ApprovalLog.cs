@@ -46,4 +46,7 @@ internal static partial class ApprovalLog
 
     [LoggerMessage(14, LogLevel.Warning, "The host stopped before every queued call record was written; the records still queued are lost.")]
     public static partial void CallRecordsNotFlushed(ILogger logger, Exception exception);
+
+    [LoggerMessage(15, LogLevel.Information, "Escalated {CallCount} undecided call(s) of approval {ApprovalId} to their escalation group.")]
+    public static partial void ApprovalEscalated(ILogger logger, string approvalId, int callCount);
 }

@@ -20,4 +20,10 @@ public enum ApprovalNotificationKind
 
     /// <summary>A call was interrupted while running and a person must reconcile it.</summary>
     InDoubt = 5,
+
+    /// <summary>
+    /// Nobody decided in time and calls were escalated to their escalation group (<see cref="PendingToolCall.EscalationApprovers"/>),
+    /// who may now decide them; <see cref="ApprovalNotification.CallId"/> is the first call escalated at that moment.
+    /// </summary>
+    Escalated = 6,
 }

@@ -21,12 +21,14 @@ public static class ApprovalPolicy
     /// <param name="approvers">Ids or roles that may approve; <see langword="null"/> means any approver.</param>
     /// <param name="expiresAfter">How long the approval may wait; <see langword="null"/> uses the default.</param>
     /// <param name="requiredApprovals">How many different people must approve (default 1; 2 for a four-eyes rule).</param>
+    /// <param name="escalation">Whom to escalate an undecided call to, and when; <see langword="null"/> for none (see <see cref="PolicyVerdict.RequireApproval"/>).</param>
     /// <returns>The policy.</returns>
     public static IApprovalPolicy RequireApproval(
-        string toolName, string reason, IEnumerable<string>? approvers = null, TimeSpan? expiresAfter = null, int requiredApprovals = 1)
+        string toolName, string reason, IEnumerable<string>? approvers = null, TimeSpan? expiresAfter = null, int requiredApprovals = 1,
+        ApprovalEscalation? escalation = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(toolName);
-        PolicyVerdict decision = PolicyVerdict.RequireApproval(reason, approvers, expiresAfter, requiredApprovals);
+        PolicyVerdict decision = PolicyVerdict.RequireApproval(reason, approvers, expiresAfter, requiredApprovals, escalation);
         return Named($"RequireApproval({toolName})", Create(call => call.ToolName == toolName ? decision : PolicyVerdict.NotApplicable));
     }
 
@@ -41,14 +43,15 @@ public static class ApprovalPolicy
     /// <param name="approvers">Ids or roles that may approve; <see langword="null"/> means any approver.</param>
     /// <param name="expiresAfter">How long the approval may wait; <see langword="null"/> uses the default.</param>
     /// <param name="requiredApprovals">How many different people must approve (default 1; 2 for a four-eyes rule).</param>
+    /// <param name="escalation">Whom to escalate an undecided call to, and when; <see langword="null"/> for none (see <see cref="PolicyVerdict.RequireApproval"/>).</param>
     /// <returns>The policy.</returns>
     public static IApprovalPolicy RequireApprovalWhen<TArguments>(
         string toolName, Func<TArguments, bool> condition, string reason, IEnumerable<string>? approvers = null, TimeSpan? expiresAfter = null,
-        int requiredApprovals = 1)
+        int requiredApprovals = 1, ApprovalEscalation? escalation = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(toolName);
         ArgumentNullException.ThrowIfNull(condition);
-        PolicyVerdict decision = PolicyVerdict.RequireApproval(reason, approvers, expiresAfter, requiredApprovals);
+        PolicyVerdict decision = PolicyVerdict.RequireApproval(reason, approvers, expiresAfter, requiredApprovals, escalation);
         return Named($"RequireApprovalWhen({toolName})", Create(call =>
         {
             if (call.ToolName != toolName)
@@ -64,7 +67,8 @@ public static class ApprovalPolicy
             catch (JsonException exception)
             {
                 return PolicyVerdict.RequireApproval(
-                    $"{reason} (The arguments could not be checked automatically: {exception.Message})", decision.Approvers, decision.ExpiresAfter, decision.RequiredApprovals);
+                    $"{reason} (The arguments could not be checked automatically: {exception.Message})", decision.Approvers, decision.ExpiresAfter, decision.RequiredApprovals,
+                    decision.Escalation);
             }
 
             return condition(arguments) ? decision : PolicyVerdict.Allow;

@@ -101,21 +101,53 @@ internal sealed class PolicyEvaluator(IEnumerable<IApprovalPolicy> policies, Pol
         };
     }
 
-    /// <summary>Several approval requirements: every reason is shown, the earliest deadline holds, the most approvals asked for are needed, and only approvers named by every policy that names any may decide.</summary>
+    /// <summary>
+    /// Several approval requirements: every reason is shown, the earliest deadline holds, the most approvals asked for are needed,
+    /// only approvers named by every policy that names any may decide, and so it stays after an escalation (<see cref="MergeEscalation"/>).
+    /// </summary>
     private static PolicyVerdict Merge(PolicyVerdict first, PolicyVerdict second)
     {
-        IEnumerable<string>? approvers = (first.Approvers.Count, second.Approvers.Count) switch
+        IReadOnlyList<string> approvers = (first.Approvers.Count, second.Approvers.Count) switch
         {
-            (0, 0) => null,
+            (0, 0) => [],
             (_, 0) => first.Approvers,
             (0, _) => second.Approvers,
-            _ => first.Approvers.Intersect(second.Approvers, StringComparer.Ordinal).DefaultIfEmpty(NoCommonApprover),
+            _ => [.. first.Approvers.Intersect(second.Approvers, StringComparer.Ordinal).DefaultIfEmpty(NoCommonApprover)],
         };
         TimeSpan? expires = (first.ExpiresAfter, second.ExpiresAfter) switch
         {
             ({ } a, { } b) => a < b ? a : b,
             (var a, var b) => a ?? b,
         };
-        return PolicyVerdict.RequireApproval($"{first.Reason} {second.Reason}", approvers, expires, Math.Max(first.RequiredApprovals, second.RequiredApprovals));
+        return PolicyVerdict.Combined(
+            $"{first.Reason} {second.Reason}", approvers, expires, Math.Max(first.RequiredApprovals, second.RequiredApprovals),
+            MergeEscalation(first, second, approvers, expires));
+    }
+
+    /// <summary>
+    /// The escalation of two combined requirements: the earliest one, to the people each policy would let decide once escalated
+    /// (its approvers and its own escalation group; anyone, for a policy that names nobody). None when that adds nobody to the
+    /// combined approvers, or when it would come at or after the combined deadline.
+    /// </summary>
+    private static ApprovalEscalation? MergeEscalation(PolicyVerdict first, PolicyVerdict second, IReadOnlyList<string> approvers, TimeSpan? expires)
+    {
+        if (first.Escalation is null && second.Escalation is null)
+        {
+            return null;
+        }
+
+        TimeSpan after = (first.Escalation?.After, second.Escalation?.After) switch
+        {
+            ({ } a, { } b) => a < b ? a : b,
+            (var a, var b) => (a ?? b)!.Value,
+        };
+        IEnumerable<string>? allowedFirst = AfterEscalation(first);
+        IEnumerable<string>? allowedSecond = AfterEscalation(second);
+        IEnumerable<string> group = allowedFirst is null ? allowedSecond! : allowedSecond is null ? allowedFirst : allowedFirst.Intersect(allowedSecond, StringComparer.Ordinal);
+        string[] added = [.. group.Where(a => a != NoCommonApprover && !approvers.Contains(a, StringComparer.Ordinal)).Distinct(StringComparer.Ordinal)];
+        return added.Length == 0 || (expires is { } deadline && after >= deadline) ? null : ApprovalEscalation.Combined(after, added);
+
+        static IEnumerable<string>? AfterEscalation(PolicyVerdict verdict) =>
+            verdict.Approvers.Count == 0 ? null : verdict.Approvers.Concat(verdict.Escalation?.Approvers ?? []);
     }
 }

@@ -4,8 +4,10 @@ namespace HumanInLoop;
 /// <remarks>Instances are immutable and may be cached and shared.</remarks>
 public sealed class PolicyVerdict
 {
-    private PolicyVerdict(PolicyVerdictKind kind, string? reason, IReadOnlyList<string> approvers, TimeSpan? expiresAfter, int requiredApprovals = 1)
+    private PolicyVerdict(
+        PolicyVerdictKind kind, string? reason, IReadOnlyList<string> approvers, TimeSpan? expiresAfter, int requiredApprovals = 1, ApprovalEscalation? escalation = null)
     {
+        Escalation = escalation;
         Kind = kind;
         Reason = reason;
         Approvers = approvers;
@@ -34,13 +36,26 @@ public sealed class PolicyVerdict
     /// <summary>Gets how many different people must approve the call before it may run (the four-eyes rule is 2); one rejection is enough to refuse it.</summary>
     public int RequiredApprovals { get; }
 
+    /// <summary>
+    /// Gets what happens when nobody decides in time: after <see cref="ApprovalEscalation.After"/> the call is escalated to
+    /// <see cref="ApprovalEscalation.Approvers"/> (who may then decide besides <see cref="Approvers"/>), instead of waiting
+    /// undecided until the deadline; <see langword="null"/> for no escalation.
+    /// </summary>
+    public ApprovalEscalation? Escalation { get; }
+
     /// <summary>Creates a decision that holds the call for a person.</summary>
     /// <param name="reason">Why, as shown to the approver.</param>
     /// <param name="approvers">Ids or roles that may approve; <see langword="null"/> or empty means any approver.</param>
     /// <param name="expiresAfter">How long the approval may wait; <see langword="null"/> uses the default.</param>
     /// <param name="requiredApprovals">How many different people must approve (default 1; 2 for a four-eyes rule).</param>
+    /// <param name="escalation">
+    /// Whom to escalate to, and when, if nobody decides in time; <see langword="null"/> for none. Needs <paramref name="approvers"/>
+    /// (with none named anyone may already decide), a group that adds someone to them, and a time before <paramref name="expiresAfter"/>.
+    /// </param>
     /// <returns>The decision.</returns>
-    public static PolicyVerdict RequireApproval(string reason, IEnumerable<string>? approvers = null, TimeSpan? expiresAfter = null, int requiredApprovals = 1)
+    /// <exception cref="ArgumentException">The escalation cannot widen who may decide, or comes after the deadline.</exception>
+    public static PolicyVerdict RequireApproval(
+        string reason, IEnumerable<string>? approvers = null, TimeSpan? expiresAfter = null, int requiredApprovals = 1, ApprovalEscalation? escalation = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(reason);
         ArgumentOutOfRangeException.ThrowIfLessThan(requiredApprovals, 1);
@@ -49,8 +64,31 @@ public sealed class PolicyVerdict
             ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(after, TimeSpan.Zero, nameof(expiresAfter));
         }
 
-        return new(PolicyVerdictKind.RequireApproval, reason, approvers?.ToArray() ?? [], expiresAfter, requiredApprovals);
+        string[] first = approvers?.ToArray() ?? [];
+        if (escalation is not null)
+        {
+            if (first.Length == 0)
+            {
+                throw new ArgumentException("An escalation widens who may decide, so it needs the first approvers named: with none, anyone may already decide.", nameof(escalation));
+            }
+
+            if (escalation.Approvers.All(a => first.Contains(a, StringComparer.Ordinal)))
+            {
+                throw new ArgumentException($"The escalation group ({string.Join(", ", escalation.Approvers)}) adds nobody to the approvers ({string.Join(", ", first)}).", nameof(escalation));
+            }
+
+            if (expiresAfter is { } deadline && escalation.After >= deadline)
+            {
+                throw new ArgumentException($"The escalation after {escalation.After} would come at or after the deadline ({deadline}); it must come before it.", nameof(escalation));
+            }
+        }
+
+        return new(PolicyVerdictKind.RequireApproval, reason, first, expiresAfter, requiredApprovals, escalation);
     }
+
+    /// <summary>Combines several policies' requirements (<see cref="Internal.PolicyEvaluator"/>): the parts were checked when each was made.</summary>
+    internal static PolicyVerdict Combined(string reason, IReadOnlyList<string> approvers, TimeSpan? expiresAfter, int requiredApprovals, ApprovalEscalation? escalation) =>
+        new(PolicyVerdictKind.RequireApproval, reason, approvers, expiresAfter, requiredApprovals, escalation);
 
     /// <summary>Creates a decision that refuses the call; the model receives a result saying so.</summary>
     /// <param name="reason">Why, as sent to the model.</param>

@@ -62,4 +62,7 @@ public enum ApprovalAuditEvent
 
     /// <summary>A person answered a call in place of the tool (<see cref="ApprovalDecision.RespondInstead(Approver, string, string?)"/>); it will not run.</summary>
     RespondedInstead = 19,
+
+    /// <summary>Nobody decided a call in time and it was escalated: its escalation group may now decide it, as may the first group.</summary>
+    Escalated = 20,
 }

@@ -139,6 +139,27 @@ public sealed class PendingApproval
     [JsonPropertyName(AuditTrailProperty)]
     internal List<ApprovalAuditEntry> AuditEntries { get; set; } = [];
 
+    /// <summary>
+    /// The next time the approval is due for a change nobody asks for: the earliest escalation still to happen while it is pending,
+    /// else its deadline. Stored as the index row's <see cref="StateEntry.ExpiresAt"/>, so that the sweep finds escalations as it finds expiries.
+    /// </summary>
+    internal DateTimeOffset NextDueAt()
+    {
+        DateTimeOffset next = ExpiresAt;
+        if (Status == ApprovalStatus.Pending)
+        {
+            foreach (PendingToolCall call in Calls)
+            {
+                if (call is { Decision: CallDecisionStatus.AwaitingApproval, EscalatedAt: null, EscalatesAt: { } at } && at < next)
+                {
+                    next = at;
+                }
+            }
+        }
+
+        return next;
+    }
+
     /// <summary>Finds a call of the batch by its id.</summary>
     /// <param name="callId">The id the model gave the call.</param>
     /// <returns>The call, or <see langword="null"/> when the batch has no such call.</returns>

@@ -40,7 +40,7 @@ public sealed class PendingToolCall
     [JsonInclude]
     public string? PolicyReason { get; internal set; }
 
-    /// <summary>Gets the ids or roles that may approve; empty means any approver.</summary>
+    /// <summary>Gets the ids or roles that may approve now; empty means any approver. An escalation adds <see cref="EscalationApprovers"/>.</summary>
     [JsonInclude]
     public IReadOnlyList<string> Approvers { get; internal set; } = [];
 
@@ -68,6 +68,34 @@ public sealed class PendingToolCall
     [JsonPropertyName("approvals")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     internal List<CallSignOff>? SignOffsData { get; set; }
+
+    /// <summary>
+    /// Gets when the call is escalated if nobody has decided it by then (<see cref="PolicyVerdict.Escalation"/>), or
+    /// <see langword="null"/> when its policies ask for no escalation.
+    /// </summary>
+    [JsonInclude]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DateTimeOffset? EscalatesAt { get; internal set; }
+
+    /// <summary>
+    /// Gets the escalation group: the ids or roles added to <see cref="Approvers"/> when the call is escalated; empty when there is no escalation.
+    /// </summary>
+    [JsonIgnore]
+    public IReadOnlyList<string> EscalationApprovers => EscalationApproversData ?? [];
+
+    /// <summary>Gets when the call was escalated (<see cref="Approvers"/> then took in <see cref="EscalationApprovers"/>), or <see langword="null"/> when it was not.</summary>
+    [JsonInclude]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DateTimeOffset? EscalatedAt { get; internal set; }
+
+    [JsonInclude]
+    [JsonPropertyName("escalationApprovers")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    internal string[]? EscalationApproversData { get; set; }
+
+    /// <summary>Gets whether an escalation is due at <paramref name="now"/>: the call still waits, has one planned, and it has not happened.</summary>
+    internal bool IsEscalationDue(DateTimeOffset now) =>
+        Decision == CallDecisionStatus.AwaitingApproval && EscalatedAt is null && EscalatesAt is { } at && at <= now;
 
     /// <summary>Gets the names of the policies that decided the call (<see cref="IApprovalPolicy.Name"/>).</summary>
     [JsonIgnore]

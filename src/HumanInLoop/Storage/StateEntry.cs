@@ -5,7 +5,10 @@ namespace HumanInLoop;
 /// <param name="ConversationId">The conversation it belongs to, if any.</param>
 /// <param name="Status">Its status.</param>
 /// <param name="CreatedAt">When it was created (UTC, whole milliseconds).</param>
-/// <param name="ExpiresAt">Its deadline for decisions (UTC, whole milliseconds).</param>
+/// <param name="ExpiresAt">
+/// When it is next due for a change nobody asks for (UTC, whole milliseconds): its deadline for decisions, or an escalation due
+/// before it (<see cref="PendingToolCall.EscalatesAt"/>). A sweep finds due approvals by it; <see cref="PendingApproval.ExpiresAt"/> is the deadline.
+/// </param>
 /// <param name="UpdatedAt">When it last changed (UTC, whole milliseconds).</param>
 /// <param name="Version">Its version, 1 when created and one more on each change.</param>
 /// <param name="Data">The approval as written by <see cref="PendingApprovalSerializer"/>; stored byte for byte.</param>

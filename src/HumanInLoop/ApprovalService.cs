@@ -55,7 +55,8 @@ public sealed class ApprovalService
         Judge = new CallJudge(
             Evaluator,
             options.ShadowPolicies.Count == 0 ? null : new PolicyEvaluator([.. options.ShadowPolicies], options.UnmatchedToolVerdict),
-            store is IGrantStore grantStore ? new GrantMatcher(grantStore, clock, options.PreventSelfApproval) : null);
+            store is IGrantStore grantStore ? new GrantMatcher(grantStore, clock, options.PreventSelfApproval) : null,
+            options.RejectedRepeatLimit == 0 ? null : new RetryGuard(_records, options.RejectedRepeatLimit));
         Recorder = options.RecordCalls && store is ICallRecordStore callRecords ? new CallRecorder(callRecords, clock, logger) : null;
         Grants = new StandingGrants(store, new HashSet<string>(options.Granters, StringComparer.Ordinal), clock);
         History = new ApprovalHistory(_records, options.UnmatchedToolVerdict, logger);

@@ -89,6 +89,8 @@ internal sealed class AutomationReporter
                 Rejected = _outcomes[(int)CallOutcome.Rejected],
                 Expired = _outcomes[(int)CallOutcome.Expired],
                 Cancelled = _outcomes[(int)CallOutcome.Cancelled],
+                RejectedAsRepeat = _outcomes[(int)CallOutcome.RejectedAsRepeat],
+                RepeatLimitReached = _outcomes[(int)CallOutcome.RepeatLimitReached],
                 MedianTimeToDecision = Percentile(0.5),
                 P90TimeToDecision = Percentile(0.9),
             };

@@ -29,4 +29,16 @@ public enum CallOutcome
 
     /// <summary>The approval was withdrawn before anyone decided the call.</summary>
     Cancelled = 8,
+
+    /// <summary>
+    /// A person had rejected the same call earlier in the conversation; the retry-loop guard answered it with that rejection at once,
+    /// without asking again (<see cref="RecordedCall.RepeatOf"/> names the rejection). It never ran.
+    /// </summary>
+    RejectedAsRepeat = 9,
+
+    /// <summary>
+    /// The same, and it was the repeat that reached <see cref="ApprovalOptions.RejectedRepeatLimit"/>: the conversation was stopped
+    /// with <see cref="RejectedCallRepeatedException"/>. It never ran.
+    /// </summary>
+    RepeatLimitReached = 10,
 }

@@ -108,7 +108,7 @@ internal sealed class RecordedCalls(ApprovalRecords records, ILogger logger)
             CallDecisionStatus.AutoAllowed => call.GrantId is null ? CallOutcome.Allowed : CallOutcome.AllowedByGrant,
             CallDecisionStatus.Denied => CallOutcome.Denied,
             CallDecisionStatus.Approved => call.ApprovedArguments is null ? CallOutcome.Approved : CallOutcome.Edited,
-            CallDecisionStatus.Rejected => CallOutcome.Rejected,
+            CallDecisionStatus.Rejected => call.RepeatOf is null ? CallOutcome.Rejected : CallOutcome.RejectedAsRepeat,
             CallDecisionStatus.Expired => CallOutcome.Expired,
             _ => approval.Status switch
             {
@@ -124,6 +124,7 @@ internal sealed class RecordedCalls(ApprovalRecords records, ILogger logger)
             _ => PolicyVerdictKind.RequireApproval,
         };
         bool automated = outcome is CallOutcome.Allowed or CallOutcome.Denied or CallOutcome.AllowedByGrant;
+        bool repeat = outcome == CallOutcome.RejectedAsRepeat;
         return new RecordedCall
         {
             Id = $"{approval.Id}/{call.CallId}",
@@ -137,7 +138,8 @@ internal sealed class RecordedCalls(ApprovalRecords records, ILogger logger)
             ShadowVerdict = call.ShadowVerdict,
             Outcome = outcome,
             DecidedBy = automated ? (call.GrantId is null ? null : GrantMaker(approval, call)) : call.DecidedBy,
-            DecidedAt = automated ? approval.CreatedAt : call.DecidedAt,
+            DecidedAt = automated || repeat ? approval.CreatedAt : call.DecidedAt,
+            RepeatOf = call.RepeatOf,
             DecisionReason = call.DecisionReason,
             EditedArguments = outcome == CallOutcome.Edited ? call.ApprovedArguments : null,
             GrantId = call.GrantId,

@@ -30,6 +30,11 @@ internal sealed class ApprovalResumer(
             await CompleteAsync(run, next.Approval.Id);
             throw;
         }
+        catch (RejectedCallRepeatedException stop)
+        {
+            await CompleteAsync(run, null, stop);
+            throw;
+        }
         catch (Exception exception) when (exception is not ApprovalException)
         {
             await ReleaseAsync(run.Approval, exception);
@@ -82,6 +87,13 @@ internal sealed class ApprovalResumer(
                     ended = true;
                     await StopRenewingAsync();
                     await CompleteAsync(run, next.Approval.Id);
+                    throw;
+                }
+                catch (RejectedCallRepeatedException stop)
+                {
+                    ended = true;
+                    await StopRenewingAsync();
+                    await CompleteAsync(run, null, stop);
                     throw;
                 }
                 catch (Exception exception) when (exception is not ApprovalException)
@@ -166,8 +178,11 @@ internal sealed class ApprovalResumer(
         return new ResumeRun(approval, [.. approval.LoadHistory(), resultsMessage], resultsMessage, continuationOptions);
     }
 
-    /// <summary>Ends the claim: the approval is completed (and names the next one if the conversation paused again).</summary>
-    public async Task CompleteAsync(ResumeRun run, string? nextApprovalId)
+    /// <summary>
+    /// Ends the claim: the approval is completed (and names the next one if the conversation paused again, or says the retry-loop
+    /// guard stopped it: every call was answered, so nothing is left to resume).
+    /// </summary>
+    public async Task CompleteAsync(ResumeRun run, string? nextApprovalId, RejectedCallRepeatedException? stopped = null)
     {
         PendingApproval approval = run.Approval;
         approval.Status = ApprovalStatus.Completed;
@@ -175,10 +190,11 @@ internal sealed class ApprovalResumer(
         approval.ClaimedBy = null;
         approval.ClaimExpiresAt = null;
         records.Audit(approval, ApprovalAuditEvent.Completed, "system",
-            reason: nextApprovalId is null ? "The model answered." : $"The model made another gated call; paused again as '{nextApprovalId}'.");
+            reason: stopped is not null ? $"The model proposed a rejected call again ('{stopped.ToolName}', repeat {stopped.Repeats}); the conversation was stopped."
+                : nextApprovalId is null ? "The model answered." : $"The model made another gated call; paused again as '{nextApprovalId}'.");
         await lease.SaveOrLoseAsync(approval, CancellationToken.None);
         ApprovalLog.ApprovalCompleted(logger, approval.Id, nextApprovalId);
-        RecordOutcome(approval.Id, nextApprovalId is null ? "completed" : "paused_again");
+        RecordOutcome(approval.Id, stopped is not null ? "repeat_stopped" : nextApprovalId is null ? "completed" : "paused_again");
         await notifications.NotifyAsync(ApprovalNotificationKind.Completed, approval);
     }
 

@@ -59,4 +59,16 @@ public enum ApprovalAuditEvent
 
     /// <summary>A person made a standing grant with their approval of a call (<see cref="ApprovalDecision.Grant"/>); the reason names the grant and its terms.</summary>
     GrantIssued = 18,
+
+    /// <summary>
+    /// The retry-loop guard answered a call with an earlier rejection instead of asking a person: recorded on the approval that
+    /// holds the rejection (the reason names the new call and counts the repeat), and on a held batch's repeated call.
+    /// </summary>
+    RepeatAnswered = 19,
+
+    /// <summary>
+    /// A rejected call was proposed again for the <see cref="ApprovalOptions.RejectedRepeatLimit"/>-th time: the conversation was
+    /// stopped with <see cref="RejectedCallRepeatedException"/>. Recorded on the approval that holds the rejection.
+    /// </summary>
+    RepeatLimitReached = 20,
 }

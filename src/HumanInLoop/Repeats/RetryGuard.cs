@@ -11,7 +11,7 @@ namespace HumanInLoop.Internal;
 /// it by editing the history it sends. Only batches with a call that would be held pay the read (one listing per batch), and a
 /// call without a conversation id is never guarded. Thread-safe; the count is a compare-and-swap of the rejection's approval.
 /// </remarks>
-internal sealed class RetryGuard(ApprovalRecords records, int limit)
+internal sealed class RetryGuard(ApprovalRecords records, ResumingRepeats resuming, int limit)
 {
     /// <summary>The actor recorded for the guard's entries in an audit trail.</summary>
     public const string Actor = "system";
@@ -94,7 +94,7 @@ internal sealed class RetryGuard(ApprovalRecords records, int limit)
         return null;
     }
 
-    /// <summary>Every call of the conversation a person was asked about (answered repeats excluded), newest approval first.</summary>
+    /// <summary>Every call of the conversation a person was asked about (answered repeats excluded), newest decision first.</summary>
     private async Task<List<(PendingApproval, PendingToolCall)>> ListPersonDecisionsAsync(string conversation, CancellationToken cancellationToken)
     {
         List<(PendingApproval, PendingToolCall)> decided = [];
@@ -117,22 +117,28 @@ internal sealed class RetryGuard(ApprovalRecords records, int limit)
         }
         while (query.ContinuationToken is not null);
 
-        return decided;
+        // Newest decision first (a call still waiting counts from when it was held); the listing's order breaks ties.
+        return [.. decided.OrderByDescending(d => d.Item2.DecidedAt ?? d.Item1.CreatedAt)];
     }
 
     /// <summary>Counts one more repeat on the rejected call and records it in its approval's audit trail (one compare-and-swap).</summary>
+    /// <remarks>
+    /// An approval a resume has claimed is not written: a resume in this process counts the repeat and records it when it ends
+    /// (<see cref="ResumingRepeats"/>); one claimed elsewhere is answered with its rejection, but the repeat is not counted there.
+    /// </remarks>
     private async Task<EarlierRejection> CountAsync(string approvalId, string callId, PolicyEvaluationContext repeat, CancellationToken cancellationToken)
     {
         for (int attempt = 0; attempt < ApprovalRecords.MaxConcurrentRetries; attempt++)
         {
             PendingApproval approval = await records.LoadAsync(approvalId, cancellationToken);
             PendingToolCall rejected = approval.FindCall(callId) ?? throw new ApprovalNotFoundException(approvalId, callId);
-            rejected.Repeats++;
-            bool stop = rejected.Repeats >= limit;
-            records.Audit(approval, stop ? ApprovalAuditEvent.RepeatLimitReached : ApprovalAuditEvent.RepeatAnswered, Actor, rejected, rejected.Fingerprint, repeat.Arguments,
-                stop
-                    ? $"Proposed again as call '{repeat.CallId}' (repeat {rejected.Repeats} of at most {limit}): the conversation was stopped; nothing ran."
-                    : $"Proposed again as call '{repeat.CallId}' (repeat {rejected.Repeats}; the conversation stops at {limit}): answered with this rejection, not run, nobody asked.");
+            if (approval.Status == ApprovalStatus.Executing)
+            {
+                int count = resuming.TryCount(approvalId, rejected, repeat, out int counted) ? counted : rejected.Repeats + 1;
+                return new EarlierRejection(approvalId, callId, rejected.DecidedBy, rejected.DecisionReason, count, count >= limit);
+            }
+
+            bool stop = Count(records, approval, rejected, repeat.CallId, repeat.Arguments, limit);
             if (await records.TrySaveAsync(approval, cancellationToken))
             {
                 return new EarlierRejection(approvalId, callId, rejected.DecidedBy, rejected.DecisionReason, rejected.Repeats, stop);
@@ -140,5 +146,17 @@ internal sealed class RetryGuard(ApprovalRecords records, int limit)
         }
 
         throw await records.ConcurrentChangeAsync(approvalId, cancellationToken);
+    }
+
+    /// <summary>Counts one more repeat on <paramref name="rejected"/> and audits it, to be saved with the approval; returns whether it reached the limit.</summary>
+    public static bool Count(ApprovalRecords records, PendingApproval approval, PendingToolCall rejected, string repeatCallId, System.Text.Json.JsonElement arguments, int limit)
+    {
+        rejected.Repeats++;
+        bool stop = rejected.Repeats >= limit;
+        records.Audit(approval, stop ? ApprovalAuditEvent.RepeatLimitReached : ApprovalAuditEvent.RepeatAnswered, Actor, rejected, rejected.Fingerprint, arguments,
+            stop
+                ? $"Proposed again as call '{repeatCallId}' (repeat {rejected.Repeats} of at most {limit}): the conversation was stopped; nothing ran."
+                : $"Proposed again as call '{repeatCallId}' (repeat {rejected.Repeats}; the conversation stops at {limit}): answered with this rejection, not run, nobody asked.");
+        return stop;
     }
 }

@@ -12,7 +12,7 @@ namespace HumanInLoop.Internal;
 /// </summary>
 internal sealed class ApprovalResumer(
     ApprovalRecords records, ResumeClaimer claimer, CallRunner runner, ClaimLease lease, ApprovalClock clock, HumanInLoopTelemetry telemetry,
-    NotificationFanout notifications, ILogger logger)
+    NotificationFanout notifications, ILogger logger, ResumingRepeats repeats, int repeatLimit)
 {
     /// <summary>See <see cref="ApprovalService.ResumeAsync"/>.</summary>
     public async Task<ResumeResult> ResumeAsync(string approvalId, IChatClient chatClient, ChatOptions? options, CancellationToken cancellationToken)
@@ -21,6 +21,7 @@ internal sealed class ApprovalResumer(
         using Activity? activity = StartActivity(approvalId);
         ResumeRun run = await StartAsync(approvalId, options, ApprovalOrigin.ToolCalls, cancellationToken);
         ChatResponse response;
+        repeats.Begin(approvalId);
         try
         {
             response = await lease.KeepDuringAsync(run.Approval, new ValueTask<ChatResponse>(chatClient.GetResponseAsync(run.Continuation, run.Options, cancellationToken)));
@@ -40,6 +41,11 @@ internal sealed class ApprovalResumer(
             await ReleaseAsync(run.Approval, exception);
             throw;
         }
+        catch (ApprovalException)
+        {
+            repeats.Discard(approvalId); // nothing of this resume is saved; neither are its repeats
+            throw;
+        }
 
         await CompleteAsync(run, null);
         response.Messages.Insert(0, run.ResultsMessage);
@@ -53,6 +59,7 @@ internal sealed class ApprovalResumer(
         ArgumentNullException.ThrowIfNull(chatClient);
         using Activity? activity = StartActivity(approvalId);
         ResumeRun run = await StartAsync(approvalId, options, ApprovalOrigin.ToolCalls, cancellationToken);
+        repeats.Begin(approvalId);
         IAsyncEnumerator<ChatResponseUpdate> updates = chatClient.GetStreamingResponseAsync(run.Continuation, run.Options, cancellationToken).GetAsyncEnumerator(cancellationToken);
         bool ended = false;
 
@@ -120,6 +127,8 @@ internal sealed class ApprovalResumer(
                 // The caller stopped reading before the model finished: keep the calls' outcomes, give the claim back.
                 await ReleaseAsync(run.Approval, null);
             }
+
+            repeats.Discard(approvalId); // saved above by the completion or release, or by neither (an approval error)
         }
     }
 
@@ -185,6 +194,7 @@ internal sealed class ApprovalResumer(
     public async Task CompleteAsync(ResumeRun run, string? nextApprovalId, RejectedCallRepeatedException? stopped = null)
     {
         PendingApproval approval = run.Approval;
+        repeats.End(approval, records, repeatLimit);
         approval.Status = ApprovalStatus.Completed;
         approval.NextApprovalId = nextApprovalId;
         approval.ClaimedBy = null;
@@ -205,6 +215,7 @@ internal sealed class ApprovalResumer(
     /// <summary>Gives the claim back with every call's progress kept, so a later resume continues without re-running anything.</summary>
     private async Task ReleaseAsync(PendingApproval approval, Exception? cause)
     {
+        repeats.End(approval, records, repeatLimit);
         approval.Status = ApprovalStatus.Decided;
         approval.ClaimedBy = null;
         approval.ClaimExpiresAt = null;

@@ -111,7 +111,9 @@ public sealed class AutomationTests
         IReadOnlyList<string> output = await console.ReadToExitAsync();
 
         Assert.Equal(0, console.ExitCode);
-        Assert.Contains(output, l => l.StartsWith("    all calls:  seen=8 allowed=3 denied=0 by-grant=1 to-person=4 (approved=3 edited=0 rejected=1 ", StringComparison.Ordinal));
+        Assert.Contains(output, l => l.StartsWith("    all calls:  seen=9 allowed=3 denied=0 by-grant=1 to-person=4 (approved=3 edited=0 rejected=1 ", StringComparison.Ordinal) &&
+            l.EndsWith(" repeats-answered=1 repeats-stopped=0", StringComparison.Ordinal));
+        Assert.Contains(output, l => l.Contains("already rejected this same call", StringComparison.Ordinal) && l.Contains("Carol says she never asked for this", StringComparison.Ordinal));
         Assert.Contains(output, l => l.Contains("false-approvals=1 needless-asks=0", StringComparison.Ordinal));
         Assert.Contains(output, l => l.Contains("transfer {\"amount\":400,\"to\":\"bob\"} decided-by=teller person-said=Carol says she never asked for this", StringComparison.Ordinal));
         Assert.DoesNotContain(output, l => l.Contains("ERROR", StringComparison.Ordinal) || l.Contains("only understand", StringComparison.Ordinal));

@@ -2,7 +2,8 @@ namespace BankingConsole;
 
 /// <summary>
 /// The scripted tour of gradual automation (<c>--demo</c>): a few requests that run at once, three transfers the teller
-/// approves, one rejected with a reason, one approved "and don't ask again" (a standing grant) that lets the next one run at
+/// approves, one rejected with a reason (asked for again, the model's repeat is answered with that rejection by the retry-loop
+/// guard, nobody asked), one approved "and don't ask again" (a standing grant) that lets the next one run at
 /// once; then the automation report, and replays of the looser candidate and of today's rules. Typed as a person would,
 /// answers to the approval questions included, and echoed after each prompt.
 /// </summary>
@@ -20,6 +21,7 @@ internal sealed class DemoScript(TextWriter echo) : TextReader
         "transfer 400 to bob",
         "r",
         "Carol says she never asked for this; her phone may be compromised",
+        "transfer 400.00 to bob",
         "transfer 120 to bob",
         "l",
         "approve last --grant 8h to=bob amount<=200",

@@ -6,6 +6,7 @@ public sealed class ApprovalOptions
 {
     private TimeSpan _defaultExpiration = TimeSpan.FromDays(3);
     private TimeSpan _executionLease = TimeSpan.FromMinutes(5);
+    private int _rejectedRepeatLimit = 3;
     private PolicyVerdict _unmatchedToolDecision = PolicyVerdict.RequireApproval("No approval policy covers this tool, so a person must decide.");
 
     /// <summary>Gets the policies evaluated for every call, in addition to any <see cref="IApprovalPolicy"/> registered in DI.</summary>
@@ -77,6 +78,24 @@ public sealed class ApprovalOptions
         {
             ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(value, TimeSpan.Zero);
             _executionLease = value;
+        }
+    }
+
+    /// <summary>
+    /// Gets or sets the retry-loop guard's limit. After a person rejects a call, the same call proposed again in the same
+    /// conversation (<see cref="CallerContext.ConversationId"/>; same tool, semantically equal arguments) is answered at once with
+    /// that rejection and its reason instead of being put to a person again; the repeat that reaches this number stops the
+    /// conversation with <see cref="RejectedCallRepeatedException"/>. A rejection made with
+    /// <see cref="ApprovalDecision.AskAgainIfRepeated"/> is not guarded: its repeats go to a person as before.
+    /// </summary>
+    /// <value>Default: 3 (the first and second repeats are answered, the third stops the conversation). 0 turns the guard off.</value>
+    public int RejectedRepeatLimit
+    {
+        get => _rejectedRepeatLimit;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            _rejectedRepeatLimit = value;
         }
     }
 

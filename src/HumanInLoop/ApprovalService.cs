@@ -51,11 +51,13 @@ public sealed class ApprovalService
         NotificationFanout notifications = new(options.Notifiers, logger);
 
         _records = new ApprovalRecords(store, options.IntegrityKey.ToArray(), clock, logger);
+        ResumingRepeats resuming = new();
         Evaluator = new PolicyEvaluator([.. options.Policies, .. additionalPolicies], options.UnmatchedToolVerdict);
         Judge = new CallJudge(
             Evaluator,
             options.ShadowPolicies.Count == 0 ? null : new PolicyEvaluator([.. options.ShadowPolicies], options.UnmatchedToolVerdict),
-            store is IGrantStore grantStore ? new GrantMatcher(grantStore, clock, options.PreventSelfApproval) : null);
+            store is IGrantStore grantStore ? new GrantMatcher(grantStore, clock, options.PreventSelfApproval) : null,
+            options.RejectedRepeatLimit == 0 ? null : new RetryGuard(_records, resuming, options.RejectedRepeatLimit));
         Recorder = options.RecordCalls && store is ICallRecordStore callRecords ? new CallRecorder(callRecords, clock, logger) : null;
         Grants = new StandingGrants(store, new HashSet<string>(options.Granters, StringComparer.Ordinal), clock);
         History = new ApprovalHistory(_records, options.UnmatchedToolVerdict, logger);
@@ -67,7 +69,7 @@ public sealed class ApprovalService
         ClaimLease lease = new(_records, clock, options.ExecutionLease, logger);
         _resumer = new ApprovalResumer(
             _records, new ResumeClaimer(_records, _expirer, lease, clock), new CallRunner(_records, lease, options.IdempotentTools, logger),
-            lease, clock, telemetry, notifications, logger);
+            lease, clock, telemetry, notifications, logger, resuming, options.RejectedRepeatLimit);
         _plans = new PlanRunner(Judge, Recorder, Holder, _resumer);
     }
 

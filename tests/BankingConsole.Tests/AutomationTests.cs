@@ -111,7 +111,9 @@ public sealed class AutomationTests
         IReadOnlyList<string> output = await console.ReadToExitAsync();
 
         Assert.Equal(0, console.ExitCode);
-        Assert.Contains(output, l => l.StartsWith("    all calls:  seen=9 allowed=3 denied=0 by-grant=1 to-person=5 (approved=3 edited=0 rejected=1 responded=1 expired=0 awaiting=0) ", StringComparison.Ordinal));
+        Assert.Contains(output, l => l.StartsWith("    all calls:  seen=10 allowed=3 denied=0 by-grant=1 to-person=5 (approved=3 edited=0 rejected=1 responded=1 expired=0 awaiting=0) ", StringComparison.Ordinal) &&
+            l.EndsWith(" repeats-answered=1 repeats-stopped=0", StringComparison.Ordinal));
+        Assert.Contains(output, l => l.Contains("already rejected this same call", StringComparison.Ordinal) && l.Contains("Carol says she never asked for this", StringComparison.Ordinal));
 
         // The teller answered the $500 transfer in place of the tool: the model got the answer, nothing moved, and the looser
         // candidate, which would have let it run, counts it as a false approval.

@@ -115,6 +115,8 @@ internal sealed class ScriptedBankModel : IChatClient
             string what = calls.TryGetValue(result.CallId, out FunctionCallContent? call) ? ToolText.Describe(call) : "do that";
             sentences.Add(text switch
             {
+                _ when text.Contains("already rejected this same call", StringComparison.Ordinal) =>
+                    $"I did not {what}: a person already rejected it earlier in this conversation ({ReasonIn(text)}).",
                 _ when text.Contains("rejected by the approver", StringComparison.Ordinal) =>
                     $"I did not {what}: the approver rejected it ({ReasonIn(text)}).",
                 _ when text.Contains("denied by policy", StringComparison.Ordinal) =>

@@ -6,11 +6,12 @@ namespace BankingConsole;
 /// <summary>The automation report, replay findings and grants as one-line text, shared by both views.</summary>
 internal static class AutomationText
 {
-    /// <summary>One set of figures: <c>seen=8 at-once=3 denied=0 by-grant=1 to-person=4 (approved=3 ...) automated=50.0% ...</c>.</summary>
+    /// <summary>One set of figures: <c>seen=8 at-once=3 denied=0 by-grant=1 to-person=4 (approved=3 ...) automated=50.0% ... repeats-answered=1 repeats-stopped=0</c>.</summary>
     public static string Figures(AutomationFigures f) => string.Create(CultureInfo.InvariantCulture,
         $"seen={f.Seen} allowed={f.Allowed} denied={f.Denied} by-grant={f.AllowedByGrant} to-person={f.SentToPerson} " +
         $"(approved={f.Approved} edited={f.Edited} rejected={f.Rejected} responded={f.Responded} expired={f.Expired} awaiting={f.Awaiting}) " +
-        $"automated={Percent(f.AutomationRate)} median-decision={Time(f.MedianTimeToDecision)} p90-decision={Time(f.P90TimeToDecision)}");
+        $"automated={Percent(f.AutomationRate)} median-decision={Time(f.MedianTimeToDecision)} p90-decision={Time(f.P90TimeToDecision)} " +
+        $"repeats-answered={f.RejectedAsRepeat + f.RepeatLimitReached} repeats-stopped={f.RepeatLimitReached}");
 
     public static string Shadow(ShadowAgreement s)
     {

@@ -37,6 +37,8 @@ internal sealed partial class BankingSession
     {
         { Execution: CallExecutionStatus.Succeeded } => ToolText.Of(outcome.Result),
         { Decision: CallDecisionStatus.Denied } => $"Refused by the bank's rules: {outcome.Reason}",
+        { Decision: CallDecisionStatus.Rejected, Result: { } answer } when ToolText.Of(answer).Contains("already rejected this same call", StringComparison.Ordinal) =>
+            ToolText.Of(answer), // a repeat the retry-loop guard answered
         { Decision: CallDecisionStatus.Rejected } => $"Rejected by the approver: {outcome.Reason}",
         { Decision: CallDecisionStatus.Responded } => $"Answered by the approver in place of the tool: {ToolText.Of(outcome.Result)}",
         { Decision: CallDecisionStatus.Expired } => "Nobody decided before the approval expired; not run.",

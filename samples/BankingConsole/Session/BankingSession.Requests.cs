@@ -34,6 +34,14 @@ internal sealed partial class BankingSession
             await ShowPendingAsync(pause.Approval, cancellationToken);
             return;
         }
+        catch (RejectedCallRepeatedException stop)
+        {
+            // The retry-loop guard: the model kept proposing a call a person rejected; nothing ran, nothing was held.
+            _history.Add(user);
+            _history.Add(new ChatMessage(ChatRole.Assistant, $"(Stopped: I kept asking to {stop.ToolName} after '{stop.RejectedBy}' rejected it.)"));
+            _view.Recorded("STOPPED", stop.RejectedApprovalId, stop.RejectedCallId, stop.Reason);
+            return;
+        }
 
         _history.Add(user);
         _history.AddRange(response.Messages);
@@ -59,7 +67,17 @@ internal sealed partial class BankingSession
         }
 
         List<PlannedAction> actions = [.. plan.Actions.Select(a => a.ToPlannedAction())];
-        PlanResult result = await _approvals.RunPlanAsync(actions, _tools, _context, cancellationToken);
+        PlanResult result;
+        try
+        {
+            result = await _approvals.RunPlanAsync(actions, _tools, _context, cancellationToken);
+        }
+        catch (RejectedCallRepeatedException stop)
+        {
+            _view.Recorded("STOPPED", stop.RejectedApprovalId, stop.RejectedCallId, stop.Reason);
+            return;
+        }
+
         List<string> sentences = [];
         for (int i = 0; i < actions.Count; i++)
         {

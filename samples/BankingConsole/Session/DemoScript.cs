@@ -2,7 +2,8 @@ namespace BankingConsole;
 
 /// <summary>
 /// The scripted tour of gradual automation (<c>--demo</c>): a few requests that run at once, three transfers the teller
-/// approves, one rejected with a reason, one the teller answers in place of the tool (done by hand), one approved "and don't ask again" (a standing grant) that lets the next one run at
+/// approves, one rejected with a reason (asked for again, the model's repeat is answered with that rejection by the retry-loop
+/// guard, nobody asked), one the teller answers in place of the tool (done by hand), one approved "and don't ask again" (a standing grant) that lets the next one run at
 /// once; then the automation report, and replays of the looser candidate and of today's rules. Typed as a person would,
 /// answers to the approval questions included, and echoed after each prompt.
 /// </summary>
@@ -20,6 +21,7 @@ internal sealed class DemoScript(TextWriter echo) : TextReader
         "transfer 400 to bob",
         "r",
         "Carol says she never asked for this; her phone may be compromised",
+        "transfer 400.00 to bob",
         "transfer 500 to alice",
         "l",
         "respond last Done by hand at the branch this morning (slip BR-7); nothing more to send.",

@@ -198,7 +198,9 @@ internal sealed class ApprovalDecider(
         if (!decision.Approved)
         {
             call.Decision = CallDecisionStatus.Rejected;
-            records.Audit(approval, ApprovalAuditEvent.Rejected, actor, call, call.Fingerprint, call.Arguments, decision.Reason);
+            call.AskAgainIfRepeated = decision.AskAgainIfRepeated;
+            records.Audit(approval, ApprovalAuditEvent.Rejected, actor, call, call.Fingerprint, call.Arguments,
+                decision.AskAgainIfRepeated ? $"{decision.Reason} (ask again if the model proposes it again)" : decision.Reason);
             return true;
         }
 

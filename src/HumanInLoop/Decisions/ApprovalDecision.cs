@@ -58,6 +58,17 @@ public sealed record ApprovalDecision
         init => field = value is null || Approved ? value : throw new ArgumentException("Only an approval can make a standing grant.", nameof(Grant));
     }
 
+    /// <summary>
+    /// Gets a value indicating whether a rejection opts out of the retry-loop guard ("ask me again if it comes back"): when the
+    /// model proposes the same call again in the conversation, it is put to a person again instead of being answered with this
+    /// rejection (<see cref="ApprovalOptions.RejectedRepeatLimit"/>). Only for rejections; recorded on the call.
+    /// </summary>
+    public bool AskAgainIfRepeated
+    {
+        get;
+        init => field = !value || !Approved ? value : throw new ArgumentException("Only a rejection can ask to be asked again.", nameof(AskAgainIfRepeated));
+    }
+
     /// <summary>Approves the call as shown.</summary>
     /// <param name="approver">Who decides.</param>
     /// <param name="comment">An optional comment, recorded.</param>
@@ -73,6 +84,17 @@ public sealed record ApprovalDecision
         ArgumentException.ThrowIfNullOrWhiteSpace(reason);
         return new(false, approver, reason, null);
     }
+
+    /// <summary>Rejects the call; the model is told it was rejected and why.</summary>
+    /// <param name="approver">Who decides.</param>
+    /// <param name="reason">Why, as recorded and sent to the model.</param>
+    /// <param name="askAgainIfRepeated">
+    /// <see langword="true"/> to be asked again if the model proposes the same call again in the conversation, instead of the
+    /// retry-loop guard answering it with this rejection (<see cref="AskAgainIfRepeated"/>).
+    /// </param>
+    /// <returns>The decision.</returns>
+    public static ApprovalDecision Reject(Approver approver, string reason, bool askAgainIfRepeated) =>
+        Reject(approver, reason) with { AskAgainIfRepeated = askAgainIfRepeated };
 
     /// <summary>Approves the call with different arguments; the policies check the edited arguments again.</summary>
     /// <param name="approver">Who decides.</param>

@@ -60,6 +60,7 @@ internal static class CallRecordReader
                 case "decisionReason": call.DecisionReason = reader.GetString(); break;
                 case "editedArguments": call.EditedArguments = reader.TokenType == JsonTokenType.Null ? null : JsonElement.ParseValue(ref reader); break;
                 case "grantId": call.GrantId = reader.GetString(); break;
+                case "repeatOf": call.RepeatOf = reader.GetString(); break;
                 case "outcome" when reader.TokenType == JsonTokenType.String && s_outcomes.TryGetValue(reader.GetString()!, out CallOutcome outcome):
                     call.Outcome = outcome;
                     break;

@@ -202,6 +202,7 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
         }
 
         BatchJudgement judgement = await Approvals.Judge.JudgeAsync(evaluations, cancellationToken);
+        await RetryGuard.StopIfLimitReachedAsync(evaluations, judgement, Approvals.Recorder, cancellationToken);
         if (judgement.Hold)
         {
             PendingApproval approval = await Approvals.Holder.HoldAsync(history, evaluations, judgement, context, ApprovalOrigin.ToolCalls, cancellationToken);
@@ -237,7 +238,7 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
                 continue;
             }
 
-            string denial = $"This tool call was denied by policy and was not run. Do not retry it. Reason: {decisions[i].Reason}";
+            string denial = judgement.RepeatOf(i)?.Answer ?? $"This tool call was denied by policy and was not run. Do not retry it. Reason: {decisions[i].Reason}";
             if (GateProtectedFunction.IsProtectedIn(options, calls[i]))
             {
                 // The protected tool answers with the denial instead of running, so function invocation sends the model the

@@ -15,6 +15,15 @@ public sealed record AutomationFigures
     /// <summary>Gets how many the policies sent to a person but a standing grant allowed.</summary>
     public long AllowedByGrant { get; init; }
 
+    /// <summary>
+    /// Gets how many repeated a call a person had rejected earlier in the conversation and were answered with that rejection by the
+    /// retry-loop guard, without asking again (<see cref="CallOutcome.RejectedAsRepeat"/>).
+    /// </summary>
+    public long RejectedAsRepeat { get; init; }
+
+    /// <summary>Gets how many such repeats reached <see cref="ApprovalOptions.RejectedRepeatLimit"/> and stopped their conversation (<see cref="CallOutcome.RepeatLimitReached"/>).</summary>
+    public long RepeatLimitReached { get; init; }
+
     /// <summary>Gets how many went to a person: <see cref="Awaiting"/> + <see cref="Approved"/> + <see cref="Edited"/> + <see cref="Rejected"/> + <see cref="Responded"/> + <see cref="Expired"/> + <see cref="Cancelled"/>.</summary>
     public long SentToPerson => Awaiting + Approved + Edited + Rejected + Responded + Expired + Cancelled;
 
@@ -39,8 +48,11 @@ public sealed record AutomationFigures
     /// <summary>Gets how many were withdrawn undecided.</summary>
     public long Cancelled { get; init; }
 
-    /// <summary>Gets the share of calls decided without a person (allowed, denied, or allowed by a grant), from 0 to 1; 0 when none were seen.</summary>
-    public double AutomationRate => Seen == 0 ? 0 : (double)(Allowed + Denied + AllowedByGrant) / Seen;
+    /// <summary>
+    /// Gets the share of calls decided without asking a person (allowed, denied, allowed by a grant, or answered with an earlier
+    /// rejection), from 0 to 1; 0 when none were seen.
+    /// </summary>
+    public double AutomationRate => Seen == 0 ? 0 : (double)(Allowed + Denied + AllowedByGrant + RejectedAsRepeat + RepeatLimitReached) / Seen;
 
     /// <summary>Gets the median time from a call being held to a person's decision, or <see langword="null"/> when nobody decided any.</summary>
     public TimeSpan? MedianTimeToDecision { get; init; }

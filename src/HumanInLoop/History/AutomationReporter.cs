@@ -90,6 +90,8 @@ internal sealed class AutomationReporter
                 Responded = _outcomes[(int)CallOutcome.Responded],
                 Expired = _outcomes[(int)CallOutcome.Expired],
                 Cancelled = _outcomes[(int)CallOutcome.Cancelled],
+                RejectedAsRepeat = _outcomes[(int)CallOutcome.RejectedAsRepeat],
+                RepeatLimitReached = _outcomes[(int)CallOutcome.RepeatLimitReached],
                 MedianTimeToDecision = Percentile(0.5),
                 P90TimeToDecision = Percentile(0.9),
             };

@@ -32,4 +32,16 @@ public enum CallOutcome
 
     /// <summary>A person answered it in place of the tool; it never ran and the model received the person's answer.</summary>
     Responded = 9,
+
+    /// <summary>
+    /// A person had rejected the same call earlier in the conversation; the retry-loop guard answered it with that rejection at once,
+    /// without asking again (<see cref="RecordedCall.RepeatOf"/> names the rejection). It never ran.
+    /// </summary>
+    RejectedAsRepeat = 10,
+
+    /// <summary>
+    /// The same, and it was the repeat that reached <see cref="ApprovalOptions.RejectedRepeatLimit"/>: the conversation was stopped
+    /// with <see cref="RejectedCallRepeatedException"/>. It never ran.
+    /// </summary>
+    RepeatLimitReached = 11,
 }

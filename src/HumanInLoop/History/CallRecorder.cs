@@ -5,7 +5,7 @@ namespace HumanInLoop.Internal;
 
 /// <summary>
 /// Records the calls the gate decided at once in the store's call records (<see cref="ICallRecordStore"/>). A batch with a call
-/// allowed by a grant is written before the gate returns (the grant's use is a decision); the others are queued and written in
+/// allowed by a grant or answered with an earlier rejection is written before the gate returns (a decision); the others are queued and written in
 /// the background, in batches, so allowed calls do not wait for a durable write.
 /// </summary>
 /// <remarks>
@@ -31,6 +31,7 @@ internal sealed class CallRecorder(ICallRecordStore store, ApprovalClock clock, 
         for (int i = 0; i < calls.Count; i++)
         {
             ApprovalGrant? grant = judgement.GrantOf(i);
+            EarlierRejection? repeat = judgement.RepeatOf(i);
             records[i] = new RecordedCall
             {
                 Id = ApprovalIds.New("call_"),
@@ -41,15 +42,19 @@ internal sealed class CallRecorder(ICallRecordStore store, ApprovalClock clock, 
                 SeenAt = now,
                 Verdict = judgement.Recorded[i],
                 ShadowVerdict = judgement.ShadowOf(i),
-                Outcome = grant is not null ? CallOutcome.AllowedByGrant
+                Outcome = repeat is not null ? (repeat.LimitReached ? CallOutcome.RepeatLimitReached : CallOutcome.RejectedAsRepeat)
+                    : grant is not null ? CallOutcome.AllowedByGrant
                     : judgement.Verdicts[i].Kind == PolicyVerdictKind.Deny ? CallOutcome.Denied : CallOutcome.Allowed,
-                DecidedBy = grant?.GrantedBy,
+                DecidedBy = repeat?.RejectedBy ?? grant?.GrantedBy,
                 DecidedAt = now,
+                DecisionReason = repeat?.Reason,
                 GrantId = grant?.Id,
+                RepeatOf = repeat?.Reference,
             };
         }
 
-        return judgement.Grants is not null
+        // A grant's use and a repeat answered with a person's rejection are decisions: durable before the gate returns.
+        return judgement.Grants is not null || judgement.Repeats is not null
             ? new ValueTask(store.AppendCallRecordsAsync([.. records.Select(r => CallRecordFormat.ToEntry(r))], cancellationToken))
             : EnqueueAsync(records, cancellationToken);
     }

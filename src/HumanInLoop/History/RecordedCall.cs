@@ -89,14 +89,19 @@ public sealed class RecordedCall
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? GrantId { get; internal set; }
 
+    /// <summary>Gets the earlier rejection the call repeated, as <c>approvalId/callId</c>, for <see cref="CallOutcome.RejectedAsRepeat"/> and <see cref="CallOutcome.RepeatLimitReached"/>.</summary>
+    [JsonInclude]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? RepeatOf { get; internal set; }
+
     /// <summary>Gets the time from <see cref="SeenAt"/> to a person's decision, or <see langword="null"/> when no person decided.</summary>
     [JsonIgnore]
     public TimeSpan? TimeToDecision =>
         Outcome is CallOutcome.Approved or CallOutcome.Edited or CallOutcome.Rejected or CallOutcome.Responded && DecidedAt is { } at ? at - SeenAt : null;
 
-    /// <summary>Gets whether the call was decided without a person: allowed, denied, or allowed by a grant.</summary>
+    /// <summary>Gets whether the call was decided without asking a person: allowed, denied, allowed by a grant, or answered with an earlier rejection.</summary>
     [JsonIgnore]
-    public bool IsAutomated => Outcome is CallOutcome.Allowed or CallOutcome.Denied or CallOutcome.AllowedByGrant;
+    public bool IsAutomated => Outcome is CallOutcome.Allowed or CallOutcome.Denied or CallOutcome.AllowedByGrant or CallOutcome.RejectedAsRepeat or CallOutcome.RepeatLimitReached;
 
     /// <summary>Gets the conversation up to the call, for a call a person saw; loaded on first use. Empty for calls that were never held (their conversation is not stored).</summary>
     [JsonIgnore]

@@ -108,7 +108,7 @@ internal sealed class RecordedCalls(ApprovalRecords records, ILogger logger)
             CallDecisionStatus.AutoAllowed => call.GrantId is null ? CallOutcome.Allowed : CallOutcome.AllowedByGrant,
             CallDecisionStatus.Denied => CallOutcome.Denied,
             CallDecisionStatus.Approved => call.ApprovedArguments is null ? CallOutcome.Approved : CallOutcome.Edited,
-            CallDecisionStatus.Rejected => CallOutcome.Rejected,
+            CallDecisionStatus.Rejected => call.RepeatOf is null ? CallOutcome.Rejected : CallOutcome.RejectedAsRepeat,
             CallDecisionStatus.Responded => CallOutcome.Responded,
             CallDecisionStatus.Expired => CallOutcome.Expired,
             _ => approval.Status switch
@@ -125,6 +125,7 @@ internal sealed class RecordedCalls(ApprovalRecords records, ILogger logger)
             _ => PolicyVerdictKind.RequireApproval,
         };
         bool automated = outcome is CallOutcome.Allowed or CallOutcome.Denied or CallOutcome.AllowedByGrant;
+        bool repeat = outcome == CallOutcome.RejectedAsRepeat;
         return new RecordedCall
         {
             Id = $"{approval.Id}/{call.CallId}",
@@ -138,7 +139,8 @@ internal sealed class RecordedCalls(ApprovalRecords records, ILogger logger)
             ShadowVerdict = call.ShadowVerdict,
             Outcome = outcome,
             DecidedBy = automated ? (call.GrantId is null ? null : GrantMaker(approval, call)) : call.DecidedBy,
-            DecidedAt = automated ? approval.CreatedAt : call.DecidedAt,
+            DecidedAt = automated || repeat ? approval.CreatedAt : call.DecidedAt,
+            RepeatOf = call.RepeatOf,
             DecisionReason = call.DecisionReason,
             EditedArguments = outcome == CallOutcome.Edited ? call.ApprovedArguments : null,
             Response = outcome == CallOutcome.Responded ? call.Result : null,

@@ -117,8 +117,17 @@ internal sealed class ApprovalHolder(
         string? reason = grant is null
             ? verdict.Reason + escalates
             : $"Allowed by standing grant {grant.Id}, made by '{grant.GrantedBy}' (the policies asked for a person: {record.PolicyReason}).";
-        records.Audit(approval, auditEvent, grant is null ? "policy" : grant.GrantedBy, record, fingerprint, arguments, reason);
-        if (record.Decision != CallDecisionStatus.AwaitingApproval)
+        EarlierRejection? repeat = judgement.RepeatOf(index);
+        if (repeat is not null)
+        {
+            // Answered with a person's earlier rejection (the retry-loop guard): rejected as that person did, never run, nobody asked.
+            (record.Decision, record.DecidedBy, record.DecidedAt, record.DecisionReason, record.RepeatOf) =
+                (CallDecisionStatus.Rejected, repeat.RejectedBy, clock.Now(), repeat.Reason, repeat.Reference);
+            (auditEvent, reason) = (ApprovalAuditEvent.RepeatAnswered, $"Repeats {repeat.Reference}, rejected by '{repeat.RejectedBy}' (repeat {repeat.Repeat}): {repeat.Reason}");
+        }
+
+        records.Audit(approval, auditEvent, repeat is not null ? RetryGuard.Actor : grant is null ? "policy" : grant.GrantedBy, record, fingerprint, arguments, reason);
+        if (record.Decision != CallDecisionStatus.AwaitingApproval && repeat is null)
         {
             telemetry.Decided.Add(1, new KeyValuePair<string, object?>(HumanInLoopTelemetry.DecisionTag, HumanInLoopTelemetry.DecisionName(record.Decision, false)));
         }

@@ -46,6 +46,7 @@ internal sealed class PlanRunner(CallJudge judge, CallRecorder? recorder, Approv
         // Judged as one batch (grants and shadow policies included); unlike the gate, a plan holds only the actions that need a
         // person and runs the others now, so the held ones are stored and the others recorded as decided at once.
         BatchJudgement judgement = await judge.JudgeAsync(evaluations, cancellationToken);
+        await RetryGuard.StopIfLimitReachedAsync(evaluations, judgement, recorder, cancellationToken);
         PolicyVerdict[] verdicts = judgement.Verdicts;
         int[] held = [.. Enumerable.Range(0, plan.Count).Where(i => verdicts[i].Kind == PolicyVerdictKind.RequireApproval)];
         int[] decided = [.. Enumerable.Range(0, plan.Count).Where(i => verdicts[i].Kind != PolicyVerdictKind.RequireApproval)];
@@ -65,6 +66,10 @@ internal sealed class PlanRunner(CallJudge judge, CallRecorder? recorder, Approv
             {
                 case PolicyVerdictKind.RequireApproval:
                     outcomes.Add(new ActionOutcome(action.CallId, action.ToolName, CallDecisionStatus.AwaitingApproval, CallExecutionStatus.NotStarted, verdict.Reason, null));
+                    break;
+                case PolicyVerdictKind.Deny when judgement.RepeatOf(i) is { } repeat:
+                    // Repeats a person's rejection in this conversation (the retry-loop guard): rejected as before, not run, nobody asked.
+                    outcomes.Add(new ActionOutcome(action.CallId, action.ToolName, CallDecisionStatus.Rejected, CallExecutionStatus.NotRun, repeat.Reason, ModelResults.ToJson(repeat.Answer)));
                     break;
                 case PolicyVerdictKind.Deny:
                     outcomes.Add(new ActionOutcome(action.CallId, action.ToolName, CallDecisionStatus.Denied, CallExecutionStatus.NotRun, verdict.Reason, null));

@@ -15,6 +15,12 @@ internal sealed class BatchJudgement(int count)
     /// <summary>Gets the shadow policies' verdict per call, or <see langword="null"/> when there are no shadow policies.</summary>
     public RecordedVerdict[]? Shadow { get; set; }
 
+    /// <summary>Gets the earlier rejection each call repeated, or <see langword="null"/> when no call repeated one (<see cref="RetryGuard"/>).</summary>
+    public EarlierRejection?[]? Repeats { get; set; }
+
+    /// <summary>Gets the stop to throw when a repeat reached the retry-loop guard's limit, or <see langword="null"/>.</summary>
+    public RejectedCallRepeatedException? Stop { get; set; }
+
     /// <summary>Gets whether any call needs a person.</summary>
     public bool Hold { get; set; }
 
@@ -24,6 +30,11 @@ internal sealed class BatchJudgement(int count)
     public ApprovalGrant? GrantOf(int index) => Grants?[index];
 
     public RecordedVerdict? ShadowOf(int index) => Shadow?[index];
+
+    public EarlierRejection? RepeatOf(int index) => Repeats?[index];
+
+    /// <summary>The positions of the calls that repeated a rejection.</summary>
+    public int[] RepeatIndices() => Repeats is null ? [] : [.. Enumerable.Range(0, Repeats.Length).Where(i => Repeats[i] is not null)];
 
     /// <summary>Makes the judgement of a part of the batch.</summary>
     public BatchJudgement Select(IReadOnlyList<int> indices)
@@ -37,6 +48,11 @@ internal sealed class BatchJudgement(int count)
             if (GrantOf(i) is { } grant)
             {
                 (part.Grants ??= new ApprovalGrant?[indices.Count])[j] = grant;
+            }
+
+            if (RepeatOf(i) is { } repeat)
+            {
+                (part.Repeats ??= new EarlierRejection?[indices.Count])[j] = repeat;
             }
 
             if (Shadow is not null)

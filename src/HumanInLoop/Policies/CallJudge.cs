@@ -2,9 +2,10 @@ namespace HumanInLoop.Internal;
 
 /// <summary>
 /// Judges a batch of calls: the active policies decide; a standing grant may allow a call they would put to a person; calls that
-/// cannot be stored for review are denied; shadow policies are evaluated beside, recorded and never acted on.
+/// cannot be stored for review are denied; a call that repeats a person's rejection in the conversation is answered with it
+/// (<see cref="RetryGuard"/>); shadow policies are evaluated beside, recorded and never acted on.
 /// </summary>
-internal sealed class CallJudge(PolicyEvaluator active, PolicyEvaluator? shadow, GrantMatcher? grants)
+internal sealed class CallJudge(PolicyEvaluator active, PolicyEvaluator? shadow, GrantMatcher? grants, RetryGuard? repeats)
 {
     public PolicyEvaluator Active => active;
 
@@ -40,6 +41,12 @@ internal sealed class CallJudge(PolicyEvaluator active, PolicyEvaluator? shadow,
                 }
 
                 judgement.Hold |= judgement.Verdicts[i].Kind == PolicyVerdictKind.RequireApproval;
+            }
+
+            if (judgement.Hold && repeats is not null)
+            {
+                // Only calls that would go to a person pay the store read, like grants.
+                await repeats.AnswerRepeatsAsync(calls, judgement, cancellationToken);
             }
         }
 

@@ -12,7 +12,7 @@ namespace HumanInLoop.Internal;
 /// </summary>
 internal sealed class ApprovalResumer(
     ApprovalRecords records, ResumeClaimer claimer, CallRunner runner, ClaimLease lease, ApprovalClock clock, HumanInLoopTelemetry telemetry,
-    NotificationFanout notifications, ILogger logger)
+    NotificationFanout notifications, ILogger logger, ResumingRepeats repeats, int repeatLimit)
 {
     /// <summary>See <see cref="ApprovalService.ResumeAsync"/>.</summary>
     public async Task<ResumeResult> ResumeAsync(string approvalId, IChatClient chatClient, ChatOptions? options, CancellationToken cancellationToken)
@@ -21,6 +21,7 @@ internal sealed class ApprovalResumer(
         using Activity? activity = StartActivity(approvalId);
         ResumeRun run = await StartAsync(approvalId, options, ApprovalOrigin.ToolCalls, cancellationToken);
         ChatResponse response;
+        repeats.Begin(approvalId);
         try
         {
             response = await lease.KeepDuringAsync(run.Approval, new ValueTask<ChatResponse>(chatClient.GetResponseAsync(run.Continuation, run.Options, cancellationToken)));
@@ -30,9 +31,19 @@ internal sealed class ApprovalResumer(
             await CompleteAsync(run, next.Approval.Id);
             throw;
         }
+        catch (RejectedCallRepeatedException stop)
+        {
+            await CompleteAsync(run, null, stop);
+            throw;
+        }
         catch (Exception exception) when (exception is not ApprovalException)
         {
             await ReleaseAsync(run.Approval, exception);
+            throw;
+        }
+        catch (ApprovalException)
+        {
+            repeats.Discard(approvalId); // nothing of this resume is saved; neither are its repeats
             throw;
         }
 
@@ -48,6 +59,7 @@ internal sealed class ApprovalResumer(
         ArgumentNullException.ThrowIfNull(chatClient);
         using Activity? activity = StartActivity(approvalId);
         ResumeRun run = await StartAsync(approvalId, options, ApprovalOrigin.ToolCalls, cancellationToken);
+        repeats.Begin(approvalId);
         IAsyncEnumerator<ChatResponseUpdate> updates = chatClient.GetStreamingResponseAsync(run.Continuation, run.Options, cancellationToken).GetAsyncEnumerator(cancellationToken);
         bool ended = false;
 
@@ -84,6 +96,13 @@ internal sealed class ApprovalResumer(
                     await CompleteAsync(run, next.Approval.Id);
                     throw;
                 }
+                catch (RejectedCallRepeatedException stop)
+                {
+                    ended = true;
+                    await StopRenewingAsync();
+                    await CompleteAsync(run, null, stop);
+                    throw;
+                }
                 catch (Exception exception) when (exception is not ApprovalException)
                 {
                     ended = true;
@@ -108,6 +127,8 @@ internal sealed class ApprovalResumer(
                 // The caller stopped reading before the model finished: keep the calls' outcomes, give the claim back.
                 await ReleaseAsync(run.Approval, null);
             }
+
+            repeats.Discard(approvalId); // saved above by the completion or release, or by neither (an approval error)
         }
     }
 
@@ -166,19 +187,24 @@ internal sealed class ApprovalResumer(
         return new ResumeRun(approval, [.. approval.LoadHistory(), resultsMessage], resultsMessage, continuationOptions);
     }
 
-    /// <summary>Ends the claim: the approval is completed (and names the next one if the conversation paused again).</summary>
-    public async Task CompleteAsync(ResumeRun run, string? nextApprovalId)
+    /// <summary>
+    /// Ends the claim: the approval is completed (and names the next one if the conversation paused again, or says the retry-loop
+    /// guard stopped it: every call was answered, so nothing is left to resume).
+    /// </summary>
+    public async Task CompleteAsync(ResumeRun run, string? nextApprovalId, RejectedCallRepeatedException? stopped = null)
     {
         PendingApproval approval = run.Approval;
+        repeats.End(approval, records, repeatLimit);
         approval.Status = ApprovalStatus.Completed;
         approval.NextApprovalId = nextApprovalId;
         approval.ClaimedBy = null;
         approval.ClaimExpiresAt = null;
         records.Audit(approval, ApprovalAuditEvent.Completed, "system",
-            reason: nextApprovalId is null ? "The model answered." : $"The model made another gated call; paused again as '{nextApprovalId}'.");
+            reason: stopped is not null ? $"The model proposed a rejected call again ('{stopped.ToolName}', repeat {stopped.Repeats}); the conversation was stopped."
+                : nextApprovalId is null ? "The model answered." : $"The model made another gated call; paused again as '{nextApprovalId}'.");
         await lease.SaveOrLoseAsync(approval, CancellationToken.None);
         ApprovalLog.ApprovalCompleted(logger, approval.Id, nextApprovalId);
-        RecordOutcome(approval.Id, nextApprovalId is null ? "completed" : "paused_again");
+        RecordOutcome(approval.Id, stopped is not null ? "repeat_stopped" : nextApprovalId is null ? "completed" : "paused_again");
         await notifications.NotifyAsync(ApprovalNotificationKind.Completed, approval);
     }
 
@@ -189,6 +215,7 @@ internal sealed class ApprovalResumer(
     /// <summary>Gives the claim back with every call's progress kept, so a later resume continues without re-running anything.</summary>
     private async Task ReleaseAsync(PendingApproval approval, Exception? cause)
     {
+        repeats.End(approval, records, repeatLimit);
         approval.Status = ApprovalStatus.Decided;
         approval.ClaimedBy = null;
         approval.ClaimExpiresAt = null;

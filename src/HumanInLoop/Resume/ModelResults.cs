@@ -11,6 +11,8 @@ internal static class ModelResults
     {
         CallDecisionStatus.Denied =>
             $"This tool call was denied by policy and was not run. Do not retry it. Reason: {call.PolicyReason}",
+        CallDecisionStatus.Rejected when call.RepeatOf is not null =>
+            EarlierRejection.For(call.DecidedBy, call.DecisionReason),
         CallDecisionStatus.Rejected =>
             $"This tool call was rejected by the approver and was not run. Do not retry it. Reason: {call.DecisionReason}",
         CallDecisionStatus.Expired =>

@@ -65,4 +65,16 @@ public enum ApprovalAuditEvent
 
     /// <summary>Nobody decided a call in time and it was escalated: its escalation group may now decide it, as may the first group.</summary>
     Escalated = 20,
+
+    /// <summary>
+    /// The retry-loop guard answered a call with an earlier rejection instead of asking a person: recorded on the approval that
+    /// holds the rejection (the reason names the new call and counts the repeat), and on a held batch's repeated call.
+    /// </summary>
+    RepeatAnswered = 21,
+
+    /// <summary>
+    /// A rejected call was proposed again for the <see cref="ApprovalOptions.RejectedRepeatLimit"/>-th time: the conversation was
+    /// stopped with <see cref="RejectedCallRepeatedException"/>. Recorded on the approval that holds the rejection.
+    /// </summary>
+    RepeatLimitReached = 22,
 }

@@ -15,9 +15,11 @@ namespace HumanInLoop;
 public sealed class PendingApproval
 {
     /// <summary>The format version this library writes. Version 2 (issue 15) adds, per call, the policies that decided it, the shadow
-    /// policies' verdict and the standing grant that allowed it, and the <see cref="ApprovalAuditEvent.GrantIssued"/> event; version 1
-    /// records still load.</summary>
-    public const int CurrentFormatVersion = 2;
+    /// policies' verdict and the standing grant that allowed it, and the <see cref="ApprovalAuditEvent.GrantIssued"/> event. Version 3
+    /// (issue 16) adds answers in place of the tool (<see cref="CallDecisionStatus.Responded"/>), escalation (per call:
+    /// <c>escalatesAt</c>, <c>escalationApprovers</c>, <c>escalatedAt</c>) and the retry-loop guard (<c>askAgainIfRepeated</c>,
+    /// <c>repeats</c>, <c>repeatOf</c>), with their audit events. Version 1 and 2 records still load.</summary>
+    public const int CurrentFormatVersion = 3;
 
     /// <summary>The JSON name of the audit trail in a stored record (the archive takes it out by this name).</summary>
     internal const string AuditTrailProperty = "auditTrail";

@@ -128,6 +128,47 @@ public sealed class PendingToolCall
     [JsonInclude]
     public string? DecisionReason { get; internal set; }
 
+    /// <summary>
+    /// Gets a value indicating whether the person who rejected the call asked to be asked again if the model proposes it again
+    /// (<see cref="ApprovalDecision.AskAgainIfRepeated"/>); then the retry-loop guard leaves its repeats to a person.
+    /// </summary>
+    [JsonIgnore]
+    public bool AskAgainIfRepeated
+    {
+        get => AskAgainIfRepeatedData ?? false;
+        internal set => AskAgainIfRepeatedData = value ? true : null;
+    }
+
+    /// <summary>
+    /// Gets how many times the model proposed this rejected call again in the conversation and the retry-loop guard answered it
+    /// with the rejection (the repeat that reached <see cref="ApprovalOptions.RejectedRepeatLimit"/> included); 0 for none.
+    /// </summary>
+    [JsonIgnore]
+    public int Repeats
+    {
+        get => RepeatsData ?? 0;
+        internal set => RepeatsData = value == 0 ? null : value;
+    }
+
+    /// <summary>
+    /// Gets the earlier rejection this call repeated, as <c>approvalId/callId</c>, when the retry-loop guard answered it with that
+    /// rejection instead of asking a person (it is then <see cref="CallDecisionStatus.Rejected"/>, decided by the earlier approver,
+    /// and never runs); otherwise <see langword="null"/>.
+    /// </summary>
+    [JsonInclude]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? RepeatOf { get; internal set; }
+
+    [JsonInclude]
+    [JsonPropertyName("askAgainIfRepeated")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    internal bool? AskAgainIfRepeatedData { get; set; }
+
+    [JsonInclude]
+    [JsonPropertyName("repeats")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    internal int? RepeatsData { get; set; }
+
     /// <summary>Gets the arguments a person approved in place of the model's, or <see langword="null"/> when approved as shown.</summary>
     [JsonInclude]
     public JsonElement? ApprovedArguments { get; internal set; }

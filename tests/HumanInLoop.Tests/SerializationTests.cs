@@ -11,6 +11,9 @@ public sealed class SerializationTests
     // Frozen when version 2 was introduced (policies per call, shadow verdicts, grants): never regenerate it.
     private static readonly string s_snapshotV2 = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Snapshots", "pending-approval-v2.json"));
 
+    // Frozen when version 3 was introduced (responses in place of the tool, escalation, answered repeats): never regenerate it.
+    private static readonly string s_snapshotV3 = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Snapshots", "pending-approval-v3.json"));
+
     private static async Task<PendingApproval> SampleAsync()
     {
         TestBank bank = new();
@@ -31,18 +34,50 @@ public sealed class SerializationTests
         string json = PendingApprovalSerializer.Serialize(approval);
 
         Assert.Equal(json, PendingApprovalSerializer.Serialize(PendingApprovalSerializer.Deserialize(json)));
-        Assert.StartsWith("""{"formatVersion":2,"id":""", json, StringComparison.Ordinal);
+        Assert.StartsWith("""{"formatVersion":3,"id":""", json, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task FreshApproval_WritesTheSamePropertiesInTheSameOrderAsTheV2Snapshot()
+    public async Task FreshApproval_WritesTheSamePropertiesInTheSameOrderAsTheV3Snapshot()
     {
         static string[] Names(JsonElement element) => [.. element.EnumerateObject().Select(p => p.Name)];
         using JsonDocument fresh = JsonDocument.Parse(PendingApprovalSerializer.Serialize(await SampleAsync()));
-        using JsonDocument snapshot = JsonDocument.Parse(s_snapshotV2);
+        using JsonDocument snapshot = JsonDocument.Parse(s_snapshotV3);
 
         Assert.Equal(Names(snapshot.RootElement), Names(fresh.RootElement));
         Assert.Equal(Names(snapshot.RootElement.GetProperty("calls")[0]), Names(fresh.RootElement.GetProperty("calls")[0]));
+        Assert.Equal(
+            snapshot.RootElement.GetProperty("auditTrail").EnumerateArray().Select(e => string.Join(",", Names(e))),
+            fresh.RootElement.GetProperty("auditTrail").EnumerateArray().Select(e => string.Join(",", Names(e))));
+    }
+
+    [Fact]
+    public async Task SavedV3Snapshot_Loads_AndResumesInANewProcess()
+    {
+        PendingApproval approval = PendingApprovalSerializer.Deserialize(s_snapshotV3);
+        Assert.Equal(3, approval.FormatVersion);
+        Assert.All(approval.Calls, c => Assert.Null(c.RepeatOf));
+        Assert.All(approval.Calls, c => Assert.Null(c.EscalatesAt));
+
+        TestBank bank = new();
+        Assert.True(await bank.Store.TryCreateAsync(EntryFor(s_snapshotV3)));
+        ResumeResult result = await bank.Approvals.ResumeAsync(approval.Id, bank.Client, bank.ChatOptions());
+
+        Assert.Equal(500m, bank.Transfers.Single().Amount);
+        Assert.Equal(ApprovalStatus.Completed, result.Approval.Status);
+    }
+
+    [Fact]
+    public async Task SavedV2Snapshot_ResumesInANewProcess()
+    {
+        PendingApproval approval = PendingApprovalSerializer.Deserialize(s_snapshotV2);
+        TestBank bank = new();
+        Assert.True(await bank.Store.TryCreateAsync(EntryFor(s_snapshotV2)));
+
+        ResumeResult result = await bank.Approvals.ResumeAsync(approval.Id, bank.Client, bank.ChatOptions());
+
+        Assert.Equal(500m, bank.Transfers.Single().Amount);
+        Assert.Equal(ApprovalStatus.Completed, result.Approval.Status);
     }
 
     [Fact]
@@ -167,7 +202,7 @@ public sealed class SerializationTests
     [InlineData("null", "empty")]
     [InlineData("[]", "not valid JSON")]
     [InlineData("{}", "format version 0")]
-    [InlineData("""{"formatVersion":3,"id":"x"}""", "format version 3")]
+    [InlineData("""{"formatVersion":4,"id":"x"}""", "format version 4")]
     [InlineData("""{"formatVersion":1,"id":"x"}""", "lacks")]
     [InlineData("""{"formatVersion":"one"}""", "not valid JSON")]
     public void MalformedBlob_TypedFormatError(string json, string expected)

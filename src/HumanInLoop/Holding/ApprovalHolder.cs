@@ -115,7 +115,7 @@ internal sealed class ApprovalHolder(
         }
 
         string? reason = grant is null
-            ? verdict.Reason + escalates
+            ? (escalates.Length == 0 ? verdict.Reason : verdict.Reason + escalates)
             : $"Allowed by standing grant {grant.Id}, made by '{grant.GrantedBy}' (the policies asked for a person: {record.PolicyReason}).";
         EarlierRejection? repeat = judgement.RepeatOf(index);
         if (repeat is not null)

@@ -16,6 +16,18 @@ public sealed class ApprovalOptions
     public IList<IApprovalNotifier> Notifiers { get; } = [];
 
     /// <summary>
+    /// Gets or sets the policy for tools marked with Microsoft.Extensions.AI's <c>ApprovalRequiredAIFunction</c>, evaluated with
+    /// <see cref="Policies"/> (Deny over RequireApproval over Allow: an <see cref="ApprovalPolicy.Allow"/> does not release a
+    /// marked tool, a <see cref="ApprovalPolicy.Deny"/> still refuses it). Function invocation never asks on its own for a tool
+    /// passed through <see cref="ApprovalService.ProtectTools"/>: this policy is how the marker counts.
+    /// </summary>
+    /// <value>
+    /// Default: <see cref="ApprovalPolicy.ApprovalRequiredAIFunctions"/> (every call of a marked tool needs a person). Set one with
+    /// your own reason, approvers or deadline to override it; <see langword="null"/> ignores the marker (only <see cref="Policies"/> decide).
+    /// </value>
+    public IApprovalPolicy? ApprovalRequiredAIFunctionPolicy { get; set; } = ApprovalPolicy.ApprovalRequiredAIFunctions();
+
+    /// <summary>
     /// Gets candidate policies evaluated live beside <see cref="Policies"/> on every call, with the same precedence and the same
     /// <see cref="UnmatchedToolVerdict"/>. Their verdict is recorded on the call (<see cref="RecordedCall.ShadowVerdict"/>) and
     /// never acted on, so a team can watch a candidate on real traffic before switching. A shadow policy that throws is recorded

@@ -52,10 +52,11 @@ public sealed class ApprovalService
 
         _records = new ApprovalRecords(store, options.IntegrityKey.ToArray(), clock, logger);
         ResumingRepeats resuming = new();
-        Evaluator = new PolicyEvaluator([.. options.Policies, .. additionalPolicies], options.UnmatchedToolVerdict);
+        IApprovalPolicy[] marker = options.ApprovalRequiredAIFunctionPolicy is { } markerPolicy ? [markerPolicy] : [];
+        Evaluator = new PolicyEvaluator([.. options.Policies, .. additionalPolicies, .. marker], options.UnmatchedToolVerdict);
         Judge = new CallJudge(
             Evaluator,
-            options.ShadowPolicies.Count == 0 ? null : new PolicyEvaluator([.. options.ShadowPolicies], options.UnmatchedToolVerdict),
+            options.ShadowPolicies.Count == 0 ? null : new PolicyEvaluator([.. options.ShadowPolicies, .. marker], options.UnmatchedToolVerdict),
             store is IGrantStore grantStore ? new GrantMatcher(grantStore, clock, options.PreventSelfApproval) : null,
             options.RejectedRepeatLimit == 0 ? null : new RetryGuard(_records, resuming, options.RejectedRepeatLimit));
         Recorder = options.RecordCalls && store is ICallRecordStore callRecords ? new CallRecorder(callRecords, clock, logger) : null;
@@ -65,7 +66,8 @@ public sealed class ApprovalService
         _expirer = new ApprovalExpirer(_records, clock, telemetry, notifications, new ApprovalEscalator(_records, clock, notifications, logger), logger);
         _decider = new ApprovalDecider(_records, Evaluator, _expirer, new ApproverAuthorization(options.PreventSelfApproval), clock, telemetry, notifications,
             new GrantIssuer(store, new HashSet<string>(options.Granters, StringComparer.Ordinal), _records, clock), logger);
-        _interop = new ToolApprovalInterop(_records, _decider);
+        Refusals = new ApprovalResponseRefusals(logger, telemetry);
+        _interop = new ToolApprovalInterop(_records, _decider, Refusals);
         ClaimLease lease = new(_records, clock, options.ExecutionLease, logger);
         _resumer = new ApprovalResumer(
             _records, new ResumeClaimer(_records, _expirer, lease, clock), new CallRunner(_records, lease, options.IdempotentTools, logger),
@@ -102,6 +104,9 @@ public sealed class ApprovalService
 
     /// <summary>Gets where the gate holds a batch that needs a person.</summary>
     internal ApprovalHolder Holder { get; }
+
+    /// <summary>Gets where refused approval responses are logged and counted (security events).</summary>
+    internal ApprovalResponseRefusals Refusals { get; }
 
     /// <summary>Gets whether the gate refuses tools not passed through <see cref="ProtectTools"/>.</summary>
     internal bool RequireProtectedTools { get; }
@@ -189,11 +194,12 @@ public sealed class ApprovalService
     public Task<int> ExpireDueAsync(CancellationToken cancellationToken = default) => _expirer.ExpireDueAsync(cancellationToken);
 
     /// <summary>
-    /// Shows the calls waiting for a person as Microsoft.Extensions.AI <see cref="ToolApprovalRequestContent"/>s, for UIs
-    /// built on those types. Answer them with <see cref="ApplyApprovalResponseAsync"/>.
+    /// Shows the calls waiting for a person as Microsoft.Extensions.AI <see cref="ToolApprovalRequestContent"/>s, for UIs built on
+    /// those types. Each request id is opaque: echo it back unchanged in the <see cref="ToolApprovalResponseContent"/>, which
+    /// <see cref="ApplyApprovalResponseAsync(ToolApprovalResponseContent, Approver, CancellationToken)"/> records.
     /// </summary>
     /// <param name="approval">The approval.</param>
-    /// <returns>One request per call awaiting approval; the request id names the approval and the call.</returns>
+    /// <returns>One request per call awaiting approval.</returns>
     public static IReadOnlyList<ToolApprovalRequestContent> CreateApprovalRequests(PendingApproval approval)
     {
         ArgumentNullException.ThrowIfNull(approval);
@@ -201,18 +207,31 @@ public sealed class ApprovalService
     }
 
     /// <summary>
-    /// Records a decision that arrives as a Microsoft.Extensions.AI <see cref="ToolApprovalResponseContent"/> (from a UI built
-    /// on <see cref="CreateApprovalRequests"/>). It is accepted only when its request id, tool and arguments match a stored
-    /// waiting call; what runs are the stored arguments, never the ones in the response.
+    /// Records a decision that arrives as a Microsoft.Extensions.AI <see cref="ToolApprovalResponseContent"/> answering a request of
+    /// <see cref="CreateApprovalRequests"/>; its request id leads to the approval, so the response alone is enough. It is accepted
+    /// only when it matches a stored waiting call; what runs are the stored arguments, never the ones in the response. When the
+    /// returned approval is <see cref="ApprovalStatus.Decided"/>, resume it by its <see cref="PendingApproval.Id"/>.
     /// </summary>
-    /// <param name="approvalId">The approval id.</param>
     /// <param name="response">The response content.</param>
     /// <param name="approver">Who decided, as authenticated by the host (never taken from the response).</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>The approval after the decision.</returns>
-    /// <exception cref="ApprovalIntegrityException">The response does not match a stored call (forged or altered).</exception>
+    /// <exception cref="UnmatchedApprovalResponseException">The response answers no waiting call: forged, altered or never pending (a security event, logged and counted).</exception>
+    /// <exception cref="ApprovalConflictException">The call was already decided, or the approval is no longer open.</exception>
+    /// <exception cref="ApprovalForbiddenException">The approver may not decide this call.</exception>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0026", Justification = "The first parameters differ in type; no call is ambiguous.")]
+    public Task<PendingApproval> ApplyApprovalResponseAsync(ToolApprovalResponseContent response, Approver approver, CancellationToken cancellationToken = default) =>
+        _interop.ApplyResponseAsync(null, response, approver, cancellationToken);
+
+    /// <summary>Records a decision that arrives as a <see cref="ToolApprovalResponseContent"/>, like the overload without an id, for the approval <paramref name="approvalId"/> only.</summary>
+    /// <param name="approvalId">The approval the response must answer.</param>
+    /// <param name="response">The response content.</param>
+    /// <param name="approver">Who decided, as authenticated by the host (never taken from the response).</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The approval after the decision.</returns>
+    /// <exception cref="UnmatchedApprovalResponseException">The response answers no waiting call of that approval (a security event, logged and counted).</exception>
     public Task<PendingApproval> ApplyApprovalResponseAsync(string approvalId, ToolApprovalResponseContent response, Approver approver, CancellationToken cancellationToken = default) =>
-        _interop.ApplyResponseAsync(approvalId, response, approver, cancellationToken);
+        _interop.ApplyResponseAsync(approvalId ?? throw new ArgumentNullException(nameof(approvalId)), response, approver, cancellationToken);
 
     /// <summary>
     /// Continues a decided approval: claims it atomically, runs the approved and auto-allowed calls (each at most once),

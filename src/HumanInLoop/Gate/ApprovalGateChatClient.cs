@@ -44,8 +44,9 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
     public override Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         EnsurePipelineOrder();
-        EnsureToolsProtected(options);
+        GateInputChecks.EnsureToolsProtected(Approvals.RequireProtectedTools, options);
         IEnumerable<ChatMessage> input = messages is IReadOnlyCollection<ChatMessage> ? messages : [.. messages];
+        GateInputChecks.ThrowIfApprovalResponseRefused(input, Approvals.Refusals);
         Task<ChatResponse> responseTask = base.GetResponseAsync(input, options, cancellationToken);
 
         if (!responseTask.IsCompletedSuccessfully)
@@ -79,8 +80,9 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         EnsurePipelineOrder();
-        EnsureToolsProtected(options);
+        GateInputChecks.EnsureToolsProtected(Approvals.RequireProtectedTools, options);
         IEnumerable<ChatMessage> input = messages is IReadOnlyCollection<ChatMessage> ? messages : [.. messages];
+        GateInputChecks.ThrowIfApprovalResponseRefused(input, Approvals.Refusals);
         List<ChatResponseUpdate>? passed = null;
         List<ChatResponseUpdate>? held = null;
         await foreach (ChatResponseUpdate update in base.GetStreamingResponseAsync(input, options, cancellationToken))
@@ -198,7 +200,8 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
         var evaluations = new PolicyEvaluationContext[calls.Count];
         for (int i = 0; i < calls.Count; i++)
         {
-            evaluations[i] = new PolicyEvaluationContext(calls[i].Name, calls[i].CallId, calls[i].Arguments, null, context, history);
+            evaluations[i] = new PolicyEvaluationContext(
+                calls[i].Name, calls[i].CallId, calls[i].Arguments, null, context, history, GateProtectedFunction.IsMarkedApprovalRequired(options, calls[i]));
         }
 
         BatchJudgement judgement = await Approvals.Judge.JudgeAsync(evaluations, cancellationToken);
@@ -255,26 +258,6 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
         }
 
         return answers is null ? null : new ChatMessage(ChatRole.Tool, answers);
-    }
-
-    private void EnsureToolsProtected(ChatOptions? options)
-    {
-        if (!Approvals.RequireProtectedTools || options?.Tools is not { Count: > 0 } tools)
-        {
-            return;
-        }
-
-        for (int i = 0; i < tools.Count; i++)
-        {
-            AITool tool = tools[i];
-            if (!GateProtectedFunction.IsProtected(tool))
-            {
-                throw new InvalidOperationException(
-                    $"The tool '{tool.Name}' is not protected by the approval gate. FunctionInvokingChatClient runs tools named in ToolApprovalResponseContent " +
-                    "input without asking the model, which would bypass the gate. Pass the tools through ApprovalService.ProtectTools(...) " +
-                    "(ChatOptions.Tools = [.. approvals.ProtectTools(tools)]), or set ApprovalOptions.RequireProtectedTools = false if you run calls yourself.");
-            }
-        }
     }
 
     private void EnsurePipelineOrder()

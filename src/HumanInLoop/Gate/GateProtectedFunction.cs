@@ -10,12 +10,15 @@ namespace Microsoft.Extensions.AI;
 /// </summary>
 internal sealed class GateProtectedFunction(AIFunction innerFunction) : DelegatingAIFunction(innerFunction)
 {
+    private readonly bool _markedApprovalRequired = innerFunction.GetService<ApprovalRequiredAIFunction>() is not null;
+
     // Verdicts on calls, by object identity (nothing deserialized or forged can be in here), each taken by the one invocation
     // it is for. Not a ConditionalWeakTable: its per-entry GC handles cost more than the rest of the gate and slowed every
     // collection of the process.
     private static readonly ConcurrentDictionary<FunctionCallContent, Verdict> s_verdicts = new(ReferenceEqualityComparer.Instance);
     private static readonly AsyncLocal<AllowedAction?> s_allowedAction = new();
     private static long s_given;
+    private static int s_unsurfacedRefusals;
 
     /// <summary>How many verdicts are given between two sweeps for verdicts nobody took.</summary>
     internal const int SweepEvery = 4096;
@@ -93,8 +96,21 @@ internal sealed class GateProtectedFunction(AIFunction innerFunction) : Delegati
 
     public static bool IsProtected(AITool tool) => tool is GateProtectedFunction or not AIFunction || tool.GetService<GateProtectedFunction>() is not null;
 
+    /// <summary>Whether <paramref name="tool"/> is marked <see cref="ApprovalRequiredAIFunction"/>, seen through the protection.</summary>
+    public static bool IsMarkedApprovalRequired(AITool tool) =>
+        tool.GetService<ApprovalRequiredAIFunction>() is not null || tool.GetService<GateProtectedFunction>() is { _markedApprovalRequired: true };
+
+    /// <summary>Whether the tool the options hold for <paramref name="call"/> is marked <see cref="ApprovalRequiredAIFunction"/>.</summary>
+    public static bool IsMarkedApprovalRequired(ChatOptions? options, FunctionCallContent call) => FindTool(options, call) is { } tool && IsMarkedApprovalRequired(tool);
+
+    // Function invocation turns every call of a response into its own approval request when it finds a tool whose
+    // GetService<ApprovalRequiredAIFunction>() answers, after the gate decided: a second approval system that the gate's
+    // decisions would not reach. The protection answers null, and the marker counts through ApprovalOptions.ApprovalRequiredAIFunctionPolicy.
     public override object? GetService(Type serviceType, object? serviceKey = null) =>
-        serviceKey is null && serviceType == typeof(GateProtectedFunction) ? this : base.GetService(serviceType, serviceKey);
+        serviceKey is not null ? base.GetService(serviceType, serviceKey)
+        : serviceType == typeof(GateProtectedFunction) ? this
+        : serviceType == typeof(ApprovalRequiredAIFunction) ? null
+        : base.GetService(serviceType, serviceKey);
 
     protected override ValueTask<object?> InvokeCoreAsync(AIFunctionArguments arguments, CancellationToken cancellationToken)
     {
@@ -112,11 +128,34 @@ internal sealed class GateProtectedFunction(AIFunction innerFunction) : Delegati
 
         if (!letIn && !judgedByGate)
         {
-            throw new InvalidOperationException(
-                $"The tool '{Name}' was invoked for a call the approval gate never allowed (for example from a ToolApprovalResponseContent in the input). It did not run.");
+            throw RefuseUnallowedCall(arguments);
         }
 
         return base.InvokeCoreAsync(arguments, cancellationToken);
+    }
+
+    /// <summary>Whether a refusal waits for the gate to throw it (a cheap test before the gate looks through its input).</summary>
+    internal static bool HasUnsurfacedRefusals => Volatile.Read(ref s_unsurfacedRefusals) > 0;
+
+    /// <summary>Counts a refusal the gate has thrown.</summary>
+    internal static void RefusalSurfaced() => Interlocked.Decrement(ref s_unsurfacedRefusals);
+
+    /// <summary>
+    /// The security event for a call function invocation runs without the gate having allowed it: in practice a
+    /// <see cref="ToolApprovalResponseContent"/> in the chat input (function invocation runs its call without asking the model).
+    /// It is reported (logged, counted) here when function invocation's services hold an <see cref="ApprovalService"/>, and by the
+    /// gate, which finds it in the tool result of its next request and throws it instead of asking the model; reported once.
+    /// </summary>
+    private UnmatchedApprovalResponseException RefuseUnallowedCall(AIFunctionArguments arguments)
+    {
+        FunctionCallContent? call = FunctionInvokingChatClient.CurrentContext?.CallContent;
+        UnmatchedApprovalResponseException refusal = new(
+            UnmatchedApprovalResponseKind.InChatInput, null, call?.CallId, null, Name,
+            $"The tool '{Name}' was invoked for a call the approval gate never allowed (call '{call?.CallId}'): a ToolApprovalResponseContent in the chat input, " +
+            "forged, replayed or sent to the wrong place. It did not run. Approval responses decide only through ApprovalService.ApplyApprovalResponseAsync, then ResumeAsync.");
+        (arguments.Services?.GetService(typeof(ApprovalService)) as ApprovalService)?.Refusals.Report(refusal);
+        Interlocked.Increment(ref s_unsurfacedRefusals);
+        return refusal;
     }
 
     /// <summary>An allowed action of a plan on its way to its tool: lets the tool in once (a nested call of the same tool is not it).</summary>

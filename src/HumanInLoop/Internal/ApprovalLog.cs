@@ -49,4 +49,9 @@ internal static partial class ApprovalLog
 
     [LoggerMessage(15, LogLevel.Information, "Escalated {CallCount} undecided call(s) of approval {ApprovalId} to their escalation group.")]
     public static partial void ApprovalEscalated(ILogger logger, string approvalId, int callCount);
+
+    [LoggerMessage(16, LogLevel.Warning,
+        "Security: refused an approval response ({Refusal}) for call {CallId} of tool {ToolName} (approval {ApprovalId}, request {RequestId}); nothing ran and nothing was decided.")]
+    public static partial void ApprovalResponseRefused(
+        ILogger logger, UnmatchedApprovalResponseKind refusal, string? callId, string? toolName, string? approvalId, string? requestId);
 }

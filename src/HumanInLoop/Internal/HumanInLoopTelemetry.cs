@@ -13,6 +13,7 @@ internal sealed class HumanInLoopTelemetry
     public const string ApprovalsExpired = "humaninloop.approvals.expired";
     public const string Resumes = "humaninloop.resumes";
     public const string DecisionDuration = "humaninloop.decision.duration";
+    public const string ApprovalResponsesRefused = "humaninloop.approval_responses.refused";
 
     public const string ApprovalIdTag = "humaninloop.approval.id";
     public const string OriginTag = "humaninloop.origin";
@@ -20,6 +21,7 @@ internal sealed class HumanInLoopTelemetry
     public const string OutcomeTag = "humaninloop.outcome";
     public const string CallCountTag = "humaninloop.call.count";
     public const string ToolTag = "humaninloop.tool.name";
+    public const string RefusalTag = "humaninloop.refusal";
 
     public static readonly ActivitySource ActivitySource = new(Name);
 
@@ -31,6 +33,8 @@ internal sealed class HumanInLoopTelemetry
         Decided = meter.CreateCounter<long>(CallsDecided, "{call}", "Calls decided, by outcome (auto_allowed, denied, approved, approved_with_edits, rejected).");
         Expired = meter.CreateCounter<long>(ApprovalsExpired, "{approval}", "Approvals that reached their deadline undecided.");
         ResumeCount = meter.CreateCounter<long>(Resumes, "{resume}", "Resumes, by outcome (completed, paused_again, conflict, released, in_doubt, refused).");
+        RefusedResponses = meter.CreateCounter<long>(
+            ApprovalResponsesRefused, "{response}", "Approval responses that answer no waiting call, by refusal (forged, never_pending, in_chat_input): security events.");
         TimeToDecision = meter.CreateHistogram<double>(DecisionDuration, "s", "Time from an approval's creation to a person's decision on one of its calls.");
     }
 
@@ -43,6 +47,8 @@ internal sealed class HumanInLoopTelemetry
     public Counter<long> ResumeCount { get; }
 
     public Histogram<double> TimeToDecision { get; }
+
+    public Counter<long> RefusedResponses { get; }
 
     public static HumanInLoopTelemetry Create(IMeterFactory? meterFactory) =>
         meterFactory is null ? s_shared.Value : new HumanInLoopTelemetry(meterFactory.Create(Name));

@@ -6,12 +6,37 @@ namespace HumanInLoop.Internal;
 /// <summary>
 /// Approvals shown and answered as Microsoft.Extensions.AI's own <see cref="ToolApprovalRequestContent"/> and
 /// <see cref="ToolApprovalResponseContent"/>, for UIs built on those types. A response is used only to find the stored call it
-/// answers; what runs are always the stored arguments.
+/// answers; what runs are always the stored arguments. A response that answers no waiting call is a security event.
 /// </summary>
-internal sealed class ToolApprovalInterop(ApprovalRecords records, ApprovalDecider decider)
+internal sealed class ToolApprovalInterop(ApprovalRecords records, ApprovalDecider decider, ApprovalResponseRefusals refusals)
 {
-    /// <summary>The request id of a waiting call: it names the approval and the call.</summary>
-    public static string RequestId(string approvalId, string callId) => $"hil:{approvalId}:{callId}";
+    private const string Prefix = "hil:";
+
+    /// <summary>
+    /// The request id of a waiting call. Opaque by contract (hosts echo it back unchanged); inside, it names the approval and
+    /// the call, so a response alone leads back to both. Approval ids never hold a colon; call ids may.
+    /// </summary>
+    public static string RequestId(string approvalId, string callId) => $"{Prefix}{approvalId}:{callId}";
+
+    /// <summary>Reads the approval and call a request id of <see cref="RequestId"/> names.</summary>
+    public static bool TryParse(string? requestId, out string approvalId, out string callId)
+    {
+        approvalId = callId = "";
+        if (requestId is null || !requestId.StartsWith(Prefix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        int colon = requestId.IndexOf(':', Prefix.Length);
+        if (colon <= Prefix.Length || colon == requestId.Length - 1)
+        {
+            return false;
+        }
+
+        approvalId = requestId[Prefix.Length..colon];
+        callId = requestId[(colon + 1)..];
+        return true;
+    }
 
     /// <summary>One request per call awaiting approval.</summary>
     public static IReadOnlyList<ToolApprovalRequestContent> CreateRequests(PendingApproval approval)
@@ -26,42 +51,72 @@ internal sealed class ToolApprovalInterop(ApprovalRecords records, ApprovalDecid
         return requests;
     }
 
-    /// <summary>Records the decision a response carries, if it matches a stored waiting call exactly.</summary>
-    /// <exception cref="ApprovalIntegrityException">The response does not match a stored call (forged or altered).</exception>
-    public async Task<PendingApproval> ApplyResponseAsync(string approvalId, ToolApprovalResponseContent response, Approver approver, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records the decision a response carries, if it matches a stored waiting call exactly; the approval is the one its request
+    /// id names, which must be <paramref name="approvalId"/> when one is given.
+    /// </summary>
+    /// <exception cref="UnmatchedApprovalResponseException">The response answers no waiting call (logged and counted).</exception>
+    public async Task<PendingApproval> ApplyResponseAsync(string? approvalId, ToolApprovalResponseContent response, Approver approver, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(approvalId);
-        ArgumentNullException.ThrowIfNull(response);
-        ArgumentNullException.ThrowIfNull(approver);
-        string prefix = RequestId(approvalId, "");
-        if (response.RequestId is not { } requestId || !requestId.StartsWith(prefix, StringComparison.Ordinal) ||
-            response.ToolCall is not FunctionCallContent toolCall)
+        if (approvalId is not null)
         {
-            throw new ApprovalIntegrityException(approvalId, null, "The approval response does not answer a request of this approval.");
+            ArgumentException.ThrowIfNullOrWhiteSpace(approvalId);
         }
 
-        string callId = requestId[prefix.Length..];
-        PendingApproval approval = await records.LoadAsync(approvalId, cancellationToken);
-        PendingToolCall call = approval.FindCall(callId) ?? throw new ApprovalNotFoundException(approvalId, callId);
+        ArgumentNullException.ThrowIfNull(response);
+        ArgumentNullException.ThrowIfNull(approver);
+        string? requestId = response.RequestId;
+        string? toolName = (response.ToolCall as FunctionCallContent)?.Name;
+        if (!TryParse(requestId, out string named, out string callId) || (approvalId is not null && named != approvalId) ||
+            response.ToolCall is not FunctionCallContent toolCall)
+        {
+            throw Refuse(UnmatchedApprovalResponseKind.Forged, approvalId, null, requestId, toolName,
+                $"The approval response does not answer a request HumanInLoop issued{(approvalId is null ? "" : $" for approval '{approvalId}'")}; it is refused.");
+        }
+
+        PendingApproval approval;
+        try
+        {
+            approval = await records.LoadAsync(named, cancellationToken);
+        }
+        catch (ApprovalNotFoundException notFound)
+        {
+            throw Refuse(UnmatchedApprovalResponseKind.Forged, named, callId, requestId, toolName,
+                "The approval response names an approval that does not exist; it is refused.", notFound);
+        }
+
+        PendingToolCall call = approval.FindCall(callId) ?? throw Refuse(UnmatchedApprovalResponseKind.Forged, named, callId, requestId, toolName,
+            $"The approval response names a call '{callId}' that approval '{named}' does not hold; it is refused.");
+        if (call.Decision is CallDecisionStatus.AutoAllowed or CallDecisionStatus.Denied || call.RepeatOf is not null)
+        {
+            throw Refuse(UnmatchedApprovalResponseKind.NeverPending, named, callId, requestId, toolName,
+                $"The approval response answers call '{callId}', which never waited for a person (it was {call.Decision}); it is refused.");
+        }
+
         string claimed;
         try
         {
-            claimed = Integrity.Fingerprint(approvalId, approval.Context.ConversationId, toolCall.CallId, toolCall.Name, CanonicalJson.FromArguments(toolCall.Arguments));
+            claimed = Integrity.Fingerprint(named, approval.Context.ConversationId, toolCall.CallId, toolCall.Name, CanonicalJson.FromArguments(toolCall.Arguments));
         }
         catch (Exception exception) when (exception is JsonException or ArgumentException or NotSupportedException)
         {
-            throw new ApprovalIntegrityException(approvalId, callId, $"The approval response for call '{callId}' carries arguments that cannot be read; it is refused.");
+            throw Refuse(UnmatchedApprovalResponseKind.Forged, named, callId, requestId, toolName,
+                $"The approval response for call '{callId}' carries arguments that cannot be read; it is refused.", exception);
         }
 
         if (!Integrity.FixedTimeEquals(claimed, call.Fingerprint))
         {
-            throw new ApprovalIntegrityException(approvalId, callId,
+            throw Refuse(UnmatchedApprovalResponseKind.Forged, named, callId, requestId, toolName,
                 $"The approval response for call '{callId}' names a different tool, call or arguments than the stored request; it is refused.");
         }
 
         ApprovalDecision decision = response.Approved
             ? ApprovalDecision.Approve(approver, response.Reason)
             : ApprovalDecision.Reject(approver, string.IsNullOrWhiteSpace(response.Reason) ? "Rejected by the approver." : response.Reason);
-        return await decider.DecideAsync(approvalId, callId, decision with { ExpectedFingerprint = call.Fingerprint }, cancellationToken);
+        return await decider.DecideAsync(named, callId, decision with { ExpectedFingerprint = call.Fingerprint }, cancellationToken);
     }
+
+    private UnmatchedApprovalResponseException Refuse(
+        UnmatchedApprovalResponseKind kind, string? approvalId, string? callId, string? requestId, string? toolName, string message, Exception? inner = null) =>
+        refusals.Report(new UnmatchedApprovalResponseException(kind, approvalId, callId, requestId, toolName, message, inner));
 }

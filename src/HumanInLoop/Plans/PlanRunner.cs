@@ -34,12 +34,13 @@ internal sealed class PlanRunner(CallJudge judge, CallRecorder? recorder, Approv
                 throw new ArgumentException($"The plan has two actions with id '{id}'.", nameof(actions));
             }
 
-            if (!functions.ContainsKey(plan[i].Name))
+            if (!functions.TryGetValue(plan[i].Name, out AIFunction? function))
             {
                 throw new InvalidOperationException($"The plan's action '{id}' names the tool '{plan[i].Name}', which was not supplied; nothing ran.");
             }
 
-            PolicyEvaluationContext evaluation = new(plan[i].Name, id, null, plan[i].Arguments, context, []);
+            PolicyEvaluationContext evaluation = new(
+                plan[i].Name, id, null, plan[i].Arguments, context, [], GateProtectedFunction.IsMarkedApprovalRequired(function));
             evaluations.Add(evaluation);
         }
 

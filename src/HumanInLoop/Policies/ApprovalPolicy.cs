@@ -75,6 +75,28 @@ public static class ApprovalPolicy
         }));
     }
 
+    /// <summary>The name <see cref="ApprovalRequiredAIFunctions"/> records with its verdicts.</summary>
+    public const string ApprovalRequiredAIFunctionName = "ApprovalRequiredAIFunction";
+
+    /// <summary>
+    /// Holds every call of a tool marked with Microsoft.Extensions.AI's <c>ApprovalRequiredAIFunction</c> for a person
+    /// (<see cref="PolicyEvaluationContext.IsToolMarkedApprovalRequired"/>), whatever its arguments; says nothing about other tools.
+    /// It is on by default (<see cref="ApprovalOptions.ApprovalRequiredAIFunctionPolicy"/>), so a team that already marks its
+    /// tools gets one approval system. Recorded as <see cref="ApprovalRequiredAIFunctionName"/>.
+    /// </summary>
+    /// <param name="reason">Why, as shown to the approver; <see langword="null"/> for a sentence that names the marker.</param>
+    /// <param name="approvers">Ids or roles that may approve; <see langword="null"/> means any approver.</param>
+    /// <param name="expiresAfter">How long the approval may wait; <see langword="null"/> uses the default.</param>
+    /// <param name="requiredApprovals">How many different people must approve (default 1).</param>
+    /// <returns>The policy.</returns>
+    public static IApprovalPolicy ApprovalRequiredAIFunctions(
+        string? reason = null, IEnumerable<string>? approvers = null, TimeSpan? expiresAfter = null, int requiredApprovals = 1)
+    {
+        PolicyVerdict decision = PolicyVerdict.RequireApproval(
+            reason ?? "The tool is marked ApprovalRequiredAIFunction, so a person must decide.", approvers, expiresAfter, requiredApprovals);
+        return Named(ApprovalRequiredAIFunctionName, Create(call => call.IsToolMarkedApprovalRequired ? decision : PolicyVerdict.NotApplicable));
+    }
+
     /// <summary>Refuses every call of the named tool; the model is told why.</summary>
     /// <param name="toolName">The tool.</param>
     /// <param name="reason">Why, as sent to the model.</param>

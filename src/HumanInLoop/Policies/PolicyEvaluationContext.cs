@@ -13,9 +13,11 @@ public sealed class PolicyEvaluationContext
     private object? _typedArguments;
 
     internal PolicyEvaluationContext(
-        string toolName, string callId, IDictionary<string, object?>? rawArguments, JsonElement? arguments, CallerContext context, IReadOnlyList<ChatMessage> messages)
+        string toolName, string callId, IDictionary<string, object?>? rawArguments, JsonElement? arguments, CallerContext context, IReadOnlyList<ChatMessage> messages,
+        bool toolMarkedApprovalRequired = false)
     {
         ToolName = toolName;
+        IsToolMarkedApprovalRequired = toolMarkedApprovalRequired;
         CallId = callId;
         _rawArguments = rawArguments;
         _arguments = arguments;
@@ -25,6 +27,18 @@ public sealed class PolicyEvaluationContext
 
     /// <summary>Gets the name of the tool the model wants to call.</summary>
     public string ToolName { get; }
+
+    /// <summary>
+    /// Gets whether the tool the call names is marked as needing approval with Microsoft.Extensions.AI's
+    /// <see cref="ApprovalRequiredAIFunction"/> (also when <see cref="ApprovalService.ProtectTools"/> wrapped it).
+    /// <see cref="ApprovalPolicy.ApprovalRequiredAIFunctions"/> reads it.
+    /// </summary>
+    /// <value>
+    /// Known where the tools are: for the gate (the request's <see cref="ChatOptions.Tools"/>) and for plans (the tools
+    /// given). <see langword="false"/> where no tool is at hand: when edited arguments are checked again, and in replays of
+    /// recorded calls.
+    /// </value>
+    public bool IsToolMarkedApprovalRequired { get; }
 
     /// <summary>Gets the id the model gave the call.</summary>
     public string CallId { get; }

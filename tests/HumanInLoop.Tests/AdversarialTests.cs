@@ -448,12 +448,12 @@ public sealed class AdversarialTests
     // ---- Approval responses ----
 
     [Fact]
-    public async Task ApprovalResponse_ForAnAutoAllowedCallOfTheSameApproval_ConflictNothingDecided()
+    public async Task ApprovalResponse_ForAnAutoAllowedCallOfTheSameApproval_NeverPendingNothingDecided()
     {
         TestBank bank = new();
         PendingApproval pending = (await bank.SendAsync("balance and transfer 500 to bob", false)).Pending;
 
-        await Assert.ThrowsAsync<ApprovalConflictException>(() => bank.Approvals.ApplyApprovalResponseAsync(pending.Id,
+        await Assert.ThrowsAsync<UnmatchedApprovalResponseException>(() => bank.Approvals.ApplyApprovalResponseAsync(pending.Id,
             new ToolApprovalResponseContent(ToolApprovalInterop.RequestId(pending.Id, "c-bal"), true, ScriptedChatClient.Call("c-bal", "check_balance")), TestBank.Alice));
 
         Assert.Equal(ApprovalStatus.Pending, (await bank.Approvals.GetAsync(pending.Id)).Status);
@@ -467,7 +467,7 @@ public sealed class AdversarialTests
         PendingApproval second = (await bank.SendAsync("transfer 500 to bob", false)).Pending;
         ToolApprovalResponseContent forFirst = ApprovalService.CreateApprovalRequests(first)[0].CreateResponse(true);
 
-        await Assert.ThrowsAsync<ApprovalIntegrityException>(() => bank.Approvals.ApplyApprovalResponseAsync(second.Id, forFirst, TestBank.Alice));
+        await Assert.ThrowsAsync<UnmatchedApprovalResponseException>(() => bank.Approvals.ApplyApprovalResponseAsync(second.Id, forFirst, TestBank.Alice));
         ToolApprovalResponseContent renamed = new(ToolApprovalInterop.RequestId(second.Id, "c-tr"), true, forFirst.ToolCall);
         await bank.Approvals.ApplyApprovalResponseAsync(second.Id, renamed, TestBank.Alice);
 
@@ -483,13 +483,13 @@ public sealed class AdversarialTests
         PendingApproval pending = (await bank.SendAsync("transfer 500 to bob", false)).Pending;
         FunctionCallContent call = TestBank.TransferCall("c-tr", "bob", 500m);
 
-        await Assert.ThrowsAsync<ApprovalNotFoundException>(() => bank.Approvals.ApplyApprovalResponseAsync(pending.Id,
+        await Assert.ThrowsAsync<UnmatchedApprovalResponseException>(() => bank.Approvals.ApplyApprovalResponseAsync(pending.Id,
             new ToolApprovalResponseContent(ToolApprovalInterop.RequestId(pending.Id, ""), true, call), TestBank.Alice));
-        await Assert.ThrowsAsync<ApprovalIntegrityException>(() => bank.Approvals.ApplyApprovalResponseAsync(pending.Id,
+        await Assert.ThrowsAsync<UnmatchedApprovalResponseException>(() => bank.Approvals.ApplyApprovalResponseAsync(pending.Id,
             new ToolApprovalResponseContent("hil:" + pending.Id + "c-tr", true, call), TestBank.Alice));
-        await Assert.ThrowsAsync<ApprovalIntegrityException>(() => bank.Approvals.ApplyApprovalResponseAsync(pending.Id,
+        await Assert.ThrowsAsync<UnmatchedApprovalResponseException>(() => bank.Approvals.ApplyApprovalResponseAsync(pending.Id,
             new ToolApprovalResponseContent(ToolApprovalInterop.RequestId(pending.Id.ToUpperInvariant(), "c-tr"), true, call), TestBank.Alice));
-        await Assert.ThrowsAsync<ApprovalIntegrityException>(() => bank.Approvals.ApplyApprovalResponseAsync(pending.Id,
+        await Assert.ThrowsAsync<UnmatchedApprovalResponseException>(() => bank.Approvals.ApplyApprovalResponseAsync(pending.Id,
             new ToolApprovalResponseContent(ToolApprovalInterop.RequestId(pending.Id, "c-tr"), true, new FunctionCallContent("c-tr", "transfer", null)), TestBank.Alice));
 
         Assert.Equal(ApprovalStatus.Pending, (await bank.Approvals.GetAsync(pending.Id)).Status);

@@ -58,7 +58,7 @@ public sealed class InteropTests
         ToolApprovalRequestContent request = ApprovalService.CreateApprovalRequests(pending)[0];
         ToolApprovalResponseContent forged = new(request.RequestId, true, TestBank.TransferCall("c-tr", "mallory", 500m));
 
-        await Assert.ThrowsAsync<ApprovalIntegrityException>(() => bank.Approvals.ApplyApprovalResponseAsync(pending.Id, forged, TestBank.Alice));
+        await Assert.ThrowsAsync<UnmatchedApprovalResponseException>(() => bank.Approvals.ApplyApprovalResponseAsync(pending.Id, forged, TestBank.Alice));
 
         Assert.Equal(ApprovalStatus.Pending, (await bank.Approvals.GetAsync(pending.Id)).Status);
         Assert.Empty(bank.Transfers);
@@ -71,13 +71,13 @@ public sealed class InteropTests
         string requestId = ApprovalService.CreateApprovalRequests(pending)[0].RequestId;
         FunctionCallContent original = TestBank.TransferCall("c-tr", "bob", 500m);
 
-        await Assert.ThrowsAsync<ApprovalIntegrityException>(() => bank.Approvals.ApplyApprovalResponseAsync(pending.Id,
+        await Assert.ThrowsAsync<UnmatchedApprovalResponseException>(() => bank.Approvals.ApplyApprovalResponseAsync(pending.Id,
             new ToolApprovalResponseContent(requestId, true, new FunctionCallContent("c-tr", "delete_account")), TestBank.Alice));
-        await Assert.ThrowsAsync<ApprovalIntegrityException>(() => bank.Approvals.ApplyApprovalResponseAsync(pending.Id,
+        await Assert.ThrowsAsync<UnmatchedApprovalResponseException>(() => bank.Approvals.ApplyApprovalResponseAsync(pending.Id,
             new ToolApprovalResponseContent("ficc_c-tr", true, original), TestBank.Alice));
-        await Assert.ThrowsAsync<ApprovalIntegrityException>(() => bank.Approvals.ApplyApprovalResponseAsync("apr_other",
+        await Assert.ThrowsAsync<UnmatchedApprovalResponseException>(() => bank.Approvals.ApplyApprovalResponseAsync("apr_other",
             new ToolApprovalResponseContent(requestId, true, original), TestBank.Alice));
-        await Assert.ThrowsAsync<ApprovalNotFoundException>(() => bank.Approvals.ApplyApprovalResponseAsync(pending.Id,
+        await Assert.ThrowsAsync<UnmatchedApprovalResponseException>(() => bank.Approvals.ApplyApprovalResponseAsync(pending.Id,
             new ToolApprovalResponseContent(ToolApprovalInterop.RequestId(pending.Id, "c-ghost"), true, new FunctionCallContent("c-ghost", "transfer")), TestBank.Alice));
 
         Assert.Equal(ApprovalStatus.Pending, (await bank.Approvals.GetAsync(pending.Id)).Status);

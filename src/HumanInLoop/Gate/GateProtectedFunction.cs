@@ -128,7 +128,13 @@ internal sealed class GateProtectedFunction(AIFunction innerFunction) : Delegati
 
         if (!letIn && !judgedByGate)
         {
-            throw RefuseUnallowedCall(arguments);
+            if (FunctionInvokingChatClient.CurrentContext?.CallContent is { } invoked && invoked.Name == Name)
+            {
+                throw RefuseUnallowedCall(invoked, arguments);
+            }
+
+            throw new InvalidOperationException(
+                $"The tool '{Name}' was invoked outside the approval gate and outside a resume (for example directly, or nested inside another call). It did not run.");
         }
 
         return base.InvokeCoreAsync(arguments, cancellationToken);
@@ -146,12 +152,11 @@ internal sealed class GateProtectedFunction(AIFunction innerFunction) : Delegati
     /// It is reported (logged, counted) here when function invocation's services hold an <see cref="ApprovalService"/>, and by the
     /// gate, which finds it in the tool result of its next request and throws it instead of asking the model; reported once.
     /// </summary>
-    private UnmatchedApprovalResponseException RefuseUnallowedCall(AIFunctionArguments arguments)
+    private UnmatchedApprovalResponseException RefuseUnallowedCall(FunctionCallContent call, AIFunctionArguments arguments)
     {
-        FunctionCallContent? call = FunctionInvokingChatClient.CurrentContext?.CallContent;
         UnmatchedApprovalResponseException refusal = new(
-            UnmatchedApprovalResponseKind.InChatInput, null, call?.CallId, null, Name,
-            $"The tool '{Name}' was invoked for a call the approval gate never allowed (call '{call?.CallId}'): a ToolApprovalResponseContent in the chat input, " +
+            UnmatchedApprovalResponseKind.InChatInput, null, call.CallId, null, Name,
+            $"The tool '{Name}' was invoked by function invocation for a call the approval gate never allowed (call '{call.CallId}'): a ToolApprovalResponseContent in the chat input, " +
             "forged, replayed or sent to the wrong place. It did not run. Approval responses decide only through ApprovalService.ApplyApprovalResponseAsync, then ResumeAsync.");
         (arguments.Services?.GetService(typeof(ApprovalService)) as ApprovalService)?.Refusals.Report(refusal);
         Interlocked.Increment(ref s_unsurfacedRefusals);

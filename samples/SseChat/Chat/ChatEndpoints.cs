@@ -84,8 +84,7 @@ internal static class ChatEndpoints
         ChatOptions options = new() { Tools = BankTools.For(services.GetRequiredService<SqliteBank>(), owner) };
         ChatSseOptions stream = new()
         {
-            ConversationId = approval.Context.ConversationId,
-            Viewer = new ApprovalEndpointOptions().ApproverFromUser(arguments.HttpContext.User),
+            ConversationId = approval.Context.ConversationId, // the resume endpoint sets the Viewer from the requesting user, as the inbox does
             OnCompleted = (completion, token) => approval.Context.ConversationId is { } id
                 ? SaveAsync(conversations, id, owner, approval.Messages, completion, token)
                 : ValueTask.CompletedTask,

@@ -10,7 +10,8 @@ namespace HumanInLoop.AspNetCore;
 /// activity, and exactly one final event: <c>done</c>, <c>approval_required</c> (the gate paused and saved an approval) or <c>error</c>.
 /// </summary>
 /// <remarks>
-/// Usage: <c>return TypedResults.ServerSentEvents(client.GetStreamingResponseAsync(messages, options, ct).ToServerSentEvents(new() { ConversationId = id }, ct));</c>
+/// Usage: <c>return TypedResults.ServerSentEvents(client.GetStreamingResponseAsync(messages, options, ct).ToServerSentEvents(new() { ConversationId = id, Viewer = approverFromUser(http.User) }, ct));</c>
+/// (<see cref="ChatSseOptions.Viewer"/>: without it, <c>canDecide</c> is <see langword="false"/> in the event.)
 /// A pause is not an error: the gate has saved everything before it throws, so the stream says <c>approval_required</c> and ends,
 /// and nothing is kept in server memory. Thread-safe (stateless).
 /// </remarks>

@@ -19,8 +19,10 @@ public sealed class ChatSseOptions
 
     /// <summary>
     /// Gets or sets who reads the stream, so that the <c>approval_required</c> event says of each call whether this person may
-    /// decide it (<c>canDecide</c>), by the same rule as the approval endpoints' inbox. Build it the way those endpoints do (their
-    /// <see cref="ApprovalEndpointOptions.ApproverFromUser"/>) from the request's user.
+    /// decide it (<c>canDecide</c>), by the one rule the approval endpoints' inbox uses. For a chat stream of your own, build it
+    /// from the request's user with the same <see cref="ApprovalEndpointOptions.ApproverFromUser"/> your <c>MapApprovalEndpoints</c>
+    /// uses. The resume endpoint sets it itself (its own <see cref="ApprovalEndpointOptions.ApproverFromUser"/> on the requesting
+    /// user) unless <see cref="ApprovalResumeTarget.SseOptions"/> sets one.
     /// </summary>
     /// <value>Default <see langword="null"/>: the stream does not know its reader, and <c>canDecide</c> is <see langword="false"/> for every call.</value>
     public Approver? Viewer { get; set; }

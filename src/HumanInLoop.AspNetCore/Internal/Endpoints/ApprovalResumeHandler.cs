@@ -75,16 +75,16 @@ internal sealed class ApprovalResumeHandler(ApprovalEndpointOptions options)
             throw;
         }
 
-        ChatSseOptions sseOptions = target.SseOptions ?? new ChatSseOptions();
-        if (sseOptions.ConversationId is null || sseOptions.Logger is null)
+        // A copy with what the target left unset filled in, everything it set kept. The reader is the requesting user, made an
+        // approver by the same rule as the inbox, so a resume that pauses again says what the inbox says of canDecide.
+        ChatSseOptions given = target.SseOptions ?? new ChatSseOptions();
+        ChatSseOptions sseOptions = new()
         {
-            sseOptions = new ChatSseOptions
-            {
-                ConversationId = sseOptions.ConversationId ?? approval.Context.ConversationId,
-                OnCompleted = sseOptions.OnCompleted,
-                Logger = sseOptions.Logger ?? Logger(http),
-            };
-        }
+            ConversationId = given.ConversationId ?? approval.Context.ConversationId,
+            OnCompleted = given.OnCompleted,
+            Viewer = given.Viewer ?? user,
+            Logger = given.Logger ?? Logger(http),
+        };
 
         IAsyncEnumerable<SseItem<ChatSseEvent>> events = Continue(updates, first).ToServerSentEvents(sseOptions, cancellationToken);
         return TypedResults.ServerSentEvents(events);

@@ -40,10 +40,22 @@ internal static class ApprovalViews
             ApprovedArguments = call.ApprovedArguments,
             Response = call.Decision == CallDecisionStatus.Responded ? call.Result : null,
             Execution = call.Execution.ToString(),
-            CanDecide = viewer is not null && approval.Status == ApprovalStatus.Pending &&
-                call.Decision == CallDecisionStatus.AwaitingApproval && viewer.IsAnyOf(call.Approvers) &&
-                !call.SignOffs.Any(a => string.Equals(a.ApproverId, viewer.Id, StringComparison.Ordinal)),
+            CanDecide = CanDecide(approval, call, viewer),
         })];
+
+    /// <summary>
+    /// Whether <paramref name="viewer"/> may decide <paramref name="call"/> now, as far as the stored approval tells: the one rule
+    /// behind every <c>canDecide</c> (the inbox, one approval, and the SSE <c>approval_required</c> event of a chat or a resume).
+    /// The approval is open, the call waits, the viewer is one of its approvers (by id or role; nobody when its policies name no
+    /// common approver, as the decision refuses) and has not signed it off already. <see langword="false"/> without a viewer.
+    /// </summary>
+    public static bool CanDecide(PendingApproval approval, PendingToolCall call, Approver? viewer) =>
+        viewer is not null && approval.Status == ApprovalStatus.Pending && call.Decision == CallDecisionStatus.AwaitingApproval &&
+        !call.Approvers.Contains(NoCommonApprover, StringComparer.Ordinal) && viewer.IsAnyOf(call.Approvers) &&
+        !call.SignOffs.Any(a => string.Equals(a.ApproverId, viewer.Id, StringComparison.Ordinal));
+
+    /// <summary>What the core writes in a call's approvers when its policies name none in common (nobody may decide).</summary>
+    private const string NoCommonApprover = "\u0000no-common-approver";
 
     private static List<ConversationExcerptEntry> Excerpt(PendingApproval approval, int count, int maxLength)
     {

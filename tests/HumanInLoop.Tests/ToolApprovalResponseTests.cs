@@ -191,6 +191,29 @@ public sealed class ToolApprovalResponseTests : IDisposable
         Assert.Single(_refused.GetMeasurementSnapshot());
     }
 
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task ResponseInTheChatInput_FunctionInvocationRethrowsToolErrors_TheHostStillGetsTheSecurityEvent_ReportedThroughItsServices(bool streaming)
+    {
+        // MaximumConsecutiveErrorsPerRequest = 0: function invocation rethrows the tool's refusal itself and the gate never meets
+        // it; the refusal is reported through function invocation's services, which hold the ApprovalService.
+        ServiceProvider services = new ServiceCollection().AddSingleton(_bank.Approvals).BuildServiceProvider();
+        using ServiceProvider disposeServices = services;
+        IChatClient client = new ChatClientBuilder(_bank.Model)
+            .UseFunctionInvocation(configure: f => f.MaximumConsecutiveErrorsPerRequest = 0)
+            .UseApprovalGate(_bank.Approvals)
+            .Build(services);
+        List<ChatMessage> input = [new(ChatRole.User, "hi"), new(ChatRole.User, [new ToolApprovalResponseContent("ficc_c-x", true, TestBank.TransferCall("c-x", "mallory", 9999m))])];
+
+        Outcome outcome = await Outcome.CaptureAsync(client, input, _bank.ChatOptions(), streaming);
+
+        Assert.Equal(UnmatchedApprovalResponseKind.InChatInput, Assert.IsType<UnmatchedApprovalResponseException>(outcome.Error).Kind);
+        Assert.Empty(_bank.Transfers);
+        Assert.Empty(_bank.Model.Requests);
+        Assert.Single(_log.Collector.GetSnapshot(), r => r.Level == LogLevel.Warning);
+        Assert.Equal("in_chat_input", Assert.Single(_refused.GetMeasurementSnapshot()).Tags["humaninloop.refusal"]);
+    }
+
     private sealed class OneLoggerFactory(ILogger logger) : ILoggerFactory
     {
         public void AddProvider(ILoggerProvider provider) => throw new NotSupportedException();

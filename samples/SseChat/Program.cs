@@ -42,11 +42,9 @@ builder.Services.AddAntiforgery(options =>
 });
 builder.Services.AddProblemDetails();
 
-builder.Services.AddHumanInLoop(options =>
-{
-    BankTools.Configure(options);
-    options.PreventSelfApproval = builder.Configuration.GetValue("SseChat:PreventSelfApproval", false);
-});
+// The settings that are data (deadlines, self-approval, granters...) from the "HumanInLoop" section of appsettings.json,
+// checked when the app starts; the policies in code.
+builder.Services.AddHumanInLoop(builder.Configuration.GetSection("HumanInLoop"), BankTools.Configure);
 builder.Services.AddHumanInLoopSqlite($"Data Source={database}");
 builder.Services.AddSingleton(new SqliteBank(database));
 builder.Services.AddSingleton(new ConversationStore(database));

@@ -1,12 +1,22 @@
 namespace HumanInLoop;
 
 /// <summary>Settings of an <see cref="ApprovalService"/>: the policies, the default for unmatched tools, deadlines and security.</summary>
-/// <remarks>Configure before the service is created; the service reads the options then and ignores later changes to collections.</remarks>
+/// <remarks>
+/// <para>
+/// Configure before the service is created; the service reads the options then and ignores later changes. With
+/// <c>services.AddHumanInLoop(...)</c> these are options in the .NET sense (<c>IOptions&lt;ApprovalOptions&gt;</c>): every
+/// <c>AddHumanInLoop</c> or <c>services.Configure&lt;ApprovalOptions&gt;</c> call adds to the same options, and the settings that are data
+/// (deadlines, limits, flags, granters, idempotent tools, the integrity key) can be bound from configuration (docs/configuration.md).
+/// Policies, notifiers and the clock stay in code.
+/// </para>
+/// <para>
+/// The setters accept any value; the settings are checked together when the <see cref="ApprovalService"/> is built (an
+/// <see cref="ArgumentException"/> naming the setting) or, with dependency injection, when the host starts
+/// (<c>OptionsValidationException</c>).
+/// </para>
+/// </remarks>
 public sealed class ApprovalOptions
 {
-    private TimeSpan _defaultExpiration = TimeSpan.FromDays(3);
-    private TimeSpan _executionLease = TimeSpan.FromMinutes(5);
-    private int _rejectedRepeatLimit = 3;
     private PolicyVerdict _unmatchedToolDecision = PolicyVerdict.RequireApproval("No approval policy covers this tool, so a person must decide.");
 
     /// <summary>Gets the policies evaluated for every call, in addition to any <see cref="IApprovalPolicy"/> registered in DI.</summary>
@@ -67,31 +77,15 @@ public sealed class ApprovalOptions
     }
 
     /// <summary>Gets or sets how long an approval waits for decisions when no policy sets a deadline.</summary>
-    /// <value>Default: 3 days. Every approval expires.</value>
-    public TimeSpan DefaultExpiration
-    {
-        get => _defaultExpiration;
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(value, TimeSpan.Zero);
-            _defaultExpiration = value;
-        }
-    }
+    /// <value>Default: 3 days. Every approval expires, so it must be greater than zero.</value>
+    public TimeSpan DefaultExpiration { get; set; } = TimeSpan.FromDays(3);
 
     /// <summary>
     /// Gets or sets how long a resume's claim lasts before another resume may recover the approval (for a process that died mid-way).
     /// While a tool runs and while the model answers a resume, the claim is renewed every third of this, so long work keeps it.
     /// </summary>
-    /// <value>Default: 5 minutes. Choose well more than a store write takes.</value>
-    public TimeSpan ExecutionLease
-    {
-        get => _executionLease;
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(value, TimeSpan.Zero);
-            _executionLease = value;
-        }
-    }
+    /// <value>Default: 5 minutes; greater than zero. Choose well more than a store write takes.</value>
+    public TimeSpan ExecutionLease { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
     /// Gets or sets the retry-loop guard's limit. After a person rejects a call, the same call proposed again in the same
@@ -100,16 +94,8 @@ public sealed class ApprovalOptions
     /// conversation with <see cref="RejectedCallRepeatedException"/>. A rejection made with
     /// <see cref="ApprovalDecision.AskAgainIfRepeated"/> is not guarded: its repeats go to a person as before.
     /// </summary>
-    /// <value>Default: 3 (the first and second repeats are answered, the third stops the conversation). 0 turns the guard off.</value>
-    public int RejectedRepeatLimit
-    {
-        get => _rejectedRepeatLimit;
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfNegative(value);
-            _rejectedRepeatLimit = value;
-        }
-    }
+    /// <value>Default: 3 (the first and second repeats are answered, the third stops the conversation). 0 turns the guard off; not negative.</value>
+    public int RejectedRepeatLimit { get; set; } = 3;
 
     /// <summary>Gets or sets a value indicating whether the user who started the conversation (<see cref="CallerContext.UserId"/>) is refused as the approver.</summary>
     /// <value>Default: <see langword="false"/>.</value>
@@ -122,7 +108,7 @@ public sealed class ApprovalOptions
     public ISet<string> IdempotentTools { get; } = new HashSet<string>(StringComparer.Ordinal);
 
     /// <summary>
-    /// Gets or sets a secret key (32 bytes or more) for the audit chain's HMAC. Without it, the chain uses plain SHA-256 and
+    /// Gets or sets a secret key (32 bytes or more, or empty) for the audit chain's HMAC. In configuration: base64 text. Without it, the chain uses plain SHA-256 and
     /// detects accidental or naive edits; with it, someone who can write the store but lacks the key cannot forge a decision.
     /// </summary>
     public ReadOnlyMemory<byte> IntegrityKey { get; set; }

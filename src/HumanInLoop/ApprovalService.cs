@@ -34,21 +34,24 @@ public sealed class ApprovalService
     /// <param name="store">Where approvals are kept.</param>
     /// <param name="options">The policies and settings; <see langword="null"/> for defaults (every tool requires approval).</param>
     /// <param name="loggerFactory">Where to log, if anywhere.</param>
+    /// <exception cref="ArgumentException">A setting of <paramref name="options"/> is invalid (the message names it).</exception>
     public ApprovalService(IStateStore store, ApprovalOptions? options = null, ILoggerFactory? loggerFactory = null)
-        : this(store, options, [], loggerFactory)
+        : this(store, options, [], [], loggerFactory)
     {
     }
 
-    internal ApprovalService(IStateStore store, ApprovalOptions? options, IEnumerable<IApprovalPolicy> additionalPolicies, ILoggerFactory? loggerFactory)
+    internal ApprovalService(
+        IStateStore store, ApprovalOptions? options, IEnumerable<IApprovalPolicy> additionalPolicies, IEnumerable<IApprovalNotifier> additionalNotifiers, ILoggerFactory? loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(store);
         options ??= new ApprovalOptions();
+        ApprovalOptionsValidator.ThrowIfInvalid(options, nameof(options));
         Store = store;
         RequireProtectedTools = options.RequireProtectedTools;
         ILogger logger = (ILogger?)loggerFactory?.CreateLogger<ApprovalService>() ?? NullLogger.Instance;
         HumanInLoopTelemetry telemetry = HumanInLoopTelemetry.Create(options.MeterFactory);
         ApprovalClock clock = new(options.TimeProvider ?? TimeProvider.System);
-        NotificationFanout notifications = new(options.Notifiers, logger);
+        NotificationFanout notifications = new([.. options.Notifiers, .. additionalNotifiers], logger);
 
         _records = new ApprovalRecords(store, options.IntegrityKey.ToArray(), clock, logger);
         ResumingRepeats resuming = new();

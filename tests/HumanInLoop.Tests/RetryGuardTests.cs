@@ -299,7 +299,8 @@ public sealed class RetryGuardTests
     public void BadInput_Refused()
     {
         Assert.Throws<ArgumentException>(() => ApprovalDecision.Approve(TestBank.Alice) with { AskAgainIfRepeated = true });
-        Assert.Throws<ArgumentOutOfRangeException>(() => new ApprovalOptions { RejectedRepeatLimit = -1 });
+        ArgumentException limit = Assert.Throws<ArgumentException>(() => new ApprovalService(new InMemoryStateStore(), new ApprovalOptions { RejectedRepeatLimit = -1 }));
+        Assert.Contains("RejectedRepeatLimit", limit.Message, StringComparison.Ordinal);
         Assert.True(ApprovalDecision.Reject(TestBank.Alice, Reason, askAgainIfRepeated: true).AskAgainIfRepeated);
         Assert.False(ApprovalDecision.Reject(TestBank.Alice, Reason).AskAgainIfRepeated);
     }

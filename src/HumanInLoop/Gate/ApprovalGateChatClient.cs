@@ -1,6 +1,8 @@
 using System.Runtime.CompilerServices;
 using HumanInLoop.Internal;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace HumanInLoop;
 
@@ -25,16 +27,27 @@ namespace HumanInLoop;
 /// </remarks>
 public sealed class ApprovalGateChatClient : DelegatingChatClient
 {
+    private readonly ILogger _logger;
     private volatile bool _pipelineChecked;
 
     /// <summary>Initializes a new instance of the <see cref="ApprovalGateChatClient"/> class.</summary>
     /// <param name="innerClient">The client that talks to the model.</param>
     /// <param name="approvals">The service with the policies and the store.</param>
     public ApprovalGateChatClient(IChatClient innerClient, ApprovalService approvals)
+        : this(innerClient, approvals, null)
+    {
+    }
+
+    /// <summary>Initializes a new instance of the <see cref="ApprovalGateChatClient"/> class that logs each verdict at Debug level.</summary>
+    /// <param name="innerClient">The client that talks to the model.</param>
+    /// <param name="approvals">The service with the policies and the store.</param>
+    /// <param name="loggerFactory">Where the gate logs (category <c>HumanInLoop.ApprovalGateChatClient</c>); <see langword="null"/> for nowhere.</param>
+    public ApprovalGateChatClient(IChatClient innerClient, ApprovalService approvals, ILoggerFactory? loggerFactory)
         : base(innerClient)
     {
         ArgumentNullException.ThrowIfNull(approvals);
         Approvals = approvals;
+        _logger = (ILogger?)loggerFactory?.CreateLogger<ApprovalGateChatClient>() ?? NullLogger.Instance;
     }
 
     /// <summary>Gets the service that evaluates the policies and stores approvals.</summary>
@@ -99,7 +112,7 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
                 }
 
                 // Kept in case a call comes later (a held approval holds the whole response).
-                (passed ??= RentPassedList()).Add(update);
+                (passed ??= PassedUpdateLists.Rent()).Add(update);
                 yield return update;
                 continue;
             }
@@ -111,7 +124,7 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
         if (held is null)
         {
             // No call: nobody else saw the list, so the next response may use it.
-            ReturnPassedList(passed);
+            PassedUpdateLists.Return(passed);
             yield break;
         }
 
@@ -130,25 +143,6 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
         if (denials is not null)
         {
             yield return new ChatResponseUpdate(ChatRole.Tool, [.. denials.Contents]) { MessageId = denials.MessageId };
-        }
-    }
-
-    [ThreadStatic]
-    private static List<ChatResponseUpdate>? t_passedList;
-
-    private static List<ChatResponseUpdate> RentPassedList()
-    {
-        List<ChatResponseUpdate> list = t_passedList ?? [];
-        t_passedList = null;
-        return list;
-    }
-
-    private static void ReturnPassedList(List<ChatResponseUpdate>? list)
-    {
-        if (list is { Capacity: <= 256 })
-        {
-            list.Clear();
-            t_passedList = list;
         }
     }
 
@@ -205,6 +199,7 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
         }
 
         BatchJudgement judgement = await Approvals.Judge.JudgeAsync(evaluations, cancellationToken);
+        GateLog.Judged(_logger, evaluations, judgement);
         await RetryGuard.StopIfLimitReachedAsync(evaluations, judgement, Approvals.Recorder, cancellationToken);
         if (judgement.Hold)
         {

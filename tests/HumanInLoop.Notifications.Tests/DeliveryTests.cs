@@ -146,7 +146,8 @@ public sealed class DeliveryTests : IAsyncLifetime
         await using (NotificationHost host = await NotificationHost.StartAsync(_time, services =>
         {
             services.AddHumanInLoopSqlite(connection);
-            services.AddHumanInLoopNotifications().UseSqliteStore(connection).Services.AddSingleton<IApprovalChannel>(first);
+            services.AddHumanInLoopSqliteNotificationStore(connection);
+            services.AddHumanInLoopNotifications().Services.AddSingleton<IApprovalChannel>(first);
         }))
         {
             delivered = await host.PauseAsync("conv-a");
@@ -161,7 +162,8 @@ public sealed class DeliveryTests : IAsyncLifetime
         await using NotificationHost restarted = await NotificationHost.StartAsync(_time, services =>
         {
             services.AddHumanInLoopSqlite(connection);
-            services.AddHumanInLoopNotifications().UseSqliteStore(connection).Services.AddSingleton<IApprovalChannel>(second);
+            services.AddHumanInLoopNotifications().Services.AddSingleton<IApprovalChannel>(second);
+            services.AddHumanInLoopSqliteNotificationStore(connection);
         });
         await Eventually.TrueAsync(() => second.Delivered.Any(d => d.Approval.Id == missed.Id), "the missed request");
         await Task.Delay(200);

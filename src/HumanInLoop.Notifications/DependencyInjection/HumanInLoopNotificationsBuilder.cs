@@ -107,18 +107,6 @@ public sealed class HumanInLoopNotificationsBuilder
         return this;
     }
 
-    /// <summary>Keeps delivery records and used links in a SQLite file (<see cref="SqliteNotificationStore"/>), replacing the in-memory default.</summary>
-    /// <param name="connectionString">The connection string; it may name the same file as the approval store.</param>
-    /// <param name="tablePrefix">The prefix of the table names.</param>
-    /// <returns>This builder.</returns>
-    public HumanInLoopNotificationsBuilder UseSqliteStore(string connectionString, string tablePrefix = "hil_")
-    {
-        SqliteNotificationStore store = new(connectionString, tablePrefix);
-        Services.RemoveAll<INotificationStore>();
-        Services.AddSingleton<INotificationStore>(store);
-        return this;
-    }
-
     /// <summary>Resolves the expiry service as a hosted service (so that it is also resolvable by its own type).</summary>
     private sealed class ExpiryHostedService(ApprovalExpiryService service) : IHostedService
     {

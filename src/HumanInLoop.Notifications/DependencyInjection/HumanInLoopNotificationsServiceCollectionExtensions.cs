@@ -20,8 +20,9 @@ public static class HumanInLoopNotificationsServiceCollectionExtensions
     /// <param name="configure">Sets what is delivered and how failures are retried.</param>
     /// <returns>A builder for channels, links, the Slack endpoint, expiry and stores.</returns>
     /// <remarks>
-    /// Without <see cref="HumanInLoopNotificationsBuilder.UseSqliteStore"/> (or your own <see cref="INotificationStore"/>),
-    /// delivery records and used links are kept in memory only. Without <see cref="HumanInLoopNotificationsBuilder.AddApprovers"/>,
+    /// Without a durable <see cref="INotificationStore"/> (<c>AddHumanInLoopSqliteNotificationStore</c> from HumanInLoop.Sqlite,
+    /// <c>AddHumanInLoopPostgreSqlNotificationStore</c> from HumanInLoop.PostgreSql, or your own), delivery records and used
+    /// links are kept in memory only. Without <see cref="HumanInLoopNotificationsBuilder.AddApprovers"/>,
     /// nobody can decide from a link or a button.
     /// </remarks>
     public static HumanInLoopNotificationsBuilder AddHumanInLoopNotifications(this IServiceCollection services, Action<ApprovalNotificationOptions>? configure = null)

@@ -56,9 +56,14 @@ public sealed class StoreAndMessageTests
     [Fact]
     public void ChannelOptions_Invalid_RefusedWithAMessage()
     {
-        Assert.Throws<InvalidOperationException>(() => new SlackWebhookChannel(new SlackWebhookChannelOptions()));
+        Assert.Throws<InvalidOperationException>(() => new SlackWebhookChannel(new SlackWebhookChannelOptions(), new NoHttpClients()));
         Assert.Throws<InvalidOperationException>(() => new SmtpEmailChannel(new SmtpEmailChannelOptions { Host = "h", From = "a@example.com" }, null));
         Assert.Throws<InvalidOperationException>(() => new SmtpEmailChannel(new SmtpEmailChannelOptions { Host = "h", From = "not an address", Recipients = { "b@example.com" } }, null));
+    }
+
+    private sealed class NoHttpClients : IHttpClientFactory
+    {
+        public HttpClient CreateClient(string name) => throw new NotSupportedException();
     }
 
     private static string ApproveLink(MimeMessage message) =>

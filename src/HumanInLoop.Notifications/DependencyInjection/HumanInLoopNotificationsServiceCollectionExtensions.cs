@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using HumanInLoop;
 using HumanInLoop.Notifications;
 using HumanInLoop.Notifications.Internal;
@@ -37,6 +38,7 @@ public static class HumanInLoopNotificationsServiceCollectionExtensions
         if (!services.Any(d => d.ServiceType == typeof(ApprovalNotificationDispatcher)))
         {
             services.AddSingleton<ApprovalNotificationDispatcher>();
+            services.TryAddSingleton(provider => NotificationsTelemetry.Create(provider.GetService<IMeterFactory>()));
             services.AddSingleton<IApprovalNotifier>(provider => provider.GetRequiredService<ApprovalNotificationDispatcher>());
             services.AddSingleton<IHostedService>(provider => new ApprovalDeliveryService(
                 provider.GetRequiredService<ApprovalNotificationDispatcher>(),
@@ -44,6 +46,7 @@ public static class HumanInLoopNotificationsServiceCollectionExtensions
                 provider.GetServices<IApprovalChannel>(),
                 provider.GetRequiredService<INotificationStore>(),
                 provider.GetRequiredService<IOptions<ApprovalNotificationOptions>>(),
+                provider.GetRequiredService<NotificationsTelemetry>(),
                 provider.GetService<TimeProvider>(),
                 provider.GetService<ILogger<ApprovalDeliveryService>>()));
         }

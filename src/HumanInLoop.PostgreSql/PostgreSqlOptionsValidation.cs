@@ -13,21 +13,21 @@ internal static class PostgreSqlOptionsValidation
         return Validate(options.ConnectionString, options.DataSource, options.Schema, options.TablePrefix, nameof(PostgreSqlStateStoreOptions));
     }
 
-    /// <summary>Checks the settings of a store (named <paramref name="optionsName"/> in messages); returns the parsed connection string when one is used.</summary>
-    public static NpgsqlConnectionStringBuilder? Validate(string? connectionString, NpgsqlDataSource? dataSource, string schema, string tablePrefix, string optionsName)
+    /// <summary>Checks the settings of a store (named <paramref name="optionsName"/> in messages, <paramref name="paramName"/> in the exception); returns the parsed connection string when one is used.</summary>
+    public static NpgsqlConnectionStringBuilder? Validate(string? connectionString, NpgsqlDataSource? dataSource, string schema, string tablePrefix, string optionsName, string paramName = "options")
     {
         if (!StoreIdentifiers.IsPlain(schema, allowEmpty: false, maxLength: 63))
         {
             throw new ArgumentException(
                 $"{optionsName}.Schema '{schema}' is not valid: use letters, digits and underscores, starting with a letter or underscore, at most 63 characters (default 'public').",
-                nameof(schema));
+                paramName);
         }
 
         if (!StoreIdentifiers.IsPlain(tablePrefix, allowEmpty: true, maxLength: 32))
         {
             throw new ArgumentException(
                 $"{optionsName}.TablePrefix '{tablePrefix}' is not valid: use letters, digits and underscores, starting with a letter or underscore, at most 32 characters (default 'hil_').",
-                nameof(tablePrefix));
+                paramName);
         }
 
         if (dataSource is not null)
@@ -39,7 +39,7 @@ internal static class PostgreSqlOptionsValidation
         {
             throw new ArgumentException(
                 $"{optionsName}.ConnectionString is required (or set DataSource), for example \"Host=localhost;Database=app;Username=app;Password=...\".",
-                nameof(connectionString));
+                paramName);
         }
 
         NpgsqlConnectionStringBuilder builder;
@@ -52,12 +52,12 @@ internal static class PostgreSqlOptionsValidation
             // The message of the parser never includes the password.
             throw new ArgumentException(
                 $"{optionsName}.ConnectionString is not a valid Npgsql connection string ({exception.Message}); expected for example \"Host=localhost;Database=app;Username=app;Password=...\".",
-                nameof(connectionString), exception);
+                paramName, exception);
         }
 
         if (string.IsNullOrWhiteSpace(builder.Host))
         {
-            throw new ArgumentException($"{optionsName}.ConnectionString names no server; add \"Host=<name or address>\".", nameof(connectionString));
+            throw new ArgumentException($"{optionsName}.ConnectionString names no server; add \"Host=<name or address>\".", paramName);
         }
 
         return builder;

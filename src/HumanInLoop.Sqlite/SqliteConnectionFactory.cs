@@ -26,20 +26,21 @@ internal sealed class SqliteConnectionFactory
     /// <param name="tablePrefix">The prefix of the table names.</param>
     /// <param name="busyTimeout">How long a command waits for the write lock.</param>
     /// <param name="optionsName">The options type, for messages.</param>
+    /// <param name="paramName">The parameter the exception names.</param>
     /// <exception cref="ArgumentException">A setting is invalid; the message says which and what to do.</exception>
-    public SqliteConnectionFactory(string? connectionString, string tablePrefix, TimeSpan busyTimeout, string optionsName)
+    public SqliteConnectionFactory(string? connectionString, string tablePrefix, TimeSpan busyTimeout, string optionsName, string paramName = "options")
     {
         SqliteConnectionStringBuilder connection = Validate(connectionString, optionsName);
         if (!StoreIdentifiers.IsPlain(tablePrefix, allowEmpty: true, maxLength: 32))
         {
             throw new ArgumentException(
                 $"{optionsName}.TablePrefix '{tablePrefix}' is not valid: use letters, digits and underscores, starting with a letter or underscore, at most 32 characters (default 'hil_').",
-                nameof(tablePrefix));
+                paramName);
         }
 
         if (busyTimeout <= TimeSpan.Zero || busyTimeout > TimeSpan.FromHours(24))
         {
-            throw new ArgumentException($"{optionsName}.BusyTimeout must be more than zero and at most 24 hours; it is {busyTimeout}.", nameof(busyTimeout));
+            throw new ArgumentException($"{optionsName}.BusyTimeout must be more than zero and at most 24 hours; it is {busyTimeout}.", paramName);
         }
 
         _busyTimeoutMs = (int)Math.Ceiling(busyTimeout.TotalMilliseconds);

@@ -59,6 +59,8 @@ internal static class WorkflowApp
         services.AddChatClient(model?.CreateChatClient() ?? new OfflineInvoiceModel()).UseFunctionInvocation().UseApprovalGate();
 
         // Notifications: e-mail (or the outbox folder offline), Slack if configured, signed links, expiry with escalation.
+        // Delivery records and used links in the same SQLite file as the approvals (HumanInLoop.Sqlite provides the store).
+        services.AddHumanInLoopSqliteNotificationStore(connectionString);
         HumanInLoopNotificationsBuilder notifications = services.AddHumanInLoopNotifications(options =>
             {
                 options.InitialRetryDelay = approvals.InitialRetryDelay;
@@ -68,7 +70,6 @@ internal static class WorkflowApp
                     options.EscalationChannels.Add("escalation");
                 }
             })
-            .UseSqliteStore(connectionString)
             .AddApprovalLinks(options =>
             {
                 options.BaseUri = new Uri(settings.PublicBaseUri.AbsoluteUri.TrimEnd('/') + LinkPath);

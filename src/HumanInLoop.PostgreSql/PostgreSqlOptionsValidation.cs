@@ -10,48 +10,54 @@ internal static class PostgreSqlOptionsValidation
     public static NpgsqlConnectionStringBuilder? Validate(PostgreSqlStateStoreOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (!StoreIdentifiers.IsPlain(options.Schema, allowEmpty: false, maxLength: 63))
+        return Validate(options.ConnectionString, options.DataSource, options.Schema, options.TablePrefix, nameof(PostgreSqlStateStoreOptions));
+    }
+
+    /// <summary>Checks the settings of a store (named <paramref name="optionsName"/> in messages, <paramref name="paramName"/> in the exception); returns the parsed connection string when one is used.</summary>
+    public static NpgsqlConnectionStringBuilder? Validate(string? connectionString, NpgsqlDataSource? dataSource, string schema, string tablePrefix, string optionsName, string paramName = "options")
+    {
+        if (!StoreIdentifiers.IsPlain(schema, allowEmpty: false, maxLength: 63))
         {
             throw new ArgumentException(
-                $"PostgreSqlStateStoreOptions.Schema '{options.Schema}' is not valid: use letters, digits and underscores, starting with a letter or underscore, at most 63 characters (default 'public').",
-                nameof(options));
+                $"{optionsName}.Schema '{schema}' is not valid: use letters, digits and underscores, starting with a letter or underscore, at most 63 characters (default 'public').",
+                paramName);
         }
 
-        if (!StoreIdentifiers.IsPlain(options.TablePrefix, allowEmpty: true, maxLength: 32))
+        if (!StoreIdentifiers.IsPlain(tablePrefix, allowEmpty: true, maxLength: 32))
         {
             throw new ArgumentException(
-                $"PostgreSqlStateStoreOptions.TablePrefix '{options.TablePrefix}' is not valid: use letters, digits and underscores, starting with a letter or underscore, at most 32 characters (default 'hil_').",
-                nameof(options));
+                $"{optionsName}.TablePrefix '{tablePrefix}' is not valid: use letters, digits and underscores, starting with a letter or underscore, at most 32 characters (default 'hil_').",
+                paramName);
         }
 
-        if (options.DataSource is not null)
+        if (dataSource is not null)
         {
             return null;
         }
 
-        if (string.IsNullOrWhiteSpace(options.ConnectionString))
+        if (string.IsNullOrWhiteSpace(connectionString))
         {
             throw new ArgumentException(
-                "PostgreSqlStateStoreOptions.ConnectionString is required (or set DataSource), for example \"Host=localhost;Database=app;Username=app;Password=...\".",
-                nameof(options));
+                $"{optionsName}.ConnectionString is required (or set DataSource), for example \"Host=localhost;Database=app;Username=app;Password=...\".",
+                paramName);
         }
 
         NpgsqlConnectionStringBuilder builder;
         try
         {
-            builder = new NpgsqlConnectionStringBuilder(options.ConnectionString);
+            builder = new NpgsqlConnectionStringBuilder(connectionString);
         }
         catch (Exception exception) when (exception is ArgumentException or FormatException or InvalidOperationException or KeyNotFoundException)
         {
             // The message of the parser never includes the password.
             throw new ArgumentException(
-                $"PostgreSqlStateStoreOptions.ConnectionString is not a valid Npgsql connection string ({exception.Message}); expected for example \"Host=localhost;Database=app;Username=app;Password=...\".",
-                nameof(options), exception);
+                $"{optionsName}.ConnectionString is not a valid Npgsql connection string ({exception.Message}); expected for example \"Host=localhost;Database=app;Username=app;Password=...\".",
+                paramName, exception);
         }
 
         if (string.IsNullOrWhiteSpace(builder.Host))
         {
-            throw new ArgumentException("PostgreSqlStateStoreOptions.ConnectionString names no server; add \"Host=<name or address>\".", nameof(options));
+            throw new ArgumentException($"{optionsName}.ConnectionString names no server; add \"Host=<name or address>\".", paramName);
         }
 
         return builder;

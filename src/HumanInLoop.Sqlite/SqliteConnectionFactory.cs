@@ -5,7 +5,7 @@ using Microsoft.Data.Sqlite;
 namespace HumanInLoop.Sqlite;
 
 /// <summary>
-/// Checks a <see cref="SqliteStateStoreOptions"/> once, when the store is created, and opens connections to its file with the
+/// Checks a <see cref="SqliteStateStoreOptions"/> (or <see cref="SqliteNotificationStoreOptions"/>) once, when the store is created, and opens connections to its file with the
 /// busy timeout set (without initializing the schema).
 /// </summary>
 internal sealed class SqliteConnectionFactory
@@ -17,24 +17,36 @@ internal sealed class SqliteConnectionFactory
     /// <param name="options">The settings; validated here, and copied.</param>
     /// <exception cref="ArgumentException">A setting is invalid; the message says which and what to do.</exception>
     public SqliteConnectionFactory(SqliteStateStoreOptions options)
+        : this(options.ConnectionString, options.TablePrefix, options.BusyTimeout, nameof(SqliteStateStoreOptions))
     {
-        SqliteConnectionStringBuilder connection = Validate(options.ConnectionString);
-        if (!StoreIdentifiers.IsPlain(options.TablePrefix, allowEmpty: true, maxLength: 32))
+    }
+
+    /// <summary>Initializes a new instance of the <see cref="SqliteConnectionFactory"/> class from the settings of a store.</summary>
+    /// <param name="connectionString">The connection string.</param>
+    /// <param name="tablePrefix">The prefix of the table names.</param>
+    /// <param name="busyTimeout">How long a command waits for the write lock.</param>
+    /// <param name="optionsName">The options type, for messages.</param>
+    /// <param name="paramName">The parameter the exception names.</param>
+    /// <exception cref="ArgumentException">A setting is invalid; the message says which and what to do.</exception>
+    public SqliteConnectionFactory(string? connectionString, string tablePrefix, TimeSpan busyTimeout, string optionsName, string paramName = "options")
+    {
+        SqliteConnectionStringBuilder connection = Validate(connectionString, optionsName);
+        if (!StoreIdentifiers.IsPlain(tablePrefix, allowEmpty: true, maxLength: 32))
         {
             throw new ArgumentException(
-                $"SqliteStateStoreOptions.TablePrefix '{options.TablePrefix}' is not valid: use letters, digits and underscores, starting with a letter or underscore, at most 32 characters (default 'hil_').",
-                nameof(options));
+                $"{optionsName}.TablePrefix '{tablePrefix}' is not valid: use letters, digits and underscores, starting with a letter or underscore, at most 32 characters (default 'hil_').",
+                paramName);
         }
 
-        if (options.BusyTimeout <= TimeSpan.Zero || options.BusyTimeout > TimeSpan.FromHours(24))
+        if (busyTimeout <= TimeSpan.Zero || busyTimeout > TimeSpan.FromHours(24))
         {
-            throw new ArgumentException($"SqliteStateStoreOptions.BusyTimeout must be more than zero and at most 24 hours; it is {options.BusyTimeout}.", nameof(options));
+            throw new ArgumentException($"{optionsName}.BusyTimeout must be more than zero and at most 24 hours; it is {busyTimeout}.", paramName);
         }
 
-        _busyTimeoutMs = (int)Math.Ceiling(options.BusyTimeout.TotalMilliseconds);
+        _busyTimeoutMs = (int)Math.Ceiling(busyTimeout.TotalMilliseconds);
 
         // Microsoft.Data.Sqlite retries busy commands on its own until the command timeout; keep it in line with ours.
-        connection.DefaultTimeout = (int)Math.Ceiling(options.BusyTimeout.TotalSeconds);
+        connection.DefaultTimeout = (int)Math.Ceiling(busyTimeout.TotalSeconds);
         _connectionString = connection.ToString();
         DataSource = connection.DataSource;
     }
@@ -66,12 +78,12 @@ internal sealed class SqliteConnectionFactory
         }
     }
 
-    private static SqliteConnectionStringBuilder Validate(string? connectionString)
+    private static SqliteConnectionStringBuilder Validate(string? connectionString, string optionsName)
     {
         if (string.IsNullOrWhiteSpace(connectionString))
         {
             throw new ArgumentException(
-                "SqliteStateStoreOptions.ConnectionString is required, for example \"Data Source=approvals.db\".", nameof(connectionString));
+                $"{optionsName}.ConnectionString is required, for example \"Data Source=approvals.db\".", nameof(connectionString));
         }
 
         SqliteConnectionStringBuilder builder;
@@ -82,25 +94,25 @@ internal sealed class SqliteConnectionFactory
         catch (Exception exception) when (exception is ArgumentException or FormatException or InvalidOperationException)
         {
             throw new ArgumentException(
-                $"SqliteStateStoreOptions.ConnectionString is not a valid SQLite connection string ({exception.Message}); expected for example \"Data Source=approvals.db\".",
+                $"{optionsName}.ConnectionString is not a valid SQLite connection string ({exception.Message}); expected for example \"Data Source=approvals.db\".",
                 nameof(connectionString), exception);
         }
 
         if (string.IsNullOrWhiteSpace(builder.DataSource))
         {
             throw new ArgumentException(
-                "SqliteStateStoreOptions.ConnectionString names no database file; add \"Data Source=<path>\", for example \"Data Source=approvals.db\".", nameof(connectionString));
+                $"{optionsName}.ConnectionString names no database file; add \"Data Source=<path>\", for example \"Data Source=approvals.db\".", nameof(connectionString));
         }
 
         if (builder.Mode == SqliteOpenMode.Memory || builder.DataSource.Trim() == ":memory:")
         {
             throw new ArgumentException(
-                "SqliteStateStoreOptions.ConnectionString names an in-memory database, which is lost when its last connection closes; name a file, or use InMemoryStateStore.", nameof(connectionString));
+                $"{optionsName}.ConnectionString names an in-memory database, which is lost when its last connection closes; name a file, or use InMemoryStateStore.", nameof(connectionString));
         }
 
         if (builder.Mode == SqliteOpenMode.ReadOnly)
         {
-            throw new ArgumentException("SqliteStateStoreOptions.ConnectionString opens the database read-only; the store must write (remove Mode=ReadOnly).", nameof(connectionString));
+            throw new ArgumentException($"{optionsName}.ConnectionString opens the database read-only; the store must write (remove Mode=ReadOnly).", nameof(connectionString));
         }
 
         return builder;

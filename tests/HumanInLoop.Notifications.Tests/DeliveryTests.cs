@@ -29,7 +29,7 @@ public sealed class DeliveryTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task WebhookFailingSeveralTimes_RetriedWithGrowingDelays_DeliveredOnce_ApprovalUntouched()
+    public async Task WebhookFailingSeveralTimes_RetriedAfterTheLoggedDelays_DeliveredOnce_ApprovalUntouched()
     {
         _webhook.FailNext(4);
         FakeLogCollector log = new();
@@ -51,25 +51,18 @@ public sealed class DeliveryTests : IAsyncLifetime
         Assert.Equal(5, _webhook.Requests);
         Assert.Single(_webhook.Messages);
 
-        // The delays the service chose (logged with each retry): equal jitter, the n-th between half and all of 2 s × 2^(n-1).
-        TimeSpan[] delays = [.. log.GetSnapshot()
-            .Where(record => record.Id.Id == 102)
-            .Select(record => TimeSpan.Parse(record.StructuredState!.Single(p => p.Key == "Delay").Value!, System.Globalization.CultureInfo.InvariantCulture))];
-        Assert.Equal(4, delays.Length);
-        for (int i = 0; i < delays.Length; i++)
-        {
-            double full = 2 * Math.Pow(2, i);
-            Assert.InRange(delays[i].TotalSeconds, full / 2, full);
-        }
+        // The delays Polly chose (logged with each retry, with the attempt that failed): positive, capped by MaxRetryDelay.
+        TimeSpan[] delays = [.. RetryLogs(log).Select(r => r.Delay)];
+        Assert.Equal([1, 2, 3, 4], RetryLogs(log).Select(r => r.Attempt));
+        Assert.All(delays, delay => Assert.InRange(delay, TimeSpan.FromTicks(1), TimeSpan.FromMinutes(1)));
 
-        Assert.True(delays[3] > delays[0], "delays grow");
-
-        // And each retry waited at least its delay (fake time moves in steps of the test's polling, so not exactly it).
+        // And each retry waited at least its delay (fake time moves in steps of the test's polling, so not exactly it; the
+        // timer waits whole milliseconds).
         TimeSpan[] gaps = [.. attempts.Zip(attempts.Skip(1), (a, b) => b - a)];
         Assert.Equal(4, gaps.Length);
         for (int i = 0; i < gaps.Length; i++)
         {
-            Assert.True(gaps[i] >= delays[i], $"retry {i + 1} came after {gaps[i]}, before its delay of {delays[i]}");
+            Assert.True(gaps[i] >= delays[i] - TimeSpan.FromMilliseconds(1), $"retry {i + 1} came after {gaps[i]}, before its delay of {delays[i]}");
         }
 
         // The approval itself never depended on the delivery.
@@ -83,30 +76,63 @@ public sealed class DeliveryTests : IAsyncLifetime
     }
 
     /// <summary>
-    /// Task.Delay waits whole milliseconds (it drops anything finer), so a delay of 1.5007 s was logged but 1.5 s waited (the
-    /// test above failed when its clock step landed on that millisecond); the delays chosen are whole milliseconds.
+    /// Jitter spreads the retries of many messages, the backoff grows, and MaxRetryDelay caps it. Ten messages each fail three
+    /// times; the comparisons are between averages of ten random draws, far apart by construction.
     /// </summary>
     [Fact]
-    public async Task RetryDelays_AreWholeMilliseconds_WithinTheEqualJitterRange()
+    public async Task ManyMessagesFailing_RetriesSpreadOut_GrowFromTheFirstToTheThird_CappedAtMaxRetryDelay()
     {
+        FakeLogCollector log = new();
+        FailingFirstAttemptsChannel channel = new(failedAttempts: 3);
         await using NotificationHost host = await NotificationHost.StartAsync(_time, services => services
+            .AddLogging(logging => logging.AddProvider(new FakeLoggerProvider(log)))
             .AddHumanInLoopNotifications(options =>
             {
                 options.InitialRetryDelay = TimeSpan.FromSeconds(2);
-                options.MaxRetryDelay = TimeSpan.FromMinutes(1);
-            }));
-        ApprovalDeliveryService delivery = host.Host.Services.GetServices<IHostedService>().OfType<ApprovalDeliveryService>().Single();
-
-        for (int failed = 1; failed <= 8; failed++)
+                options.MaxRetryDelay = TimeSpan.FromSeconds(4);
+                options.RecoveryInterval = TimeSpan.FromHours(1);
+            })
+            .Services.AddSingleton<IApprovalChannel>(channel));
+        for (int i = 0; i < 10; i++)
         {
-            double full = Math.Min(2 * Math.Pow(2, failed - 1), 60);
-            for (int draw = 0; draw < 200; draw++)
-            {
-                TimeSpan delay = delivery.Backoff(failed);
-                Assert.Equal(0, delay.Ticks % TimeSpan.TicksPerMillisecond);
-                Assert.InRange(delay.TotalSeconds, full / 2, full);
-            }
+            await host.PauseAsync($"conv-{i}");
         }
+
+        await Eventually.TrueAsync(() => channel.Delivered.Count == 10, "ten deliveries at the fourth attempt", _time, TimeSpan.FromMilliseconds(500), rounds: 1000);
+        Assert.All(channel.Delivered, delivery => Assert.Equal(4, delivery.Attempt));
+
+        (int Attempt, TimeSpan Delay)[] retries = RetryLogs(log);
+        Assert.Equal(30, retries.Length);
+        Assert.All(retries, r => Assert.InRange(r.Delay, TimeSpan.FromTicks(1), TimeSpan.FromSeconds(4)));
+        TimeSpan[] first = [.. retries.Where(r => r.Attempt == 1).Select(r => r.Delay)];
+        TimeSpan[] third = [.. retries.Where(r => r.Attempt == 3).Select(r => r.Delay)];
+        Assert.True(first.Distinct().Count() >= 5, $"first retries not spread: {string.Join(", ", first)}");
+        Assert.True(third.Average(d => d.TotalSeconds) > first.Average(d => d.TotalSeconds), "the backoff grows");
+    }
+
+    [Fact]
+    public async Task ChannelHangingPastTheAttemptTimeout_CancelledCountedAsFailed_AndRetried()
+    {
+        HangingOnceChannel channel = new();
+        await using NotificationHost host = await NotificationHost.StartAsync(_time, services => services
+            .AddHumanInLoopNotifications(options =>
+            {
+                options.AttemptTimeout = TimeSpan.FromSeconds(10);
+                options.InitialRetryDelay = TimeSpan.FromSeconds(1);
+                options.RecoveryInterval = TimeSpan.FromHours(1);
+            })
+            .Services.AddSingleton<IApprovalChannel>(channel));
+        await host.PauseAsync();
+        await Eventually.TrueAsync(() => channel.Started == 1, "the first attempt hangs");
+
+        // Nine seconds of the host's clock: still within the attempt's time.
+        _time.Advance(TimeSpan.FromSeconds(9));
+        await Task.Delay(100);
+        Assert.False(channel.FirstCancelled.IsCompleted);
+
+        await Eventually.TrueAsync(() => channel.Delivered is not null, "the retry after the timeout", _time, TimeSpan.FromSeconds(1));
+        Assert.True(channel.FirstCancelled.IsCompleted);
+        Assert.Equal(2, channel.Delivered!.Attempt);
     }
 
     [Fact]
@@ -146,7 +172,8 @@ public sealed class DeliveryTests : IAsyncLifetime
         await using (NotificationHost host = await NotificationHost.StartAsync(_time, services =>
         {
             services.AddHumanInLoopSqlite(connection);
-            services.AddHumanInLoopNotifications().UseSqliteStore(connection).Services.AddSingleton<IApprovalChannel>(first);
+            services.AddHumanInLoopSqliteNotificationStore(connection);
+            services.AddHumanInLoopNotifications().Services.AddSingleton<IApprovalChannel>(first);
         }))
         {
             delivered = await host.PauseAsync("conv-a");
@@ -161,7 +188,8 @@ public sealed class DeliveryTests : IAsyncLifetime
         await using NotificationHost restarted = await NotificationHost.StartAsync(_time, services =>
         {
             services.AddHumanInLoopSqlite(connection);
-            services.AddHumanInLoopNotifications().UseSqliteStore(connection).Services.AddSingleton<IApprovalChannel>(second);
+            services.AddHumanInLoopNotifications().Services.AddSingleton<IApprovalChannel>(second);
+            services.AddHumanInLoopSqliteNotificationStore(connection);
         });
         await Eventually.TrueAsync(() => second.Delivered.Any(d => d.Approval.Id == missed.Id), "the missed request");
         await Task.Delay(200);
@@ -216,6 +244,63 @@ public sealed class DeliveryTests : IAsyncLifetime
             .AddHumanInLoopNotifications()
             .AddChannel<SameNameChannel>()
             .AddChannel<SameNameChannel>()));
+    }
+
+    private static (int Attempt, TimeSpan Delay)[] RetryLogs(FakeLogCollector log) => [.. log.GetSnapshot()
+        .Where(record => record.Id.Id == 102)
+        .Select(record => (
+            int.Parse(record.StructuredState!.Single(p => p.Key == "Attempt").Value!, System.Globalization.CultureInfo.InvariantCulture),
+            TimeSpan.Parse(record.StructuredState!.Single(p => p.Key == "Delay").Value!, System.Globalization.CultureInfo.InvariantCulture)))];
+
+    /// <summary>Fails the first attempts of every message (by the attempt number the delivery service passes).</summary>
+    private sealed class FailingFirstAttemptsChannel(int failedAttempts) : IApprovalChannel
+    {
+        public string Name => "flaky";
+
+        public System.Collections.Concurrent.ConcurrentBag<ApprovalDelivery> Delivered { get; } = [];
+
+        public Task DeliverAsync(ApprovalDelivery delivery, CancellationToken cancellationToken)
+        {
+            if (delivery.Attempt <= failedAttempts)
+            {
+                return Task.FromException(new HttpRequestException("The endpoint is down."));
+            }
+
+            Delivered.Add(delivery);
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>Hangs on its first attempt until cancelled; succeeds after.</summary>
+    private sealed class HangingOnceChannel : IApprovalChannel
+    {
+        private readonly TaskCompletionSource _firstCancelled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _started;
+
+        public string Name => "hanging";
+
+        public int Started => Volatile.Read(ref _started);
+
+        public Task FirstCancelled => _firstCancelled.Task;
+
+        public ApprovalDelivery? Delivered { get; private set; }
+
+        public async Task DeliverAsync(ApprovalDelivery delivery, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Increment(ref _started) == 1)
+            {
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, cancellationToken);
+                }
+                finally
+                {
+                    _firstCancelled.TrySetResult();
+                }
+            }
+
+            Delivered = delivery;
+        }
     }
 
     private sealed class StuckChannel(Task wait) : IApprovalChannel

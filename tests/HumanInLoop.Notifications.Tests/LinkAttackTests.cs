@@ -288,11 +288,13 @@ public sealed class LinkAttackTests : IAsyncLifetime
     [Fact]
     public async Task Slack_ApproveClickAfterARejectByLink_ConflictAndNothingPaid()
     {
+        // The request reached Slack before the link was used (once the call is decided, a request not yet sent is not sent).
+        string approveClick = SlackBody("U0ALICE", "hil_approve");
         using Browser browser = new();
         (_, string page) = await browser.OpenAsync(_reject);
         Assert.Equal(HttpStatusCode.OK, (await browser.SubmitAsync(_reject, page, reason: "Fraud.")).Status);
 
-        using HttpResponseMessage click = await SlackAsync(SlackBody("U0ALICE", "hil_approve"));
+        using HttpResponseMessage click = await SlackAsync(approveClick);
 
         Assert.Equal(HttpStatusCode.Conflict, click.StatusCode);
         await _env.WaitForWorkflowAsync(Workflow, "NotPaid");

@@ -12,52 +12,6 @@ public sealed class StoreAndMessageTests
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 24, 9, 0, 0, TimeSpan.Zero));
 
     [Fact]
-    public async Task SqliteStore_ManyConcurrentUsesOfOneToken_ExactlyOneWins_AcrossInstances()
-    {
-        string path = Path.Combine(Path.GetTempPath(), "hil-tokens-" + Guid.NewGuid().ToString("N") + ".db");
-        try
-        {
-            SqliteNotificationStore a = new($"Data Source={path}");
-            SqliteNotificationStore b = new($"Data Source={path}");
-            DateTimeOffset now = _time.GetUtcNow();
-            bool[] results = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => (i % 2 == 0 ? a : b).TryConsumeLinkTokenAsync("hash-1", now.AddHours(1), now)));
-            Assert.Single(results, r => r);
-            Assert.True(await b.IsLinkTokenUsedAsync("hash-1"));
-            Assert.False(await a.IsLinkTokenUsedAsync("hash-2"));
-
-            Assert.False(await a.IsDeliveredAsync("k"));
-            await a.MarkDeliveredAsync("k", now);
-            await b.MarkDeliveredAsync("k", now);
-            Assert.True(await b.IsDeliveredAsync("k"));
-
-            Assert.Equal(0, await a.PurgeAsync(now));
-            Assert.Equal(2, await a.PurgeAsync(now.AddHours(1).AddMinutes(30)));
-            Assert.False(await a.IsLinkTokenUsedAsync("hash-1"));
-            Assert.False(await a.IsDeliveredAsync("k"));
-        }
-        finally
-        {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            File.Delete(path);
-        }
-    }
-
-    [Fact]
-    public void SqliteStore_InMemoryOrBadPrefix_Refused()
-    {
-        Assert.Throws<ArgumentException>(() => new SqliteNotificationStore("Data Source=:memory:"));
-        Assert.Throws<ArgumentException>(() => new SqliteNotificationStore("Data Source=x.db", "bad-prefix;"));
-    }
-
-    [Fact]
-    public async Task InMemoryStore_ConsumeOnce()
-    {
-        InMemoryNotificationStore store = new();
-        Assert.True(await store.TryConsumeLinkTokenAsync("h", default, default));
-        Assert.False(await store.TryConsumeLinkTokenAsync("h", default, default));
-    }
-
-    [Fact]
     public async Task ApproverDirectory_EmailCaseInsensitive_SlackExact_UnknownNull()
     {
         ApproverDirectory directory = new ApproverDirectory().AddEmail("Alice@Example.com", new Approver("alice")).AddSlackUser("U1", new Approver("u1"));
@@ -102,9 +56,14 @@ public sealed class StoreAndMessageTests
     [Fact]
     public void ChannelOptions_Invalid_RefusedWithAMessage()
     {
-        Assert.Throws<InvalidOperationException>(() => new SlackWebhookChannel(new SlackWebhookChannelOptions()));
+        Assert.Throws<InvalidOperationException>(() => new SlackWebhookChannel(new SlackWebhookChannelOptions(), new NoHttpClients()));
         Assert.Throws<InvalidOperationException>(() => new SmtpEmailChannel(new SmtpEmailChannelOptions { Host = "h", From = "a@example.com" }, null));
         Assert.Throws<InvalidOperationException>(() => new SmtpEmailChannel(new SmtpEmailChannelOptions { Host = "h", From = "not an address", Recipients = { "b@example.com" } }, null));
+    }
+
+    private sealed class NoHttpClients : IHttpClientFactory
+    {
+        public HttpClient CreateClient(string name) => throw new NotSupportedException();
     }
 
     private static string ApproveLink(MimeMessage message) =>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using HumanInLoop.Notifications.Internal;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -7,8 +8,9 @@ using Microsoft.Extensions.Options;
 namespace HumanInLoop.Notifications.Internal;
 
 /// <summary>
-/// Delivers queued changes to the channels in the background: per channel, with retries (exponential backoff with
-/// jitter), a durable record of what was delivered, and a recovery sweep of pending approvals at start and periodically.
+/// Delivers queued changes to the channels in the background: per channel, with retries (Polly: exponential backoff with
+/// jitter, see <see cref="MessageDeliverer"/>), a durable record of what was delivered, and a recovery sweep of pending
+/// approvals at start and periodically.
 /// </summary>
 internal sealed class ApprovalDeliveryService : BackgroundService
 {
@@ -17,12 +19,14 @@ internal sealed class ApprovalDeliveryService : BackgroundService
     private readonly IApprovalChannel[] _channels;
     private readonly INotificationStore _store;
     private readonly ApprovalNotificationOptions _options;
+    private readonly MessageDeliverer _deliverer;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<Task, byte> _running = new();
 
     public ApprovalDeliveryService(
         ApprovalNotificationDispatcher dispatcher, ApprovalService approvals, IEnumerable<IApprovalChannel> channels, INotificationStore store,
-        IOptions<ApprovalNotificationOptions> options, TimeProvider? timeProvider = null, ILogger<ApprovalDeliveryService>? logger = null)
+        IOptions<ApprovalNotificationOptions> options, NotificationsTelemetry? telemetry = null, TimeProvider? timeProvider = null, ILogger<ApprovalDeliveryService>? logger = null)
     {
         _dispatcher = dispatcher;
         _approvals = approvals;
@@ -44,11 +48,12 @@ internal sealed class ApprovalDeliveryService : BackgroundService
 
         _time = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _deliverer = new MessageDeliverer(approvals, store, _options, telemetry ?? NotificationsTelemetry.Create(null), _time, _logger);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        Task[] workers = [.. Enumerable.Range(0, _options.MaxConcurrentDeliveries).Select(_ => Task.Run(() => WorkAsync(stoppingToken), CancellationToken.None))];
+        Task reader = Task.Run(() => ReadAsync(stoppingToken), CancellationToken.None);
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -61,7 +66,14 @@ internal sealed class ApprovalDeliveryService : BackgroundService
         {
         }
 
-        await Task.WhenAll(workers).ConfigureAwait(false);
+        await reader.ConfigureAwait(false);
+        await Task.WhenAll(_running.Keys).ConfigureAwait(false);
+    }
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        _deliverer.Dispose();
     }
 
     /// <summary>Queues every pending approval; what was already delivered (or is queued) is skipped per channel.</summary>
@@ -101,7 +113,7 @@ internal sealed class ApprovalDeliveryService : BackgroundService
     internal static IEnumerable<string> EscalationsOf(PendingApproval approval) =>
         approval.Calls.Where(c => c.EscalatedAt is not null).GroupBy(c => c.EscalatedAt).Select(g => g.First().CallId);
 
-    private async Task WorkAsync(CancellationToken stoppingToken)
+    private async Task ReadAsync(CancellationToken stoppingToken)
     {
         try
         {
@@ -113,21 +125,34 @@ internal sealed class ApprovalDeliveryService : BackgroundService
                     continue;
                 }
 
-                string key = work.Key(work.Channel);
-                try
-                {
-                    await DeliverAsync(work, key, stoppingToken).ConfigureAwait(false);
-                }
-                catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
-                {
-                    // The store could not be read: leave it to the next recovery sweep rather than lose the worker.
-                    NotificationsLog.DeliveryCrashed(_logger, exception, work.Approval.Id, work.Kind.ToString(), work.Channel);
-                    _dispatcher.End(key);
-                }
+                // Each message runs on its own (its backoff holds no worker); the deliverer bounds how many attempts run at once.
+                IApprovalChannel channel = _channels.First(c => c.Name == work.Channel);
+                string key = work.Key(channel.Name);
+                Task delivery = DeliverAsync(work, channel, key, stoppingToken);
+                _running.TryAdd(delivery, 0);
+                _ = delivery.ContinueWith(done => _running.TryRemove(done, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+    }
+
+    private async Task DeliverAsync(DeliveryWork work, IApprovalChannel channel, string key, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await Task.Yield();
+            await _deliverer.DeliverAsync(work, channel, stoppingToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
+        {
+            // Not expected (the deliverer handles failures); logged so that a bug does not silently lose the worker's message.
+            NotificationsLog.DeliveryCrashed(_logger, exception, work.Approval.Id, work.Kind.ToString(), channel.Name);
+        }
+        finally
+        {
+            _dispatcher.End(key);
         }
     }
 
@@ -158,90 +183,5 @@ internal sealed class ApprovalDeliveryService : BackgroundService
         {
             return false;
         }
-    }
-
-    private async Task DeliverAsync(DeliveryWork work, string key, CancellationToken stoppingToken)
-    {
-        string channelName = work.Channel!;
-        string kind = work.IsEscalation ? "Escalation" : work.Kind.ToString();
-        if (await _store.IsDeliveredAsync(key, stoppingToken).ConfigureAwait(false))
-        {
-            _dispatcher.End(key);
-            return;
-        }
-
-        PendingApproval approval = work.Approval;
-        if (work.Kind is ApprovalNotificationKind.Pending or ApprovalNotificationKind.Escalated)
-        {
-            // A request is worth sending only while the approval waits; read it fresh, it may have been decided meanwhile.
-            approval = await _approvals.GetAsync(approval.Id, stoppingToken).ConfigureAwait(false);
-            if (approval.Status != ApprovalStatus.Pending || !approval.AwaitingApproval.Any())
-            {
-                NotificationsLog.RequestObsolete(_logger, approval.Id, approval.Status, channelName);
-                _dispatcher.End(key);
-                return;
-            }
-        }
-
-        IApprovalChannel channel = _channels.First(c => c.Name == channelName);
-        try
-        {
-            using CancellationTokenSource timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            timeout.CancelAfter(_options.AttemptTimeout);
-            await channel.DeliverAsync(new ApprovalDelivery(work.Kind, approval, work.CallId, work.IsEscalation, work.Attempt), timeout.Token).ConfigureAwait(false);
-        }
-        catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
-        {
-            if (work.Attempt >= _options.MaxAttempts)
-            {
-                NotificationsLog.DeliveryAbandoned(_logger, exception, approval.Id, kind, channelName, work.Attempt);
-                _dispatcher.End(key);
-                return;
-            }
-
-            TimeSpan delay = Backoff(work.Attempt);
-            NotificationsLog.DeliveryRetrying(_logger, exception, approval.Id, kind, channelName, work.Attempt, delay);
-            _ = RetryLaterAsync(work with { Attempt = work.Attempt + 1 }, key, delay, stoppingToken);
-            return;
-        }
-
-        NotificationsLog.Delivered(_logger, approval.Id, kind, channelName, work.Attempt);
-        try
-        {
-            // Not cancelled by a stop: a message that went out must be recorded, or the next start would send it again.
-            await _store.MarkDeliveredAsync(key, _time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception exception) when (exception is not OperationCanceledException)
-        {
-            NotificationsLog.RecordFailed(_logger, exception, approval.Id, kind, channelName);
-        }
-
-        _dispatcher.End(key);
-    }
-
-    private async Task RetryLaterAsync(DeliveryWork work, string key, TimeSpan delay, CancellationToken stoppingToken)
-    {
-        try
-        {
-            await Task.Delay(delay, _time, stoppingToken).ConfigureAwait(false);
-            _dispatcher.Enqueue(work);
-        }
-        catch (OperationCanceledException)
-        {
-            _dispatcher.End(key);
-        }
-    }
-
-    /// <summary>Exponential backoff with "equal jitter": half the doubled delay, plus a random part of the other half.</summary>
-    internal TimeSpan Backoff(int failedAttempts)
-    {
-        double doubled = _options.InitialRetryDelay.Ticks * Math.Pow(2, Math.Min(failedAttempts - 1, 30));
-        double capped = Math.Min(doubled, _options.MaxRetryDelay.Ticks);
-#pragma warning disable CA5394 // Jitter needs no cryptographic randomness.
-        double jittered = (capped / 2) + (Random.Shared.NextDouble() * capped / 2);
-#pragma warning restore CA5394
-
-        // In whole milliseconds, as Task.Delay waits (it drops anything finer): the delay logged is the delay waited.
-        return TimeSpan.FromMilliseconds(Math.Ceiling(jittered / TimeSpan.TicksPerMillisecond));
     }
 }

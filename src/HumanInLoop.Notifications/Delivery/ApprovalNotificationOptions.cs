@@ -28,15 +28,19 @@ public sealed class ApprovalNotificationOptions
     /// <value>Default 8; from 1 to 100.</value>
     public int MaxAttempts { get; set; } = 8;
 
-    /// <summary>Gets or sets the delay before the first retry; each further retry doubles it, with jitter.</summary>
-    /// <value>Default 2 seconds.</value>
+    /// <summary>
+    /// Gets or sets the base delay of the retries: Polly's exponential backoff with jitter, where the delay before the first
+    /// retry is about this (randomized around it) and each further retry about doubles it, up to <see cref="MaxRetryDelay"/>.
+    /// Retries of many messages therefore spread out instead of arriving together.
+    /// </summary>
+    /// <value>Default 2 seconds; more than zero, at most 1 day.</value>
     public TimeSpan InitialRetryDelay { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Gets or sets the longest delay between two attempts.</summary>
-    /// <value>Default 5 minutes.</value>
+    /// <value>Default 5 minutes; at least <see cref="InitialRetryDelay"/>, at most 1 day.</value>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>Gets or sets how many messages are sent at the same time.</summary>
+    /// <summary>Gets or sets how many delivery attempts run at the same time (a message waiting out its backoff does not count).</summary>
     /// <value>Default 4; from 1 to 64.</value>
     public int MaxConcurrentDeliveries { get; set; } = 4;
 
@@ -47,8 +51,8 @@ public sealed class ApprovalNotificationOptions
     /// <value>Default 5 minutes.</value>
     public TimeSpan RecoveryInterval { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>Gets or sets the longest a single attempt may take before it is cancelled and counted as a failure.</summary>
-    /// <value>Default 30 seconds.</value>
+    /// <summary>Gets or sets the longest a single attempt may take before it is cancelled and counted as a failure (Polly's timeout, on the host's <see cref="TimeProvider"/>).</summary>
+    /// <value>Default 30 seconds; from 10 milliseconds to 1 day.</value>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     internal void Validate()
@@ -62,10 +66,10 @@ public sealed class ApprovalNotificationOptions
         }
 
         Require(MaxAttempts is >= 1 and <= 100, $"MaxAttempts must be from 1 to 100; it is {MaxAttempts}.");
-        Require(InitialRetryDelay > TimeSpan.Zero, "InitialRetryDelay must be more than zero.");
-        Require(MaxRetryDelay >= InitialRetryDelay, "MaxRetryDelay must be at least InitialRetryDelay.");
+        Require(InitialRetryDelay > TimeSpan.Zero && InitialRetryDelay <= TimeSpan.FromDays(1), $"InitialRetryDelay must be more than zero and at most 1 day; it is {InitialRetryDelay}.");
+        Require(MaxRetryDelay >= InitialRetryDelay && MaxRetryDelay <= TimeSpan.FromDays(1), $"MaxRetryDelay must be at least InitialRetryDelay and at most 1 day; it is {MaxRetryDelay}.");
         Require(MaxConcurrentDeliveries is >= 1 and <= 64, $"MaxConcurrentDeliveries must be from 1 to 64; it is {MaxConcurrentDeliveries}.");
         Require(RecoveryInterval > TimeSpan.Zero, "RecoveryInterval must be more than zero.");
-        Require(AttemptTimeout > TimeSpan.Zero, "AttemptTimeout must be more than zero.");
+        Require(AttemptTimeout >= TimeSpan.FromMilliseconds(10) && AttemptTimeout <= TimeSpan.FromDays(1), $"AttemptTimeout must be from 10 milliseconds to 1 day; it is {AttemptTimeout}.");
     }
 }

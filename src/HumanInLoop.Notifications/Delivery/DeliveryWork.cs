@@ -4,7 +4,7 @@ namespace HumanInLoop.Notifications.Internal;
 /// One unit in the delivery queue: a change to fan out to the channels (<see cref="Channel"/> is null), or one message
 /// for one channel.
 /// </summary>
-internal sealed record DeliveryWork(ApprovalNotificationKind Kind, PendingApproval Approval, string? CallId, bool IsEscalation, string? Channel = null, int Attempt = 1)
+internal sealed record DeliveryWork(ApprovalNotificationKind Kind, PendingApproval Approval, string? CallId, bool IsEscalation, string? Channel = null)
 {
     public string Key(string channel) => Key(Approval.Id, IsEscalation ? "Escalation" : Kind.ToString(), CallId, channel);
 

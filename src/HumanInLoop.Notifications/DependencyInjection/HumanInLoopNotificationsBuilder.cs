@@ -17,15 +17,27 @@ public sealed class HumanInLoopNotificationsBuilder
     /// <summary>Gets the services.</summary>
     public IServiceCollection Services { get; }
 
-    /// <summary>Adds a channel that posts approvals to a Slack incoming webhook as Block Kit messages, with Approve and Reject buttons for <c>MapSlackInteractionEndpoint</c>. Call it again with another name for more webhooks.</summary>
+    /// <summary>
+    /// Adds a channel that posts approvals to a Slack incoming webhook as Block Kit messages, with Approve and Reject buttons for
+    /// <c>MapSlackInteractionEndpoint</c>. Call it again with another name for more webhooks. It posts with the
+    /// <see cref="IHttpClientFactory"/> client named <see cref="SlackWebhookChannelOptions.DefaultHttpClientName"/> (or
+    /// <see cref="SlackWebhookChannelOptions.HttpClientName"/>), registered here: add handlers, a proxy or
+    /// <c>AddStandardResilienceHandler()</c> with <c>services.AddHttpClient(SlackWebhookChannelOptions.DefaultHttpClientName)</c>.
+    /// </summary>
     /// <param name="configure">Sets the webhook URL and name.</param>
     /// <returns>This builder.</returns>
+    /// <remarks>
+    /// The delivery service already retries a failed message (see <see cref="ApprovalNotificationOptions.MaxAttempts"/>); a
+    /// resilience handler on the client retries inside each of those attempts, so keep its retries few and its total time
+    /// under <see cref="ApprovalNotificationOptions.AttemptTimeout"/>.
+    /// </remarks>
     public HumanInLoopNotificationsBuilder AddSlackWebhook(Action<SlackWebhookChannelOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(configure);
         SlackWebhookChannelOptions options = new();
         configure(options);
-        Services.AddSingleton<IApprovalChannel>(_ => new SlackWebhookChannel(options));
+        Services.AddHttpClient(options.HttpClientName ?? SlackWebhookChannelOptions.DefaultHttpClientName);
+        Services.AddSingleton<IApprovalChannel>(provider => new SlackWebhookChannel(options, provider.GetRequiredService<IHttpClientFactory>()));
         return this;
     }
 
@@ -104,18 +116,6 @@ public sealed class HumanInLoopNotificationsBuilder
         configure(directory);
         Services.RemoveAll<IApproverDirectory>();
         Services.AddSingleton<IApproverDirectory>(directory);
-        return this;
-    }
-
-    /// <summary>Keeps delivery records and used links in a SQLite file (<see cref="SqliteNotificationStore"/>), replacing the in-memory default.</summary>
-    /// <param name="connectionString">The connection string; it may name the same file as the approval store.</param>
-    /// <param name="tablePrefix">The prefix of the table names.</param>
-    /// <returns>This builder.</returns>
-    public HumanInLoopNotificationsBuilder UseSqliteStore(string connectionString, string tablePrefix = "hil_")
-    {
-        SqliteNotificationStore store = new(connectionString, tablePrefix);
-        Services.RemoveAll<INotificationStore>();
-        Services.AddSingleton<INotificationStore>(store);
         return this;
     }
 

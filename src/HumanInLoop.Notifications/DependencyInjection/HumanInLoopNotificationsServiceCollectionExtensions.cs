@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using HumanInLoop;
 using HumanInLoop.Notifications;
 using HumanInLoop.Notifications.Internal;
@@ -20,8 +21,9 @@ public static class HumanInLoopNotificationsServiceCollectionExtensions
     /// <param name="configure">Sets what is delivered and how failures are retried.</param>
     /// <returns>A builder for channels, links, the Slack endpoint, expiry and stores.</returns>
     /// <remarks>
-    /// Without <see cref="HumanInLoopNotificationsBuilder.UseSqliteStore"/> (or your own <see cref="INotificationStore"/>),
-    /// delivery records and used links are kept in memory only. Without <see cref="HumanInLoopNotificationsBuilder.AddApprovers"/>,
+    /// Without a durable <see cref="INotificationStore"/> (<c>AddHumanInLoopSqliteNotificationStore</c> from HumanInLoop.Sqlite,
+    /// <c>AddHumanInLoopPostgreSqlNotificationStore</c> from HumanInLoop.PostgreSql, or your own), delivery records and used
+    /// links are kept in memory only. Without <see cref="HumanInLoopNotificationsBuilder.AddApprovers"/>,
     /// nobody can decide from a link or a button.
     /// </remarks>
     public static HumanInLoopNotificationsBuilder AddHumanInLoopNotifications(this IServiceCollection services, Action<ApprovalNotificationOptions>? configure = null)
@@ -36,6 +38,7 @@ public static class HumanInLoopNotificationsServiceCollectionExtensions
         if (!services.Any(d => d.ServiceType == typeof(ApprovalNotificationDispatcher)))
         {
             services.AddSingleton<ApprovalNotificationDispatcher>();
+            services.TryAddSingleton(provider => NotificationsTelemetry.Create(provider.GetService<IMeterFactory>()));
             services.AddSingleton<IApprovalNotifier>(provider => provider.GetRequiredService<ApprovalNotificationDispatcher>());
             services.AddSingleton<IHostedService>(provider => new ApprovalDeliveryService(
                 provider.GetRequiredService<ApprovalNotificationDispatcher>(),
@@ -43,6 +46,7 @@ public static class HumanInLoopNotificationsServiceCollectionExtensions
                 provider.GetServices<IApprovalChannel>(),
                 provider.GetRequiredService<INotificationStore>(),
                 provider.GetRequiredService<IOptions<ApprovalNotificationOptions>>(),
+                provider.GetRequiredService<NotificationsTelemetry>(),
                 provider.GetService<TimeProvider>(),
                 provider.GetService<ILogger<ApprovalDeliveryService>>()));
         }

@@ -66,7 +66,7 @@ public static class ApprovalLinkEndpointRouteBuilderExtensions
         }
         catch (AntiforgeryValidationException)
         {
-            Log(context, "antiforgery", null);
+            Log(context, "antiforgery", null, "antiforgery");
             return LinkPages.Message(StatusCodes.Status400BadRequest, "Please use the confirmation page",
                 "This decision did not come from the confirmation page (or the page is too old). Open the link again and confirm there.");
         }
@@ -84,6 +84,7 @@ public static class ApprovalLinkEndpointRouteBuilderExtensions
 
         if (form["confirm"] != decision)
         {
+            Refused(context, "not_confirmed");
             return LinkPages.Message(StatusCodes.Status400BadRequest, "Please confirm", "Confirm the decision with the button on the page.");
         }
 
@@ -113,15 +114,19 @@ public static class ApprovalLinkEndpointRouteBuilderExtensions
 
         ApprovalService approvals = context.RequestServices.GetRequiredService<ApprovalService>();
         bool approve = decision == LinkDecision.Approve;
+        using System.Diagnostics.Activity? activity = NotificationsTelemetry.ActivitySource.StartActivity(NotificationsTelemetry.LinkDecideActivity);
+        activity?.SetTag(NotificationsTelemetry.ApprovalIdTag, claims.ApprovalId).SetTag(NotificationsTelemetry.DecisionTag, decision);
         (int status, string message) = await DecisionOutcome.DecideAsync(
             approvals, claims.ApprovalId, claims.CallId, claims.Fingerprint, approve, check.Approver!, reason, "an e-mail link", context.RequestAborted);
+        activity?.SetTag(NotificationsTelemetry.OutcomeTag, status == StatusCodes.Status200OK ? "decided" : "refused");
         if (status == StatusCodes.Status200OK)
         {
             NotificationsLog.DecidedVia(Logger(context), claims.ApprovalId, claims.CallId, decision, "link", check.Approver!.Id);
+            Telemetry(context).LinkUsed(decision);
         }
         else
         {
-            Log(context, message, claims.ApprovalId);
+            Log(context, message, claims.ApprovalId, "decision_refused");
         }
 
         return LinkPages.Message(status, status == StatusCodes.Status200OK ? (approve ? "Approved" : "Rejected") : "Not recorded", message);
@@ -140,13 +145,14 @@ public static class ApprovalLinkEndpointRouteBuilderExtensions
         (LinkTokenStatus status, LinkClaims? claims) = issuer.Verify(token);
         if (status == LinkTokenStatus.Invalid || claims is null || claims.Decision != decision)
         {
-            Log(context, status == LinkTokenStatus.Invalid ? "invalid token" : "token for the other decision", claims?.ApprovalId);
+            bool invalid = status == LinkTokenStatus.Invalid;
+            Log(context, invalid ? "invalid token" : "token for the other decision", claims?.ApprovalId, invalid ? "invalid" : "other_decision");
             return new LinkCheck(Invalid());
         }
 
         if (status == LinkTokenStatus.Expired)
         {
-            Log(context, "expired token", claims.ApprovalId);
+            Log(context, "expired token", claims.ApprovalId, "expired");
             return new LinkCheck(LinkPages.Message(StatusCodes.Status410Gone, "Link expired", "This link has expired. Nothing was decided."));
         }
 
@@ -162,31 +168,35 @@ public static class ApprovalLinkEndpointRouteBuilderExtensions
         }
         catch (ApprovalNotFoundException)
         {
+            Refused(context, "not_found");
             return new LinkCheck(LinkPages.Message(StatusCodes.Status404NotFound, "Not found", "This approval no longer exists."));
         }
 
         PendingToolCall? call = approval.FindCall(claims.CallId);
         if (call is null)
         {
+            Refused(context, "invalid");
             return new LinkCheck(Invalid());
         }
 
         if (!System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
             System.Text.Encoding.UTF8.GetBytes(call.Fingerprint), System.Text.Encoding.UTF8.GetBytes(claims.Fingerprint)))
         {
-            Log(context, "fingerprint changed", claims.ApprovalId);
+            Log(context, "fingerprint changed", claims.ApprovalId, "call_changed");
             return new LinkCheck(LinkPages.Message(StatusCodes.Status409Conflict, "The call changed", "The call is not the one this link was made for. Nothing was decided."));
         }
 
         TimeProvider time = services.GetService<TimeProvider>() ?? TimeProvider.System;
         if (approval.Status == ApprovalStatus.Expired || call.Decision == CallDecisionStatus.Expired || (approval.Status == ApprovalStatus.Pending && time.GetUtcNow() >= approval.ExpiresAt))
         {
+            Refused(context, "approval_expired");
             return new LinkCheck(LinkPages.Message(StatusCodes.Status410Gone, "Approval expired", "The approval expired before a decision; nothing ran."));
         }
 
         if (approval.Status != ApprovalStatus.Pending || call.Decision != CallDecisionStatus.AwaitingApproval)
         {
             string who = call.DecidedBy is null ? "" : $" by {call.DecidedBy}";
+            Refused(context, "already_decided");
             return new LinkCheck(
                 LinkPages.Message(StatusCodes.Status409Conflict, "Already decided",
                     $"This call was already {call.Decision.ToString().ToLowerInvariant()}{who}, or the approval takes no more decisions ({approval.Status})."),
@@ -197,7 +207,7 @@ public static class ApprovalLinkEndpointRouteBuilderExtensions
         Approver? approver = await services.GetRequiredService<IApproverDirectory>().FindAsync(claims.RecipientKind, claims.RecipientId, context.RequestAborted);
         if (approver is null)
         {
-            Log(context, "recipient is not an approver", claims.ApprovalId);
+            Log(context, "recipient is not an approver", claims.ApprovalId, "not_an_approver");
             return new LinkCheck(LinkPages.Message(StatusCodes.Status403Forbidden, "Not allowed", "The person this link was sent to may not decide approvals."));
         }
 
@@ -206,7 +216,7 @@ public static class ApprovalLinkEndpointRouteBuilderExtensions
 
     private static IResult AlreadyUsed(HttpContext context, string approvalId)
     {
-        Log(context, "already used", approvalId);
+        Log(context, "already used", approvalId, "already_used");
         return LinkPages.Message(StatusCodes.Status410Gone, "Link already used", "This link was already used. Each link works once.");
     }
 
@@ -215,7 +225,17 @@ public static class ApprovalLinkEndpointRouteBuilderExtensions
     private static ILogger Logger(HttpContext context) =>
         context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("HumanInLoop.Notifications.ApprovalLinks");
 
-    private static void Log(HttpContext context, string reason, string? approvalId) => NotificationsLog.LinkRefused(Logger(context), reason, approvalId);
+    private static void Log(HttpContext context, string reason, string? approvalId, string metricReason)
+    {
+        NotificationsLog.LinkRefused(Logger(context), reason, approvalId);
+        Refused(context, metricReason);
+    }
+
+    /// <summary>Counts a refusal by a short, fixed reason (the log has the detail).</summary>
+    private static void Refused(HttpContext context, string reason) => Telemetry(context).LinkRefused(reason);
+
+    private static NotificationsTelemetry Telemetry(HttpContext context) =>
+        context.RequestServices.GetService<NotificationsTelemetry>() ?? NotificationsTelemetry.Create(null);
 
     private sealed record LinkCheck(
         IResult? Refusal, LinkClaims? Claims = null, PendingApproval? Approval = null, PendingToolCall? Call = null, Approver? Approver = null, bool AlreadyDecided = false);

@@ -44,6 +44,7 @@ public static class SlackInteractionEndpointRouteBuilderExtensions
     {
         IServiceProvider services = context.RequestServices;
         ILogger logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("HumanInLoop.Notifications.SlackInteractions");
+        NotificationsTelemetry telemetry = services.GetService<NotificationsTelemetry>() ?? NotificationsTelemetry.Create(null);
         if (context.Request.ContentLength > maxBodyBytes)
         {
             return Results.StatusCode(StatusCodes.Status413PayloadTooLarge);
@@ -61,12 +62,14 @@ public static class SlackInteractionEndpointRouteBuilderExtensions
         if (signature != SlackSignatureStatus.Valid)
         {
             NotificationsLog.SlackRefused(logger, $"signature {signature}");
+            telemetry.SlackInteractionRefused("signature_" + signature.ToString().ToLowerInvariant());
             return Results.Text($"Request signature {signature.ToString().ToLowerInvariant()}.", statusCode: StatusCodes.Status401Unauthorized);
         }
 
         if (ParseAction(body) is not { } action)
         {
             NotificationsLog.SlackRefused(logger, "not a HumanInLoop button");
+            telemetry.SlackInteractionRefused("not_a_button");
             return Results.BadRequest();
         }
 
@@ -74,6 +77,7 @@ public static class SlackInteractionEndpointRouteBuilderExtensions
         if (approver is null)
         {
             NotificationsLog.SlackRefused(logger, "the Slack user is not an approver");
+            telemetry.SlackInteractionRefused("not_an_approver");
             return Reply(StatusCodes.Status403Forbidden, "You are not an approver.");
         }
 
@@ -89,10 +93,12 @@ public static class SlackInteractionEndpointRouteBuilderExtensions
         if (status == StatusCodes.Status200OK)
         {
             NotificationsLog.DecidedVia(logger, value.ApprovalId, value.CallId, action.Approve ? "approve" : "reject", "Slack", approver.Id);
+            telemetry.SlackDecided(action.Approve ? "approve" : "reject");
         }
         else
         {
             NotificationsLog.SlackRefused(logger, message);
+            telemetry.SlackInteractionRefused("decision_refused");
         }
 
         return Reply(status, message);

@@ -9,26 +9,27 @@ namespace HumanInLoop.Notifications.Internal;
 /// fingerprint; for other changes, a one-line announcement.
 /// </summary>
 /// <remarks>
-/// The buttons work when the Slack app's interactivity request URL points to <c>MapSlackInteractionEndpoint</c>.
-/// Thread-safe.
+/// The buttons work when the Slack app's interactivity request URL points to <c>MapSlackInteractionEndpoint</c>. Posts with
+/// the <see cref="IHttpClientFactory"/> client named by <see cref="SlackWebhookChannelOptions.HttpClientName"/>. Thread-safe.
 /// </remarks>
-internal sealed class SlackWebhookChannel : IApprovalChannel, IDisposable
+internal sealed class SlackWebhookChannel : IApprovalChannel
 {
     private readonly Uri _webhook;
-    private readonly HttpClient _http;
-    private readonly bool _ownsClient;
+    private readonly IHttpClientFactory _httpClients;
+    private readonly string _httpClientName;
 
     /// <summary>Initializes a new instance of the <see cref="SlackWebhookChannel"/> class.</summary>
     /// <param name="options">The settings; validated and copied here.</param>
-    /// <param name="httpClient">The client that posts; <see langword="null"/> to use one of the channel's own (recycling connections every few minutes).</param>
-    public SlackWebhookChannel(SlackWebhookChannelOptions options, HttpClient? httpClient = null)
+    /// <param name="httpClients">The factory of the named client that posts (<see cref="SlackWebhookChannelOptions.HttpClientName"/>).</param>
+    public SlackWebhookChannel(SlackWebhookChannelOptions options, IHttpClientFactory httpClients)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(httpClients);
         options.Validate();
         Name = options.Name;
         _webhook = options.WebhookUri!;
-        _ownsClient = httpClient is null;
-        _http = httpClient ?? new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+        _httpClients = httpClients;
+        _httpClientName = options.HttpClientName;
     }
 
     /// <inheritdoc />
@@ -39,19 +40,13 @@ internal sealed class SlackWebhookChannel : IApprovalChannel, IDisposable
     {
         ArgumentNullException.ThrowIfNull(delivery);
         JsonObject message = SlackMessages.Build(delivery);
-        using HttpResponseMessage response = await _http.PostAsJsonAsync(_webhook, message, cancellationToken).ConfigureAwait(false);
+
+        // A client per message, as the factory intends: its handlers (and their connections) are pooled and rotated by the factory.
+        HttpClient http = _httpClients.CreateClient(_httpClientName);
+        using HttpResponseMessage response = await http.PostAsJsonAsync(_webhook, message, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
             throw new HttpRequestException($"The Slack webhook of channel '{Name}' answered {(int)response.StatusCode} {response.ReasonPhrase}.", null, response.StatusCode);
-        }
-    }
-
-    /// <summary>Disposes the channel's own HTTP client, if it made one.</summary>
-    public void Dispose()
-    {
-        if (_ownsClient)
-        {
-            _http.Dispose();
         }
     }
 

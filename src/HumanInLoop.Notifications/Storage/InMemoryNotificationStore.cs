@@ -5,8 +5,8 @@ namespace HumanInLoop.Notifications.Internal;
 /// <summary>An <see cref="INotificationStore"/> in memory, for tests and single-process development.</summary>
 /// <remarks>
 /// Thread-safe. Everything is forgotten when the process stops: pending approvals are then delivered again, and links
-/// already used are refused only by the approval's own state (a call is decided once). Use <see cref="SqliteNotificationStore"/>
-/// or your own durable store in production.
+/// already used are refused only by the approval's own state (a call is decided once). Use the SQLite or PostgreSQL
+/// notification store (or your own durable one) in production.
 /// </remarks>
 internal sealed class InMemoryNotificationStore : INotificationStore
 {

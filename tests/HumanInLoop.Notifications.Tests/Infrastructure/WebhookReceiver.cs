@@ -28,6 +28,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public ConcurrentQueue<DateTimeOffset> RequestTimes { get; } = new();
 
+    /// <summary>Gets the value of the <c>X-Test-Handler</c> header of each request (empty when absent).</summary>
+    public ConcurrentQueue<string> HandlerHeaders { get; } = new();
+
     public void FailNext(int count) => Volatile.Write(ref _failNext, count);
 
     public static async Task<WebhookReceiver> StartAsync()
@@ -41,6 +44,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
         app.MapPost("/hook", async (HttpContext context) =>
         {
             receiver.RequestTimes.Enqueue(receiver.Clock?.GetUtcNow() ?? default);
+            receiver.HandlerHeaders.Enqueue(context.Request.Headers["X-Test-Handler"].ToString());
             Interlocked.Increment(ref receiver.Requests);
             if (Interlocked.Decrement(ref receiver._failNext) >= 0)
             {

@@ -1,49 +1,44 @@
-using System.Text.RegularExpressions;
+using HumanInLoop.Notifications;
 using Microsoft.Data.Sqlite;
 
-namespace HumanInLoop.Notifications;
+namespace HumanInLoop.Sqlite;
 
 /// <summary>
-/// An <see cref="INotificationStore"/> in a SQLite file: two small tables, which may live in the same file as the
-/// <c>SqliteStateStore</c> (the default prefix <c>hil_</c> matches it).
+/// An <see cref="INotificationStore"/> in a SQLite file: the delivery records and used approval links of
+/// HumanInLoop.Notifications, in two small tables that may live in the same file as the <see cref="SqliteStateStore"/>.
 /// </summary>
 /// <remarks>
 /// Tables <c>{prefix}notification_deliveries(delivery_key, delivered_at)</c> and
 /// <c>{prefix}used_link_tokens(token_hash, used_at, expires_at)</c> are created on first use. A token is consumed by one
 /// <c>INSERT ... ON CONFLICT DO NOTHING</c>, so exactly one of any number of racing uses (in any process on the machine)
-/// wins. Only SHA-256 hashes of tokens are stored. Thread-safe: each operation uses its own pooled connection.
+/// wins. Only SHA-256 hashes of tokens are stored. Register it with <c>AddHumanInLoopSqliteNotificationStore</c>.
+/// Thread-safe: each operation uses its own pooled connection.
 /// </remarks>
-public sealed partial class SqliteNotificationStore : INotificationStore
+public sealed class SqliteNotificationStore : INotificationStore
 {
-    private readonly string _connectionString;
+    private readonly SqliteConnectionFactory _connections;
     private readonly string _deliveries;
     private readonly string _tokens;
     private readonly Lock _initLock = new();
     private Task? _initialization;
 
-    /// <summary>Initializes a new instance of the <see cref="SqliteNotificationStore"/> class.</summary>
+    /// <summary>Initializes a new instance of the <see cref="SqliteNotificationStore"/> class over the file named by a connection string.</summary>
     /// <param name="connectionString">A Microsoft.Data.Sqlite connection string naming a file, for example <c>Data Source=approvals.db</c>.</param>
-    /// <param name="tablePrefix">The prefix of the table names; letters, digits and underscores, at most 32 characters.</param>
-    /// <exception cref="ArgumentException">The connection string names no file or is in-memory, or the prefix is not plain.</exception>
-    public SqliteNotificationStore(string connectionString, string tablePrefix = "hil_")
+    /// <exception cref="ArgumentException">The connection string names no file, or an in-memory or read-only database.</exception>
+    public SqliteNotificationStore(string connectionString)
+        : this(new SqliteNotificationStoreOptions { ConnectionString = connectionString })
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        ArgumentNullException.ThrowIfNull(tablePrefix);
-        SqliteConnectionStringBuilder builder = new(connectionString);
-        if (string.IsNullOrWhiteSpace(builder.DataSource) || builder.DataSource.Trim() == ":memory:" || builder.Mode == SqliteOpenMode.Memory)
-        {
-            throw new ArgumentException("The connection string must name a database file, for example \"Data Source=approvals.db\"; in-memory databases forget used links.", nameof(connectionString));
-        }
+    }
 
-        if (!PlainName().IsMatch(tablePrefix))
-        {
-            throw new ArgumentException($"Table prefix '{tablePrefix}' is not valid: use letters, digits and underscores, starting with a letter or underscore, at most 32 characters.", nameof(tablePrefix));
-        }
-
-        builder.DefaultTimeout = 30;
-        _connectionString = builder.ToString();
-        _deliveries = $"\"{tablePrefix}notification_deliveries\"";
-        _tokens = $"\"{tablePrefix}used_link_tokens\"";
+    /// <summary>Initializes a new instance of the <see cref="SqliteNotificationStore"/> class.</summary>
+    /// <param name="options">The settings; validated here, and copied.</param>
+    /// <exception cref="ArgumentException">A setting is invalid; the message says which and what to do.</exception>
+    public SqliteNotificationStore(SqliteNotificationStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _connections = new SqliteConnectionFactory(options.ConnectionString, options.TablePrefix, options.BusyTimeout, nameof(SqliteNotificationStoreOptions));
+        _deliveries = $"\"{options.TablePrefix}notification_deliveries\"";
+        _tokens = $"\"{options.TablePrefix}used_link_tokens\"";
     }
 
     /// <inheritdoc />
@@ -121,12 +116,12 @@ public sealed partial class SqliteNotificationStore : INotificationStore
         }
 
         await initialization.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return await OpenRawAsync(cancellationToken).ConfigureAwait(false);
+        return await _connections.OpenAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private async Task InitializeAsync()
     {
-        await using SqliteConnection connection = await OpenRawAsync(CancellationToken.None).ConfigureAwait(false);
+        await using SqliteConnection connection = await _connections.OpenAsync(CancellationToken.None).ConfigureAwait(false);
         await using SqliteCommand command = connection.CreateCommand();
         command.CommandText = $"""
             PRAGMA journal_mode = WAL;
@@ -135,25 +130,4 @@ public sealed partial class SqliteNotificationStore : INotificationStore
             """;
         await command.ExecuteNonQueryAsync().ConfigureAwait(false);
     }
-
-    private async Task<SqliteConnection> OpenRawAsync(CancellationToken cancellationToken)
-    {
-        SqliteConnection connection = new(_connectionString);
-        try
-        {
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using SqliteCommand pragma = connection.CreateCommand();
-            pragma.CommandText = "PRAGMA busy_timeout = 30000";
-            await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-    }
-
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,31}$|^$")]
-    private static partial Regex PlainName();
 }

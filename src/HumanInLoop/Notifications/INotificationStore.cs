@@ -5,8 +5,16 @@ namespace HumanInLoop.Notifications;
 /// again) and which approval links were used (so a link works once).
 /// </summary>
 /// <remarks>
+/// <para>
 /// The approval store stays the only authority on approvals; this store only prevents repeats. Implementations must be
 /// thread-safe, and <see cref="TryConsumeLinkTokenAsync"/> must be atomic across processes sharing the storage.
+/// </para>
+/// <para>
+/// The contract lives in the core package so that the store packages provide durable implementations without depending on
+/// the channels: <c>AddHumanInLoopSqliteNotificationStore</c> (HumanInLoop.Sqlite) and
+/// <c>AddHumanInLoopPostgreSqlNotificationStore</c> (HumanInLoop.PostgreSql). <c>AddHumanInLoopNotifications</c>
+/// (HumanInLoop.Notifications) uses an in-memory store when none is registered.
+/// </para>
 /// </remarks>
 public interface INotificationStore
 {

@@ -93,8 +93,14 @@ public sealed class ApprovalTestHost : IAsyncDisposable
                 Viewer = post.ShowViewer ? new ApprovalEndpointOptions().ApproverFromUser(http.User) : null,
                 OnCompleted = (completion, _) => { host!.Completions.Enqueue(completion); return ValueTask.CompletedTask; },
             };
-            return TypedResults.ServerSentEvents(pipeline.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, post.Message)],
-                host!.ChatOptions(post.ConversationId, user), cancellationToken).ToServerSentEvents(stream, cancellationToken));
+            var events = pipeline.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, post.Message)],
+                host!.ChatOptions(post.ConversationId, user), cancellationToken).ToServerSentEvents(stream, cancellationToken);
+#if NET10_0_OR_GREATER
+            return TypedResults.ServerSentEvents(events);
+#else
+            // ASP.NET Core 8 and 9 have no ServerSentEvents result: the library's own stand-in writes the same stream.
+            return new HumanInLoop.AspNetCore.Internal.ServerSentEventsStreamResult(events);
+#endif
         });
 
         host = new ApprovalTestHost(app, time, model);

@@ -3,6 +3,11 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.AI;
 using static HumanInLoop.AspNetCore.Internal.ApprovalEndpointAccess;
+#if NET10_0_OR_GREATER
+using EventStreamResult = Microsoft.AspNetCore.Http.HttpResults.ServerSentEventsResult<HumanInLoop.AspNetCore.ChatSseEvent>;
+#else
+using EventStreamResult = HumanInLoop.AspNetCore.Internal.ServerSentEventsStreamResult;
+#endif
 
 namespace HumanInLoop.AspNetCore.Internal;
 
@@ -12,7 +17,7 @@ namespace HumanInLoop.AspNetCore.Internal;
 /// </summary>
 internal sealed class ApprovalResumeHandler(ApprovalEndpointOptions options)
 {
-    public async Task<Results<ServerSentEventsResult<ChatSseEvent>, ProblemHttpResult>> ResumeAsync(HttpContext http, string approvalId, CancellationToken cancellationToken)
+    public async Task<Results<EventStreamResult, ProblemHttpResult>> ResumeAsync(HttpContext http, string approvalId, CancellationToken cancellationToken)
     {
         if (await CheckPostAsync(http, options) is { } notAllowed)
         {
@@ -87,7 +92,11 @@ internal sealed class ApprovalResumeHandler(ApprovalEndpointOptions options)
         };
 
         IAsyncEnumerable<SseItem<ChatSseEvent>> events = Continue(updates, first).ToServerSentEvents(sseOptions, cancellationToken);
+#if NET10_0_OR_GREATER
         return TypedResults.ServerSentEvents(events);
+#else
+        return new ServerSentEventsStreamResult(events);
+#endif
     }
 
     private static async IAsyncEnumerable<ChatResponseUpdate> Continue(IAsyncEnumerator<ChatResponseUpdate> updates, bool hasCurrent)

@@ -10,16 +10,11 @@ namespace HumanInLoop;
 /// resume approvals with nothing but the <see cref="IStateStore"/>, the chat pipeline and the tools.
 /// </summary>
 /// <remarks>
-/// <para>
 /// Stateless and thread-safe: every operation reads the store, and every change is a compare-and-swap there, so any number of
 /// instances in any number of processes may share one store. Register one with <c>services.AddHumanInLoop(...)</c> or create it
-/// directly and pass it to <c>UseApprovalGate</c>.
-/// </para>
-/// <para>
-/// A thin facade over small internal parts (docs/concepts.md): the policy evaluator and the holder the gate uses, the decider,
-/// the expirer, the resumer with its claim lease and call runner, the plan runner, and the records that alone read and write the
-/// stored format.
-/// </para>
+/// directly and pass it to <c>UseApprovalGate</c>. It is a thin facade over small internal parts (docs/concepts.md): the policy
+/// evaluator and the holder the gate uses, the decider, the expirer, the resumer with its claim lease and call runner, the plan
+/// runner, and the records that alone read and write the stored format.
 /// </remarks>
 public sealed class ApprovalService
 {

@@ -61,6 +61,7 @@ public sealed class ExpiryAndRestartTests : IAsyncLifetime
         await _env.PostInvoiceAsync("INV-510", "Acme Corp", 9000m);
         string approvalId = (await _env.WaitForWorkflowAsync("wf-INV-510", "WaitingForApproval")).ApprovalId!;
         await _env.WaitForMailAsync("alice@example.com", approvalId, "Approval needed");
+        await WorkflowEnvironment.WaitForRequestRecordedAsync(host, approvalId);
         Assert.DoesNotContain(_env.Smtp.Messages, m => m.To.Contains("cfo@example.com"));
 
         // Before the lead time nothing escalates; within it, one escalation however many sweeps run.

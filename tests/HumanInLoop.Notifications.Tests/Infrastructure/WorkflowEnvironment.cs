@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using ApprovalWorkflow;
+using HumanInLoop.Notifications;
+using HumanInLoop.Notifications.Internal;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Configuration;
@@ -146,6 +148,17 @@ internal sealed partial class WorkflowEnvironment : IAsyncDisposable
             (m.Subject ?? "").StartsWith(subjectStart, StringComparison.Ordinal))) is not null, $"mail '{subjectStart}' to {recipient} about {approvalId}");
         return found!;
     }
+
+    /// <summary>
+    /// Waits until <paramref name="host"/> has recorded the approval request as delivered on the e-mail channel. A test that moves
+    /// the fake clock must wait for this, not only for the mail: the mail server has the message before the SMTP exchange ends and
+    /// before the record is written, and a jump of the clock then times the attempt out (the channel cannot tell that the message
+    /// went out), so it is retried and sent twice, as at-least-once delivery allows.
+    /// </summary>
+    public static Task WaitForRequestRecordedAsync(WebApplication host, string approvalId) =>
+        Eventually.TrueAsync(
+            () => host.Services.GetRequiredService<INotificationStore>().IsDeliveredAsync(DeliveryWork.Key(approvalId, nameof(ApprovalNotificationKind.Pending), null, "email")),
+            $"the request for {approvalId} recorded as delivered");
 
     public static (Uri Approve, Uri Reject) Links(MimeMessage message)
     {

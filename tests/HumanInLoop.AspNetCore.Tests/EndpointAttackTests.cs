@@ -391,7 +391,7 @@ public sealed class EndpointAttackTests
         await AssertUntouchedAsync(host, approval);
     }
 
-    private static async Task AssertUntouchedAsync(ApprovalTestHost host, PendingApproval before)
+    internal static async Task AssertUntouchedAsync(ApprovalTestHost host, PendingApproval before)
     {
         PendingApproval stored = await host.Approvals.GetAsync(before.Id);
         Assert.Equal(ApprovalStatus.Pending, stored.Status);

@@ -59,13 +59,13 @@ internal static class ApprovalDecisionReader
         {
             return (null, ApprovalProblems.BadRequest("The body is not valid JSON of a decision (decision, fingerprint, reason, arguments, result, grant)."));
         }
-        catch (BadHttpRequestException exception)
+        catch (InvalidOperationException exception) when (ApprovalEndpointAccess.IsUnreadableBody(exception))
         {
-            return (null, ApprovalProblems.BadRequest(exception.Message));
+            return (null, ApprovalProblems.MediaType("The body's charset is not one the server reads: send UTF-8."));
         }
-        catch (InvalidDataException exception)
+        catch (Exception exception) when (ApprovalEndpointAccess.IsUnreadableBody(exception))
         {
-            return (null, ApprovalProblems.BadRequest(exception.Message));
+            return (null, ApprovalProblems.BadRequest(exception is BadHttpRequestException or InvalidDataException ? exception.Message : "The body could not be read to its end."));
         }
     }
 

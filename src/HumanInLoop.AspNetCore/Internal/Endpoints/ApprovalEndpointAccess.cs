@@ -50,8 +50,24 @@ internal static class ApprovalEndpointAccess
             return null;
         }
 
-        return await Antiforgery(http).IsRequestValidAsync(http) ? null : ApprovalProblems.Antiforgery();
+        try
+        {
+            return await Antiforgery(http).IsRequestValidAsync(http) ? null : ApprovalProblems.Antiforgery();
+        }
+        catch (AntiforgeryValidationException)
+        {
+            // A form body that cannot be read (a multipart body without its boundary, cut short) carries no token either: a 400, not a 500.
+            return ApprovalProblems.Antiforgery();
+        }
     }
+
+    /// <summary>
+    /// Whether reading the body failed on the body itself: cut short or malformed (an <see cref="IOException"/>, which
+    /// <see cref="BadHttpRequestException"/> is too, or <see cref="InvalidDataException"/>), or in a charset no encoding reads
+    /// (<see cref="InvalidOperationException"/> over an <see cref="ArgumentException"/> from <c>ReadFromJsonAsync</c>). A 4xx.
+    /// </summary>
+    public static bool IsUnreadableBody(Exception exception) =>
+        exception is IOException or InvalidDataException || (exception is InvalidOperationException && exception.InnerException is ArgumentException);
 
     public static ApprovalService Approvals(HttpContext http) =>
         http.RequestServices.GetService<ApprovalService>() ?? throw new InvalidOperationException(

@@ -167,7 +167,11 @@ internal sealed class ApprovalGrantHandlers(ApprovalEndpointOptions options)
                 return (null, ApprovalProblems.MediaType("Send the revoke as application/json or as a form."));
             }
         }
-        catch (Exception exception) when (exception is JsonException or BadHttpRequestException or InvalidDataException)
+        catch (InvalidOperationException exception) when (IsUnreadableBody(exception))
+        {
+            return (null, ApprovalProblems.MediaType("The body's charset is not one the server reads: send UTF-8."));
+        }
+        catch (Exception exception) when (exception is JsonException || IsUnreadableBody(exception))
         {
             return (null, ApprovalProblems.BadRequest("The body is not valid JSON of a revoke ({ \"reason\": \"...\" })."));
         }

@@ -36,6 +36,13 @@ public sealed partial class Browser : IDisposable
         return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
+    /// <summary>Sends a request of any shape with this browser's cookies (as a hostile page in the same browser could).</summary>
+    public async Task<HttpStatusCode> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        using HttpResponseMessage response = await _client.SendAsync(request, cancellationToken);
+        return response.StatusCode;
+    }
+
     public void Dispose() => _client.Dispose();
 
     [GeneratedRegex("<input type=\"hidden\" name=\"([^\"]+)\" value=\"([^\"]*)\">")]

@@ -27,14 +27,17 @@ public sealed class StateLoaderFuzzTests(ITestOutputHelper output)
         {
             Random random = FuzzBudget.For(seed, i);
             string snapshot = snapshots[random.Next(snapshots.Length)];
-            string id = JsonNode.Parse(snapshot)!["id"]!.GetValue<string>();
+            JsonNode saved = JsonNode.Parse(snapshot)!;
+            string id = saved["id"]!.GetValue<string>();
+            string? conversationId = saved["context"]?["conversationId"]?.GetValue<string>();
             string mutant = random.Next(20) switch
             {
                 0 => JsonMutator.NestText(1 + random.Next(200_000), random.Next(2) == 0),
                 1 => snapshot.Replace("\"messages\":", $"\"padding\":\"{new string('x', random.Next(2_000_000))}\",\"messages\":", StringComparison.Ordinal),
                 _ => JsonMutator.Mutate(snapshot, random, snapshots[random.Next(snapshots.Length)]),
             };
-            store.Current = new StateEntry(id, "conv-1", ApprovalStatus.Pending, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddDays(3), DateTimeOffset.UnixEpoch, 1, mutant);
+            // Under the snapshot's own id, conversation and status, as its row holds them, so the row checks pass and the reader goes deep.
+            store.Current = new StateEntry(id, conversationId, ApprovalStatus.Decided, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddDays(3), DateTimeOffset.UnixEpoch, 1, mutant);
             try
             {
                 _ = await approvals.GetAsync(id).WaitAsync(ReadDeadline);

@@ -29,7 +29,7 @@ internal sealed record SlackActionValue(
             SlackActionValue? parsed = JsonSerializer.Deserialize<SlackActionValue>(value);
             return parsed is { ApprovalId.Length: > 0, CallId.Length: > 0, Fingerprint.Length: > 0 } ? parsed : null;
         }
-        catch (JsonException)
+        catch (Exception exception) when (exception is JsonException or InvalidOperationException)
         {
             return null;
         }

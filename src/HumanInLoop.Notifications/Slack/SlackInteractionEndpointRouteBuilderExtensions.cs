@@ -176,8 +176,9 @@ public static class SlackInteractionEndpointRouteBuilderExtensions
 
             return SlackActionValue.TryParse(value.GetString()) is { } parsed && userId.GetString() is { Length: > 0 } id ? new SlackAction(id, approve, parsed) : null;
         }
-        catch (JsonException)
+        catch (Exception exception) when (exception is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: a string holding an escaped lone surrogate ("\ud800") is valid JSON but not text.
             return null;
         }
     }

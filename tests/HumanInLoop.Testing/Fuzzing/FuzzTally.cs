@@ -20,8 +20,15 @@ public sealed class FuzzTally(string door, int seed)
         _outcomes.AddOrUpdate(outcome, 1, (_, n) => n + 1);
     }
 
+    /// <summary>Records a failure; with <c>HIL_FUZZ_DUMP</c> set to a folder, the whole input is written there too, to replay it.</summary>
     public void Fail(int index, string kind, string input)
     {
+        if (Environment.GetEnvironmentVariable("HIL_FUZZ_DUMP") is { Length: > 0 } folder)
+        {
+            Directory.CreateDirectory(folder);
+            File.WriteAllText(Path.Combine(folder, $"{string.Concat(door.Split(Path.GetInvalidFileNameChars()))}-{seed}-{index}.txt"), kind + "\n" + input);
+        }
+
         if (_failures.Count < 20)
         {
             string shown = input.Length > 300 ? input[..300] + $"... ({input.Length} chars)" : input;

@@ -66,6 +66,28 @@ public sealed class EndpointFuzzRegressionTests
         await EndpointAttackTests.AssertUntouchedAsync(host, approval);
     }
 
+    /// <summary>A blank id in the route reached the service, which throws ArgumentException for it: a 500. Now the 404 of any unknown id.</summary>
+    [Theory]
+    [InlineData("GET", "/approvals/%20")]
+    [InlineData("GET", "/approvals/grants/%20")]
+    [InlineData("POST", "/approvals/%20/calls/c-tr/decision")]
+    [InlineData("POST", "/approvals/%20/resume")]
+    [InlineData("POST", "/approvals/grants/%20/revoke")]
+    public async Task BlankIdInTheRoute_Returns404LikeAnUnknownId(string method, string path)
+    {
+        await using ApprovalTestHost host = await ApprovalTestHost.StartAsync();
+        PendingApproval approval = await host.PauseAsync();
+        TestUser alice = host.Client("alice", ApprovalTestHost.ApproverRole);
+        string body = $$"""{"decision":"approve","fingerprint":"{{approval.Calls[0].Fingerprint}}","reason":"r"}""";
+
+        using HttpResponseMessage response = method == "GET"
+            ? await alice.Http.GetAsync(path)
+            : await SendAsync(alice, path, "application/json", Encoding.UTF8.GetBytes(body));
+
+        await DecideEndpointTests.AssertProblemAsync(response, HttpStatusCode.NotFound, "not-found");
+        await EndpointAttackTests.AssertUntouchedAsync(host, approval);
+    }
+
     private static async Task<HttpResponseMessage> SendAsync(TestUser user, string path, string contentType, byte[] body, bool withToken = true)
     {
         using HttpRequestMessage request = new(HttpMethod.Post, path) { Content = new ByteArrayContent(body) };

@@ -36,7 +36,7 @@ internal sealed class ApprovalDecideHandler(ApprovalEndpointOptions options)
         ILogger logger = Logger(http);
         try
         {
-            PendingApproval approval = await approvals.GetAsync(approvalId, cancellationToken);
+            PendingApproval approval = await approvals.GetApprovalAsync(approvalId, cancellationToken);
             if (await AuthorizeAsync(http, options.ApproverPolicy, approval) is { } refused)
             {
                 Log.Refused(logger, approvalId, $"'{approver.Id}' does not satisfy the approver policy.");

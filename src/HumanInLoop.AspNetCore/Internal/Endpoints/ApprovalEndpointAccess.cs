@@ -69,6 +69,17 @@ internal static class ApprovalEndpointAccess
     public static bool IsUnreadableBody(Exception exception) =>
         exception is IOException or InvalidDataException || (exception is InvalidOperationException && exception.InnerException is ArgumentException);
 
+    /// <summary>
+    /// The approval, read for an endpoint: a blank id from the route (<c>/approvals/%20</c>) is a 404 like any unknown id, not the
+    /// <see cref="ArgumentException"/> the service throws for it (a 500).
+    /// </summary>
+    public static Task<PendingApproval> GetApprovalAsync(this ApprovalService approvals, string approvalId, CancellationToken cancellationToken) =>
+        string.IsNullOrWhiteSpace(approvalId) ? Task.FromException<PendingApproval>(new ApprovalNotFoundException(approvalId)) : approvals.GetAsync(approvalId, cancellationToken);
+
+    /// <summary>The grant, read for an endpoint: a blank id is a 404 like any unknown id.</summary>
+    public static Task<ApprovalGrant> GetGrantAsync(this ApprovalService approvals, string grantId, CancellationToken cancellationToken) =>
+        string.IsNullOrWhiteSpace(grantId) ? Task.FromException<ApprovalGrant>(new GrantNotFoundException(grantId)) : approvals.Grants.GetAsync(grantId, cancellationToken);
+
     public static ApprovalService Approvals(HttpContext http) =>
         http.RequestServices.GetService<ApprovalService>() ?? throw new InvalidOperationException(
             "The approval endpoints need an ApprovalService: call services.AddHumanInLoop(...) (and a durable store such as AddHumanInLoopSqlite).");

@@ -80,7 +80,7 @@ internal sealed class ApprovalReadHandlers(ApprovalEndpointOptions options)
         PendingApproval approval;
         try
         {
-            approval = await Approvals(http).GetAsync(approvalId, cancellationToken);
+            approval = await Approvals(http).GetApprovalAsync(approvalId, cancellationToken);
         }
         catch (ApprovalException exception)
         {

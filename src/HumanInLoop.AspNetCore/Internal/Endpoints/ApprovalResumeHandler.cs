@@ -34,7 +34,7 @@ internal sealed class ApprovalResumeHandler(ApprovalEndpointOptions options)
         PendingApproval approval;
         try
         {
-            approval = await approvals.GetAsync(approvalId, cancellationToken);
+            approval = await approvals.GetApprovalAsync(approvalId, cancellationToken);
         }
         catch (ApprovalException exception)
         {

@@ -137,7 +137,7 @@ internal sealed class ApprovalGrantHandlers(ApprovalEndpointOptions options)
         ApprovalGrant grant;
         try
         {
-            grant = await Approvals(http).Grants.GetAsync(grantId, cancellationToken);
+            grant = await Approvals(http).GetGrantAsync(grantId, cancellationToken);
         }
         catch (ApprovalException exception)
         {

@@ -16,7 +16,7 @@ namespace HumanInLoop;
 /// evaluator and the holder the gate uses, the decider, the expirer, the resumer with its claim lease and call runner, the plan
 /// runner, and the records that alone read and write the stored format.
 /// </remarks>
-public sealed class ApprovalService
+public sealed partial class ApprovalService
 {
     private readonly ApprovalRecords _records;
     private readonly ApprovalExpirer _expirer;
@@ -42,6 +42,7 @@ public sealed class ApprovalService
         options ??= new ApprovalOptions();
         ApprovalOptionsValidator.ThrowIfInvalid(options, nameof(options));
         Store = store;
+        _createView = view => new ApprovalService(view, options, additionalPolicies, additionalNotifiers, loggerFactory);
         RequireProtectedTools = options.RequireProtectedTools;
         ILogger logger = (ILogger?)loggerFactory?.CreateLogger<ApprovalService>() ?? NullLogger.Instance;
         HumanInLoopTelemetry telemetry = HumanInLoopTelemetry.Create(options.MeterFactory);

@@ -65,6 +65,16 @@ public sealed class ApprovalEndpointOptions
     }
 
     /// <summary>
+    /// Gets or sets how the tenant of the authenticated user is found (for example, a <c>tenant_id</c> claim), for multi-tenant hosts.
+    /// When set, every endpoint works through <see cref="ApprovalService.ForTenant"/> of that tenant and approvers carry it
+    /// (<see cref="Approver.TenantId"/>): another tenant's approvals and grants are never listed, and their ids answer exactly like
+    /// ids that do not exist (404, the same body). A user for whom it returns <see langword="null"/> or white space is refused (403)
+    /// before any id is looked up.
+    /// </summary>
+    /// <value>Default <see langword="null"/>: no tenant scoping (one tenant, or tenants separated by <see cref="ReaderPolicy"/>).</value>
+    public Func<ClaimsPrincipal, string?>? TenantFromUser { get; set; }
+
+    /// <summary>
     /// Gets or sets what a resume sends the conversation through: the chat pipeline (function invocation outside the approval gate)
     /// and the options with the tools. Without it, the resume endpoint answers 501.
     /// </summary>

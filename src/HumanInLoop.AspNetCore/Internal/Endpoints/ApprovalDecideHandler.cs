@@ -15,6 +15,12 @@ internal sealed class ApprovalDecideHandler(ApprovalEndpointOptions options)
             return notAllowed;
         }
 
+        // Before the id is looked up, so a user who may not decide at all cannot tell which ids exist.
+        if (await AuthorizeAsync(http, options.ApproverPolicy, null) is { } notApprover)
+        {
+            return notApprover;
+        }
+
         (ApprovalService? approvals, ProblemHttpResult? noTenant) = ScopedApprovals(http, options);
         if (noTenant is not null)
         {

@@ -137,4 +137,19 @@ public sealed class TenantEndpointTests
         Assert.Equal(HttpStatusCode.NotFound, await AssertSameAnswerAsync(west.Id, Unknown, id => east.ResumeAsync(id)));
         Assert.Equal(ApprovalStatus.Pending, (await host.Approvals.GetAsync(west.Id)).Status);
     }
+
+    [Fact]
+    public async Task UserWhoMayNotDecide_GetsTheSame403ForAnExistingIdAndAnUnknownOne()
+    {
+        // Without tenants: the approver policy is asked before the id is looked up, so a customer learns nothing from a decide.
+        await using ApprovalTestHost host = await ApprovalTestHost.StartAsync();
+        PendingApproval approval = await host.PauseAsync();
+        TestUser customer = host.Client("mallory");
+
+        Assert.Equal(HttpStatusCode.Forbidden, await AssertSameAnswerAsync(approval.Id, Unknown,
+            id => PostAsync(customer, $"/approvals/{id}/calls/c-tr/decision", new { decision = "approve", fingerprint = approval.Calls[0].Fingerprint })));
+        Assert.Equal(HttpStatusCode.Forbidden, await AssertSameAnswerAsync(approval.Id, Unknown, id => customer.Http.GetAsync($"/approvals/{id}")));
+        Assert.Equal(HttpStatusCode.NotFound, await AssertSameAnswerAsync(approval.Id, Unknown, id => customer.ResumeAsync(id)));
+        Assert.Equal(ApprovalStatus.Pending, (await host.Approvals.GetAsync(approval.Id)).Status);
+    }
 }

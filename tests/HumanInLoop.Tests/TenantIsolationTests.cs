@@ -178,6 +178,44 @@ public sealed class TenantIsolationTests
     }
 
     [Fact]
+    public async Task HistoryQueryTenant_IsPutIntoTheStoresQuery_NotFilteredAfterReading()
+    {
+        QueryRecordingStore store = new();
+        TestBank bank = new(TestBank.DefaultOptions(), store);
+        await HoldBothAsync(bank);
+        store.Queries.Clear(); // the gate's own listings while holding
+
+        List<RecordedCall> calls = await bank.Approvals.History.ReadAsync(new HistoryQuery { TenantId = "t1" }).ToListAsync();
+
+        Assert.Equal("t1", Assert.Single(calls).Context.TenantId);
+        Assert.NotEmpty(store.Queries);
+        Assert.All(store.Queries, q => Assert.Equal("t1", q.TenantId));
+    }
+
+    /// <summary>An in-memory store that records what each listing asked for.</summary>
+    private sealed class QueryRecordingStore : IStateStore
+    {
+        private readonly InMemoryStateStore _inner = new();
+
+        public System.Collections.Concurrent.ConcurrentQueue<StateQuery> Queries { get; } = new();
+
+        public bool StoresHistorySeparately => true;
+
+        public Task<bool> TryCreateAsync(StateEntry entry, CancellationToken cancellationToken = default) => _inner.TryCreateAsync(entry, cancellationToken);
+
+        public Task<StateEntry?> GetAsync(string id, CancellationToken cancellationToken = default) => _inner.GetAsync(id, cancellationToken);
+
+        public Task<bool> TryUpdateAsync(StateEntry entry, long expectedVersion, CancellationToken cancellationToken = default) =>
+            _inner.TryUpdateAsync(entry, expectedVersion, cancellationToken);
+
+        public Task<StatePage> ListAsync(StateQuery query, CancellationToken cancellationToken = default)
+        {
+            Queries.Enqueue(query);
+            return _inner.ListAsync(query, cancellationToken);
+        }
+    }
+
+    [Fact]
     public void ApprovalIds_Carry128RandomBits_FromACryptographicGenerator()
     {
         const int count = 20_000;

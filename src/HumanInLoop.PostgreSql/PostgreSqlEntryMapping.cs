@@ -11,10 +11,10 @@ namespace HumanInLoop.PostgreSql;
 internal static class PostgreSqlEntryMapping
 {
     /// <summary>An entry's columns, the conversation kept apart included.</summary>
-    public const string Columns = "id, conversation_id, status, created_at, expires_at, updated_at, version, data, history";
+    public const string Columns = "id, conversation_id, status, created_at, expires_at, updated_at, version, data, history, tenant_id";
 
     /// <summary><see cref="Columns"/> with NULL for the history, for reads that do not need the conversation.</summary>
-    public const string ColumnsWithoutHistory = "id, conversation_id, status, created_at, expires_at, updated_at, version, data, NULL";
+    public const string ColumnsWithoutHistory = "id, conversation_id, status, created_at, expires_at, updated_at, version, data, NULL, tenant_id";
 
     /// <summary>Binds an entry's first eight columns as positional parameters <c>$1</c> to <c>$8</c>, in the order of <see cref="Columns"/>.</summary>
     /// <param name="command">The command.</param>
@@ -31,6 +31,12 @@ internal static class PostgreSqlEntryMapping
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = entry.Data, NpgsqlDbType = NpgsqlDbType.Text });
     }
 
+    /// <summary>Binds an entry's tenant as one more positional parameter.</summary>
+    /// <param name="command">The command.</param>
+    /// <param name="entry">The entry.</param>
+    public static void AddTenant(NpgsqlCommand command, StateEntry entry) =>
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)entry.TenantId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+
     /// <summary>Reads a row selected as <see cref="Columns"/> or <see cref="ColumnsWithoutHistory"/>.</summary>
     /// <param name="reader">The reader, on a row.</param>
     /// <returns>The entry.</returns>
@@ -45,5 +51,6 @@ internal static class PostgreSqlEntryMapping
         reader.GetString(7))
     {
         History = reader.IsDBNull(8) ? null : reader.GetString(8),
+        TenantId = reader.IsDBNull(9) ? null : reader.GetString(9),
     };
 }

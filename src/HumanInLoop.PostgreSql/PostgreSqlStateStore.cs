@@ -18,8 +18,9 @@ namespace HumanInLoop.PostgreSql;
 /// <see cref="StateEntry.Data"/> is stored in a <c>text</c> column, byte for byte (not <c>jsonb</c>, which reorders keys), and so
 /// is <see cref="StateEntry.History"/>, in a column of its own written once, when the entry is created, never by an update; times
 /// as <c>timestamptz</c>, which keeps the whole milliseconds of <see cref="StateEntry"/> exactly. Ids sort by <c>COLLATE "C"</c>
-/// (ordinal), like the other stores. Listing uses indexes on (created_at, id), (status, created_at, id) and
-/// (conversation_id, created_at, id). Finished approvals are removed by age with <see cref="PurgeAsync"/>, their audit trails kept
+/// (ordinal), like the other stores. Listing uses indexes on (created_at, id), (status, created_at, id),
+/// (conversation_id, created_at, id), (tenant_id, created_at, id) and (tenant_id, status, created_at, id):
+/// <see cref="StateQuery.TenantId"/> filters in the query. Finished approvals are removed by age with <see cref="PurgeAsync"/>, their audit trails kept
 /// (<see cref="IPurgeableStateStore"/>). Thread-safe; dispose it to close the connections it opened.
 /// </para>
 /// <para>
@@ -35,7 +36,7 @@ namespace HumanInLoop.PostgreSql;
 public sealed class PostgreSqlStateStore : IPurgeableStateStore, ICallRecordStore, IGrantStore, IAsyncDisposable, IDisposable
 {
     /// <summary>The schema version this package writes and reads. A database with a newer version is refused.</summary>
-    public const int SchemaVersion = 3;
+    public const int SchemaVersion = 4;
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
@@ -100,9 +101,10 @@ public sealed class PostgreSqlStateStore : IPurgeableStateStore, ICallRecordStor
         ArgumentOutOfRangeException.ThrowIfNotEqual(entry.Version, 1L, nameof(entry));
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
         await using NpgsqlCommand command = _dataSource.CreateCommand(
-            $"INSERT INTO {_tables.Approvals} ({PostgreSqlEntryMapping.Columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING");
+            $"INSERT INTO {_tables.Approvals} ({PostgreSqlEntryMapping.Columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING");
         PostgreSqlEntryMapping.AddEntry(command, entry);
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)entry.History ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        PostgreSqlEntryMapping.AddTenant(command, entry);
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }
 
@@ -127,11 +129,12 @@ public sealed class PostgreSqlStateStore : IPurgeableStateStore, ICallRecordStor
         // history is written once, by TryCreateAsync: whatever History this entry carries, the stored one stays.
         await using NpgsqlCommand command = _dataSource.CreateCommand($"""
             UPDATE {_tables.Approvals}
-            SET conversation_id = $2, status = $3, created_at = $4, expires_at = $5, updated_at = $6, version = $7, data = $8
+            SET conversation_id = $2, status = $3, created_at = $4, expires_at = $5, updated_at = $6, version = $7, data = $8, tenant_id = $10
             WHERE id = $1 AND version = $9
             """);
         PostgreSqlEntryMapping.AddEntry(command, entry);
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = expectedVersion });
+        PostgreSqlEntryMapping.AddTenant(command, entry);
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }
 
@@ -142,8 +145,13 @@ public sealed class PostgreSqlStateStore : IPurgeableStateStore, ICallRecordStor
         (DateTimeOffset CreatedAt, string Id)? after = query.ContinuationToken is null ? null : StateContinuationToken.Parse(query.ContinuationToken);
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
         await using NpgsqlCommand command = _dataSource.CreateCommand(BuildListSql(
-            query.ConversationId is not null, query.Status is not null, after is not null, query.CreatedFrom is not null, query.CreatedBefore is not null));
+            query.ConversationId is not null, query.Status is not null, after is not null, query.CreatedFrom is not null, query.CreatedBefore is not null, query.TenantId is not null));
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = query.PageSize + 1 });
+        if (query.TenantId is not null)
+        {
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = query.TenantId, NpgsqlDbType = NpgsqlDbType.Text });
+        }
+
         if (query.ConversationId is not null)
         {
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = query.ConversationId, NpgsqlDbType = NpgsqlDbType.Text });
@@ -217,13 +225,18 @@ public sealed class PostgreSqlStateStore : IPurgeableStateStore, ICallRecordStor
     }
 
     /// <summary>
-    /// The listing query (positional parameters: limit, then conversation, status, earliest and latest creation, and the token's
+    /// The listing query (positional parameters: limit, then tenant, conversation, status, earliest and latest creation, and the token's
     /// created_at and id, as used): keyset paging newest first, served by an index.
     /// </summary>
-    internal string BuildListSql(bool byConversation, bool byStatus, bool afterToken, bool createdFrom = false, bool createdBefore = false)
+    internal string BuildListSql(bool byConversation, bool byStatus, bool afterToken, bool createdFrom = false, bool createdBefore = false, bool byTenant = false)
     {
         List<string> where = [];
         int parameter = 2;
+        if (byTenant)
+        {
+            where.Add($"tenant_id = ${parameter++}");
+        }
+
         if (byConversation)
         {
             where.Add($"conversation_id = ${parameter++}");

@@ -144,6 +144,14 @@ internal sealed class SqliteSchemaDialect(Func<CancellationToken, Task<SqliteCon
             $"CREATE INDEX \"{_prefix}grants_created\" ON {Tables.Grants} (created_at DESC, id DESC)",
             $"CREATE INDEX \"{_prefix}grants_tool_created\" ON {Tables.Grants} (tool_name, created_at DESC, id DESC)",
             $"CREATE INDEX \"{_prefix}grants_tenant_created\" ON {Tables.Grants} (tenant_id, created_at DESC, id DESC)"),
+        // Tenant isolation: the tenant of each approval as a column, filled from the stored record (its context), with indexes that
+        // keep a tenant's listing (all, or by status) one range scan. A row whose data is not JSON keeps NULL: no tenant sees it.
+        5 => new(
+            "approvals: tenant_id column (backfilled from the stored context) and tenant listing indexes",
+            $"ALTER TABLE {_approvals} ADD COLUMN tenant_id TEXT NULL",
+            $"UPDATE {_approvals} SET tenant_id = CASE WHEN json_valid(data) AND json_type(data, '$.context.tenantId') = 'text' THEN json_extract(data, '$.context.tenantId') END",
+            $"CREATE INDEX \"{_prefix}approvals_tenant_created\" ON {_approvals} (tenant_id, created_at DESC, id DESC)",
+            $"CREATE INDEX \"{_prefix}approvals_tenant_status_created\" ON {_approvals} (tenant_id, status, created_at DESC, id DESC)"),
         _ => throw new ArgumentOutOfRangeException(nameof(version)),
     };
 }

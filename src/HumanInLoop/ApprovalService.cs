@@ -24,6 +24,7 @@ public sealed class ApprovalService
     private readonly ToolApprovalInterop _interop;
     private readonly ApprovalResumer _resumer;
     private readonly PlanRunner _plans;
+    private readonly TenantViews _tenants;
 
     /// <summary>Initializes a new instance of the <see cref="ApprovalService"/> class.</summary>
     /// <param name="store">Where approvals are kept.</param>
@@ -42,6 +43,7 @@ public sealed class ApprovalService
         options ??= new ApprovalOptions();
         ApprovalOptionsValidator.ThrowIfInvalid(options, nameof(options));
         Store = store;
+        _tenants = new TenantViews(view => new ApprovalService(view, options, additionalPolicies, additionalNotifiers, loggerFactory));
         RequireProtectedTools = options.RequireProtectedTools;
         ILogger logger = (ILogger?)loggerFactory?.CreateLogger<ApprovalService>() ?? NullLogger.Instance;
         HumanInLoopTelemetry telemetry = HumanInLoopTelemetry.Create(options.MeterFactory);
@@ -73,17 +75,27 @@ public sealed class ApprovalService
         _plans = new PlanRunner(Judge, Recorder, Holder, _resumer);
     }
 
-    /// <summary>Gets the store this service reads and writes.</summary>
+    /// <summary>Gets the store this service reads and writes (for a tenant's service, <see cref="ForTenant"/>, that tenant's view of it).</summary>
     public IStateStore Store { get; }
 
-    /// <summary>Gets the active policies.</summary>
-    internal PolicyEvaluator Evaluator { get; }
+    /// <summary>Gets the tenant this service is scoped to (<see cref="ForTenant"/>), or <see langword="null"/> for the whole store.</summary>
+    public string? TenantId => (Store as TenantStateStore)?.TenantId;
 
-    /// <summary>Gets where the gate has its calls judged: the policies, the standing grants and the shadow policies.</summary>
-    internal CallJudge Judge { get; }
+    internal PolicyEvaluator Evaluator { get; } // the active policies
+    internal CallJudge Judge { get; } // where the gate has its calls judged: the policies, the standing grants and the shadow policies
+    internal CallRecorder? Recorder { get; } // where calls decided at once are recorded, or null when they are not
+    internal ApprovalHolder Holder { get; } // where the gate holds a batch that needs a person
+    internal ApprovalResponseRefusals Refusals { get; } // where refused approval responses are logged and counted (security events)
+    internal bool RequireProtectedTools { get; } // whether the gate refuses tools not passed through ProtectTools
 
-    /// <summary>Gets where calls decided at once are recorded, or <see langword="null"/> when they are not.</summary>
-    internal CallRecorder? Recorder { get; }
+    /// <summary>Gets this service scoped to one tenant (<see cref="CallerContext.TenantId"/>; docs/security.md): it lists, reads, decides,
+    /// resumes, grants, exports, replays, reports and holds that tenant's approvals only (filtered in the store's query), and answers
+    /// another tenant's ids exactly like unknown ids. Kept per tenant: cheap to call per request.</summary>
+    /// <param name="tenantId">The tenant.</param>
+    /// <returns>The tenant's service (this one, when it is that tenant's already).</returns>
+    /// <exception cref="ArgumentException"><paramref name="tenantId"/> is empty or white space.</exception>
+    /// <exception cref="InvalidOperationException">This service is another tenant's (a scope never widens).</exception>
+    public ApprovalService ForTenant(string tenantId) => _tenants.For(this, tenantId);
 
     /// <summary>Gets the standing grants ("don't ask again") approvers made: list, read and revoke them.</summary>
     public StandingGrants Grants { get; }
@@ -99,15 +111,6 @@ public sealed class ApprovalService
     /// <returns>A task that completes when the records are durable.</returns>
     public Task FlushCallRecordsAsync(CancellationToken cancellationToken = default) =>
         Recorder?.FlushAsync(cancellationToken) ?? Task.CompletedTask;
-
-    /// <summary>Gets where the gate holds a batch that needs a person.</summary>
-    internal ApprovalHolder Holder { get; }
-
-    /// <summary>Gets where refused approval responses are logged and counted (security events).</summary>
-    internal ApprovalResponseRefusals Refusals { get; }
-
-    /// <summary>Gets whether the gate refuses tools not passed through <see cref="ProtectTools"/>.</summary>
-    internal bool RequireProtectedTools { get; }
 
     /// <summary>
     /// Wraps tools so that they run only for calls the approval gate allowed, or approved calls a resume runs. Pass the

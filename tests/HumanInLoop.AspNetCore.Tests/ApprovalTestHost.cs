@@ -94,7 +94,7 @@ public sealed class ApprovalTestHost : IAsyncDisposable
                 OnCompleted = (completion, _) => { host!.Completions.Enqueue(completion); return ValueTask.CompletedTask; },
             };
             var events = pipeline.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, post.Message)],
-                host!.ChatOptions(post.ConversationId, user), cancellationToken).ToServerSentEvents(stream, cancellationToken);
+                host!.ChatOptions(post.ConversationId, user, http.User.FindFirst(HeaderAuthenticationHandler.TenantClaim)?.Value), cancellationToken).ToServerSentEvents(stream, cancellationToken);
 #if NET10_0_OR_GREATER
             return TypedResults.ServerSentEvents(events);
 #else
@@ -108,17 +108,20 @@ public sealed class ApprovalTestHost : IAsyncDisposable
         return host;
     }
 
-    public ChatOptions ChatOptions(string? conversationId, string? userId)
+    public ChatOptions ChatOptions(string? conversationId, string? userId, string? tenantId = null)
     {
         AIFunction transfer = AIFunctionFactory.Create((string to, decimal amount) => { Transfers.Enqueue((to, amount)); return $"sent {amount} to {to}"; }, "transfer");
         AIFunction wire = AIFunctionFactory.Create((string to, decimal amount) => { Transfers.Enqueue(("wire:" + to, amount)); return "wired"; }, "wire");
         AIFunction balance = AIFunctionFactory.Create(() => 1000m, "check_balance");
         ChatOptions options = new() { Tools = ApprovalService.ProtectTools(transfer, wire, balance) };
-        return conversationId is null ? options : options.WithCallerContext(new CallerContext { ConversationId = conversationId, UserId = userId });
+        return conversationId is null ? options : options.WithCallerContext(new CallerContext { ConversationId = conversationId, UserId = userId, TenantId = tenantId });
     }
 
     /// <summary>A client signed in as <paramref name="user"/> (none: anonymous) with its own cookie jar.</summary>
-    public TestUser Client(string? user, params string[] roles)
+    public TestUser Client(string? user, params string[] roles) => TenantClient(user, null, roles);
+
+    /// <summary>A client signed in as <paramref name="user"/> of <paramref name="tenant"/> (a <see cref="HeaderAuthenticationHandler.TenantClaim"/> claim).</summary>
+    public TestUser TenantClient(string? user, string? tenant, params string[] roles)
     {
         CookieHandler cookies = new(Server.CreateHandler());
         HttpClient client = new(cookies) { BaseAddress = new Uri("http://localhost") };
@@ -128,13 +131,18 @@ public sealed class ApprovalTestHost : IAsyncDisposable
             client.DefaultRequestHeaders.Add(HeaderAuthenticationHandler.RolesHeader, string.Join(',', roles));
         }
 
+        if (tenant is not null)
+        {
+            client.DefaultRequestHeaders.Add(HeaderAuthenticationHandler.TenantHeader, tenant);
+        }
+
         return new TestUser(client, _app.Services.GetRequiredService<IOptions<Microsoft.AspNetCore.Antiforgery.AntiforgeryOptions>>().Value.HeaderName!);
     }
 
     /// <summary>Pauses a conversation of <paramref name="requester"/> on "transfer {amount} to bob" and returns the approval.</summary>
-    public async Task<PendingApproval> PauseAsync(string message = "transfer 150 to bob", string requester = "carol", string conversationId = "conv-1")
+    public async Task<PendingApproval> PauseAsync(string message = "transfer 150 to bob", string requester = "carol", string conversationId = "conv-1", string? tenant = null)
     {
-        TestUser client = Client(requester);
+        TestUser client = TenantClient(requester, tenant);
         using HttpResponseMessage response = await client.Http.PostAsJsonAsync("/chat", new ChatPost(message, conversationId));
         List<SseEvent> events = await SseEvent.ReadAllAsync(response);
         string id = events[^1].Data.GetProperty("approvalId").GetString()!;
@@ -225,6 +233,8 @@ public sealed class HeaderAuthenticationHandler(IOptionsMonitor<AuthenticationSc
     public const string SchemeName = "TestHeader";
     public const string UserHeader = "X-Test-User";
     public const string RolesHeader = "X-Test-Roles";
+    public const string TenantHeader = "X-Test-Tenant";
+    public const string TenantClaim = "tenant_id";
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -237,6 +247,11 @@ public sealed class HeaderAuthenticationHandler(IOptionsMonitor<AuthenticationSc
         foreach (string role in Request.Headers[RolesHeader].ToString().Split(',', StringSplitOptions.RemoveEmptyEntries))
         {
             claims.Add(new Claim(ClaimTypes.Role, role));
+        }
+
+        if (Request.Headers.TryGetValue(TenantHeader, out var tenant) && !string.IsNullOrEmpty(tenant))
+        {
+            claims.Add(new Claim(TenantClaim, tenant!));
         }
 
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName)));

@@ -180,7 +180,7 @@ public sealed class EndpointAttackTests
 
     /// <summary>The requester's identity is compared exactly: a customer named like the requester in another case is a stranger.</summary>
     [Fact]
-    public async Task Resume_ByUserWhoseIdDiffersFromTheRequesterOnlyInCase_Returns403AndNothingRuns()
+    public async Task Resume_ByUserWhoseIdDiffersFromTheRequesterOnlyInCase_Returns404AndNothingRuns()
     {
         await using ApprovalTestHost host = await ApprovalTestHost.StartAsync();
         PendingApproval approval = await host.PauseAsync(requester: "carol");
@@ -189,7 +189,7 @@ public sealed class EndpointAttackTests
 
         using HttpResponseMessage response = await host.Client("CAROL").ResumeAsync(approval.Id);
 
-        await DecideEndpointTests.AssertProblemAsync(response, HttpStatusCode.Forbidden, "forbidden");
+        await DecideEndpointTests.AssertProblemAsync(response, HttpStatusCode.NotFound, "not-found");
         Assert.Empty(host.Transfers);
         Assert.Equal(ApprovalStatus.Decided, (await host.Approvals.GetAsync(approval.Id)).Status);
     }

@@ -43,6 +43,17 @@ public sealed class SqliteCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Pending_WithTenant_ListsOnlyThatTenantsApprovals()
+    {
+        CliRun mine = await Run("pending", "--tenant", "t1", "--json");
+        CliRun other = await Run("pending", "--tenant", "t2", "--json");
+
+        Assert.True(mine.ExitCode == 0, mine.ToString());
+        Assert.Equal(_bank.Waiting, Assert.Single(mine.Json.GetProperty("approvals").EnumerateArray()).GetProperty("id").GetString());
+        Assert.Empty(other.Json.GetProperty("approvals").EnumerateArray());
+    }
+
+    [Fact]
     public async Task Approve_ThenShow_ShowsTheCallDecided_AndPendingIsEmpty()
     {
         CliRun approve = await Run("approve", _bank.Waiting, "c-tr", "--as", "alice", "--role", "tellers", "--reason", "checked by phone");

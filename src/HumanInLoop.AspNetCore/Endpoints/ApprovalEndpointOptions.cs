@@ -16,8 +16,10 @@ public sealed class ApprovalEndpointOptions
 
     /// <summary>
     /// Gets or sets the authorization policy a user must satisfy to decide. It is evaluated with
-    /// <see cref="Microsoft.AspNetCore.Authorization.IAuthorizationService"/> and the <see cref="PendingApproval"/> as the resource,
-    /// then the approval's own rules apply (the approvers a policy named, <see cref="ApprovalOptions.PreventSelfApproval"/>).
+    /// <see cref="Microsoft.AspNetCore.Authorization.IAuthorizationService"/> and a <see langword="null"/> resource before the id is
+    /// looked up (403: may this user decide at all), then with the <see cref="PendingApproval"/> as the resource (403, or 404 like an
+    /// unknown id when <see cref="ReaderPolicy"/> hides the approval from the user too), then the approval's own rules apply (the
+    /// approvers a policy named, <see cref="ApprovalOptions.PreventSelfApproval"/>).
     /// </summary>
     /// <value>Default <see cref="DefaultApproverPolicy"/>, which the host must register (an unregistered policy fails closed). <see langword="null"/>: any authenticated user.</value>
     public string? ApproverPolicy { get; set; } = DefaultApproverPolicy;
@@ -27,15 +29,18 @@ public sealed class ApprovalEndpointOptions
     /// Evaluated with a <see langword="null"/> resource first (may the user read approvals at all: for the list, and for
     /// <c>GET /{approvalId}</c> before the id is looked up, so a non-reader cannot tell which ids exist), then with each
     /// <see cref="PendingApproval"/> as the resource (every item of a page, the one approval read): a resource-based requirement (for example, the
-    /// approval's <see cref="CallerContext.TenantId"/> must match the user's) hides the approvals a user may not read. A page
-    /// can then hold fewer items than asked for; its continuation token still leads to the next one.
+    /// approval's <see cref="CallerContext.TenantId"/> must match the user's) hides the approvals a user may not read: a hidden
+    /// approval answers every endpoint exactly like an id that does not exist (404, the same body). A page can then hold fewer
+    /// items than asked for; its continuation token still leads to the next one. For tenants, prefer <see cref="TenantFromUser"/>,
+    /// which filters in the store's query and keeps pages full.
     /// </remarks>
     /// <value>Default <see cref="DefaultApproverPolicy"/>. <see langword="null"/>: any authenticated user.</value>
     public string? ReaderPolicy { get; set; } = DefaultApproverPolicy;
 
     /// <summary>
     /// Gets or sets the policy that lets a user resume approvals of other users' conversations. The requester
-    /// (<see cref="CallerContext.UserId"/> equal to the user's id) may always resume their own.
+    /// (<see cref="CallerContext.UserId"/> equal to the user's id) may always resume their own. Anyone else it refuses gets 403, or
+    /// 404 like an unknown id when <see cref="ReaderPolicy"/> hides the approval from them too.
     /// </summary>
     /// <value>Default <see cref="DefaultApproverPolicy"/>. <see langword="null"/>: any authenticated user.</value>
     public string? ResumePolicy { get; set; } = DefaultApproverPolicy;
@@ -63,6 +68,16 @@ public sealed class ApprovalEndpointOptions
             _approverFromUser = value;
         }
     }
+
+    /// <summary>
+    /// Gets or sets how the tenant of the authenticated user is found (for example, a <c>tenant_id</c> claim), for multi-tenant hosts.
+    /// When set, every endpoint works through <see cref="ApprovalService.ForTenant"/> of that tenant and approvers carry it
+    /// (<see cref="Approver.TenantId"/>): another tenant's approvals and grants are never listed, and their ids answer exactly like
+    /// ids that do not exist (404, the same body). A user for whom it returns <see langword="null"/> or white space is refused (403)
+    /// before any id is looked up.
+    /// </summary>
+    /// <value>Default <see langword="null"/>: no tenant scoping (one tenant, or tenants separated by <see cref="ReaderPolicy"/>).</value>
+    public Func<ClaimsPrincipal, string?>? TenantFromUser { get; set; }
 
     /// <summary>
     /// Gets or sets what a resume sends the conversation through: the chat pipeline (function invocation outside the approval gate)

@@ -9,12 +9,13 @@ internal static class InboxCommands
     public static Command Pending(CommandRunner runner)
     {
         Option<string?> conversation = new("--conversation") { Description = "Only this conversation's approvals." };
-        Command command = new("pending", "List the calls waiting for a person (newest approval first).") { conversation };
+        Option<string?> tenant = CommonOptions.Tenant();
+        Command command = new("pending", "List the calls waiting for a person (newest approval first).") { conversation, tenant };
         runner.Handle(command, async context =>
         {
             List<PendingApproval> approvals = [];
             List<string> unreadable = [];
-            StateQuery query = new() { Status = ApprovalStatus.Pending, ConversationId = context.Get(conversation), PageSize = 200 };
+            StateQuery query = new() { Status = ApprovalStatus.Pending, ConversationId = context.Get(conversation), TenantId = context.Get(tenant), PageSize = 200 };
             do
             {
                 ApprovalPage page = await context.Approvals.ListAsync(query, context.Cancellation);

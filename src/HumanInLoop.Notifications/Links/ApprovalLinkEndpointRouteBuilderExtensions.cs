@@ -161,10 +161,14 @@ public static class ApprovalLinkEndpointRouteBuilderExtensions
             return new LinkCheck(AlreadyUsed(context, claims.ApprovalId));
         }
 
+        // The recipient is found first so that an approver of a tenant reads through that tenant's service: another tenant's
+        // approval (a notification routed wrongly) answers exactly like one that does not exist, after the same single read.
+        Approver? approver = await services.GetRequiredService<IApproverDirectory>().FindAsync(claims.RecipientKind, claims.RecipientId, context.RequestAborted);
+        ApprovalService approvals = services.GetRequiredService<ApprovalService>();
         PendingApproval approval;
         try
         {
-            approval = await services.GetRequiredService<ApprovalService>().GetAsync(claims.ApprovalId, context.RequestAborted);
+            approval = await (approver?.TenantId is { } tenant ? approvals.ForTenant(tenant) : approvals).GetAsync(claims.ApprovalId, context.RequestAborted);
         }
         catch (ApprovalNotFoundException)
         {
@@ -204,7 +208,6 @@ public static class ApprovalLinkEndpointRouteBuilderExtensions
                 AlreadyDecided: true);
         }
 
-        Approver? approver = await services.GetRequiredService<IApproverDirectory>().FindAsync(claims.RecipientKind, claims.RecipientId, context.RequestAborted);
         if (approver is null)
         {
             Log(context, "recipient is not an approver", claims.ApprovalId, "not_an_approver");

@@ -15,6 +15,13 @@ internal sealed class ApprovalDecider(
 {
     private readonly SignOffCounter _signOffs = new(records, clock);
 
+    /// <summary>Reads an approval for <paramref name="approver"/>: one of another tenant answers exactly like an id that does not exist.</summary>
+    private async Task<PendingApproval> LoadForAsync(string approvalId, Approver approver, CancellationToken cancellationToken)
+    {
+        PendingApproval approval = await records.LoadAsync(approvalId, cancellationToken);
+        return approver.Sees(approval.Context.TenantId) ? approval : throw new ApprovalNotFoundException(approvalId);
+    }
+
     /// <summary>Records a person's decision on one call; see <see cref="ApprovalService.DecideAsync"/>.</summary>
     public async Task<PendingApproval> DecideAsync(string approvalId, string callId, ApprovalDecision decision, CancellationToken cancellationToken)
     {
@@ -24,7 +31,7 @@ internal sealed class ApprovalDecider(
         activity?.SetTag(HumanInLoopTelemetry.ApprovalIdTag, approvalId);
         for (int attempt = 0; attempt < ApprovalRecords.MaxConcurrentRetries; attempt++)
         {
-            PendingApproval approval = await records.LoadAsync(approvalId, cancellationToken);
+            PendingApproval approval = await LoadForAsync(approvalId, decision.Approver, cancellationToken);
             PendingToolCall call = approval.FindCall(callId) ?? throw new ApprovalNotFoundException(approvalId, callId);
             if (await expirer.ExpireIfDueAsync(approval, cancellationToken) is { } expired)
             {
@@ -91,7 +98,7 @@ internal sealed class ApprovalDecider(
         ArgumentException.ThrowIfNullOrWhiteSpace(reason);
         for (int attempt = 0; attempt < ApprovalRecords.MaxConcurrentRetries; attempt++)
         {
-            PendingApproval approval = await records.LoadAsync(approvalId, cancellationToken);
+            PendingApproval approval = await LoadForAsync(approvalId, approver, cancellationToken);
             if (approval.Status is not (ApprovalStatus.Pending or ApprovalStatus.Decided))
             {
                 throw new ApprovalConflictException(approvalId, approval.Status, $"Approval '{approvalId}' is {approval.Status} and can no longer be cancelled.");
@@ -117,7 +124,7 @@ internal sealed class ApprovalDecider(
         ArgumentException.ThrowIfNullOrWhiteSpace(note);
         for (int attempt = 0; attempt < ApprovalRecords.MaxConcurrentRetries; attempt++)
         {
-            PendingApproval approval = await records.LoadAsync(approvalId, cancellationToken);
+            PendingApproval approval = await LoadForAsync(approvalId, approver, cancellationToken);
             PendingToolCall call = approval.FindCall(callId) ?? throw new ApprovalNotFoundException(approvalId, callId);
             if (approval.Status != ApprovalStatus.InDoubt || call.Execution != CallExecutionStatus.InDoubt)
             {

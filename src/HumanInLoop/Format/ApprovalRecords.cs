@@ -72,9 +72,11 @@ internal sealed class ApprovalRecords(IStateStore store, ReadOnlyMemory<byte> in
             throw new ApprovalStateFormatException(exception.Message, entry.Id, exception.InnerException);
         }
 
-        if (approval.Id != entry.Id || approval.Status != entry.Status)
+        // A tenant column that names another tenant than the sealed record would show the approval to that tenant. A store that
+        // keeps no tenant column (null) is not held to it: the tenant filter then finds nothing, which leaks nothing.
+        if (approval.Id != entry.Id || approval.Status != entry.Status || (entry.TenantId is not null && entry.TenantId != approval.Context.TenantId))
         {
-            throw new ApprovalIntegrityException(entry.Id, null, $"The stored approval '{entry.Id}' does not match its index row (id or status differ).");
+            throw new ApprovalIntegrityException(entry.Id, null, $"The stored approval '{entry.Id}' does not match its index row (id, status or tenant differ).");
         }
 
         AuditChain.Verify(approval, integrityKey.Span);
@@ -178,6 +180,7 @@ internal sealed class ApprovalRecords(IStateStore store, ReadOnlyMemory<byte> in
         {
             // A store that does not declare StoresHistorySeparately may replace the whole entry on update (it was never asked to
             // keep History): an approval read from it with its conversation apart carries that conversation in every write.
+            TenantId = approval.Context.TenantId,
             History = version == 1 || !store.StoresHistorySeparately ? history?.Text : null,
         };
     }

@@ -92,6 +92,11 @@ public sealed class StandingGrants
         for (int attempt = 0; attempt < ApprovalRecords.MaxConcurrentRetries; attempt++)
         {
             ApprovalGrant grant = await GetAsync(grantId, cancellationToken);
+            if (!revoker.Sees(grant.TenantId))
+            {
+                throw new GrantNotFoundException(grantId); // another tenant's grant answers like one that does not exist
+            }
+
             if (revoker.Id != grant.GrantedBy && (_granters.Count == 0 || !revoker.IsAnyOf([.. _granters])))
             {
                 throw new ApprovalForbiddenException(grant.ApprovalId, grant.CallId, $"'{revoker.Id}' may not revoke grant '{grantId}' (only its maker or a granter may).");

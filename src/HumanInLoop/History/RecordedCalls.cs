@@ -21,7 +21,8 @@ internal sealed class RecordedCalls(ApprovalRecords records, ILogger logger)
     {
         // Each page is fetched while the one before it is read and judged (the stores are thread-safe), so a long replay
         // waits for the store or for its own work, whichever is slower, rather than for both in turn.
-        StateQuery approvals = new() { CreatedFrom = query.From, CreatedBefore = query.Before, PageSize = 500 };
+        // The tenant is filtered in the store's query too (an index), so a tenant's history never reads another tenant's approvals.
+        StateQuery approvals = new() { CreatedFrom = query.From, CreatedBefore = query.Before, TenantId = query.TenantId, PageSize = 500 };
         Task<StatePage>? next = records.Store.ListAsync(approvals, cancellationToken);
         try
         {

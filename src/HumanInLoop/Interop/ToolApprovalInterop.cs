@@ -78,6 +78,10 @@ internal sealed class ToolApprovalInterop(ApprovalRecords records, ApprovalDecid
         try
         {
             approval = await records.LoadAsync(named, cancellationToken);
+            if (!approver.Sees(approval.Context.TenantId))
+            {
+                throw new ApprovalNotFoundException(named); // another tenant's approval answers like one that does not exist
+            }
         }
         catch (ApprovalNotFoundException notFound)
         {

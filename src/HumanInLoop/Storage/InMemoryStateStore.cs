@@ -72,6 +72,7 @@ public sealed class InMemoryStateStore : IPurgeableStateStore, ICallRecordStore,
         lock (_lock)
         {
             List<StateEntry> page = _entries.Values
+                .Where(e => query.TenantId is null || e.TenantId == query.TenantId)
                 .Where(e => query.ConversationId is null || e.ConversationId == query.ConversationId)
                 .Where(e => query.Status is null || e.Status == query.Status)
                 .Where(e => (query.CreatedFrom is null || e.CreatedAt >= query.CreatedFrom) && (query.CreatedBefore is null || e.CreatedAt < query.CreatedBefore))

@@ -32,6 +32,13 @@ public sealed record StateEntry(
         ConversationId is null ? null : WellFormed(ConversationId, nameof(ConversationId));
 
     /// <summary>
+    /// Gets the tenant the approval belongs to (<see cref="CallerContext.TenantId"/> of the held request), kept as a column so
+    /// that <see cref="StateQuery.TenantId"/> filters in the store's query; <see langword="null"/> when the request named none.
+    /// </summary>
+    /// <exception cref="ArgumentException">Not valid text (a lone surrogate): no store could keep it exactly.</exception>
+    public string? TenantId { get; init => field = value is null ? null : WellFormed(value, nameof(TenantId)); }
+
+    /// <summary>
     /// Gets the held conversation (the approval's messages as a JSON array) when the store keeps it apart from
     /// <see cref="Data"/> (<see cref="IStateStore.StoresHistorySeparately"/>): given to <see cref="IStateStore.TryCreateAsync"/>,
     /// never replaced afterwards (<see cref="IStateStore.TryUpdateAsync"/> keeps the stored one, whatever its entry carries),

@@ -13,6 +13,17 @@ public sealed record StateQuery
         init => field = value is null ? null : StateEntry.WellFormed(value, nameof(ConversationId));
     }
 
+    /// <summary>
+    /// Gets only entries of this tenant (<see cref="StateEntry.TenantId"/>), or all when <see langword="null"/>. Stores filter by it
+    /// in their query, with an index: a page never holds, and a store never reads for it, another tenant's entries.
+    /// </summary>
+    /// <exception cref="ArgumentException">Not valid text (a lone surrogate).</exception>
+    public string? TenantId
+    {
+        get;
+        init => field = value is null ? null : StateEntry.WellFormed(value, nameof(TenantId));
+    }
+
     /// <summary>Gets only entries in this status, or all when <see langword="null"/>.</summary>
     public ApprovalStatus? Status { get; init; }
 

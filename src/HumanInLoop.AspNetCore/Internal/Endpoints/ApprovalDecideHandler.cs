@@ -15,7 +15,19 @@ internal sealed class ApprovalDecideHandler(ApprovalEndpointOptions options)
             return notAllowed;
         }
 
-        if (options.ApproverFromUser(http.User) is not { } approver)
+        // Before the id is looked up, so a user who may not decide at all cannot tell which ids exist.
+        if (await AuthorizeAsync(http, options.ApproverPolicy, null) is { } notApprover)
+        {
+            return notApprover;
+        }
+
+        (ApprovalService? approvals, ProblemHttpResult? noTenant) = ScopedApprovals(http, options);
+        if (noTenant is not null)
+        {
+            return noTenant;
+        }
+
+        if (ApproverOf(http, options, approvals!) is not { } approver)
         {
             return ApprovalProblems.Forbidden("The signed-in user has no id to record as the approver.");
         }
@@ -32,12 +44,11 @@ internal sealed class ApprovalDecideHandler(ApprovalEndpointOptions options)
             return invalid;
         }
 
-        ApprovalService approvals = Approvals(http);
         ILogger logger = Logger(http);
         try
         {
-            PendingApproval approval = await approvals.GetApprovalAsync(approvalId, cancellationToken);
-            if (await AuthorizeAsync(http, options.ApproverPolicy, approval) is { } refused)
+            PendingApproval approval = await approvals!.GetApprovalAsync(approvalId, cancellationToken);
+            if (await RefuseUnlessAllowedAsync(http, options, options.ApproverPolicy, approval) is { } refused)
             {
                 Log.Refused(logger, approvalId, $"'{approver.Id}' does not satisfy the approver policy.");
                 return refused;

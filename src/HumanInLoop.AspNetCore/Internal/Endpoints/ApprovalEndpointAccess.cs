@@ -84,6 +84,45 @@ internal static class ApprovalEndpointAccess
         http.RequestServices.GetService<ApprovalService>() ?? throw new InvalidOperationException(
             "The approval endpoints need an ApprovalService: call services.AddHumanInLoop(...) (and a durable store such as AddHumanInLoopSqlite).");
 
+    /// <summary>
+    /// The service the user works through: the tenant's (<see cref="ApprovalEndpointOptions.TenantFromUser"/>) or the whole store's,
+    /// or a 403 for a user of no tenant when tenants are in use (before any id is looked up: no existence oracle).
+    /// </summary>
+    public static (ApprovalService? Service, ProblemHttpResult? Refused) ScopedApprovals(HttpContext http, ApprovalEndpointOptions options)
+    {
+        if (options.TenantFromUser is not { } tenantOf)
+        {
+            return (Approvals(http), null);
+        }
+
+        return tenantOf(http.User) is { } tenant && !string.IsNullOrWhiteSpace(tenant)
+            ? (Approvals(http).ForTenant(tenant), null)
+            : (null, ApprovalProblems.Forbidden("The signed-in user belongs to no tenant, so no approval is visible to them."));
+    }
+
+    /// <summary>The approver the user decides as, carrying their tenant when tenants are in use; <see langword="null"/> to refuse.</summary>
+    public static Approver? ApproverOf(HttpContext http, ApprovalEndpointOptions options, ApprovalService approvals)
+    {
+        Approver? approver = options.ApproverFromUser(http.User);
+        return approver is { TenantId: null } && approvals.TenantId is { } tenant ? approver with { TenantId = tenant } : approver;
+    }
+
+    /// <summary>
+    /// The answer when <paramref name="policy"/> refuses the user for <paramref name="approval"/>: 404, the very answer to an id that does
+    /// not exist, when the reader policy hides it from them too (they may not know it exists), else the policy's 403.
+    /// </summary>
+    public static async Task<ProblemHttpResult?> RefuseUnlessAllowedAsync(HttpContext http, ApprovalEndpointOptions options, string? policy, PendingApproval approval)
+    {
+        if (await AuthorizeAsync(http, policy, approval) is not { } refused)
+        {
+            return null;
+        }
+
+        return policy != options.ReaderPolicy && await AuthorizeAsync(http, options.ReaderPolicy, approval) is null
+            ? refused
+            : ApprovalProblems.From(new ApprovalNotFoundException(approval.Id));
+    }
+
     public static IAntiforgery Antiforgery(HttpContext http) =>
         http.RequestServices.GetService<IAntiforgery>() ?? throw new InvalidOperationException(
             "The approval endpoints validate anti-forgery tokens: call services.AddAntiforgery(), or set ApprovalEndpointOptions.ValidateAntiforgery = false if no caller uses cookies.");

@@ -40,10 +40,16 @@ internal sealed class ApprovalReadHandlers(ApprovalEndpointOptions options)
             return ApprovalProblems.BadRequest($"pageSize must be a whole number from 1 to {options.MaxPageSize}.");
         }
 
+        (ApprovalService? approvals, ProblemHttpResult? noTenant) = ScopedApprovals(http, options);
+        if (noTenant is not null)
+        {
+            return noTenant;
+        }
+
         ApprovalPage page;
         try
         {
-            page = await Approvals(http).ListAsync(
+            page = await approvals!.ListAsync(
                 new StateQuery { Status = filter, ConversationId = conversationId, PageSize = size, ContinuationToken = continuationToken }, cancellationToken);
         }
         catch (ArgumentException)
@@ -56,7 +62,7 @@ internal sealed class ApprovalReadHandlers(ApprovalEndpointOptions options)
         }
 
         // The reader policy is asked again for each approval, as GET /{id} asks it: the list shows only what the user may read.
-        Approver? viewer = options.ApproverFromUser(http.User);
+        Approver? viewer = ApproverOf(http, options, approvals);
         List<ApprovalView> items = new(page.Approvals.Count);
         foreach (PendingApproval approval in page.Approvals)
         {
@@ -77,22 +83,29 @@ internal sealed class ApprovalReadHandlers(ApprovalEndpointOptions options)
             return notReader;
         }
 
+        (ApprovalService? approvals, ProblemHttpResult? noTenant) = ScopedApprovals(http, options);
+        if (noTenant is not null)
+        {
+            return noTenant;
+        }
+
         PendingApproval approval;
         try
         {
-            approval = await Approvals(http).GetApprovalAsync(approvalId, cancellationToken);
+            approval = await approvals!.GetApprovalAsync(approvalId, cancellationToken);
         }
         catch (ApprovalException exception)
         {
             return ApprovalProblems.From(exception);
         }
 
-        if (await AuthorizeAsync(http, options.ReaderPolicy, approval) is { } refused)
+        // One the reader policy hides answers exactly like one that does not exist (404, the same body): no existence oracle.
+        if (await RefuseUnlessAllowedAsync(http, options, options.ReaderPolicy, approval) is { } refused)
         {
             return refused;
         }
 
-        Approver? viewer = options.ApproverFromUser(http.User);
+        Approver? viewer = ApproverOf(http, options, approvals);
         return TypedResults.Ok(ApprovalViews.Create(approval, viewer, options.ExcerptMessages, options.ExcerptMaxLength));
     }
 

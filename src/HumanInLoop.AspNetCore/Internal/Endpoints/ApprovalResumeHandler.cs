@@ -30,20 +30,25 @@ internal sealed class ApprovalResumeHandler(ApprovalEndpointOptions options)
                 statusCode: StatusCodes.Status501NotImplemented, title: "Resuming is not configured.", type: ApprovalProblems.TypeBase + "not-configured");
         }
 
-        ApprovalService approvals = Approvals(http);
+        (ApprovalService? approvals, ProblemHttpResult? noTenant) = ScopedApprovals(http, options);
+        if (noTenant is not null)
+        {
+            return noTenant;
+        }
+
         PendingApproval approval;
         try
         {
-            approval = await approvals.GetApprovalAsync(approvalId, cancellationToken);
+            approval = await approvals!.GetApprovalAsync(approvalId, cancellationToken);
         }
         catch (ApprovalException exception)
         {
             return ApprovalProblems.From(exception);
         }
 
-        Approver? user = options.ApproverFromUser(http.User);
+        Approver? user = ApproverOf(http, options, approvals);
         bool requester = user is not null && approval.Context.UserId is { } owner && string.Equals(owner, user.Id, StringComparison.Ordinal);
-        if (!requester && await AuthorizeAsync(http, options.ResumePolicy, approval) is { } refused)
+        if (!requester && await RefuseUnlessAllowedAsync(http, options, options.ResumePolicy, approval) is { } refused)
         {
             return refused;
         }

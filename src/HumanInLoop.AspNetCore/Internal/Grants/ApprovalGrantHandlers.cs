@@ -44,10 +44,16 @@ internal sealed class ApprovalGrantHandlers(ApprovalEndpointOptions options)
             PageSize = size,
             ContinuationToken = string.IsNullOrEmpty(continuationToken) ? null : continuationToken,
         };
+        (ApprovalService? approvals, ProblemHttpResult? noTenant) = ScopedApprovals(http, options);
+        if (noTenant is not null)
+        {
+            return noTenant;
+        }
+
         ApprovalGrantPage page;
         try
         {
-            page = await Approvals(http).Grants.ListPageAsync(query, cancellationToken);
+            page = await approvals!.Grants.ListPageAsync(query, cancellationToken);
         }
         catch (ArgumentException)
         {
@@ -94,7 +100,13 @@ internal sealed class ApprovalGrantHandlers(ApprovalEndpointOptions options)
             return notApprover;
         }
 
-        if (options.ApproverFromUser(http.User) is not { } revoker)
+        (ApprovalService? approvals, ProblemHttpResult? noTenant) = ScopedApprovals(http, options);
+        if (noTenant is not null)
+        {
+            return noTenant;
+        }
+
+        if (ApproverOf(http, options, approvals!) is not { } revoker)
         {
             return ApprovalProblems.Forbidden("The signed-in user has no id to record as the revoker.");
         }
@@ -120,7 +132,7 @@ internal sealed class ApprovalGrantHandlers(ApprovalEndpointOptions options)
 
         try
         {
-            ApprovalGrant revoked = await Approvals(http).Grants.RevokeAsync(grantId, revoker, reason!, cancellationToken);
+            ApprovalGrant revoked = await approvals!.Grants.RevokeAsync(grantId, revoker, reason!, cancellationToken);
             Log.GrantRevoked(logger, grantId, revoker.Id);
             return TypedResults.Ok(GrantView.Create(revoked));
         }
@@ -134,10 +146,16 @@ internal sealed class ApprovalGrantHandlers(ApprovalEndpointOptions options)
     /// <summary>The grant, or the same 404 for one that does not exist and one the reader policy hides (no existence oracle).</summary>
     private async Task<(ApprovalGrant? Grant, ProblemHttpResult? Problem)> FindVisibleAsync(HttpContext http, string grantId, CancellationToken cancellationToken)
     {
+        (ApprovalService? approvals, ProblemHttpResult? noTenant) = ScopedApprovals(http, options);
+        if (noTenant is not null)
+        {
+            return (null, noTenant);
+        }
+
         ApprovalGrant grant;
         try
         {
-            grant = await Approvals(http).GetGrantAsync(grantId, cancellationToken);
+            grant = await approvals!.GetGrantAsync(grantId, cancellationToken);
         }
         catch (ApprovalException exception)
         {

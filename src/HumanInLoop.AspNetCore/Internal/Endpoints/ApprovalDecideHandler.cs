@@ -54,7 +54,7 @@ internal sealed class ApprovalDecideHandler(ApprovalEndpointOptions options)
                 return refused;
             }
 
-            PendingApproval decided = await approvals.DecideAsync(approvalId, callId, decision!, cancellationToken);
+            PendingApproval decided = await approvals!.DecideAsync(approvalId, callId, decision!, cancellationToken);
             Log.Decided(logger, approvalId, callId, approver.Id, body!.Decision!);
             return TypedResults.Ok(ApprovalViews.Create(decided, approver, options.ExcerptMessages, options.ExcerptMaxLength));
         }

@@ -105,7 +105,7 @@ internal sealed class ApprovalReadHandlers(ApprovalEndpointOptions options)
             return refused;
         }
 
-        Approver? viewer = ApproverOf(http, options, approvals);
+        Approver? viewer = ApproverOf(http, options, approvals!);
         return TypedResults.Ok(ApprovalViews.Create(approval, viewer, options.ExcerptMessages, options.ExcerptMaxLength));
     }
 

@@ -46,7 +46,7 @@ internal sealed class ApprovalResumeHandler(ApprovalEndpointOptions options)
             return ApprovalProblems.From(exception);
         }
 
-        Approver? user = ApproverOf(http, options, approvals);
+        Approver? user = ApproverOf(http, options, approvals!);
         bool requester = user is not null && approval.Context.UserId is { } owner && string.Equals(owner, user.Id, StringComparison.Ordinal);
         if (!requester && await RefuseUnlessAllowedAsync(http, options, options.ResumePolicy, approval) is { } refused)
         {
@@ -67,7 +67,7 @@ internal sealed class ApprovalResumeHandler(ApprovalEndpointOptions options)
         ArgumentNullException.ThrowIfNull(target);
 
         // Claim and run the approved calls before the response starts, so a refusal (409, 410, ...) is a status, not an event.
-        IAsyncEnumerator<ChatResponseUpdate> updates = approvals.ResumeStreamingAsync(approvalId, target.ChatClient, target.Options, cancellationToken)
+        IAsyncEnumerator<ChatResponseUpdate> updates = approvals!.ResumeStreamingAsync(approvalId, target.ChatClient, target.Options, cancellationToken)
             .GetAsyncEnumerator(cancellationToken);
         bool first;
         try

@@ -200,10 +200,10 @@ public abstract class SeveralHostsTests : IAsyncLifetime
         }
 
         Assert.Equal(1, runs);
-        Assert.All(resumes, r => Assert.True(
-            r.IsCompletedSuccessfully || r.Exception?.InnerException is ApprovalConflictException,
-            $"a resume ended with {r.Exception?.InnerException?.GetType().Name}: a result or the typed conflict, nothing else"));
-        Assert.Contains(resumes, r => r.IsCompletedSuccessfully);
+        Assert.Equal(1, resumes.Count(r => r.IsCompletedSuccessfully));
+        Assert.All(resumes.Where(r => !r.IsCompletedSuccessfully), r => Assert.True(
+            r.Exception?.InnerException is ApprovalConflictException,
+            $"a resume ended with {r.Exception?.InnerException?.GetType().Name}: the one result, or the typed conflict (in progress or already done), nothing else"));
         PendingApproval done = await b.Approvals.GetAsync(pending.Id);
         Assert.Equal(ApprovalStatus.Completed, done.Status);
         Assert.Single(done.AuditTrail, e => e.Event == ApprovalAuditEvent.Completed);

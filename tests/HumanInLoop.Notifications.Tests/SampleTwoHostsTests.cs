@@ -1,7 +1,9 @@
 using System.Net;
+using System.Net.Http.Json;
 using ApprovalWorkflow;
 using HumanInLoop.Notifications.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace HumanInLoop.Notifications.Tests;
@@ -64,32 +66,39 @@ public sealed class SampleTwoHostsTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task InterruptedWorkflow_BothHostsStartingTogether_OneContinuesIt_OneApprovalOneRequest()
+    public async Task InterruptedWorkflow_TakenOverByOneHost_TheOtherStartingMeanwhile_LeavesIt_OneApprovalOneRequest()
     {
-        // A host died after recording INV-2 and before the model answered, long ago; two hosts start at once.
+        // A host died after recording INV-2 and before the model answered, long ago.
         await EnsureTablesAsync();
         await ExecuteAsync("""
             INSERT INTO wf_workflows (id, invoice_id, vendor, amount, status, updated_at) VALUES ('wf-INV-2', 'INV-2', 'Acme Corp', '4200.00', 'Running', 0);
             """);
-        WebApplication[] hosts = await Task.WhenAll(_env.StartHostAsync(), _env.StartHostAsync(listenOn: _second));
-        try
-        {
-            string approvalId = (await _env.WaitForWorkflowAsync("wf-INV-2", "WaitingForApproval")).ApprovalId!;
-            await _env.WaitForMailAsync("alice@example.com", approvalId, "Approval needed");
-            await Task.Delay(300);
 
-            ApprovalPage held = await hosts[1].Services.GetRequiredService<ApprovalService>().ListAsync(new StateQuery { ConversationId = "wf-INV-2" });
-            Assert.Single(held.Approvals); // held once, not once per host
-            Assert.Single(_env.Smtp.Messages, m => m.To.Contains("alice@example.com"));
-        }
-        finally
+        // Host A takes it over on start and is held in the model call; host B starts meanwhile and looks at it too.
+        TaskCompletionSource inModel = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        TaskCompletionSource release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using WebApplication a = await _env.StartHostAsync(services => HoldFirstModelCall(services, inModel, release.Task));
+        await inModel.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await using WebApplication b = await _env.StartHostAsync(listenOn: _second);
+
+        // Host B's worker looks at interrupted workflows before it takes queued work: once INV-9 is paid, B has looked.
+        using HttpClient toB = _env.Client(_second);
+        using (HttpResponseMessage posted = await toB.PostAsJsonAsync("/invoices", new { id = "INV-9", vendor = "Bolt Ltd", amount = 5m }))
         {
-            foreach (WebApplication host in hosts)
-            {
-                await host.StopAsync();
-                await host.DisposeAsync();
-            }
+            Assert.Equal(HttpStatusCode.Accepted, posted.StatusCode);
         }
+
+        await _env.WaitForWorkflowAsync("wf-INV-9", "Paid");
+        release.SetResult();
+
+        string approvalId = (await _env.WaitForWorkflowAsync("wf-INV-2", "WaitingForApproval")).ApprovalId!;
+        await _env.WaitForMailAsync("alice@example.com", approvalId, "Approval needed");
+        await Task.Delay(300);
+        ApprovalPage held = await b.Services.GetRequiredService<ApprovalService>().ListAsync(new StateQuery { ConversationId = "wf-INV-2" });
+        Assert.Single(held.Approvals); // held once, by host A; host B left it
+        Assert.Equal(1, RequestMails(approvalId, "alice@example.com"));
+        await b.StopAsync();
+        await a.StopAsync();
     }
 
     [Fact]
@@ -123,8 +132,33 @@ public sealed class SampleTwoHostsTests : IAsyncLifetime
         await a.StopAsync();
     }
 
-    private int RequestMails(string approvalId) => _env.Smtp.Messages.Count(m =>
-        m.Message.Headers["X-HumanInLoop-Approval"] == approvalId && (m.Message.Subject ?? "").StartsWith("Approval needed", StringComparison.Ordinal));
+    private int RequestMails(string approvalId, string? to = null) => _env.Smtp.Messages.Count(m =>
+        m.Message.Headers["X-HumanInLoop-Approval"] == approvalId && (m.Message.Subject ?? "").StartsWith("Approval needed", StringComparison.Ordinal) &&
+        (to is null || m.To.Contains(to)));
+
+    /// <summary>Makes the host's first call of its assistant wait (after the worker took the workflow over, before the gate holds it).</summary>
+    private static void HoldFirstModelCall(IServiceCollection services, TaskCompletionSource entered, Task release)
+    {
+        ServiceDescriptor registered = services.Last(d => d.ServiceType == typeof(IChatClient));
+        services.Remove(registered);
+        services.AddSingleton<IChatClient>(provider => new HoldingChatClient((IChatClient)registered.ImplementationFactory!(provider), entered, release));
+    }
+
+    private sealed class HoldingChatClient(IChatClient inner, TaskCompletionSource entered, Task release) : DelegatingChatClient(inner)
+    {
+        private int _calls;
+
+        public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+        {
+            if (Interlocked.Increment(ref _calls) == 1)
+            {
+                entered.TrySetResult();
+                await release.WaitAsync(cancellationToken);
+            }
+
+            return await base.GetResponseAsync(messages, options, cancellationToken);
+        }
+    }
 
     /// <summary>The sample's tables are created by its first use: one host runs one small invoice, and stops.</summary>
     private async Task EnsureTablesAsync()

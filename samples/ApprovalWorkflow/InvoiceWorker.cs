@@ -4,11 +4,13 @@ namespace ApprovalWorkflow;
 
 /// <summary>
 /// The background worker: starts invoices and resumes decided approvals, one at a time, never waiting for a person.
-/// On start it continues workflows a stopped host left mid-way and (with AutoResume) resumes those whose approval was
-/// decided or expired while the host was down.
+/// On start, and then every poll interval, it continues workflows a stopped host left mid-way; on start (with AutoResume) it
+/// also resumes those whose approval was decided or expired while the host was down. Several hosts may share the database:
+/// an interrupted workflow is taken over by one of them, and a resume by one (the approval's claim).
 /// </summary>
 internal sealed partial class InvoiceWorker(
-    WorkQueue queue, WorkflowRunner runner, InvoiceFolderWatcher inbox, WorkflowDatabase database, ApprovalService approvals, WorkflowSettings settings, ILogger<InvoiceWorker> logger) : BackgroundService
+    WorkQueue queue, WorkflowRunner runner, InvoiceFolderWatcher inbox, WorkflowDatabase database, ApprovalService approvals, WorkflowSettings settings,
+    TimeProvider time, ILogger<InvoiceWorker> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -18,12 +20,17 @@ internal sealed partial class InvoiceWorker(
             await RecoverAsync();
         }
 
+        _ = QueueInterruptedChecksAsync(stoppingToken);
+
         await foreach (WorkItem item in queue.ReadAllAsync(stoppingToken))
         {
             try
             {
                 switch (item)
                 {
+                    case ContinueInterrupted:
+                        await ContinueInterruptedAsync();
+                        break;
                     case StartInvoice start:
                         await StartAsync(start, stoppingToken);
                         break;
@@ -63,14 +70,36 @@ internal sealed partial class InvoiceWorker(
         }
     }
 
+    private async Task QueueInterruptedChecksAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(settings.PollInterval, time, stoppingToken);
+                queue.TryEnqueue(new ContinueInterrupted());
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
     private async Task ContinueInterruptedAsync()
     {
         // Workflows a stopped host left mid-way (created, but neither waiting nor finished): linked to their approval, or run
-        // again. One worker host per database: two hosts starting at once would both continue them.
+        // again. Only those untouched for InterruptedAfter (another host may be running one now), and each by one host: the
+        // take-over is a compare-and-swap in the database, so two hosts looking at once do not both continue it.
+        DateTimeOffset untouchedSince = time.GetUtcNow() - settings.InterruptedAfter;
         foreach (WorkflowRecord workflow in await database.ListAsync(WorkflowStatus.Running))
         {
             try
             {
+                if (!await database.TryTakeOverAsync(workflow.Id, untouchedSince))
+                {
+                    continue;
+                }
+
                 await runner.ContinueInterruptedAsync(workflow, CancellationToken.None);
             }
             catch (Exception exception) when (exception is not OperationCanceledException)

@@ -10,6 +10,9 @@ internal sealed record StartInvoice(Invoice Invoice, string? SourceFile = null) 
 
 internal sealed record ResumeApproval(string ApprovalId) : WorkItem;
 
+/// <summary>Look for workflows a stopped host left mid-way (queued on a timer).</summary>
+internal sealed record ContinueInterrupted : WorkItem;
+
 /// <summary>The worker's in-memory queue. Losing it is harmless: invoice files stay in the inbox until their workflow is recorded and are read again, waiting workflows from the database.</summary>
 internal sealed class WorkQueue
 {

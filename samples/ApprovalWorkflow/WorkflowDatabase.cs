@@ -53,6 +53,15 @@ internal sealed class WorkflowDatabase
         ExecuteAsync("UPDATE wf_workflows SET status = @status, outcome = @outcome, updated_at = @now WHERE id = @id",
             ("@id", workflowId), ("@status", status), ("@outcome", outcome));
 
+    /// <summary>
+    /// Takes over a workflow left <c>Running</c> and untouched since <paramref name="untouchedSince"/>, by one compare-and-swap
+    /// on its time: of several hosts trying at once, exactly one gets <see langword="true"/> (and the workflow is then fresh
+    /// again, so nobody else takes it while this host continues it).
+    /// </summary>
+    public async Task<bool> TryTakeOverAsync(string workflowId, DateTimeOffset untouchedSince) =>
+        await ExecuteAsync("UPDATE wf_workflows SET updated_at = @now WHERE id = @id AND status = @status AND updated_at <= @since",
+            ("@id", workflowId), ("@status", WorkflowStatus.Running), ("@since", untouchedSince.ToUnixTimeMilliseconds())) == 1;
+
     public async Task<WorkflowRecord?> GetAsync(string workflowId) =>
         (await QueryAsync("SELECT id, invoice_id, vendor, amount, status, approval_id, outcome FROM wf_workflows WHERE id = @id", ReadWorkflow, ("@id", workflowId))).FirstOrDefault();
 

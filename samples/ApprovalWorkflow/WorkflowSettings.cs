@@ -27,6 +27,13 @@ internal sealed class WorkflowSettings
     /// <summary>Gets or sets whether a decided or expired approval is resumed at once, without a call to the resume endpoint.</summary>
     public bool AutoResume { get; set; } = true;
 
+    /// <summary>
+    /// Gets or sets how long a workflow may stay <c>Running</c> untouched before a host takes it over as interrupted (its host
+    /// stopped mid-way). Several hosts may share the database: a workflow another host is running now is left alone, and of
+    /// several hosts looking at an interrupted one, one takes it over. Keep it above the longest model call.
+    /// </summary>
+    public TimeSpan InterruptedAfter { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Gets or sets the address people reach this host at; links in messages point here.</summary>
     public Uri PublicBaseUri { get; set; } = new("http://localhost:5080");
 }

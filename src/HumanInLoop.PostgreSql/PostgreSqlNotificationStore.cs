@@ -11,10 +11,12 @@ namespace HumanInLoop.PostgreSql;
 /// <see cref="PostgreSqlStateStore"/>).
 /// </summary>
 /// <remarks>
-/// Tables <c>{schema}.{prefix}notification_deliveries(delivery_key, delivered_at)</c> and
+/// Tables <c>{schema}.{prefix}notification_deliveries(delivery_key, delivered_at)</c>,
+/// <c>{schema}.{prefix}notification_claims(delivery_key, owner, lease_until)</c> and
 /// <c>{schema}.{prefix}used_link_tokens(token_hash, used_at, expires_at)</c> are created on first use, under an advisory
 /// lock so servers starting together take turns. A token is consumed by one <c>INSERT ... ON CONFLICT DO NOTHING</c>, so
-/// exactly one of any number of racing uses (on any server) wins. Only SHA-256 hashes of tokens are stored. Register it with
+/// exactly one of any number of racing uses (on any server) wins; a delivery is claimed by one
+/// <c>INSERT ... ON CONFLICT DO UPDATE ... WHERE</c> (free, expired or own claim), so of several servers one sends a message. Only SHA-256 hashes of tokens are stored. Register it with
 /// <c>AddHumanInLoopPostgreSqlNotificationStore</c>. Thread-safe; dispose it to close the connections it opened.
 /// </remarks>
 public sealed class PostgreSqlNotificationStore : INotificationStore, IAsyncDisposable, IDisposable
@@ -24,6 +26,7 @@ public sealed class PostgreSqlNotificationStore : INotificationStore, IAsyncDisp
     private readonly StoreTableNames _tables;
     private readonly string _deliveries;
     private readonly string _tokens;
+    private readonly string _claims;
     private readonly Lock _initLock = new();
     private Task? _initialization;
 
@@ -56,6 +59,7 @@ public sealed class PostgreSqlNotificationStore : INotificationStore, IAsyncDisp
         _tables = new StoreTableNames(options.TablePrefix, options.Schema);
         _deliveries = _tables.Table("notification_deliveries");
         _tokens = _tables.Table("used_link_tokens");
+        _claims = _tables.Table("notification_claims");
     }
 
     /// <summary>Connects and creates the schema and tables if missing; done on first use if not called.</summary>
@@ -97,6 +101,36 @@ public sealed class PostgreSqlNotificationStore : INotificationStore, IAsyncDisp
     }
 
     /// <inheritdoc />
+    public async Task<bool> TryClaimDeliveryAsync(string deliveryKey, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(deliveryKey);
+        ArgumentException.ThrowIfNullOrEmpty(owner);
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        await using NpgsqlCommand command = _dataSource.CreateCommand($"""
+            INSERT INTO {_claims} AS c (delivery_key, owner, lease_until) VALUES ($1, $2, $3)
+            ON CONFLICT (delivery_key) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
+            WHERE c.owner = excluded.owner OR c.lease_until <= $4
+            """);
+        command.Parameters.Add(Text(deliveryKey));
+        command.Parameters.Add(Text(owner));
+        command.Parameters.Add(Time(leaseUntil));
+        command.Parameters.Add(Time(now));
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    /// <inheritdoc />
+    public async Task ReleaseDeliveryClaimAsync(string deliveryKey, string owner, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(deliveryKey);
+        ArgumentException.ThrowIfNullOrEmpty(owner);
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        await using NpgsqlCommand command = _dataSource.CreateCommand($"DELETE FROM {_claims} WHERE delivery_key = $1 AND owner = $2");
+        command.Parameters.Add(Text(deliveryKey));
+        command.Parameters.Add(Text(owner));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
     public async Task<bool> TryConsumeLinkTokenAsync(string tokenHash, DateTimeOffset expiresAt, DateTimeOffset usedAt, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(tokenHash);
@@ -116,7 +150,7 @@ public sealed class PostgreSqlNotificationStore : INotificationStore, IAsyncDisp
         return await ExistsAsync($"SELECT 1 FROM {_tokens} WHERE token_hash = $1", tokenHash, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Deletes used-token records of tokens that expired before <paramref name="before"/> (they are refused as expired anyway) and delivery records older than it.</summary>
+    /// <summary>Deletes used-token records of tokens that expired before <paramref name="before"/> (they are refused as expired anyway), and delivery records and delivery claims older than it.</summary>
     /// <param name="before">The cut-off (UTC). Keep delivery records longer than the longest approval deadline, or pending approvals may be announced again.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>How many records were deleted.</returns>
@@ -128,8 +162,11 @@ public sealed class PostgreSqlNotificationStore : INotificationStore, IAsyncDisp
         tokens.Parameters.Add(Time(before));
         NpgsqlBatchCommand deliveries = new($"DELETE FROM {_deliveries} WHERE delivered_at < $1");
         deliveries.Parameters.Add(Time(before));
+        NpgsqlBatchCommand claims = new($"DELETE FROM {_claims} WHERE lease_until < $1");
+        claims.Parameters.Add(Time(before));
         batch.BatchCommands.Add(tokens);
         batch.BatchCommands.Add(deliveries);
+        batch.BatchCommands.Add(claims);
         return await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -170,6 +207,7 @@ public sealed class PostgreSqlNotificationStore : INotificationStore, IAsyncDisp
             CREATE SCHEMA IF NOT EXISTS {_tables.Schema};
             CREATE TABLE IF NOT EXISTS {_deliveries} (delivery_key text COLLATE "C" NOT NULL PRIMARY KEY, delivered_at timestamptz NOT NULL);
             CREATE TABLE IF NOT EXISTS {_tokens} (token_hash text COLLATE "C" NOT NULL PRIMARY KEY, used_at timestamptz NOT NULL, expires_at timestamptz NOT NULL);
+            CREATE TABLE IF NOT EXISTS {_claims} (delivery_key text COLLATE "C" NOT NULL PRIMARY KEY, owner text NOT NULL, lease_until timestamptz NOT NULL);
             """, connection, transaction))
         {
             await command.ExecuteNonQueryAsync().ConfigureAwait(false);

@@ -252,8 +252,9 @@ public sealed class ExpiryAndRestartTests : IAsyncLifetime
         // As if the host had died between saving the approval and recording it on the workflow.
         await ExecuteSqlAsync("UPDATE wf_workflows SET status = 'Running', approval_id = NULL WHERE id = 'wf-INV-800'");
 
+        // Taken over once nobody touched it for InterruptedAfter (another host might have been running it).
         await using WebApplication second = await _env.StartHostAsync();
-        WorkflowRecord workflow = await _env.WaitForWorkflowAsync("wf-INV-800", "WaitingForApproval");
+        WorkflowRecord workflow = await _env.WaitForWorkflowAsync("wf-INV-800", "WaitingForApproval", advance: TimeSpan.FromSeconds(30));
 
         Assert.Equal(approvalId, workflow.ApprovalId);
         ApprovalPage held = await second.Services.GetRequiredService<ApprovalService>().ListAsync(new StateQuery { ConversationId = "wf-INV-800" });
@@ -281,7 +282,7 @@ public sealed class ExpiryAndRestartTests : IAsyncLifetime
 
         await using WebApplication second = await _env.StartHostAsync();
         await _env.WaitForWorkflowAsync("wf-INV-801", "Paid");
-        await _env.WaitForWorkflowAsync("wf-INV-802", "Paid");
+        await _env.WaitForWorkflowAsync("wf-INV-802", "Paid", advance: TimeSpan.FromSeconds(30));
 
         List<PaymentRecord> payments = await _env.PaymentsAsync();
         Assert.Equal(["INV-801", "INV-802"], payments.Select(p => p.InvoiceId).Order(StringComparer.Ordinal));

@@ -71,7 +71,12 @@ public sealed class NotificationTelemetryTests : IAsyncLifetime
         using MetricCollector<long> givenUp = new(meters, Meter, "humaninloop.notifications.deliveries.given_up");
         PendingApproval pending = await host.PauseAsync();
 
-        await Eventually.TrueAsync(() => !_webhook.Messages.IsEmpty && givenUp.GetMeasurementSnapshot().Count == 1, "slack delivered, pager given up", _time, TimeSpan.FromSeconds(1));
+        // The webhook has the message before its answer reaches the deliverer, which then counts it and ends the attempt's
+        // activity: wait for those, not only for the message.
+        await Eventually.TrueAsync(
+            () => !_webhook.Messages.IsEmpty && givenUp.GetMeasurementSnapshot().Count == 1 && sent.GetMeasurementSnapshot().Count == 1 &&
+                stopped.Count(a => a.OperationName == "humaninloop.notifications.deliver" && (string?)a.GetTagItem("humaninloop.approval.id") == pending.Id) == 6,
+            "slack delivered, pager given up", _time, TimeSpan.FromSeconds(1));
 
         Assert.Equal([("slack", "Pending")], sent.GetMeasurementSnapshot().Select(Tags));
         Assert.Equal([("pager", "Pending")], givenUp.GetMeasurementSnapshot().Select(Tags));

@@ -31,6 +31,20 @@ public abstract class DurableNotificationStoreTests : NotificationStoreContractT
     }
 
     [Fact]
+    public async Task DeliveryClaim_SurvivesARestart_UntilItsLeaseEnds_AndIsPurgedAfter()
+    {
+        INotificationStore store = await CreateStoreAsync();
+        Assert.True(await store.TryClaimDeliveryAsync("a1|Pending||email", "crashed-host", Now, Now.AddMinutes(5)));
+
+        INotificationStore restarted = await RestartAsync(store);
+
+        Assert.False(await restarted.TryClaimDeliveryAsync("a1|Pending||email", "new-host", Now.AddMinutes(1), Now.AddMinutes(6)));
+        Assert.Equal(0, await PurgeAsync(restarted, Now.AddMinutes(5)));
+        Assert.Equal(1, await PurgeAsync(restarted, Now.AddMinutes(5).AddMilliseconds(1)));
+        Assert.True(await restarted.TryClaimDeliveryAsync("a1|Pending||email", "new-host", Now.AddMinutes(1), Now.AddMinutes(6)));
+    }
+
+    [Fact]
     public async Task Purge_RemovesExpiredTokensAndOldDeliveries_KeepsTheRest()
     {
         INotificationStore store = await CreateStoreAsync();

@@ -4,7 +4,8 @@ namespace HumanInLoop.StoreTesting;
 
 /// <summary>
 /// What every <see cref="INotificationStore"/> promises (in-memory, SQLite, PostgreSQL): delivery records that answer exactly
-/// for their key, link tokens consumed once however many race for them, and input checks that change nothing.
+/// for their key, delivery claims that one owner holds at a time (until its lease ends), link tokens consumed once however many
+/// race for them, and input checks that change nothing.
 /// </summary>
 public abstract class NotificationStoreContractTests
 {
@@ -86,6 +87,75 @@ public abstract class NotificationStoreContractTests
         await Task.WhenAll(Enumerable.Range(0, 10).Select(i => Task.Run(() => (i % 2 == 0 ? first : second).MarkDeliveredAsync("same-key", Now))));
         Assert.True(await first.IsDeliveredAsync("same-key"));
         Assert.True(await second.IsDeliveredAsync("same-key"));
+    }
+
+    [Fact]
+    public async Task DeliveryClaim_HeldByOneOwner_OthersRefusedUntilReleasedOrLeaseEnds_OwnerRenews()
+    {
+        INotificationStore first = await CreateStoreAsync();
+        INotificationStore second = await OpenAgainAsync(first);
+        Assert.True(await first.TryClaimDeliveryAsync("k1", "host-a", Now, Now.AddMinutes(5)));
+
+        // Another owner, on either instance, is refused while the lease runs; the owner's own retries renew it.
+        Assert.False(await second.TryClaimDeliveryAsync("k1", "host-b", Now.AddMinutes(1), Now.AddMinutes(6)));
+        Assert.False(await first.TryClaimDeliveryAsync("k1", "host-b", Now.AddMinutes(1), Now.AddMinutes(6)));
+        Assert.True(await second.TryClaimDeliveryAsync("k1", "host-a", Now.AddMinutes(4), Now.AddMinutes(9)));
+        Assert.False(await second.TryClaimDeliveryAsync("k1", "host-b", Now.AddMinutes(8), Now.AddMinutes(13)));
+
+        // Other keys are apart; a release by another owner changes nothing.
+        Assert.True(await second.TryClaimDeliveryAsync("k2", "host-b", Now, Now.AddMinutes(5)));
+        await second.ReleaseDeliveryClaimAsync("k1", "host-b");
+        Assert.False(await second.TryClaimDeliveryAsync("k1", "host-b", Now.AddMinutes(8), Now.AddMinutes(13)));
+
+        // The owner releases: the next claimant wins at once.
+        await first.ReleaseDeliveryClaimAsync("k1", "host-a");
+        Assert.True(await second.TryClaimDeliveryAsync("k1", "host-b", Now.AddMinutes(8), Now.AddMinutes(13)));
+        Assert.False(await first.TryClaimDeliveryAsync("k1", "host-a", Now.AddMinutes(8), Now.AddMinutes(13)));
+    }
+
+    [Fact]
+    public async Task DeliveryClaim_OfAHostThatDied_IsTakenOverWhenItsLeaseEnds_NotBefore()
+    {
+        INotificationStore first = await CreateStoreAsync();
+        INotificationStore second = await OpenAgainAsync(first);
+        Assert.True(await first.TryClaimDeliveryAsync("k1", "dead-host", Now, Now.AddMinutes(5)));
+
+        Assert.False(await second.TryClaimDeliveryAsync("k1", "host-b", Now.AddMinutes(5).AddMilliseconds(-1), Now.AddMinutes(10)));
+        Assert.True(await second.TryClaimDeliveryAsync("k1", "host-b", Now.AddMinutes(5), Now.AddMinutes(10)));
+
+        // The dead host's late return does not take it back while the new lease runs.
+        Assert.False(await first.TryClaimDeliveryAsync("k1", "dead-host", Now.AddMinutes(6), Now.AddMinutes(11)));
+        await first.ReleaseDeliveryClaimAsync("k1", "dead-host");
+        Assert.False(await first.TryClaimDeliveryAsync("k1", "host-c", Now.AddMinutes(6), Now.AddMinutes(11)));
+    }
+
+    [Fact]
+    public async Task DeliveryClaim_ManyConcurrentOwners_OverTwoInstances_ExactlyOneWins()
+    {
+        INotificationStore first = await CreateStoreAsync();
+        INotificationStore second = await OpenAgainAsync(first);
+        for (int key = 0; key < 5; key++)
+        {
+            string deliveryKey = $"race-{key}|Pending||email";
+            bool[] results = await Task.WhenAll(Enumerable.Range(0, 24).Select(i =>
+                Task.Run(() => (i % 2 == 0 ? first : second).TryClaimDeliveryAsync(deliveryKey, $"owner-{i}", Now, Now.AddMinutes(5)))));
+            Assert.Single(results, won => won);
+        }
+    }
+
+    [Fact]
+    public async Task DeliveryClaim_EmptyOrNullKeyOrOwner_IsRefusedWithArgumentExceptions_AndClaimsNothing()
+    {
+        INotificationStore store = await CreateStoreAsync();
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => store.TryClaimDeliveryAsync("", "owner", Now, Now.AddMinutes(5)));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => store.TryClaimDeliveryAsync(null!, "owner", Now, Now.AddMinutes(5)));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => store.TryClaimDeliveryAsync("k1", "", Now, Now.AddMinutes(5)));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => store.TryClaimDeliveryAsync("k1", null!, Now, Now.AddMinutes(5)));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => store.ReleaseDeliveryClaimAsync("", "owner"));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => store.ReleaseDeliveryClaimAsync("k1", ""));
+
+        Assert.True(await store.TryClaimDeliveryAsync("k1", "owner", Now, Now.AddMinutes(5)));
+        Assert.False(await store.IsDeliveredAsync("k1"));
     }
 
     [Fact]

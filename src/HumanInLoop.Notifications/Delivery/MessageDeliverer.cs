@@ -8,12 +8,21 @@ namespace HumanInLoop.Notifications.Internal;
 /// <summary>
 /// Delivers one message to one channel, with Polly: a retry strategy (exponential backoff with jitter, capped, at most
 /// <see cref="ApprovalNotificationOptions.MaxAttempts"/> attempts) around a timeout per attempt, both on the host's
-/// <see cref="TimeProvider"/>. Each attempt re-checks the delivery record and, for a request, that the approval still waits;
-/// a message that went out is recorded in the <see cref="INotificationStore"/>.
+/// <see cref="TimeProvider"/>. Each attempt first claims the message in the <see cref="INotificationStore"/> (a lease, renewed by
+/// each attempt of this delivery, so its own retries are never refused), then re-checks the delivery record and, for a request,
+/// that the approval still waits; a message that went out is recorded, then the claim is released.
 /// </summary>
 /// <remarks>
+/// <para>
+/// The claim is what makes several hosts on one store send a message once: a host that finds it claimed by another (whose
+/// lease runs) stops, and the holder sends it; a host that died mid-send leaves a claim whose lease ends, after which the
+/// next recovery sweep of any host takes it over. The lease covers one attempt and the backoff before the next:
+/// 2 × <see cref="ApprovalNotificationOptions.AttemptTimeout"/> + <see cref="ApprovalNotificationOptions.MaxRetryDelay"/>.
+/// </para>
+/// <para>
 /// At most <see cref="ApprovalNotificationOptions.MaxConcurrentDeliveries"/> attempts run at once; a message waiting out its
 /// backoff holds no slot, so a dead channel does not hold up the others. Thread-safe.
+/// </para>
 /// </remarks>
 internal sealed class MessageDeliverer : IDisposable
 {
@@ -27,6 +36,7 @@ internal sealed class MessageDeliverer : IDisposable
     private readonly SemaphoreSlim _slots;
     private readonly ResiliencePipeline _retry;
     private readonly ResiliencePipeline _timeout;
+    private readonly TimeSpan _lease;
 
     public MessageDeliverer(
         ApprovalService approvals, INotificationStore store, ApprovalNotificationOptions options, NotificationsTelemetry telemetry, TimeProvider time, ILogger logger)
@@ -37,6 +47,7 @@ internal sealed class MessageDeliverer : IDisposable
         _time = time;
         _logger = logger;
         _slots = new SemaphoreSlim(options.MaxConcurrentDeliveries, options.MaxConcurrentDeliveries);
+        _lease = options.AttemptTimeout + options.AttemptTimeout + options.MaxRetryDelay;
         ResiliencePipelineBuilder retry = new() { TimeProvider = time };
         if (options.MaxAttempts > 1)
         {
@@ -66,6 +77,7 @@ internal sealed class MessageDeliverer : IDisposable
         Sent,
         AlreadyDelivered,
         Obsolete,
+        ClaimedElsewhere,
     }
 
     /// <summary>Delivers the message with retries and records it; never throws (a message given up waits for the recovery sweep).</summary>
@@ -93,6 +105,7 @@ internal sealed class MessageDeliverer : IDisposable
         finally
         {
             ResilienceContextPool.Shared.Return(context);
+            await ReleaseAsync(run).ConfigureAwait(false);
         }
     }
 
@@ -121,7 +134,13 @@ internal sealed class MessageDeliverer : IDisposable
         try
         {
             Result result = await SendAsync(run, attempt, cancellationToken).ConfigureAwait(false);
-            activity?.SetTag(NotificationsTelemetry.OutcomeTag, result switch { Result.Sent => "sent", Result.AlreadyDelivered => "already_delivered", _ => "obsolete" });
+            activity?.SetTag(NotificationsTelemetry.OutcomeTag, result switch
+            {
+                Result.Sent => "sent",
+                Result.AlreadyDelivered => "already_delivered",
+                Result.ClaimedElsewhere => "claimed_elsewhere",
+                _ => "obsolete",
+            });
             return result;
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
@@ -135,6 +154,16 @@ internal sealed class MessageDeliverer : IDisposable
     private async Task<Result> SendAsync(MessageRun run, int attempt, CancellationToken cancellationToken)
     {
         DeliveryWork work = run.Work;
+
+        // Claimed (or renewed) before the record is read: a host that sent it records it before releasing, so whoever claims next sees the record.
+        DateTimeOffset now = _time.GetUtcNow();
+        if (!await _store.TryClaimDeliveryAsync(run.Key, run.Owner, now, now + _lease, cancellationToken).ConfigureAwait(false))
+        {
+            NotificationsLog.ClaimedElsewhere(_logger, work.Approval.Id, run.Kind, run.Channel.Name);
+            return Result.ClaimedElsewhere;
+        }
+
+        run.Claimed = true;
         if (await _store.IsDeliveredAsync(run.Key, cancellationToken).ConfigureAwait(false))
         {
             return Result.AlreadyDelivered;
@@ -181,6 +210,24 @@ internal sealed class MessageDeliverer : IDisposable
         }
     }
 
+    private async Task ReleaseAsync(MessageRun run)
+    {
+        if (!run.Claimed)
+        {
+            return;
+        }
+
+        try
+        {
+            // Not cancelled by a stop either: released at once, another host need not wait for the lease to end.
+            await _store.ReleaseDeliveryClaimAsync(run.Key, run.Owner, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            NotificationsLog.ReleaseFailed(_logger, exception, run.Work.Approval.Id, run.Kind, run.Channel.Name);
+        }
+    }
+
     private ValueTask OnRetry(OnRetryArguments<object> args)
     {
         if (args.Context.Properties.TryGetValue(RunKey, out MessageRun? run))
@@ -205,5 +252,10 @@ internal sealed class MessageDeliverer : IDisposable
         public string Key { get; } = work.Key(channel.Name);
 
         public int Attempt { get; set; }
+
+        /// <summary>Gets who claims the message: this delivery on this host, across its attempts.</summary>
+        public string Owner { get; } = Guid.NewGuid().ToString("N");
+
+        public bool Claimed { get; set; }
     }
 }

@@ -46,4 +46,10 @@ internal static partial class NotificationsLog
 
     [LoggerMessage(114, LogLevel.Error, "Delivery of {Kind} of approval {ApprovalId} to channel {Channel} failed unexpectedly; it is retried by the next recovery sweep.")]
     public static partial void DeliveryCrashed(ILogger logger, Exception exception, string approvalId, string kind, string channel);
+
+    [LoggerMessage(115, LogLevel.Debug, "{Kind} of approval {ApprovalId} to channel {Channel} is being sent by another host; not sent here.")]
+    public static partial void ClaimedElsewhere(ILogger logger, string approvalId, string kind, string channel);
+
+    [LoggerMessage(116, LogLevel.Warning, "Could not release the delivery claim of {Kind} of approval {ApprovalId} to channel {Channel}; another host takes it over when its lease ends.")]
+    public static partial void ReleaseFailed(ILogger logger, Exception exception, string approvalId, string kind, string channel);
 }

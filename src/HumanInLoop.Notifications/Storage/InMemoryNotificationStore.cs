@@ -12,6 +12,7 @@ internal sealed class InMemoryNotificationStore : INotificationStore
 {
     private readonly ConcurrentDictionary<string, DateTimeOffset> _delivered = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _usedTokens = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string Owner, DateTimeOffset LeaseUntil)> _claims = new(StringComparer.Ordinal);
 
     /// <inheritdoc />
     public Task<bool> IsDeliveredAsync(string deliveryKey, CancellationToken cancellationToken = default)
@@ -25,6 +26,39 @@ internal sealed class InMemoryNotificationStore : INotificationStore
     {
         ArgumentException.ThrowIfNullOrEmpty(deliveryKey);
         _delivered.TryAdd(deliveryKey, deliveredAt);
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task<bool> TryClaimDeliveryAsync(string deliveryKey, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(deliveryKey);
+        ArgumentException.ThrowIfNullOrEmpty(owner);
+        lock (_claims)
+        {
+            if (_claims.TryGetValue(deliveryKey, out (string Owner, DateTimeOffset LeaseUntil) held) && held.Owner != owner && held.LeaseUntil > now)
+            {
+                return Task.FromResult(false);
+            }
+
+            _claims[deliveryKey] = (owner, leaseUntil);
+            return Task.FromResult(true);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task ReleaseDeliveryClaimAsync(string deliveryKey, string owner, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(deliveryKey);
+        ArgumentException.ThrowIfNullOrEmpty(owner);
+        lock (_claims)
+        {
+            if (_claims.TryGetValue(deliveryKey, out (string Owner, DateTimeOffset LeaseUntil) held) && held.Owner == owner)
+            {
+                _claims.Remove(deliveryKey);
+            }
+        }
+
         return Task.CompletedTask;
     }
 

@@ -49,6 +49,12 @@ internal sealed class PausingNotificationStore(INotificationStore inner) : INoti
     public Task MarkDeliveredAsync(string deliveryKey, DateTimeOffset deliveredAt, CancellationToken cancellationToken = default) =>
         inner.MarkDeliveredAsync(deliveryKey, deliveredAt, cancellationToken);
 
+    public Task<bool> TryClaimDeliveryAsync(string deliveryKey, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken = default) =>
+        inner.TryClaimDeliveryAsync(deliveryKey, owner, now, leaseUntil, cancellationToken);
+
+    public Task ReleaseDeliveryClaimAsync(string deliveryKey, string owner, CancellationToken cancellationToken = default) =>
+        inner.ReleaseDeliveryClaimAsync(deliveryKey, owner, cancellationToken);
+
     public sealed class Hold
     {
         /// <summary>Completes, with what the store answered, when the held request has checked the link.</summary>

@@ -14,6 +14,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private int _failNext;
+    private Hold? _holdNext;
 
     private WebhookReceiver(WebApplication app) => _app = app;
 
@@ -33,6 +34,14 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public void FailNext(int count) => Volatile.Write(ref _failNext, count);
 
+    /// <summary>Holds the next request (before it is answered or kept) until <see cref="Hold.Release"/> is completed.</summary>
+    public Hold HoldNext()
+    {
+        Hold hold = new();
+        Volatile.Write(ref _holdNext, hold);
+        return hold;
+    }
+
     public static async Task<WebhookReceiver> StartAsync()
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
@@ -46,6 +55,12 @@ public sealed class WebhookReceiver : IAsyncDisposable
             receiver.RequestTimes.Enqueue(receiver.Clock?.GetUtcNow() ?? default);
             receiver.HandlerHeaders.Enqueue(context.Request.Headers["X-Test-Handler"].ToString());
             Interlocked.Increment(ref receiver.Requests);
+            if (Interlocked.Exchange(ref receiver._holdNext, null) is { } hold)
+            {
+                hold.Arrived.TrySetResult();
+                await hold.Release.Task;
+            }
+
             if (Interlocked.Decrement(ref receiver._failNext) >= 0)
             {
                 return Results.StatusCode(StatusCodes.Status500InternalServerError);
@@ -65,5 +80,12 @@ public sealed class WebhookReceiver : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+    }
+
+    public sealed class Hold
+    {
+        public TaskCompletionSource Arrived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

@@ -94,13 +94,20 @@ internal sealed partial class WorkflowEnvironment : IAsyncDisposable
 
     /// <summary>Starts the sample host on this environment (its database, clock and servers).</summary>
     /// <param name="replaceServices">Runs after the sample's own registrations, to wrap one of its services.</param>
-    public async Task<WebApplication> StartHostAsync(Action<IServiceCollection>? replaceServices = null)
+    /// <param name="listenOn">Where this host listens, if not on <see cref="BaseUri"/> (a second host on the same database; links still point to <see cref="BaseUri"/>).</param>
+    public async Task<WebApplication> StartHostAsync(Action<IServiceCollection>? replaceServices = null, Uri? listenOn = null)
     {
+        Dictionary<string, string?> settings = new(Settings);
+        if (listenOn is not null)
+        {
+            settings["Urls"] = listenOn.ToString();
+        }
+
         WebApplication app = WorkflowApp.Create(
             ["--contentRoot", Directory],
             builder =>
             {
-                builder.Configuration.AddInMemoryCollection(Settings);
+                builder.Configuration.AddInMemoryCollection(settings);
                 builder.Logging.ClearProviders();
                 builder.Services.AddSingleton<TimeProvider>(Time);
                 builder.Services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(Directory, "keys")));
@@ -110,7 +117,10 @@ internal sealed partial class WorkflowEnvironment : IAsyncDisposable
         return app;
     }
 
-    public HttpClient Client() => new() { BaseAddress = BaseUri };
+    public HttpClient Client(Uri? host = null) => new() { BaseAddress = host ?? BaseUri };
+
+    /// <summary>Another free address on loopback, for a second host.</summary>
+    public static Uri NewAddress() => new($"http://127.0.0.1:{FreePort()}");
 
     public async Task<HttpResponseMessage> PostInvoiceAsync(string id, string vendor, decimal amount)
     {

@@ -19,7 +19,7 @@ namespace HumanInLoop.StoreTesting;
 /// c-pay Started, c-pay Succeeded after the tool ran, Completed). One kill per point by default (the CI's short form);
 /// <c>HIL_CRASH_KILLS_PER_POINT=100</c> repeats every point that many times, each repetition after the first killing a random
 /// 1-20 ms after reaching the point (the long form; figures in benchmarks/README.md). <c>HIL_CRASH_REPORT</c> names a file the
-/// figures are appended to.
+/// figures are appended to after every round; <c>HIL_CRASH_PARALLEL</c> runs that many points' children at once (default 1).
 /// </remarks>
 public abstract class CrashPointMatrixTests
 {
@@ -65,21 +65,15 @@ public abstract class CrashPointMatrixTests
         Random random = new(Seed: Environment.TickCount);
         for (int round = 0; round < KillsPerPoint; round++)
         {
-            List<Point> points = [];
-            for (int write = 1; write <= writes; write++)
+            List<Point> points = [.. Enumerable.Range(1, writes).SelectMany(write => new[] { false, true }
+                .Select(after => new Point(write, after, $"crash-{round}-{write}-{(after ? "after" : "before")}")))];
+            int[] delays = [.. points.Select(_ => round == 0 ? 0 : random.Next(1, 21))];
+            for (int start = 0; start < points.Count; start += Parallel)
             {
-                foreach (bool after in new[] { false, true })
-                {
-                    Point point = new(write, after, $"crash-{round}-{write}-{(after ? "after" : "before")}");
-                    int delay = round == 0 ? 0 : random.Next(1, 21);
-                    using StoreWorkerProcess child = StoreWorkerProcess.Start(
-                        target, Lease, "crash", point.Write.ToString(CultureInfo.InvariantCulture), after ? "after" : "before", delay.ToString(CultureInfo.InvariantCulture), point.Conversation);
-                    int exit = await child.WaitForExitCodeAsync(TimeSpan.FromSeconds(120));
-                    Assert.True(exit == 137, $"{point}: the child was to kill itself (SIGKILL, exit 137) but exited with {exit}: {child.Errors} | {string.Join(" | ", child.Lines)}");
-                    Assert.DoesNotContain(child.Lines, l => l.StartsWith("resumed", StringComparison.Ordinal));
-                    points.Add(point);
-                    tally.Kills++;
-                }
+                // Each point is its own conversation; the long form may kill several children at once (HIL_CRASH_PARALLEL).
+                int count = Math.Min(Parallel, points.Count - start);
+                await Task.WhenAll(Enumerable.Range(start, count).Select(i => KillAsync(target, points[i], delays[i])));
+                tally.Kills += count;
             }
 
             IReadOnlyList<(string ApprovalId, string Key)> ledger = await ReadLedgerAsync(target);
@@ -101,21 +95,39 @@ public abstract class CrashPointMatrixTests
             }
 
             tally.CheckLedger(ledger, await AllApprovalsAsync(service));
+            if (Environment.GetEnvironmentVariable("HIL_CRASH_REPORT") is { Length: > 0 } report)
+            {
+                // After every round, so a long run stopped early still says what it proved.
+                await File.AppendAllTextAsync(report, $"{DateTimeOffset.UtcNow:O} round {round + 1} of {KillsPerPoint}: {Figures(target, writes, round + 1, tally, wall)}{Environment.NewLine}");
+            }
         }
 
-        string figures = $"{target.Kind}: {writes * 2} points ({string.Join(", ", PathWrites.Select(p => $"{p.Path} {p.Writes}"))} writes, before and after each), " +
-            $"{KillsPerPoint} kill(s) per point, {tally.Kills} kills; lost {tally.Lost}, run twice {tally.Doubled}, run unapproved {tally.Unapproved}, " +
-            $"in doubt reported {tally.InDoubtReported} of {tally.InDoubtExpected} (re-run {tally.InDoubtRerun}), other mismatches {tally.Failures.Count}; {wall.Elapsed.TotalSeconds:F0} s";
+        string figures = Figures(target, writes, KillsPerPoint, tally, wall);
         _output?.WriteLine(figures);
-        if (Environment.GetEnvironmentVariable("HIL_CRASH_REPORT") is { Length: > 0 } report)
-        {
-            await File.AppendAllTextAsync(report, $"{DateTimeOffset.UtcNow:O} {figures}{Environment.NewLine}");
-        }
 
         Assert.True(tally.Failures.Count == 0, figures + Environment.NewLine + string.Join(Environment.NewLine, tally.Failures.Take(40)));
         Assert.Equal((0, 0, 0, 0), (tally.Lost, tally.Doubled, tally.Unapproved, tally.InDoubtRerun));
         Assert.Equal(2 * KillsPerPoint, tally.InDoubtExpected);
         Assert.Equal(tally.InDoubtExpected, tally.InDoubtReported);
+    }
+
+    /// <summary>How many points' children run at once: 1, or <c>HIL_CRASH_PARALLEL</c> (the long form, on a busy machine).</summary>
+    private static int Parallel =>
+        int.TryParse(Environment.GetEnvironmentVariable("HIL_CRASH_PARALLEL"), NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0 ? n : 1;
+
+    private static string Figures(WorkerTarget target, int writes, int killsPerPoint, Tally tally, Stopwatch wall) =>
+        $"{target.Kind}: {writes * 2} points ({string.Join(", ", PathWrites.Select(p => $"{p.Path} {p.Writes}"))} writes, before and after each), " +
+        $"{killsPerPoint} kill(s) per point, {tally.Kills} kills; lost {tally.Lost}, run twice {tally.Doubled}, run unapproved {tally.Unapproved}, " +
+        $"in doubt reported {tally.InDoubtReported} of {tally.InDoubtExpected} (re-run {tally.InDoubtRerun}), other mismatches {tally.Failures.Count}; {wall.Elapsed.TotalSeconds:F0} s";
+
+    /// <summary>Runs one point's child, which must die by its own SIGKILL at its write, before the end of its conversation.</summary>
+    private static async Task KillAsync(WorkerTarget target, Point point, int delay)
+    {
+        using StoreWorkerProcess child = StoreWorkerProcess.Start(target, Lease, "crash", point.Write.ToString(CultureInfo.InvariantCulture),
+            point.After ? "after" : "before", delay.ToString(CultureInfo.InvariantCulture), point.Conversation);
+        int exit = await child.WaitForExitCodeAsync(TimeSpan.FromSeconds(300));
+        Assert.True(exit == 137, $"{point}: the child was to kill itself (SIGKILL, exit 137) but exited with {exit}: {child.Errors} | {string.Join(" | ", child.Lines)}");
+        Assert.DoesNotContain(child.Lines, l => l.StartsWith("resumed", StringComparison.Ordinal));
     }
 
     private static async Task<PendingApproval?> ReadAsync(ApprovalService service, string conversation)

@@ -102,6 +102,36 @@ public sealed class StoreWorkerProcess : IDisposable
         return Lines;
     }
 
+    /// <summary>Waits for the worker to exit, whatever its exit code (137 when it killed itself with SIGKILL), and returns the code.</summary>
+    public async Task<int> WaitForExitCodeAsync(TimeSpan timeout)
+    {
+        using CancellationTokenSource cancel = new(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            _process.Kill(entireProcessTree: true);
+            Assert.Fail($"The worker ({string.Join(' ', _process.StartInfo.ArgumentList.Skip(5))}) did not exit within {timeout}. Output: {string.Join(" | ", Lines)}");
+        }
+
+        await _exited.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        return _process.ExitCode;
+    }
+
+    /// <summary>Gets what the worker wrote to standard error so far.</summary>
+    public string Errors
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return string.Join(Environment.NewLine, _errors);
+            }
+        }
+    }
+
     /// <summary>Waits until the worker prints <paramref name="line"/>.</summary>
     public Task WaitForLineAsync(string line, TimeSpan timeout)
     {

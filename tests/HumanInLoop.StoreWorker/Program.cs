@@ -9,6 +9,8 @@
 //   resume-race <id> <n> <start unix ms>   n concurrent resumes from the given instant; prints "outcome <outcome>" per attempt
 //   decide-race <id> <approve|reject> <n> <start unix ms> <approver>
 //   resume-each <id>...                    prints "<id> <outcome>" for each
+//   crash <write> <before|after> <delay ms> <conversation>   the crash-point matrix's run, killed at one write (see CrashWorker)
+//   recover <conversation>...              the crash-point matrix's restart: finishes each conversation (see CrashWorker)
 // Outcomes: "ok", "conflict <Status>", "expired", "not-found", "error <ExceptionType>".
 using HumanInLoop.StoreWorker;
 

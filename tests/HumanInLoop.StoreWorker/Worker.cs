@@ -54,6 +54,11 @@ internal sealed class Worker
             _ => throw new ArgumentException($"unknown store kind '{kind}'"),
         };
 
+        if (args[4] is "crash" or "recover")
+        {
+            return await CrashWorker.RunAsync(store, log, lease, args[4], rest);
+        }
+
         Worker worker = new(store, log, lease);
         return await worker.RunCommandAsync(args[4], rest);
     }

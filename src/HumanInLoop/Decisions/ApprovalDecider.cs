@@ -138,6 +138,15 @@ internal sealed class ApprovalDecider(
                 tookEffect ? $"The call was interrupted; a person confirmed it took effect: {note}" : $"The call was interrupted; a person confirmed it did not take effect and it was not retried: {note}",
                 HumanInLoopJson.StateOptions);
             records.Audit(approval, ApprovalAuditEvent.InDoubtResolved, approver.Id, call, call.ApprovedFingerprint, reason: note);
+            if (approval.AllOrNothingBatch && !tookEffect)
+            {
+                // Part of an all-or-nothing batch did not happen: the calls held behind it never run.
+                foreach (PendingToolCall held in approval.Calls.Where(CallRunner.IsHeld))
+                {
+                    CallRunner.SettleHeld(records, approval, held, callId);
+                }
+            }
+
             if (approval.Calls.All(c => c.Execution != CallExecutionStatus.InDoubt))
             {
                 approval.Status = ApprovalStatus.Decided;

@@ -32,6 +32,7 @@ internal sealed class ApprovalHolder(
             Context = context,
             Messages = [.. history],
             HistoryApart = records.Store.StoresHistorySeparately,
+            AllOrNothingBatch = judgement.AllOrNothing,
             Version = 1,
         };
         records.Audit(approval, ApprovalAuditEvent.Created, "system", reason: $"{calls.Count} tool call(s) held; decisions due by {approval.ExpiresAt:O}.");

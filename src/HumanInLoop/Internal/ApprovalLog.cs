@@ -54,4 +54,7 @@ internal static partial class ApprovalLog
         "Security: refused an approval response ({Refusal}) for call {CallId} of tool {ToolName} (approval {ApprovalId}, request {RequestId}); nothing ran and nothing was decided.")]
     public static partial void ApprovalResponseRefused(
         ILogger logger, UnmatchedApprovalResponseKind refusal, string? callId, string? toolName, string? approvalId, string? requestId);
+
+    [LoggerMessage(17, LogLevel.Warning, "Call {CallId} of approval {ApprovalId} was held, not run: its batch is all or nothing and another call is in doubt.")]
+    public static partial void CallHeld(ILogger logger, string approvalId, string callId);
 }

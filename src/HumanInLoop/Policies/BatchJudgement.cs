@@ -27,6 +27,9 @@ internal sealed class BatchJudgement(int count)
     /// <summary>Gets whether any call was denied.</summary>
     public bool Deny { get; set; }
 
+    /// <summary>Gets whether a policy marked the batch all or nothing (<see cref="PolicyVerdict.AllOrNothingBatch"/>).</summary>
+    public bool AllOrNothing { get; set; }
+
     public ApprovalGrant? GrantOf(int index) => Grants?[index];
 
     public RecordedVerdict? ShadowOf(int index) => Shadow?[index];
@@ -39,7 +42,7 @@ internal sealed class BatchJudgement(int count)
     /// <summary>Makes the judgement of a part of the batch.</summary>
     public BatchJudgement Select(IReadOnlyList<int> indices)
     {
-        BatchJudgement part = new(indices.Count);
+        BatchJudgement part = new(indices.Count) { AllOrNothing = AllOrNothing };
         for (int j = 0; j < indices.Count; j++)
         {
             int i = indices[j];

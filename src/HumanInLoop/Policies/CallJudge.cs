@@ -16,6 +16,7 @@ internal sealed class CallJudge(PolicyEvaluator active, PolicyEvaluator? shadow,
         {
             (PolicyVerdict verdict, string[] policies) = await active.JudgeAsync(calls[i], cancellationToken);
             judgement.Recorded[i] = new RecordedVerdict(verdict.Kind, verdict.Reason, policies);
+            judgement.AllOrNothing |= verdict.AllOrNothingBatch;
             if (verdict.Kind == PolicyVerdictKind.RequireApproval && grants is not null &&
                 await grants.FindAsync(calls[i], verdict, cancellationToken) is { } grant)
             {

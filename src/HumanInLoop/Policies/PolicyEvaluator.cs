@@ -38,9 +38,11 @@ internal sealed class PolicyEvaluator(IEnumerable<IApprovalPolicy> policies, Pol
         List<string>? denying = null;
         List<string>? requiring = null;
         List<string>? allowing = null;
+        bool allOrNothing = false;
         foreach (IApprovalPolicy policy in _policies)
         {
             PolicyVerdict verdict = await policy.EvaluateAsync(call, cancellationToken);
+            allOrNothing |= verdict.AllOrNothingBatch && verdict.Kind != PolicyVerdictKind.NotApplicable;
             switch (verdict.Kind)
             {
                 case PolicyVerdictKind.Deny:
@@ -57,17 +59,12 @@ internal sealed class PolicyEvaluator(IEnumerable<IApprovalPolicy> policies, Pol
             }
         }
 
-        if (deny is not null)
-        {
-            return (deny, [.. denying!]);
-        }
+        (PolicyVerdict Verdict, string[] Policies) judged = deny is not null ? (deny, [.. denying!])
+            : require is not null ? (require, [.. requiring!])
+            : allowing is null ? (unmatched, s_unmatched) : (PolicyVerdict.Allow, [.. allowing]);
 
-        if (require is not null)
-        {
-            return (require, [.. requiring!]);
-        }
-
-        return allowing is null ? (unmatched, s_unmatched) : (PolicyVerdict.Allow, [.. allowing]);
+        // A policy that marks the batch all or nothing marks it whichever verdict wins (combining verdicts would lose the mark).
+        return allOrNothing && !judged.Verdict.AllOrNothingBatch ? (judged.Verdict.InAllOrNothingBatch(), judged.Policies) : judged;
     }
 
     /// <summary>

@@ -90,6 +90,18 @@ public sealed class PolicyVerdict
     internal static PolicyVerdict Combined(string reason, IReadOnlyList<string> approvers, TimeSpan? expiresAfter, int requiredApprovals, ApprovalEscalation? escalation) =>
         new(PolicyVerdictKind.RequireApproval, reason, approvers, expiresAfter, requiredApprovals, escalation);
 
+    /// <summary>
+    /// Gets whether the batch the call belongs to is all or nothing: when a call of the held batch is found in doubt after a crash,
+    /// the calls of the batch that have not run yet are held (not run) until a person has reconciled it, and never run if it did
+    /// not take effect. Otherwise they run. Any verdict of the batch that says so marks the whole batch (docs/states.md).
+    /// </summary>
+    public bool AllOrNothingBatch { get; private init; }
+
+    /// <summary>Marks the batch of this call all or nothing (<see cref="AllOrNothingBatch"/>).</summary>
+    /// <returns>A copy of this decision that marks its batch all or nothing.</returns>
+    public PolicyVerdict InAllOrNothingBatch() =>
+        new(Kind, Reason, Approvers, ExpiresAfter, RequiredApprovals, Escalation) { AllOrNothingBatch = true };
+
     /// <summary>Creates a decision that refuses the call; the model receives a result saying so.</summary>
     /// <param name="reason">Why, as sent to the model.</param>
     /// <returns>The decision.</returns>

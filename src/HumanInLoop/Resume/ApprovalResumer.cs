@@ -149,10 +149,20 @@ internal sealed class ApprovalResumer(
             throw;
         }
 
+        // All or nothing: while a call of the batch is in doubt, the calls that have not run are held, not run (docs/states.md).
+        string[] inDoubt = approval.AllOrNothingBatch ? runner.Interrupted(approval) : [];
+        List<string> held = [];
         try
         {
             foreach (PendingToolCall call in approval.Calls)
             {
+                if (inDoubt.Length > 0 && CallRunner.IsHeld(call))
+                {
+                    runner.Hold(approval, call, inDoubt);
+                    held.Add(call.CallId);
+                    continue;
+                }
+
                 await runner.AnswerAsync(approval, owner, call, tools, cancellationToken);
             }
         }
@@ -172,7 +182,8 @@ internal sealed class ApprovalResumer(
             RecordOutcome(approval.Id, "in_doubt");
             await notifications.NotifyAsync(ApprovalNotificationKind.InDoubt, approval);
             throw new ApprovalConflictException(approval.Id, ApprovalStatus.InDoubt,
-                $"Approval '{approval.Id}' has calls that were interrupted while running and cannot be safely re-run; a person must reconcile them (ResolveInDoubtAsync).");
+                $"Approval '{approval.Id}' has calls that were interrupted while running and cannot be safely re-run; a person must reconcile them (ResolveInDoubtAsync)." +
+                (held.Count == 0 ? "" : $" Held, not run, in this all-or-nothing batch until then: {string.Join(", ", held)}."));
         }
 
         List<AIContent> results = new(approval.Calls.Count);

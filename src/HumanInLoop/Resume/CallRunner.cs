@@ -22,6 +22,31 @@ internal sealed class CallRunner(ApprovalRecords records, ClaimLease lease, IEnu
         call.Decision is CallDecisionStatus.AutoAllowed or CallDecisionStatus.Approved &&
         call.Execution is CallExecutionStatus.NotStarted or CallExecutionStatus.Started;
 
+    /// <summary>The calls a resume will find interrupted and mark in doubt: started by a resume that died, their tool not idempotent.</summary>
+    public string[] Interrupted(PendingApproval approval) =>
+        [.. approval.Calls.Where(c => NeedsToRun(c) && c.Execution == CallExecutionStatus.Started && !_idempotentTools.Contains(c.ToolName)).Select(c => c.CallId)];
+
+    /// <summary>Whether a call of an all-or-nothing batch is held while another is in doubt: approved, and not started.</summary>
+    public static bool IsHeld(PendingToolCall call) => NeedsToRun(call) && call.Execution == CallExecutionStatus.NotStarted;
+
+    /// <summary>Holds a call of an all-or-nothing batch that has calls in doubt: it is not run now, and the hold is recorded.</summary>
+    public void Hold(PendingApproval approval, PendingToolCall call, string[] inDoubt)
+    {
+        records.Audit(approval, ApprovalAuditEvent.CallHeld, "system", call, call.ApprovedFingerprint,
+            reason: $"Not run: the batch is all or nothing and {string.Join(", ", inDoubt)} is in doubt. It runs once a person confirms that took effect, never if it did not.");
+        ApprovalLog.CallHeld(logger, approval.Id, call.CallId);
+    }
+
+    /// <summary>Settles a held call of an all-or-nothing batch as not run: a call of the batch was reconciled as not having taken effect.</summary>
+    public static void SettleHeld(ApprovalRecords records, PendingApproval approval, PendingToolCall call, string notTakenEffect)
+    {
+        call.Execution = CallExecutionStatus.NotRun;
+        call.Result = ModelResults.ToJson(
+            $"This tool call was not run: it belongs to an all-or-nothing batch and call {notTakenEffect} of the batch was interrupted and did not take effect. Do not retry it without asking the user.");
+        records.Audit(approval, ApprovalAuditEvent.CallHeld, "system", call, call.ApprovedFingerprint,
+            reason: $"Settled not run: the batch is all or nothing and {notTakenEffect} did not take effect.");
+    }
+
     /// <summary>Brings one call of a claimed approval to its end: run once if approved, not run if refused, in doubt if interrupted.</summary>
     public async Task AnswerAsync(PendingApproval approval, string owner, PendingToolCall call, Dictionary<string, AIFunction> tools, CancellationToken cancellationToken)
     {

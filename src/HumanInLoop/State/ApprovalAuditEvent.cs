@@ -77,4 +77,10 @@ public enum ApprovalAuditEvent
     /// stopped with <see cref="RejectedCallRepeatedException"/>. Recorded on the approval that holds the rejection.
     /// </summary>
     RepeatLimitReached = 22,
+
+    /// <summary>
+    /// A call of an all-or-nothing batch (<see cref="PendingApproval.AllOrNothingBatch"/>) was held, not run, because another call
+    /// of the batch is in doubt; recorded again when it is settled not run because that call did not take effect.
+    /// </summary>
+    CallHeld = 23,
 }

@@ -113,6 +113,14 @@ public sealed class PendingApproval
     [JsonInclude]
     public IReadOnlyList<PendingToolCall> Calls { get; internal set; } = [];
 
+    /// <summary>
+    /// Gets whether a policy marked the batch all or nothing (<see cref="PolicyVerdict.AllOrNothingBatch"/>): when a call is found
+    /// in doubt, the calls that have not run are held until a person reconciles it (<see cref="ApprovalAuditEvent.CallHeld"/>).
+    /// </summary>
+    [JsonInclude]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool AllOrNothingBatch { get; internal set; }
+
     /// <summary>Gets the id of the approval the conversation paused on next, after this one was resumed.</summary>
     [JsonInclude]
     public string? NextApprovalId { get; internal set; }

@@ -34,6 +34,9 @@ public sealed class PostgreSqlSeveralHostsTests : SeveralHostsTests
     public Task RequestInFlightOnOneHost_IsNotSentByTheOther() => RequestInFlightOnOneHost_IsNotSentByTheOther_EachMessageOnce();
 
     [PostgresFact]
+    public Task DeliveredMessages_SweptAgain_NotClaimedAgain() => DeliveredMessages_FoundAgainBySweeps_AreNotClaimedAgain();
+
+    [PostgresFact]
     public Task BothHostsSweepingAtOnce_EachMessageOnce() => ManyPendingApprovals_BothHostsSweepingAtOnce_SendEachMessageOnce();
 
     [PostgresFact]

@@ -106,6 +106,36 @@ public abstract class SeveralHostsTests : IAsyncLifetime
         Assert.Equal(["alice@example.com", "bob@example.com"], MailsAbout(pending.Id).Order(StringComparer.Ordinal));
     }
 
+    protected async Task DeliveredMessages_FoundAgainBySweeps_AreNotClaimedAgain()
+    {
+        // A recovery sweep finds every pending approval again. A message already recorded as delivered must cost it one read, not
+        // a claim and a release (two writes per message, channel, host and sweep).
+        FakeLogCollector logA = new(), logB = new();
+        NotificationHost a = await StartWorkerAsync(logA);
+        await StartWorkerAsync(logB);
+        await StartSweepsDoneAsync(logA, logB);
+        INotificationStore store = OpenNotificationStore();
+        PendingApproval pending = await a.PauseAsync();
+        await Eventually.TrueAsync(
+            async () => await store.IsDeliveredAsync(Key(pending.Id, "email")) && await store.IsDeliveredAsync(Key(pending.Id, "slack")), "both messages recorded");
+
+        // An outside owner holds both keys: a sweep that claimed a delivered message before reading its record would be refused,
+        // and would log that the message is claimed elsewhere.
+        DateTimeOffset leaseEnd = Time.GetUtcNow() + TimeSpan.FromDays(1);
+        foreach (string channel in new[] { "email", "slack" })
+        {
+            await Eventually.TrueAsync(
+                () => store.TryClaimDeliveryAsync(Key(pending.Id, channel), "probe", Time.GetUtcNow(), leaseEnd), $"the {channel} claim released by its sender");
+        }
+
+        await SweepBothAsync(logA, logB);
+
+        Assert.False(Logged(logA, ClaimedElsewhereEvent, pending.Id));
+        Assert.False(Logged(logB, ClaimedElsewhereEvent, pending.Id));
+        Assert.Single(Webhook.Messages);
+        Assert.Equal(["alice@example.com", "bob@example.com"], MailsAbout(pending.Id).Order(StringComparer.Ordinal));
+    }
+
     protected async Task ManyPendingApprovals_BothHostsSweepingAtOnce_SendEachMessageOnce()
     {
         const int count = 8;

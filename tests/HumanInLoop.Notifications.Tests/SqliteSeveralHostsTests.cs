@@ -27,6 +27,9 @@ public sealed class SqliteSeveralHostsTests : SeveralHostsTests
     public Task RequestInFlightOnOneHost_IsNotSentByTheOther() => RequestInFlightOnOneHost_IsNotSentByTheOther_EachMessageOnce();
 
     [Fact]
+    public Task DeliveredMessages_SweptAgain_NotClaimedAgain() => DeliveredMessages_FoundAgainBySweeps_AreNotClaimedAgain();
+
+    [Fact]
     public Task BothHostsSweepingAtOnce_EachMessageOnce() => ManyPendingApprovals_BothHostsSweepingAtOnce_SendEachMessageOnce();
 
     [Fact]

@@ -155,7 +155,13 @@ internal sealed class MessageDeliverer : IDisposable
     {
         DeliveryWork work = run.Work;
 
-        // Claimed (or renewed) before the record is read: a host that sent it records it before releasing, so whoever claims next sees the record.
+        // A message recorded as delivered (what recovery sweeps mostly find) costs one read, no claim. Otherwise it is claimed (or
+        // renewed) and the record read again: a host that sent it records it before releasing, so whoever claims next sees it.
+        if (!run.Claimed && await _store.IsDeliveredAsync(run.Key, cancellationToken).ConfigureAwait(false))
+        {
+            return Result.AlreadyDelivered;
+        }
+
         DateTimeOffset now = _time.GetUtcNow();
         if (!await _store.TryClaimDeliveryAsync(run.Key, run.Owner, now, now + _lease, cancellationToken).ConfigureAwait(false))
         {

@@ -20,6 +20,22 @@ public sealed class EndpointFuzzRegressionTests
         await EndpointAttackTests.AssertUntouchedAsync(host, approval);
     }
 
+    /// <summary>A respond result nested 63 deep was accepted, then the stored approval (which nests it further) could not be written: a 500.</summary>
+    [Fact]
+    public async Task Respond_ResultNestedTooDeeply_Returns400AndDecidesNothing()
+    {
+        await using ApprovalTestHost host = await ApprovalTestHost.StartAsync();
+        PendingApproval approval = await host.PauseAsync();
+        TestUser alice = host.Client("alice", ApprovalTestHost.ApproverRole);
+        string nested = new string('[', 62) + new string(']', 62);
+        string body = "{\"decision\":\"respond\",\"fingerprint\":\"" + approval.Calls[0].Fingerprint + "\",\"result\":{\"status\":" + nested + "}}";
+
+        using HttpResponseMessage response = await SendAsync(alice, $"/approvals/{approval.Id}/calls/c-tr/decision", "application/json", Encoding.UTF8.GetBytes(body));
+
+        await DecideEndpointTests.AssertProblemAsync(response, HttpStatusCode.BadRequest, "bad-request");
+        await EndpointAttackTests.AssertUntouchedAsync(host, approval);
+    }
+
     [Fact]
     public async Task Revoke_JsonInACharsetNoEncodingReads_Returns415()
     {

@@ -32,6 +32,8 @@ public sealed class SampleTwoHostsTests : IAsyncLifetime
         (Uri approve, _) = WorkflowEnvironment.Links(await _env.WaitForMailAsync("alice@example.com", approvalId, "Approval needed"));
         await WorkflowEnvironment.WaitForRequestRecordedAsync(a, approvalId);
         await Eventually.TrueAsync(() => !_env.Slack.Messages.IsEmpty, "the Slack request");
+        // Recorded before the clock jumps: an attempt still in flight would time out on the fake clock and be retried (at-least-once).
+        await WorkflowEnvironment.WaitForRequestRecordedAsync(a, approvalId, "slack");
 
         // Both hosts' recovery sweeps run (5 minutes): the request is not sent again by either.
         _env.Time.Advance(TimeSpan.FromMinutes(6));

@@ -133,6 +133,17 @@ public sealed class RespondInsteadTests
     }
 
     [Fact]
+    public void RespondInsteadWithJson_NestedDeeperThan32_ArgumentException_32Accepted()
+    {
+        using JsonDocument deep = JsonDocument.Parse(new string('[', 33) + "1" + new string(']', 33));
+        using JsonDocument limit = JsonDocument.Parse(new string('[', 32) + "1" + new string(']', 32));
+
+        ArgumentException refused = Assert.Throws<ArgumentException>(() => ApprovalDecision.RespondInsteadWithJson(TestBank.Alice, deep.RootElement));
+        Assert.Contains("nested deeper than 32", refused.Message, StringComparison.Ordinal);
+        Assert.NotNull(ApprovalDecision.RespondInsteadWithJson(TestBank.Alice, limit.RootElement));
+    }
+
+    [Fact]
     public void RespondInstead_CannotMakeAStandingGrant()
     {
         ApprovalDecision respond = ApprovalDecision.RespondInstead(TestBank.Alice, Answer);

@@ -145,7 +145,27 @@ public sealed record ApprovalDecision
             throw new ArgumentException($"The answer is {length} bytes of JSON; an approval records at most {CallRunner.MaxResultLength}.", nameof(result));
         }
 
+        if (DepthOf(copy) > MaxResultDepth)
+        {
+            throw new ArgumentException($"The answer is JSON nested deeper than {MaxResultDepth} levels; an approval records it inside its own JSON.", nameof(result));
+        }
+
         return new(false, approver, comment, null, copy);
+    }
+
+    /// <summary>The deepest JSON an answer in place of a tool may be: the stored approval nests it a few levels further.</summary>
+    internal const int MaxResultDepth = 32;
+
+    private static int DepthOf(JsonElement json)
+    {
+        Utf8JsonReader reader = new(Encoding.UTF8.GetBytes(json.GetRawText()), new JsonReaderOptions { MaxDepth = 256 });
+        int deepest = 0;
+        while (reader.Read())
+        {
+            deepest = Math.Max(deepest, reader.CurrentDepth);
+        }
+
+        return deepest;
     }
 
     private static bool IsBlank(JsonElement result) => result.ValueKind switch

@@ -165,10 +165,10 @@ internal sealed partial class WorkflowEnvironment : IAsyncDisposable
     /// before the record is written, and a jump of the clock then times the attempt out (the channel cannot tell that the message
     /// went out), so it is retried and sent twice, as at-least-once delivery allows.
     /// </summary>
-    public static Task WaitForRequestRecordedAsync(WebApplication host, string approvalId) =>
+    public static Task WaitForRequestRecordedAsync(WebApplication host, string approvalId, string channel = "email") =>
         Eventually.TrueAsync(
-            () => host.Services.GetRequiredService<INotificationStore>().IsDeliveredAsync(DeliveryWork.Key(approvalId, nameof(ApprovalNotificationKind.Pending), null, "email")),
-            $"the request for {approvalId} recorded as delivered");
+            () => host.Services.GetRequiredService<INotificationStore>().IsDeliveredAsync(DeliveryWork.Key(approvalId, nameof(ApprovalNotificationKind.Pending), null, channel)),
+            $"the {channel} request for {approvalId} recorded as delivered");
 
     public static (Uri Approve, Uri Reject) Links(MimeMessage message)
     {

@@ -167,9 +167,11 @@ internal static class ApprovalDecisionReader
                 ? ApprovalDecision.RespondInstead(approver, result.GetString()!, comment)
                 : ApprovalDecision.RespondInsteadWithJson(approver, result, comment), null);
         }
-        catch (ArgumentException)
+        catch (ArgumentException refused)
         {
-            return (null, ApprovalProblems.BadRequest("'result' is empty: give the model a result (text or JSON) to receive in place of the tool's."));
+            return (null, ApprovalProblems.BadRequest(result.ValueKind is JsonValueKind.Object or JsonValueKind.Array && refused.Message.Contains("nested", StringComparison.Ordinal)
+                ? $"'result' is nested too deeply: {refused.Message}"
+                : "'result' is empty: give the model a result (text or JSON) to receive in place of the tool's."));
         }
     }
 }

@@ -139,13 +139,14 @@ public sealed record ApprovalDecision
         }
 
         JsonElement copy = result.Clone();
-        int length = Encoding.UTF8.GetByteCount(copy.GetRawText());
+        byte[] utf8 = Encoding.UTF8.GetBytes(copy.GetRawText());
+        int length = utf8.Length;
         if (length > CallRunner.MaxResultLength)
         {
             throw new ArgumentException($"The answer is {length} bytes of JSON; an approval records at most {CallRunner.MaxResultLength}.", nameof(result));
         }
 
-        if (DepthOf(copy) > MaxResultDepth)
+        if (DepthOf(utf8) > MaxResultDepth)
         {
             throw new ArgumentException($"The answer is JSON nested deeper than {MaxResultDepth} levels; an approval records it inside its own JSON.", nameof(result));
         }
@@ -156,9 +157,9 @@ public sealed record ApprovalDecision
     /// <summary>The deepest JSON an answer in place of a tool may be: the stored approval nests it a few levels further.</summary>
     internal const int MaxResultDepth = 32;
 
-    private static int DepthOf(JsonElement json)
+    private static int DepthOf(byte[] utf8Json)
     {
-        Utf8JsonReader reader = new(Encoding.UTF8.GetBytes(json.GetRawText()), new JsonReaderOptions { MaxDepth = 256 });
+        Utf8JsonReader reader = new(utf8Json, new JsonReaderOptions { MaxDepth = 256 });
         int deepest = 0;
         while (reader.Read())
         {

@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Globalization;
+using HumanInLoop;
+using HumanInLoop.PostgreSql;
+using HumanInLoop.Sqlite;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace ManyServers;
+
+/// <summary>Prepares a fresh store, starts the approver and the workers, waits for them, then checks and reports.</summary>
+internal sealed class Harness(string store, int seconds, int workers, int conversations, int pollMs, int approverParallel, bool keep)
+{
+    private static readonly TimeSpan s_startDelay = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan s_drain = TimeSpan.FromMinutes(3);
+
+    public async Task<int> RunAsync()
+    {
+        if (store is not ("pg" or "sqlite"))
+        {
+            throw new ArgumentException($"--store is pg or sqlite, not '{store}'");
+        }
+
+        string runId = Clock.Format($"{DateTime.UtcNow:yyyyMMddHHmmss}_{Environment.ProcessId}");
+        string results = Path.Combine(Path.GetTempPath(), $"manyservers-{store}-{runId}");
+        Directory.CreateDirectory(results);
+        Settings settings = new(store, store == "pg" ? $"many_{runId}" : "many_", results);
+        await PrepareAsync(settings);
+        long startUs = Clock.NowUs() + (long)s_startDelay.TotalMicroseconds;
+        long untilUs = startUs + (seconds * 1_000_000L);
+        Console.WriteLine(Clock.Format($"store={store} scope={settings.Scope} results={results} workers={workers} conversations={conversations} seconds={seconds} poll-ms={pollMs} approver-parallel={approverParallel}"));
+
+        int exit;
+        using (Process approver = Start(settings, "approver", ["--parallel", Str(approverParallel), "--poll-ms", Str(pollMs)], redirectInput: true))
+        {
+            List<Process> servers = [.. Enumerable.Range(0, workers).Select(k => Start(settings, $"worker-{k}",
+                ["--index", Str(k), "--conversations", Str(conversations), "--start-us", Str(startUs), "--until-us", Str(untilUs), "--poll-ms", Str(pollMs)],
+                redirectInput: false))];
+            using CancellationTokenSource timeout = new(s_startDelay + TimeSpan.FromSeconds(seconds) + s_drain);
+            try
+            {
+                await Task.WhenAll(servers.Select(p => p.WaitForExitAsync(timeout.Token)));
+            }
+            catch (OperationCanceledException)
+            {
+                Console.Error.WriteLine("workers did not finish within the drain time; killing them");
+                servers.ForEach(p => p.Kill(entireProcessTree: true));
+            }
+
+            exit = servers.Any(p => !p.HasExited || p.ExitCode != 0) ? 1 : 0;
+            servers.ForEach(p => p.Dispose());
+            approver.StandardInput.Close();
+            await approver.WaitForExitAsync();
+        }
+
+        Report report = await Report.BuildAsync(settings, startUs, untilUs, seconds);
+        report.Print();
+        if (!keep)
+        {
+            await CleanUpAsync(settings);
+        }
+
+        return report.Clean && exit == 0 ? 0 : 1;
+    }
+
+    private static string Str(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static async Task PrepareAsync(Settings settings)
+    {
+        if (settings.IsPostgres)
+        {
+            await using NpgsqlDataSource admin = NpgsqlDataSource.Create(settings.Connection);
+            await using NpgsqlCommand create = admin.CreateCommand($"CREATE SCHEMA \"{settings.Scope}\"");
+            await create.ExecuteNonQueryAsync();
+            await using PostgreSqlStateStore pg = (PostgreSqlStateStore)settings.OpenStore();
+            await pg.InitializeAsync();
+        }
+        else
+        {
+            await ((SqliteStateStore)settings.OpenStore()).InitializeAsync();
+        }
+
+        await settings.OpenLedger().EnsureCreatedAsync();
+    }
+
+    private static async Task CleanUpAsync(Settings settings)
+    {
+        if (settings.IsPostgres)
+        {
+            await using NpgsqlDataSource admin = NpgsqlDataSource.Create(settings.Connection);
+            await using NpgsqlCommand drop = admin.CreateCommand($"DROP SCHEMA \"{settings.Scope}\" CASCADE");
+            await drop.ExecuteNonQueryAsync();
+        }
+
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(settings.ResultsDir, recursive: true);
+        Console.WriteLine($"cleaned up {settings.Scope} and {settings.ResultsDir}");
+    }
+
+    private static Process Start(Settings settings, string name, string[] arguments, bool redirectInput)
+    {
+        string self = Environment.ProcessPath ?? throw new InvalidOperationException("no process path");
+        ProcessStartInfo info = new(self)
+        {
+            RedirectStandardInput = redirectInput,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+        {
+            info.ArgumentList.Add(typeof(Harness).Assembly.Location);
+        }
+
+        info.ArgumentList.Add(name.StartsWith("worker", StringComparison.Ordinal) ? "worker" : name);
+        foreach (string argument in arguments.Concat(settings.ToArgs()))
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        Process process = Process.Start(info) ?? throw new InvalidOperationException($"{name} did not start");
+        process.OutputDataReceived += (_, e) => Print(name, e.Data, Console.Out);
+        process.ErrorDataReceived += (_, e) => Print(name, e.Data, Console.Error);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static void Print(string name, string? line, TextWriter writer)
+    {
+        if (line is not null)
+        {
+            writer.WriteLine($"[{name}] {line}");
+        }
+    }
+}

@@ -18,6 +18,7 @@ internal sealed class ApproverProcess(Settings settings, int parallel, int pollM
     {
         IStateStore store = settings.OpenStore();
         ApprovalService service = Bank.Service(store);
+        await Bank.WarmUpAsync();
         using CancellationTokenSource stop = new();
         _ = Task.Run(async () =>
         {

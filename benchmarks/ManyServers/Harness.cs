@@ -9,7 +9,7 @@ using Npgsql;
 namespace ManyServers;
 
 /// <summary>Prepares a fresh store, starts the approver and the workers, waits for them, then checks and reports.</summary>
-internal sealed class Harness(string store, int seconds, int workers, int conversations, int pollMs, int approverParallel, bool keep)
+internal sealed class Harness(string store, int seconds, int workers, int conversations, int pollMs, int approverParallel, bool keep, bool sabotage)
 {
     private static readonly TimeSpan s_startDelay = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan s_drain = TimeSpan.FromMinutes(3);
@@ -34,7 +34,7 @@ internal sealed class Harness(string store, int seconds, int workers, int conver
         using (Process approver = Start(settings, "approver", ["--parallel", Str(approverParallel), "--poll-ms", Str(pollMs)], redirectInput: true))
         {
             List<Process> servers = [.. Enumerable.Range(0, workers).Select(k => Start(settings, $"worker-{k}",
-                ["--index", Str(k), "--conversations", Str(conversations), "--start-us", Str(startUs), "--until-us", Str(untilUs), "--poll-ms", Str(pollMs)],
+                ["--index", Str(k), "--conversations", Str(conversations), "--start-us", Str(startUs), "--until-us", Str(untilUs), "--poll-ms", Str(pollMs), .. (sabotage && k == 0 ? ["--sabotage"] : Array.Empty<string>())],
                 redirectInput: false))];
             using CancellationTokenSource timeout = new(s_startDelay + TimeSpan.FromSeconds(seconds) + s_drain);
             try

@@ -58,6 +58,24 @@ internal static class Bank
         new ChatOptions { Tools = ApprovalService.ProtectTools(transfer) }
             .WithCallerContext(new CallerContext { ConversationId = conversation, UserId = "carol", TenantId = tenant });
 
+    /// <summary>One whole cycle (pause, decide, resume) over an in-memory store, so the timed run does not pay for the JIT.</summary>
+    public static async Task WarmUpAsync()
+    {
+        ApprovalService service = Service(new InMemoryStateStore());
+        IChatClient client = Client(service);
+        ChatOptions options = Options(Transfer(new NoLedger()), "warm-up", "warm-up");
+        try
+        {
+            await client.GetResponseAsync([new ChatMessage(ChatRole.User, "warm-up")], options);
+            throw new InvalidOperationException("the warm-up did not pause");
+        }
+        catch (PendingApprovalException pause)
+        {
+            await service.DecideAsync(pause.Approval.Id, "c-warm-up", ApprovalDecision.Approve(new Approver("teller")));
+            await service.ResumeAsync(pause.Approval.Id, client, options);
+        }
+    }
+
     public static AIFunction Transfer(Ledger ledger) => AIFunctionFactory.Create(
         async (string to, decimal amount) =>
         {
@@ -116,6 +134,16 @@ internal abstract class Ledger
 
     /// <summary>Rows per approval id.</summary>
     public abstract Task<Dictionary<string, int>> CountsAsync();
+}
+
+/// <summary>The warm-up's ledger: it writes nothing.</summary>
+internal sealed class NoLedger : Ledger
+{
+    public override Task EnsureCreatedAsync() => Task.CompletedTask;
+
+    public override Task RecordAsync(string approvalId, string callId, string idempotencyKey, int attempt) => Task.CompletedTask;
+
+    public override Task<Dictionary<string, int>> CountsAsync() => Task.FromResult(new Dictionary<string, int>());
 }
 
 internal sealed class SqliteLedger(string connectionString, string prefix) : Ledger

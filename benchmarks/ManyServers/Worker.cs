@@ -10,8 +10,10 @@ namespace ManyServers;
 /// it, from <c>start</c> until <c>until</c> (then each loop finishes the conversation it has open). The server learns of
 /// decisions the way a server without push would: one poller lists this server's decided approvals (its tenant) every
 /// <c>poll</c> milliseconds and wakes the conversations waiting for them.
+/// With <c>sabotage</c> (to show that the checks can fail), slot 0 records its first transfer in the ledger a second time and
+/// slot 1 leaves its first decided approval without resuming it.
 /// </summary>
-internal sealed class Worker(Settings settings, int index, int conversations, long startUs, long untilUs, int pollMs)
+internal sealed class Worker(Settings settings, int index, int conversations, long startUs, long untilUs, int pollMs, bool sabotage)
 {
     private readonly ConcurrentDictionary<string, TaskCompletionSource<long>> _waiting = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _rows = new();
@@ -24,6 +26,8 @@ internal sealed class Worker(Settings settings, int index, int conversations, lo
         ApprovalService service = Bank.Service(store);
         IChatClient client = Bank.Client(service);
         AIFunction transfer = Bank.Transfer(ledger);
+        await Bank.WarmUpAsync();
+        await service.ListAsync(new StateQuery { TenantId = Tenant, Status = ApprovalStatus.Decided, PageSize = 1 });
         long wait = (startUs - Clock.NowUs()) / 1000;
         if (wait > 0)
         {
@@ -32,7 +36,7 @@ internal sealed class Worker(Settings settings, int index, int conversations, lo
 
         using CancellationTokenSource stop = new();
         Task poller = PollAsync(service, stop.Token);
-        int[] failures = await Task.WhenAll(Enumerable.Range(0, conversations).Select(slot => Task.Run(() => LoopAsync(service, client, transfer, slot))));
+        int[] failures = await Task.WhenAll(Enumerable.Range(0, conversations).Select(slot => Task.Run(() => LoopAsync(service, client, transfer, ledger, slot))));
         await stop.CancelAsync();
         await poller;
         await service.FlushCallRecordsAsync();
@@ -47,7 +51,7 @@ internal sealed class Worker(Settings settings, int index, int conversations, lo
         return failures.Sum() == 0 ? 0 : 1;
     }
 
-    private async Task<int> LoopAsync(ApprovalService service, IChatClient client, AIFunction transfer, int slot)
+    private async Task<int> LoopAsync(ApprovalService service, IChatClient client, AIFunction transfer, Ledger ledger, int slot)
     {
         int failures = 0;
         for (int turn = 0; Clock.NowUs() < untilUs; turn++)
@@ -72,6 +76,11 @@ internal sealed class Worker(Settings settings, int index, int conversations, lo
             TaskCompletionSource<long> decided = new(TaskCreationOptions.RunContinuationsAsynchronously);
             _waiting[id] = decided;
             long noticed = await decided.Task;
+            if (sabotage && slot == 1 && turn == 0)
+            {
+                continue;
+            }
+
             string outcome;
             try
             {
@@ -84,6 +93,11 @@ internal sealed class Worker(Settings settings, int index, int conversations, lo
             }
 
             long resumed = Clock.NowUs();
+            if (sabotage && slot == 0 && turn == 0)
+            {
+                await ledger.RecordAsync(id, $"c-{conversation}", "sabotage", 2);
+            }
+
             if (outcome != "ok")
             {
                 failures++;

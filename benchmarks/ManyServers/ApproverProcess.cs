@@ -29,10 +29,21 @@ internal sealed class ApproverProcess(Settings settings, int parallel, int pollM
             await stop.CancelAsync();
         });
 
-        int conflicts = 0, lists = 0;
+        int conflicts = 0, errors = 0, lists = 0;
         while (!stop.IsCancellationRequested)
         {
-            ApprovalPage page = await service.ListAsync(new StateQuery { Status = ApprovalStatus.Pending, PageSize = 200 });
+            ApprovalPage page;
+            try
+            {
+                page = await service.ListAsync(new StateQuery { Status = ApprovalStatus.Pending, PageSize = 200 });
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                Interlocked.Increment(ref errors);
+                await Console.Error.WriteLineAsync($"list failed: {exception.GetType().Name}: {exception.Message}");
+                page = new ApprovalPage([], null, []);
+            }
+
             lists++;
             if (page.Approvals.Count == 0)
             {
@@ -61,6 +72,12 @@ internal sealed class ApproverProcess(Settings settings, int parallel, int pollM
                     Interlocked.Increment(ref conflicts);
                     await Console.Error.WriteLineAsync($"{approval.Id}: conflict {exception.Status}");
                 }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    // Not decided: it stays pending and is listed again.
+                    Interlocked.Increment(ref errors);
+                    await Console.Error.WriteLineAsync($"{approval.Id}: decide failed: {exception.GetType().Name}: {exception.Message}");
+                }
             });
         }
 
@@ -71,7 +88,7 @@ internal sealed class ApproverProcess(Settings settings, int parallel, int pollM
         }
 
         await File.WriteAllTextAsync(Path.Combine(settings.ResultsDir, "approver.csv"), file.ToString());
-        Console.WriteLine(Clock.Format($"approver: {_rows.Count} decisions, {lists} lists, {conflicts} conflicts"));
+        Console.WriteLine(Clock.Format($"approver: {_rows.Count} decisions, {lists} lists, {conflicts} conflicts, {errors} errors"));
         return 0;
     }
 }

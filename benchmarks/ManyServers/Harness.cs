@@ -9,7 +9,7 @@ using Npgsql;
 namespace ManyServers;
 
 /// <summary>Prepares a fresh store, starts the approver and the workers, waits for them, then checks and reports.</summary>
-internal sealed class Harness(string store, int seconds, int workers, int conversations, int pollMs, int approverParallel, bool keep, bool sabotage)
+internal sealed class Harness(string store, int seconds, int workers, int conversations, int pollMs, int approverParallel, int pool, bool keep, bool sabotage)
 {
     private static readonly TimeSpan s_startDelay = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan s_drain = TimeSpan.FromMinutes(3);
@@ -24,11 +24,11 @@ internal sealed class Harness(string store, int seconds, int workers, int conver
         string runId = Clock.Format($"{DateTime.UtcNow:yyyyMMddHHmmss}_{Environment.ProcessId}");
         string results = Path.Combine(Path.GetTempPath(), $"manyservers-{store}-{runId}");
         Directory.CreateDirectory(results);
-        Settings settings = new(store, store == "pg" ? $"many_{runId}" : "many_", results);
+        Settings settings = new(store, store == "pg" ? $"many_{runId}" : "many_", results, pool);
         await PrepareAsync(settings);
         long startUs = Clock.NowUs() + (long)s_startDelay.TotalMicroseconds;
         long untilUs = startUs + (seconds * 1_000_000L);
-        Console.WriteLine(Clock.Format($"store={store} scope={settings.Scope} results={results} workers={workers} conversations={conversations} seconds={seconds} poll-ms={pollMs} approver-parallel={approverParallel}"));
+        Console.WriteLine(Clock.Format($"store={store} scope={settings.Scope} results={results} workers={workers} conversations={conversations} seconds={seconds} poll-ms={pollMs} approver-parallel={approverParallel} pool={pool}"));
 
         int exit;
         using (Process approver = Start(settings, "approver", ["--parallel", Str(approverParallel), "--poll-ms", Str(pollMs)], redirectInput: true))

@@ -2,16 +2,17 @@ using System.Globalization;
 using ManyServers;
 
 // Many servers (issue 18, goal 5; results in benchmarks/README.md). One executable, three modes:
-//   run      [--store pg|sqlite] [--seconds 120] [--workers 4] [--conversations 50] [--poll-ms 50] [--approver-parallel 8] [--keep] [--sabotage]
+//   run      [--store pg|sqlite] [--seconds 120] [--workers 4] [--conversations 50] [--poll-ms 50] [--approver-parallel 8] [--pool 20] [--keep] [--sabotage]
 //            the harness: makes a fresh schema (PostgreSQL, HUMANINLOOP_POSTGRES) or database file (SQLite), starts the approver
 //            and the workers as separate processes, waits, checks the ledger against the store, prints the figures, cleans up
+//            --pool: most PostgreSQL connections per process (store and ledger share them)
 //            --sabotage makes worker 0 run one transfer twice and leave one decided approval unresumed: the check must fail
 //   worker   --index <k> --conversations <n> --start-us <t> --until-us <t> --poll-ms <ms> [--sabotage] + the run's settings
 //   approver --parallel <n> --poll-ms <ms> + the run's settings
 // Exit code 0 only when nothing was lost or doubled.
 if (args.Length == 0 || args[0] is not ("run" or "worker" or "approver"))
 {
-    Console.Error.WriteLine("usage: ManyServers run [--store pg|sqlite] [--seconds 120] [--workers 4] [--conversations 50] [--poll-ms 50] [--approver-parallel 8] [--keep]");
+    Console.Error.WriteLine("usage: ManyServers run [--store pg|sqlite] [--seconds 120] [--workers 4] [--conversations 50] [--poll-ms 50] [--approver-parallel 8] [--pool 20] [--keep] [--sabotage]");
     return 2;
 }
 
@@ -36,6 +37,7 @@ return args[0] switch
         Int("conversations", 50),
         Int("poll-ms", 50),
         Int("approver-parallel", 8),
+        Int("pool", 20),
         options.ContainsKey("keep"),
         options.ContainsKey("sabotage")).RunAsync(),
 };

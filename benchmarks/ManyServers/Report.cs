@@ -49,6 +49,9 @@ internal sealed class Report
             || !byId.TryGetValue(id, out WorkerRow? row) || row.Outcome != "ok");
         // Doubled: a second ledger row for one approval; a row for an approval never approved counts as well.
         int doubled = ledger.Count(l => l.Value > 1) + ledger.Keys.Count(id => !decided.ContainsKey(id));
+        int notCompleted = decided.Keys.Count(id => statuses.GetValueOrDefault(id, ApprovalStatus.Pending) != ApprovalStatus.Completed);
+        int noRow = decided.Keys.Count(id => ledger.GetValueOrDefault(id) == 0);
+        int notAnswered = decided.Keys.Count(id => !byId.TryGetValue(id, out WorkerRow? row) || row.Outcome != "ok");
         int undecided = statuses.Keys.Count(id => !decided.ContainsKey(id));
 
         Report report = new();
@@ -60,7 +63,7 @@ internal sealed class Report
         report.Add($"approvals created={statuses.Count} decided={decided.Count} completed={statuses.Values.Count(s => s == ApprovalStatus.Completed)}");
         report.Add($"other statuses={string.Join(' ', statuses.Values.Where(s => s != ApprovalStatus.Completed).GroupBy(s => s).Select(g => $"{g.Key}:{g.Count()}"))}");
         report.Add($"ledger rows={ledger.Values.Sum()} approvals with a row={ledger.Count}");
-        report.Add($"LOST={lost} DOUBLED={doubled} never decided={undecided}");
+        report.Add($"LOST={lost} DOUBLED={doubled} never decided={undecided} (of the decided: not completed {notCompleted}, no ledger row {noRow}, resume not answered {notAnswered})");
         report.Add($"window {seconds} s: decided {decidedInWindow} ({decidedInWindow / (double)seconds:0.0} approvals/s), resumed {resumedInWindow} ({resumedInWindow / (double)seconds:0.0}/s); drain after the window {(endUs - untilUs) / 1e6:0.0} s");
         report.Add($"decision -> resumed answer (ms): {Percentiles(timed.Select(c => c.ResumedUs - decided[c.Id]))}");
         report.Add($"  decision -> server noticed (poll): {Percentiles(timed.Select(c => c.NoticedUs - decided[c.Id]))}");

@@ -9,9 +9,14 @@ using Npgsql;
 
 namespace ManyServers;
 
-/// <summary>What every process of one run shares: the store kind, where it lives, and the run's results folder.</summary>
-internal sealed record Settings(string Store, string Scope, string ResultsDir)
+/// <summary>
+/// What every process of one run shares: the store kind, where it lives, the run's results folder, and (PostgreSQL) the
+/// most connections one process opens; the store and the ledger of a process share that one pool.
+/// </summary>
+internal sealed record Settings(string Store, string Scope, string ResultsDir, int Pool)
 {
+    private NpgsqlDataSource? _source;
+
     public bool IsPostgres => Store == "pg";
 
     /// <summary>PostgreSQL: the schema of this run. SQLite: the run's own database file, in the results folder.</summary>
@@ -23,16 +28,18 @@ internal sealed record Settings(string Store, string Scope, string ResultsDir)
             : throw new InvalidOperationException("Set HUMANINLOOP_POSTGRES (source /tmp/pgenv.sh or .ci/services/postgres.sh start).")
         : $"Data Source={SqliteFile}";
 
+    private NpgsqlDataSource Source => _source ??= NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(Connection) { MaxPoolSize = Pool });
+
     public IStateStore OpenStore() => IsPostgres
-        ? new PostgreSqlStateStore(new PostgreSqlStateStoreOptions { ConnectionString = Connection, Schema = Scope })
+        ? new PostgreSqlStateStore(new PostgreSqlStateStoreOptions { DataSource = Source, Schema = Scope })
         : new SqliteStateStore(new SqliteStateStoreOptions { ConnectionString = Connection, TablePrefix = Scope });
 
-    public Ledger OpenLedger() => IsPostgres ? new PostgresLedger(Connection, Scope) : new SqliteLedger(Connection, Scope);
+    public Ledger OpenLedger() => IsPostgres ? new PostgresLedger(Source, Scope) : new SqliteLedger(Connection, Scope);
 
-    public string[] ToArgs() => ["--store", Store, "--scope", Scope, "--results", ResultsDir];
+    public string[] ToArgs() => ["--store", Store, "--scope", Scope, "--results", ResultsDir, "--pool", Pool.ToString(CultureInfo.InvariantCulture)];
 
     public static Settings From(IReadOnlyDictionary<string, string> options) =>
-        new(options["store"], options["scope"], options["results"]);
+        new(options["store"], options["scope"], options["results"], int.Parse(options["pool"], CultureInfo.InvariantCulture));
 }
 
 /// <summary>Microseconds since the Unix epoch from the system clock: the one clock every process on the box reads alike.</summary>
@@ -201,9 +208,9 @@ internal sealed class SqliteLedger(string connectionString, string prefix) : Led
     }
 }
 
-internal sealed class PostgresLedger(string connectionString, string schema) : Ledger
+internal sealed class PostgresLedger(NpgsqlDataSource source, string schema) : Ledger
 {
-    private readonly NpgsqlDataSource _source = NpgsqlDataSource.Create(connectionString);
+    private readonly NpgsqlDataSource _source = source;
 
     private string Table => $"\"{schema}\".many_ledger";
 

@@ -71,6 +71,13 @@ internal sealed class Worker(Settings settings, int index, int conversations, lo
             {
                 id = pause.Approval.Id;
             }
+            catch (Exception exception)
+            {
+                // The pause failed (no approval, or one whose id is unknown here): the check finds such an approval, if any, in the store.
+                await Console.Error.WriteLineAsync($"{conversation}: pause failed: {exception.GetType().Name}: {exception.Message}");
+                failures++;
+                continue;
+            }
 
             long paused = Clock.NowUs();
             TaskCompletionSource<long> decided = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -87,9 +94,10 @@ internal sealed class Worker(Settings settings, int index, int conversations, lo
                 ResumeResult result = await service.ResumeAsync(id, client, options);
                 outcome = result.Response.Text == "done" ? "ok" : "unexpected-answer";
             }
-            catch (Exception exception) when (exception is ApprovalConflictException or ApprovalExpiredException or ApprovalNotFoundException or InvalidOperationException)
+            catch (Exception exception)
             {
                 outcome = exception.GetType().Name;
+                await Console.Error.WriteLineAsync($"{id}: resume failed: {exception.Message}");
             }
 
             long resumed = Clock.NowUs();
@@ -118,7 +126,17 @@ internal sealed class Worker(Settings settings, int index, int conversations, lo
             string? token = null;
             do
             {
-                ApprovalPage page = await service.ListAsync(new StateQuery { TenantId = Tenant, Status = ApprovalStatus.Decided, PageSize = 200, ContinuationToken = token }, CancellationToken.None);
+                ApprovalPage page;
+                try
+                {
+                    page = await service.ListAsync(new StateQuery { TenantId = Tenant, Status = ApprovalStatus.Decided, PageSize = 200, ContinuationToken = token }, CancellationToken.None);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    await Console.Error.WriteLineAsync($"poll failed: {exception.GetType().Name}: {exception.Message}");
+                    break;
+                }
+
                 long now = Clock.NowUs();
                 foreach (PendingApproval approval in page.Approvals)
                 {

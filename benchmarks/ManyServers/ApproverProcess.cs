@@ -88,7 +88,7 @@ internal sealed class ApproverProcess(Settings settings, int parallel, int pollM
         }
 
         await File.WriteAllTextAsync(Path.Combine(settings.ResultsDir, "approver.csv"), file.ToString());
-        Console.WriteLine(Clock.Format($"approver: {_rows.Count} decisions, {lists} lists, {conflicts} conflicts, {errors} errors"));
+        Console.WriteLine(Clock.Format($"approver: {_rows.Count} decisions, {lists} lists, {conflicts} conflicts, {errors} errors, cpu {Environment.CpuUsage.TotalTime.TotalSeconds:0.0} s"));
         return 0;
     }
 }

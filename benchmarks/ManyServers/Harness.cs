@@ -36,6 +36,7 @@ internal sealed class Harness(string store, int seconds, int workers, int conver
             List<Process> servers = [.. Enumerable.Range(0, workers).Select(k => Start(settings, $"worker-{k}",
                 ["--index", Str(k), "--conversations", Str(conversations), "--start-us", Str(startUs), "--until-us", Str(untilUs), "--poll-ms", Str(pollMs), .. (sabotage && k == 0 ? ["--sabotage"] : Array.Empty<string>())],
                 redirectInput: false))];
+            Task<string> boxCpu = BoxCpuAsync(startUs, untilUs);
             using CancellationTokenSource timeout = new(s_startDelay + TimeSpan.FromSeconds(seconds) + s_drain);
             try
             {
@@ -51,6 +52,7 @@ internal sealed class Harness(string store, int seconds, int workers, int conver
             servers.ForEach(p => p.Dispose());
             approver.StandardInput.Close();
             await approver.WaitForExitAsync();
+            Console.WriteLine(await boxCpu);
         }
 
         Report report = await Report.BuildAsync(settings, startUs, untilUs, seconds);
@@ -61,6 +63,29 @@ internal sealed class Harness(string store, int seconds, int workers, int conver
         }
 
         return report.Clean && exit == 0 ? 0 : 1;
+    }
+
+    /// <summary>How busy the box's CPUs were during the window (all processes, ours and others'), from /proc/stat.</summary>
+    private static async Task<string> BoxCpuAsync(long startUs, long untilUs)
+    {
+        if (!File.Exists("/proc/stat"))
+        {
+            return "box cpu: unknown (no /proc/stat)";
+        }
+
+        await Task.Delay(TimeSpan.FromMicroseconds(Math.Max(0, startUs - Clock.NowUs())));
+        (long busy0, long total0) = await ReadCpuAsync();
+        await Task.Delay(TimeSpan.FromMicroseconds(Math.Max(0, untilUs - Clock.NowUs())));
+        (long busy1, long total1) = await ReadCpuAsync();
+        return Clock.Format($"box cpu during the window: {100.0 * (busy1 - busy0) / Math.Max(1, total1 - total0):0}% busy over {Environment.ProcessorCount} cpus");
+    }
+
+    private static async Task<(long Busy, long Total)> ReadCpuAsync()
+    {
+        // cpu user nice system idle iowait irq softirq steal ...: idle and iowait are not busy.
+        long[] fields = [.. (await File.ReadAllLinesAsync("/proc/stat"))[0].Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(8).Select(f => long.Parse(f, CultureInfo.InvariantCulture))];
+        long total = fields.Sum();
+        return (total - fields[3] - fields[4], total);
     }
 
     private static string Str(long value) => value.ToString(CultureInfo.InvariantCulture);

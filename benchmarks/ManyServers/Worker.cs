@@ -47,7 +47,7 @@ internal sealed class Worker(Settings settings, int index, int conversations, lo
         }
 
         await File.WriteAllTextAsync(Path.Combine(settings.ResultsDir, $"worker-{index}.csv"), file.ToString());
-        Console.WriteLine(Clock.Format($"worker {index}: {_rows.Count} conversations, {failures.Sum()} failures"));
+        Console.WriteLine(Clock.Format($"worker {index}: {_rows.Count} conversations, {failures.Sum()} failures, cpu {Environment.CpuUsage.TotalTime.TotalSeconds:0.0} s"));
         return failures.Sum() == 0 ? 0 : 1;
     }
 

@@ -37,6 +37,7 @@ internal sealed class Harness(string store, int seconds, int workers, int conver
                 ["--index", Str(k), "--conversations", Str(conversations), "--start-us", Str(startUs), "--until-us", Str(untilUs), "--poll-ms", Str(pollMs), .. (sabotage && k == 0 ? ["--sabotage"] : Array.Empty<string>())],
                 redirectInput: false))];
             Task<string> boxCpu = BoxCpuAsync(startUs, untilUs);
+            Task<string> serverCpu = settings.IsPostgres ? PostgresCpuAsync(settings, startUs, untilUs) : Task.FromResult("");
             using CancellationTokenSource timeout = new(s_startDelay + TimeSpan.FromSeconds(seconds) + s_drain);
             try
             {
@@ -53,6 +54,7 @@ internal sealed class Harness(string store, int seconds, int workers, int conver
             approver.StandardInput.Close();
             await approver.WaitForExitAsync();
             Console.WriteLine(await boxCpu);
+            Console.WriteLine(await serverCpu);
         }
 
         Report report = await Report.BuildAsync(settings, startUs, untilUs, seconds);
@@ -78,6 +80,47 @@ internal sealed class Harness(string store, int seconds, int workers, int conver
         await Task.Delay(TimeSpan.FromMicroseconds(Math.Max(0, untilUs - Clock.NowUs())));
         (long busy1, long total1) = await ReadCpuAsync();
         return Clock.Format($"box cpu during the window: {100.0 * (busy1 - busy0) / Math.Max(1, total1 - total0):0}% busy over {Environment.ProcessorCount} cpus");
+    }
+
+    /// <summary>
+    /// CPU time of the PostgreSQL server processes serving this run's connections (found by application name) during the
+    /// window: their time at its end minus, for those already there, their time at its start (Linux /proc, 100 ticks a second).
+    /// </summary>
+    private static async Task<string> PostgresCpuAsync(Settings settings, long startUs, long untilUs)
+    {
+        await Task.Delay(TimeSpan.FromMicroseconds(Math.Max(0, startUs - Clock.NowUs())));
+        Dictionary<int, long> before = await BackendTicksAsync(settings);
+        await Task.Delay(TimeSpan.FromMicroseconds(Math.Max(0, untilUs - Clock.NowUs())));
+        Dictionary<int, long> after = await BackendTicksAsync(settings);
+        long ticks = after.Sum(b => b.Value - before.GetValueOrDefault(b.Key));
+        return Clock.Format($"postgres backends of this run during the window: {after.Count} processes, {ticks / 100.0:0.0} cpu s");
+    }
+
+    private static async Task<Dictionary<int, long>> BackendTicksAsync(Settings settings)
+    {
+        await using NpgsqlDataSource admin = NpgsqlDataSource.Create(settings.Connection);
+        await using NpgsqlCommand command = admin.CreateCommand("SELECT pid FROM pg_stat_activity WHERE application_name = $1");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = settings.ApplicationName });
+        Dictionary<int, long> ticks = [];
+        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            int pid = reader.GetInt32(0);
+            string path = $"/proc/{pid}/stat";
+            try
+            {
+                // Fields after "(comm) ": state is 3rd, utime and stime are the 14th and 15th of the whole line.
+                string line = await File.ReadAllTextAsync(path);
+                string[] fields = line[(line.LastIndexOf(')') + 2)..].Split(' ');
+                ticks[pid] = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+            }
+            catch (IOException)
+            {
+                // The backend ended between the query and the read.
+            }
+        }
+
+        return ticks;
     }
 
     private static async Task<(long Busy, long Total)> ReadCpuAsync()

@@ -28,7 +28,11 @@ internal sealed record Settings(string Store, string Scope, string ResultsDir, i
             : throw new InvalidOperationException("Set HUMANINLOOP_POSTGRES (source /tmp/pgenv.sh or .ci/services/postgres.sh start).")
         : $"Data Source={SqliteFile}";
 
-    private NpgsqlDataSource Source => _source ??= NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(Connection) { MaxPoolSize = Pool });
+    /// <summary>The application name of this run's PostgreSQL connections, to find their server processes.</summary>
+    public string ApplicationName => $"ManyServers {Scope}";
+
+    private NpgsqlDataSource Source => _source ??= NpgsqlDataSource.Create(
+        new NpgsqlConnectionStringBuilder(Connection) { MaxPoolSize = Pool, ApplicationName = ApplicationName });
 
     public IStateStore OpenStore() => IsPostgres
         ? new PostgreSqlStateStore(new PostgreSqlStateStoreOptions { DataSource = Source, Schema = Scope })

@@ -78,3 +78,12 @@ public sealed class SqliteHistoryContractTests : HistoryContractTests, IDisposab
 
     public void Dispose() => _files.Dispose();
 }
+
+public sealed class SqliteStoreCostContractTests : StoreCostContractTests, IDisposable
+{
+    private readonly SqliteTestFiles _files = new();
+
+    protected override Task<IStateStore> CreateStoreAsync() => Task.FromResult<IStateStore>(new SqliteStateStore(_files.NewConnectionString()));
+
+    public void Dispose() => _files.Dispose();
+}

@@ -5,8 +5,9 @@ namespace HumanInLoop.Testing;
 /// <param name="Kind">Create, Update, Get, List, ListGrants, GetGrant, CreateGrant, UpdateGrant, AppendCallRecords or ListCallRecords.</param>
 /// <param name="Status">The approval status written, or read (null for a read that found nothing or a call that is not about one approval).</param>
 /// <param name="WithConversation">For a read: whether it brought the conversation back. For a write: whether it carried one.</param>
-/// <param name="Bytes">For a write: the characters of the record and the conversation it carried (the bytes a store is asked to write, as UTF-16 length).</param>
-public sealed record StoreCall(string Step, string Kind, ApprovalStatus? Status, bool WithConversation, long Bytes)
+/// <param name="Bytes">For a write: the characters of the record and the conversation it carried (what the store is asked to write).</param>
+/// <param name="DiskBytes">The bytes the storage grew by during the call, when the test measures it (a SQLite file's write-ahead log); else 0.</param>
+public sealed record StoreCall(string Step, string Kind, ApprovalStatus? Status, bool WithConversation, long Bytes, long DiskBytes = 0)
 {
     /// <summary>Gets whether the call writes to the store.</summary>
     public bool IsWrite => Kind is "Create" or "Update" or "CreateGrant" or "UpdateGrant" or "AppendCallRecords";
@@ -24,9 +25,10 @@ public sealed record StoreCall(string Step, string Kind, ApprovalStatus? Status,
 /// <summary>
 /// Passes every call to a store that keeps approvals, call records and grants (the in-memory, SQLite and PostgreSQL stores), and
 /// records each one with the step the test says it is in: to assert how many writes and reads each step of an approval costs,
-/// and whether a read brought the conversation back.
+/// and whether a read brought the conversation back. Given <paramref name="diskBytes"/> (the bytes the storage has written so far),
+/// each call also records how much the storage grew during it.
 /// </summary>
-public sealed class CountingStore(IStateStore inner) : ICallRecordStore, IGrantStore
+public sealed class CountingStore(IStateStore inner, Func<long>? diskBytes = null) : ICallRecordStore, IGrantStore
 {
     private readonly List<StoreCall> _calls = [];
 
@@ -48,6 +50,9 @@ public sealed class CountingStore(IStateStore inner) : ICallRecordStore, IGrantS
     /// <summary>Gets the calls of one step, in order.</summary>
     public IReadOnlyList<StoreCall> In(string step) => [.. Calls.Where(c => c.Step == step)];
 
+    /// <summary>Gets whether each call records how much the storage grew (<see cref="StoreCall.DiskBytes"/>).</summary>
+    public bool MeasuresDisk => diskBytes is not null;
+
     public bool StoresHistorySeparately => inner.StoresHistorySeparately;
 
     private ICallRecordStore CallRecords => (ICallRecordStore)inner;
@@ -56,8 +61,9 @@ public sealed class CountingStore(IStateStore inner) : ICallRecordStore, IGrantS
 
     public async Task<bool> TryCreateAsync(StateEntry entry, CancellationToken cancellationToken = default)
     {
+        long before = Disk();
         bool created = await inner.TryCreateAsync(entry, cancellationToken);
-        Add("Create", entry.Status, entry.History is not null, Written(entry));
+        Add("Create", entry.Status, entry.History is not null, Written(entry), Disk() - before);
         return created;
     }
 
@@ -70,8 +76,9 @@ public sealed class CountingStore(IStateStore inner) : ICallRecordStore, IGrantS
 
     public async Task<bool> TryUpdateAsync(StateEntry entry, long expectedVersion, CancellationToken cancellationToken = default)
     {
+        long before = Disk();
         bool updated = await inner.TryUpdateAsync(entry, expectedVersion, cancellationToken);
-        Add("Update", entry.Status, entry.History is not null, Written(entry));
+        Add("Update", entry.Status, entry.History is not null, Written(entry), Disk() - before);
         return updated;
     }
 
@@ -123,13 +130,15 @@ public sealed class CountingStore(IStateStore inner) : ICallRecordStore, IGrantS
         return page;
     }
 
+    private long Disk() => diskBytes?.Invoke() ?? 0;
+
     private static long Written(StateEntry entry) => entry.Data.Length + (entry.History?.Length ?? 0L);
 
-    private void Add(string kind, ApprovalStatus? status, bool withConversation, long bytes)
+    private void Add(string kind, ApprovalStatus? status, bool withConversation, long bytes, long disk = 0)
     {
         lock (_calls)
         {
-            _calls.Add(new StoreCall(Step, kind, status, withConversation, bytes));
+            _calls.Add(new StoreCall(Step, kind, status, withConversation, bytes, disk));
         }
     }
 }

@@ -17,6 +17,9 @@ public abstract class StoreCostContractTests
     /// <summary>Creates a new, empty store (a new file, schema or database per call) that keeps call records and grants.</summary>
     protected abstract Task<IStateStore> CreateStoreAsync();
 
+    /// <summary>How many bytes the storage of <paramref name="store"/> has written so far, when the test can see it (SQLite: its write-ahead log).</summary>
+    protected virtual Func<long>? DiskBytes(IStateStore store) => null;
+
     private sealed class Bank
     {
         public Bank(CountingStore store)
@@ -93,7 +96,11 @@ public abstract class StoreCostContractTests
         }
     }
 
-    private async Task<Bank> NewBankAsync() => new(new CountingStore(await CreateStoreAsync()));
+    private async Task<Bank> NewBankAsync()
+    {
+        IStateStore store = await CreateStoreAsync();
+        return new(new CountingStore(store, DiskBytes(store)));
+    }
 
     private static string[] Shown(IEnumerable<StoreCall> calls) => [.. calls.Select(c => c.ToString())];
 
@@ -122,4 +129,34 @@ public abstract class StoreCostContractTests
         Assert.Equal(6, bank.Store.Calls.Count(c => c.Step != "" && c.IsApprovalWrite));
         Assert.Equal(4, bank.Store.Calls.Count(c => c.Step != "" && c.IsApprovalRead));
     }
+
+    [Fact]
+    public async Task WholeApproval_BytesWrittenPerStep_DoNotGrowWithTheConversation()
+    {
+        Bank small = await NewBankAsync();
+        await small.RunAsync(earlier: 10, streaming: false);
+        Bank large = await NewBankAsync();
+        await large.RunAsync(earlier: 1_000, streaming: false);
+
+        StoreCall[] smallWrites = [.. small.Store.Calls.Where(c => c.IsApprovalWrite)];
+        StoreCall[] largeWrites = [.. large.Store.Calls.Where(c => c.IsApprovalWrite)];
+        Assert.Equal(Shown(smallWrites), Shown(largeWrites));
+        string seen = string.Join("; ", smallWrites.Zip(largeWrites, (s, l) => $"{s}: {s.Bytes}/{l.Bytes} chars, {s.DiskBytes}/{l.DiskBytes} disk"));
+
+        // The hold writes the conversation, once: the measure sees it grow with the conversation.
+        Assert.True(largeWrites[0].Bytes > smallWrites[0].Bytes + (990 * 60), seen);
+        Assert.True(!large.Store.MeasuresDisk || largeWrites[0].DiskBytes > smallWrites[0].DiskBytes + (990 * 60), seen);
+
+        // Every later change writes the record alone: what the store is asked to write, and what it wrote, is the same at
+        // 1,000 messages as at 10 (the conversation is never written again).
+        for (int i = 1; i < smallWrites.Length; i++)
+        {
+            Assert.False(largeWrites[i].WithConversation, seen);
+            Assert.True(largeWrites[i].Bytes == smallWrites[i].Bytes, seen);
+            Assert.True(largeWrites[i].DiskBytes <= smallWrites[i].DiskBytes + DiskSlack, seen);
+        }
+    }
+
+    /// <summary>How much more one write may grow the storage at 1,000 messages than at 10 (a page of SQLite's log: 4,096 bytes and its frame header).</summary>
+    private const long DiskSlack = 4096 + 24;
 }

@@ -63,7 +63,7 @@ public sealed class CountingStore(IStateStore inner, Func<long>? diskBytes = nul
     {
         long before = Disk();
         bool created = await inner.TryCreateAsync(entry, cancellationToken);
-        Add("Create", entry.Status, entry.History is not null, Written(entry), Disk() - before);
+        Add("Create", entry.Status, Carries(entry), Written(entry), Disk() - before);
         return created;
     }
 
@@ -78,7 +78,7 @@ public sealed class CountingStore(IStateStore inner, Func<long>? diskBytes = nul
     {
         long before = Disk();
         bool updated = await inner.TryUpdateAsync(entry, expectedVersion, cancellationToken);
-        Add("Update", entry.Status, entry.History is not null, Written(entry), Disk() - before);
+        Add("Update", entry.Status, Carries(entry), Written(entry), Disk() - before);
         return updated;
     }
 
@@ -129,6 +129,9 @@ public sealed class CountingStore(IStateStore inner, Func<long>? diskBytes = nul
         Add("ListGrants", null, false, 0);
         return page;
     }
+
+    // A store that does not keep the conversation apart is given it inside every record.
+    private bool Carries(StateEntry entry) => entry.History is not null || !inner.StoresHistorySeparately;
 
     private long Disk() => diskBytes?.Invoke() ?? 0;
 

@@ -118,3 +118,22 @@ public sealed class PostgreSqlHistoryContractTests : HistoryContractTests, IAsyn
         }
     }
 }
+
+public sealed class PostgreSqlStoreCostContractTests : StoreCostContractTests, IAsyncLifetime
+{
+    private PostgresSchemas? _schemas;
+
+    private PostgresSchemas Schemas => _schemas ??= new PostgresSchemas();
+
+    protected override Task<IStateStore> CreateStoreAsync() => Task.FromResult<IStateStore>(Schemas.NewStore(Schemas.NewSchema()));
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        if (_schemas is not null)
+        {
+            await _schemas.DisposeAsync();
+        }
+    }
+}

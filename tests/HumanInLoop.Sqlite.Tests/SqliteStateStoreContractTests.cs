@@ -78,3 +78,27 @@ public sealed class SqliteHistoryContractTests : HistoryContractTests, IDisposab
 
     public void Dispose() => _files.Dispose();
 }
+
+public sealed class SqliteStoreCostContractTests : StoreCostContractTests, IDisposable
+{
+    private readonly SqliteTestFiles _files = new();
+    private readonly Dictionary<IStateStore, string> _paths = [];
+
+    protected override Task<IStateStore> CreateStoreAsync()
+    {
+        string connection = _files.NewConnectionString();
+        SqliteStateStore store = new(connection);
+        _paths[store] = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(connection).DataSource;
+        return Task.FromResult<IStateStore>(store);
+    }
+
+    // Every commit appends the pages it changed to the write-ahead log (journal_mode WAL); nothing checkpoints it during the test
+    // (pooled connections stay open, and it stays far below the automatic checkpoint's 1,000 pages), so its growth is what was written.
+    protected override Func<long>? DiskBytes(IStateStore store)
+    {
+        string wal = _paths[store] + "-wal";
+        return () => File.Exists(wal) ? new FileInfo(wal).Length : 0;
+    }
+
+    public void Dispose() => _files.Dispose();
+}

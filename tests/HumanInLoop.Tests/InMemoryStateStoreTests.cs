@@ -56,3 +56,8 @@ public sealed class StateEntryTextTests
         Assert.Equal("conv-\U0001F600", (entry with { ConversationId = "conv-\U0001F600" }).ConversationId); // a pair is text
     }
 }
+
+public sealed class InMemoryStoreCostContractTests : StoreCostContractTests
+{
+    protected override Task<IStateStore> CreateStoreAsync() => Task.FromResult<IStateStore>(new InMemoryStateStore());
+}

@@ -3,6 +3,12 @@
 // SQLite file: every approval completed, exactly one transfer per chat (none lost, none run twice).
 //
 //   dotnet run -c Release --project benchmarks/SseLoad -- [--chats 200] [--url http://127.0.0.1:5000]
+//       [--ramp-seconds 0] [--baseline 20] [--hold]
+//
+// --baseline N runs N chats one after another first (the unloaded latency of each SSE event); --ramp-seconds spreads the
+// starts of the load's chats evenly over that many seconds (0: all at once); --hold makes every chat wait, paused, until all
+// have paused, then reads the server's resident memory (the memory of N paused chats at once), and then lets the decisions
+// and resumes come spread over the same ramp: N chats live at once, their events at a rate that a person's clicks make.
 //
 // Without --url it starts the sample itself (dotnet SseChat.dll) on a free loopback port with a fresh data folder, always
 // with the scripted model: Model__* and HUMANINLOOP_OPENAI_* variables are not passed on (with --url, that is up to you).
@@ -17,10 +23,15 @@ using Microsoft.Data.Sqlite;
 
 int chats = 200;
 string? url = null;
+double rampSeconds = 0;
+int baseline = 20;
+bool hold = args.Contains("--hold");
 for (int i = 0; i < args.Length - 1; i++)
 {
     if (args[i] == "--chats") { chats = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); }
     else if (args[i] == "--url") { url = args[++i]; }
+    else if (args[i] == "--ramp-seconds") { rampSeconds = double.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); }
+    else if (args[i] == "--baseline") { baseline = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); }
 }
 
 string dataDirectory = Path.Combine(Path.GetTempPath(), "sseload-" + Guid.NewGuid().ToString("N"));
@@ -35,10 +46,24 @@ try
 {
     Console.WriteLine($"SseLoad: {chats} concurrent chats against {url}");
     // Warm up one chat (JIT, SQLite schema) so the numbers measure steady work, then release all chats at once.
-    await RunChatAsync(url, "warmup", new Timings());
+    await RunChatAsync(url, "warmup", new Timings(), null);
+    Timings[] unloaded = [.. Enumerable.Range(0, baseline).Select(_ => new Timings())];
+    for (int i = 0; i < baseline; i++)
+    {
+        string? failure = await RunChatAsync(url, $"base{i}", unloaded[i], null);
+        if (failure is not null) { Console.WriteLine($"  baseline failure: {failure}"); return 1; }
+    }
+
+    long? residentBefore = ResidentBytes(server);
     Timings[] timings = [.. Enumerable.Range(0, chats).Select(_ => new Timings())];
+    PausedBarrier? barrier = hold ? new PausedBarrier(chats, () => ResidentBytes(server)) : null;
     Stopwatch wall = Stopwatch.StartNew();
-    Task<string?>[] runs = [.. Enumerable.Range(0, chats).Select(i => Task.Run(() => RunChatAsync(url, $"load{i}", timings[i])))];
+    Task<string?>[] runs = [.. Enumerable.Range(0, chats).Select(i => Task.Run(async () =>
+    {
+        TimeSpan offset = TimeSpan.FromSeconds(rampSeconds * i / chats);
+        await Task.Delay(offset);
+        return await RunChatAsync(url, $"load{i}", timings[i], barrier, offset);
+    }))];
     string?[] failures = await Task.WhenAll(runs);
     wall.Stop();
 
@@ -50,7 +75,7 @@ try
 
     Console.WriteLine();
     Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}");
-    Console.WriteLine($"chats: {chats}, completed: {chats - failed}, failed: {failed}, wall time: {wall.Elapsed.TotalSeconds:F2} s");
+    Console.WriteLine($"chats: {chats} (starts spread over {rampSeconds:F0} s{(hold ? ", all held paused at once" : "")}), completed: {chats - failed}, failed: {failed}, wall time: {wall.Elapsed.TotalSeconds:F2} s");
     Console.WriteLine($"throughput: {chats / wall.Elapsed.TotalSeconds:F1} chats/s ({5 * chats / wall.Elapsed.TotalSeconds:F0} HTTP requests/s; 5 per chat, 2 of them SSE streams)");
     Console.WriteLine();
     Console.WriteLine("| phase (ms) | p50 | p90 | p99 | max |");
@@ -59,10 +84,32 @@ try
     Row("decide (POST decision)", timings.Select(t => t.Decide));
     Row("resume until done", timings.Select(t => t.Resume));
     Row("whole chat (sign-in to done)", timings.Select(t => t.Total));
+    Console.WriteLine();
+    Console.WriteLine("Each SSE event's latency: the time from the request, or from the stream's previous event, to this event (the scripted");
+    Console.WriteLine("model has no word delay, so all of it is the server's). Unloaded: the baseline chats, one at a time.");
+    Console.WriteLine("| SSE event latency (ms) | events | p50 | p90 | p99 | max |");
+    Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");
+    EventRow($"unloaded ({baseline} chats in turn)", unloaded.SelectMany(t => t.EventGaps));
+    EventRow($"under load ({chats} chats)", timings.SelectMany(t => t.EventGaps));
+    if (baseline > 0 && chats > 0)
+    {
+        double P99(IEnumerable<double> values) => Percentile([.. values.Order()], 0.99);
+        Console.WriteLine($"added p99 per event (under load minus unloaded): {P99(timings.SelectMany(t => t.EventGaps)) - P99(unloaded.SelectMany(t => t.EventGaps)):F1} ms");
+    }
+
+    if (residentBefore is { } before)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"server resident memory: {before / 1048576.0:F1} MiB before the load, " +
+            (barrier?.ResidentAtHold is { } held
+                ? $"{held / 1048576.0:F1} MiB with all {chats} chats paused at once: {(held - before) / 1024.0 / chats:F1} KiB per paused chat, "
+                : "") +
+            $"{ResidentBytes(server) / 1048576.0:F1} MiB after");
+    }
 
     if (server is not null)
     {
-        (bool ok, string report) = Verify(Path.Combine(dataDirectory, "sse-chat.db"), chats);
+        (bool ok, string report) = Verify(Path.Combine(dataDirectory, "sse-chat.db"), chats, baseline);
         Console.WriteLine();
         Console.WriteLine(report);
         return failed == 0 && ok ? 0 : 1;
@@ -80,19 +127,44 @@ finally
     }
 }
 
+static double Percentile(double[] sorted, double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Max(0, Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1))];
+
 static void Row(string name, IEnumerable<double> values)
 {
     double[] sorted = [.. values.Order()];
-    double P(double q) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
-    Console.WriteLine($"| {name} | {P(0.50):F0} | {P(0.90):F0} | {P(0.99):F0} | {sorted[^1]:F0} |");
+    Console.WriteLine($"| {name} | {Percentile(sorted, 0.50):F0} | {Percentile(sorted, 0.90):F0} | {Percentile(sorted, 0.99):F0} | {sorted[^1]:F0} |");
+}
+
+static void EventRow(string name, IEnumerable<double> values)
+{
+    double[] sorted = [.. values.Order()];
+    if (sorted.Length == 0) { Console.WriteLine($"| {name} | 0 | | | | |"); return; }
+    Console.WriteLine($"| {name} | {sorted.Length} | {Percentile(sorted, 0.50):F1} | {Percentile(sorted, 0.90):F1} | {Percentile(sorted, 0.99):F1} | {sorted[^1]:F1} |");
+}
+
+// The server's resident set (VmRSS from /proc), or null when it is not our child or /proc is not there.
+static long? ResidentBytes(Process? server)
+{
+    if (server is null || !File.Exists($"/proc/{server.Id}/status")) { return null; }
+    foreach (string line in File.ReadLines($"/proc/{server.Id}/status"))
+    {
+        if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+        {
+            return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+        }
+    }
+
+    return null;
 }
 
 // One chat: sign in, pause, approve, resume. Returns null on success, else what went wrong.
-static async Task<string?> RunChatAsync(string url, string user, Timings timings)
+// With a barrier, the chat waits, paused, until all have paused, then its decision comes after the same offset as its start.
+static async Task<string?> RunChatAsync(string url, string user, Timings timings, PausedBarrier? barrier, TimeSpan offset = default)
 {
     using HttpClientHandler handler = new() { CookieContainer = new CookieContainer(), UseCookies = true };
     using HttpClient http = new(handler) { BaseAddress = new Uri(url), Timeout = TimeSpan.FromMinutes(5) };
     Stopwatch total = Stopwatch.StartNew();
+    bool arrived = false;
     try
     {
         (await http.PostAsJsonAsync("/account/signin", new { name = user, approver = true })).EnsureSuccessStatusCode();
@@ -100,10 +172,18 @@ static async Task<string?> RunChatAsync(string url, string user, Timings timings
         http.DefaultRequestHeaders.Add(token.GetProperty("headerName").GetString()!, token.GetProperty("token").GetString());
 
         Stopwatch phase = Stopwatch.StartNew();
-        List<(string Event, JsonElement Data)> chat = await StreamAsync(http, "/chat", new { message = "transfer $150 to bob" });
+        List<(string Event, JsonElement Data)> chat = await StreamAsync(http, "/chat", new { message = "transfer $150 to bob" }, timings.EventGaps);
         timings.Pause = phase.Elapsed.TotalMilliseconds;
+        if (barrier is not null)
+        {
+            arrived = true;
+            await barrier.PausedAsync();
+            await Task.Delay(offset);
+        }
+
         if (chat[^1].Event != "approval_required")
         {
+            if (barrier is not null) { arrived = true; barrier.Failed(); }
             return $"{user}: chat ended with {chat[^1].Event}: {chat[^1].Data}";
         }
 
@@ -120,7 +200,7 @@ static async Task<string?> RunChatAsync(string url, string user, Timings timings
         }
 
         phase.Restart();
-        List<(string Event, JsonElement Data)> resumed = await StreamAsync(http, $"/api/approvals/{approvalId}/resume", new { });
+        List<(string Event, JsonElement Data)> resumed = await StreamAsync(http, $"/api/approvals/{approvalId}/resume", new { }, timings.EventGaps);
         timings.Resume = phase.Elapsed.TotalMilliseconds;
         timings.Total = total.Elapsed.TotalMilliseconds;
         string text = string.Concat(resumed.Where(e => e.Event == "text").Select(e => e.Data.GetProperty("text").GetString()));
@@ -130,12 +210,18 @@ static async Task<string?> RunChatAsync(string url, string user, Timings timings
     }
     catch (Exception exception)
     {
+        if (!arrived)
+        {
+            barrier?.Failed();
+        }
+
         return $"{user}: {exception.GetType().Name}: {exception.Message}";
     }
 }
 
-static async Task<List<(string Event, JsonElement Data)>> StreamAsync(HttpClient http, string path, object body)
+static async Task<List<(string Event, JsonElement Data)>> StreamAsync(HttpClient http, string path, object body, List<double> gaps)
 {
+    Stopwatch since = Stopwatch.StartNew();
     using HttpRequestMessage request = new(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
     using HttpResponseMessage response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
     if (!response.IsSuccessStatusCode)
@@ -155,6 +241,8 @@ static async Task<List<(string Event, JsonElement Data)>> StreamAsync(HttpClient
         else if (line.StartsWith("data: ", StringComparison.Ordinal))
         {
             events.Add((name, JsonDocument.Parse(line[6..]).RootElement.Clone()));
+            gaps.Add(since.Elapsed.TotalMilliseconds);
+            since.Restart();
         }
     }
 
@@ -162,7 +250,7 @@ static async Task<List<(string Event, JsonElement Data)>> StreamAsync(HttpClient
 }
 
 // What the store says: every approval completed, one transfer per chat, none twice.
-static (bool Ok, string Report) Verify(string database, int chats)
+static (bool Ok, string Report) Verify(string database, int chats, int baseline)
 {
     using SqliteConnection connection = new($"Data Source={database};Mode=ReadOnly;Pooling=False");
     connection.Open();
@@ -178,8 +266,8 @@ static (bool Ok, string Report) Verify(string database, int chats)
     long transfers = Scalar("SELECT COUNT(*) FROM bank_transfers WHERE owner LIKE 'load%'");
     long owners = Scalar("SELECT COUNT(DISTINCT owner) FROM bank_transfers WHERE owner LIKE 'load%'");
     long wrongBalances = Scalar("SELECT COUNT(*) FROM bank_accounts WHERE owner LIKE 'load%' AND balance_cents <> 85000");
-    bool ok = approvals == chats + 1 && completed == chats + 1 && transfers == chats && owners == chats && wrongBalances == 0;
-    return (ok, $"store check: {approvals} approvals ({completed} completed, 1 of them the warm-up), {transfers} transfers by {owners} distinct users, " +
+    bool ok = approvals == chats + baseline + 1 && completed == chats + baseline + 1 && transfers == chats && owners == chats && wrongBalances == 0;
+    return (ok, $"store check: {approvals} approvals ({completed} completed, 1 of them the warm-up, {baseline} the baseline), {transfers} transfers by {owners} distinct users, " +
         $"{wrongBalances} wrong balances => {(ok ? "every chat completed once; none lost, none run twice" : "MISMATCH")}");
 }
 
@@ -259,8 +347,36 @@ static bool IsModelSetting(string variable)
 
 internal sealed class Timings
 {
+    public List<double> EventGaps { get; } = [];
+
     public double Pause { get; set; }
     public double Decide { get; set; }
     public double Resume { get; set; }
     public double Total { get; set; }
+}
+
+// Holds every chat, paused, until all have paused (or failed); the last to arrive reads the server's memory first.
+internal sealed class PausedBarrier(int count, Func<long?> readResident)
+{
+    private readonly TaskCompletionSource _all = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _arrived;
+
+    public long? ResidentAtHold { get; private set; }
+
+    public Task PausedAsync()
+    {
+        Arrive();
+        return _all.Task;
+    }
+
+    public void Failed() => Arrive();
+
+    private void Arrive()
+    {
+        if (Interlocked.Increment(ref _arrived) == count)
+        {
+            ResidentAtHold = readResident();
+            _all.TrySetResult();
+        }
+    }
 }

@@ -49,10 +49,14 @@ internal sealed class SqliteConnectionFactory
         connection.DefaultTimeout = (int)Math.Ceiling(busyTimeout.TotalSeconds);
         _connectionString = connection.ToString();
         DataSource = connection.DataSource;
+        Writes = new SqliteWriteGate(connection.DataSource, busyTimeout);
     }
 
     /// <summary>Gets the database file, for messages.</summary>
     public string DataSource { get; }
+
+    /// <summary>Gets the gate that every write to this file enters first (<see cref="SqliteWriteGate"/>).</summary>
+    public SqliteWriteGate Writes { get; }
 
     /// <summary>Opens a connection with SQLite's busy handler set to the configured timeout.</summary>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>

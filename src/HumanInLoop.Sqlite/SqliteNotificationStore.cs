@@ -56,6 +56,7 @@ public sealed class SqliteNotificationStore : INotificationStore
     public async Task MarkDeliveredAsync(string deliveryKey, DateTimeOffset deliveredAt, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(deliveryKey);
+        await using SqliteWriteGate.Turn turn = await _connections.Writes.EnterAsync(cancellationToken).ConfigureAwait(false);
         await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using SqliteCommand command = connection.CreateCommand();
         command.CommandText = $"INSERT INTO {_deliveries} (delivery_key, delivered_at) VALUES (@key, @at) ON CONFLICT (delivery_key) DO NOTHING";
@@ -69,6 +70,7 @@ public sealed class SqliteNotificationStore : INotificationStore
     {
         ArgumentException.ThrowIfNullOrEmpty(deliveryKey);
         ArgumentException.ThrowIfNullOrEmpty(owner);
+        await using SqliteWriteGate.Turn turn = await _connections.Writes.EnterAsync(cancellationToken).ConfigureAwait(false);
         await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using SqliteCommand command = connection.CreateCommand();
         command.CommandText = $"""
@@ -88,6 +90,7 @@ public sealed class SqliteNotificationStore : INotificationStore
     {
         ArgumentException.ThrowIfNullOrEmpty(deliveryKey);
         ArgumentException.ThrowIfNullOrEmpty(owner);
+        await using SqliteWriteGate.Turn turn = await _connections.Writes.EnterAsync(cancellationToken).ConfigureAwait(false);
         await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using SqliteCommand command = connection.CreateCommand();
         command.CommandText = $"DELETE FROM {_claims} WHERE delivery_key = @key AND owner = @owner";
@@ -100,6 +103,7 @@ public sealed class SqliteNotificationStore : INotificationStore
     public async Task<bool> TryConsumeLinkTokenAsync(string tokenHash, DateTimeOffset expiresAt, DateTimeOffset usedAt, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(tokenHash);
+        await using SqliteWriteGate.Turn turn = await _connections.Writes.EnterAsync(cancellationToken).ConfigureAwait(false);
         await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using SqliteCommand command = connection.CreateCommand();
         command.CommandText = $"INSERT INTO {_tokens} (token_hash, used_at, expires_at) VALUES (@hash, @used, @expires) ON CONFLICT (token_hash) DO NOTHING";
@@ -122,6 +126,7 @@ public sealed class SqliteNotificationStore : INotificationStore
     /// <returns>How many records were deleted.</returns>
     public async Task<int> PurgeAsync(DateTimeOffset before, CancellationToken cancellationToken = default)
     {
+        await using SqliteWriteGate.Turn turn = await _connections.Writes.EnterAsync(cancellationToken).ConfigureAwait(false);
         await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using SqliteCommand command = connection.CreateCommand();
         command.CommandText = $"DELETE FROM {_tokens} WHERE expires_at < @before; DELETE FROM {_deliveries} WHERE delivered_at < @before; DELETE FROM {_claims} WHERE lease_until < @before;";

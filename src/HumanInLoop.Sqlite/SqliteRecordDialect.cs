@@ -12,10 +12,15 @@ namespace HumanInLoop.Sqlite;
 /// </summary>
 /// <param name="open">Opens a connection to the initialized store.</param>
 /// <param name="tables">The store's table names.</param>
-internal sealed class SqliteRecordDialect(Func<CancellationToken, Task<SqliteConnection>> open, StoreTableNames tables) : RelationalRecordDialect
+/// <param name="writes">The file's write gate.</param>
+internal sealed class SqliteRecordDialect(Func<CancellationToken, Task<SqliteConnection>> open, StoreTableNames tables, SqliteWriteGate writes) : RelationalRecordDialect
 {
     /// <inheritdoc />
     public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) => await open(cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public override async ValueTask<IAsyncDisposable?> EnterWriteAsync(CancellationToken cancellationToken) =>
+        await writes.EnterAsync(cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
     public override string BindText(DbCommand command, string? value) => Bind(command, (object?)value ?? DBNull.Value);

@@ -67,7 +67,7 @@ public sealed class SqliteStateStore : IPurgeableStateStore, ICallRecordStore, I
         _history = SqliteEntryMapping.HistoryTable(_tables);
         _schema = new RelationalSchemaInitializer(new SqliteSchemaDialect(_connections.OpenAsync, _tables, _connections.DataSource, time));
         _purge = new RelationalPurgeRunner(new SqlitePurgeDialect(OpenAsync, _tables), time);
-        SqliteRecordDialect records = new(OpenAsync, _tables);
+        SqliteRecordDialect records = new(OpenAsync, _tables, _connections.Writes);
         _callRecords = new RelationalCallRecords(records, _tables.CallRecords);
         _grants = new RelationalGrants(records, _tables.Grants);
     }
@@ -86,7 +86,9 @@ public sealed class SqliteStateStore : IPurgeableStateStore, ICallRecordStore, I
     {
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentOutOfRangeException.ThrowIfNotEqual(entry.Version, 1L, nameof(entry));
-        await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        await using SqliteWriteGate.Turn turn = await _connections.Writes.EnterAsync(cancellationToken).ConfigureAwait(false);
+        await using SqliteConnection connection = await _connections.OpenAsync(cancellationToken).ConfigureAwait(false);
 
         // With a conversation, the record and its history are one transaction (one commit): both are stored, or neither.
         await using SqliteTransaction? transaction = entry.History is null ? null : connection.BeginTransaction(deferred: false);
@@ -133,7 +135,9 @@ public sealed class SqliteStateStore : IPurgeableStateStore, ICallRecordStore, I
     {
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentOutOfRangeException.ThrowIfNotEqual(entry.Version, expectedVersion + 1, nameof(entry));
-        await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        await using SqliteWriteGate.Turn turn = await _connections.Writes.EnterAsync(cancellationToken).ConfigureAwait(false);
+        await using SqliteConnection connection = await _connections.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using SqliteCommand command = connection.CreateCommand();
 
         // The history is written once, by TryCreateAsync, in its own table: whatever History this entry carries, the stored one

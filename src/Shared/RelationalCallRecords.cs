@@ -30,6 +30,7 @@ internal sealed class RelationalCallRecords(RelationalRecordDialect dialect, str
             return;
         }
 
+        await using IAsyncDisposable? turn = await dialect.EnterWriteAsync(cancellationToken).ConfigureAwait(false);
         await using DbConnection connection = await dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
         await dialect.AppendCallRecordsAsync(connection, entries, cancellationToken).ConfigureAwait(false);
     }

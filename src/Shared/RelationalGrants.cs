@@ -21,6 +21,7 @@ internal sealed class RelationalGrants(RelationalRecordDialect dialect, string t
     {
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentOutOfRangeException.ThrowIfNotEqual(entry.Version, 1L, nameof(entry));
+        await using IAsyncDisposable? turn = await dialect.EnterWriteAsync(cancellationToken).ConfigureAwait(false);
         await using DbConnection connection = await dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using DbCommand command = connection.CreateCommand();
         string values = BindEntry(command, entry);
@@ -49,6 +50,7 @@ internal sealed class RelationalGrants(RelationalRecordDialect dialect, string t
     {
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentOutOfRangeException.ThrowIfNotEqual(entry.Version, expectedVersion + 1, nameof(entry));
+        await using IAsyncDisposable? turn = await dialect.EnterWriteAsync(cancellationToken).ConfigureAwait(false);
         await using DbConnection connection = await dialect.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using DbCommand command = connection.CreateCommand();
         command.CommandText = $"""

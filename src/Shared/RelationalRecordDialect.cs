@@ -14,6 +14,14 @@ internal abstract class RelationalRecordDialect
     /// <returns>The open connection.</returns>
     public abstract Task<DbConnection> OpenAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Waits, where the store needs it, for its turn to write (SQLite: one write per file and process at a time, waiting without a
+    /// thread); dispose the result after the write. The default waits for nothing and returns <see langword="null"/>.
+    /// </summary>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The turn to dispose after the write, or <see langword="null"/>.</returns>
+    public virtual ValueTask<IAsyncDisposable?> EnterWriteAsync(CancellationToken cancellationToken) => ValueTask.FromResult<IAsyncDisposable?>(null);
+
     /// <summary>Adds a text parameter to <paramref name="command"/>.</summary>
     /// <param name="command">The command.</param>
     /// <param name="value">The text, or <see langword="null"/> for SQL NULL.</param>

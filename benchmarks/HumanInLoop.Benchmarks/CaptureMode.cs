@@ -67,7 +67,7 @@ public static class CaptureMode
         {
             string version = operation.Entry is null ? "" : operation.ExpectedVersion is { } expected ? $"{expected} → {operation.Entry.Version}" : operation.Entry.Version.ToString(CultureInfo.InvariantCulture);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {++n} | {operation.Step} | {operation.Operation}{(operation.Rows > 0 ? $" ({operation.Rows} rows)" : "")} | {(operation.IsWrite ? "yes" : "no (read)")} | {version} | {operation.Entry?.Status} | {operation.DataBytes:N0} | {operation.HistoryBytes:N0} | {operation.ParameterBytes:N0} |"));
+                $"| {++n} | {operation.Step} | {operation.Operation}{(operation.Rows is { } rows ? $" ({rows} rows)" : "")} | {(operation.IsWrite ? "yes" : "no (read)")} | {version} | {operation.Entry?.Status} | {operation.DataBytes:N0} | {operation.HistoryBytes:N0} | {operation.ParameterBytes:N0} |"));
         }
 
         Console.WriteLine();

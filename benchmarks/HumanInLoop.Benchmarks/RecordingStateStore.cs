@@ -9,8 +9,9 @@ namespace HumanInLoop.Benchmarks;
 /// <param name="Entry">The entry written (create, update) or read (get; <see langword="null"/> when none).</param>
 /// <param name="ExpectedVersion">The version an update expected.</param>
 /// <param name="Succeeded">Whether a write took effect (or a read found something).</param>
-/// <param name="Rows">How many rows a list or a call-record append carried.</param>
-public sealed record StoreOperation(string Step, string Operation, bool IsWrite, StateEntry? Entry, long? ExpectedVersion, bool Succeeded, int Rows = 0)
+/// <param name="Rows">How many rows a list returned or a call-record append carried (<see langword="null"/> for single-entry operations).</param>
+/// <param name="RowBytes">The UTF-8 size of the text columns of the rows a list returned.</param>
+public sealed record StoreOperation(string Step, string Operation, bool IsWrite, StateEntry? Entry, long? ExpectedVersion, bool Succeeded, int? Rows = null, int RowBytes = 0)
 {
     /// <summary>Gets the UTF-8 size of a text column, 0 when null.</summary>
     public static int Bytes(string? text) => text is null ? 0 : Encoding.UTF8.GetByteCount(text);
@@ -22,7 +23,11 @@ public sealed record StoreOperation(string Step, string Operation, bool IsWrite,
     public int HistoryBytes => Bytes(Entry?.History);
 
     /// <summary>Gets the UTF-8 size of every text parameter of the entry (id, conversation, tenant, data, history); the five numbers add 8 bytes each.</summary>
-    public int ParameterBytes => Entry is null ? 0 : Bytes(Entry.Id) + Bytes(Entry.ConversationId) + Bytes(Entry.TenantId) + DataBytes + HistoryBytes + (5 * 8);
+    public int ParameterBytes => Entry is null ? RowBytes : EntryBytes(Entry);
+
+    /// <summary>Gets the UTF-8 size of an entry's text columns plus 8 bytes for each of its five numbers.</summary>
+    public static int EntryBytes(StateEntry entry) =>
+        Bytes(entry.Id) + Bytes(entry.ConversationId) + Bytes(entry.TenantId) + Bytes(entry.Data) + Bytes(entry.History) + (5 * 8);
 }
 
 /// <summary>
@@ -93,7 +98,7 @@ public sealed class RecordingStateStore(IStateStore inner) : IPurgeableStateStor
     public async Task<StatePage> ListAsync(StateQuery query, CancellationToken cancellationToken = default)
     {
         StatePage page = await inner.ListAsync(query, cancellationToken);
-        Add(new StoreOperation(Step, "list", false, null, null, true, page.Entries.Count));
+        Add(new StoreOperation(Step, "list", false, null, null, true, page.Entries.Count, page.Entries.Sum(StoreOperation.EntryBytes)));
         return page;
     }
 
@@ -147,10 +152,11 @@ public sealed class RecordingStateStore(IStateStore inner) : IPurgeableStateStor
     }
 
     /// <inheritdoc />
-    public Task<GrantPage> ListGrantsAsync(GrantQuery query, CancellationToken cancellationToken = default)
+    public async Task<GrantPage> ListGrantsAsync(GrantQuery query, CancellationToken cancellationToken = default)
     {
-        Add(new StoreOperation(Step, "list-grants", false, null, null, true));
-        return ((IGrantStore)inner).ListGrantsAsync(query, cancellationToken);
+        GrantPage page = await ((IGrantStore)inner).ListGrantsAsync(query, cancellationToken);
+        Add(new StoreOperation(Step, "list-grants", false, null, null, true, page.Entries.Count));
+        return page;
     }
 
     private void Add(StoreOperation operation)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 
 namespace HumanInLoop.Benchmarks;
@@ -13,6 +14,9 @@ namespace HumanInLoop.Benchmarks;
 /// <param name="RowBytes">The UTF-8 size of the text columns of the rows a list returned.</param>
 public sealed record StoreOperation(string Step, string Operation, bool IsWrite, StateEntry? Entry, long? ExpectedVersion, bool Succeeded, int? Rows = null, int RowBytes = 0)
 {
+    /// <summary>Gets how long the inner store took (set by the recorder; zero for calls it does not await).</summary>
+    public TimeSpan Elapsed { get; init; }
+
     /// <summary>Gets the UTF-8 size of a text column, 0 when null.</summary>
     public static int Bytes(string? text) => text is null ? 0 : Encoding.UTF8.GetByteCount(text);
 
@@ -73,32 +77,36 @@ public sealed class RecordingStateStore(IStateStore inner) : IPurgeableStateStor
     /// <inheritdoc />
     public async Task<bool> TryCreateAsync(StateEntry entry, CancellationToken cancellationToken = default)
     {
+        long start = Stopwatch.GetTimestamp();
         bool created = await inner.TryCreateAsync(entry, cancellationToken);
-        Add(new StoreOperation(Step, "create", true, entry, null, created));
+        Add(new StoreOperation(Step, "create", true, entry, null, created) { Elapsed = Stopwatch.GetElapsedTime(start) });
         return created;
     }
 
     /// <inheritdoc />
     public async Task<StateEntry?> GetAsync(string id, CancellationToken cancellationToken = default)
     {
+        long start = Stopwatch.GetTimestamp();
         StateEntry? entry = await inner.GetAsync(id, cancellationToken);
-        Add(new StoreOperation(Step, "get", false, entry, null, entry is not null));
+        Add(new StoreOperation(Step, "get", false, entry, null, entry is not null) { Elapsed = Stopwatch.GetElapsedTime(start) });
         return entry;
     }
 
     /// <inheritdoc />
     public async Task<bool> TryUpdateAsync(StateEntry entry, long expectedVersion, CancellationToken cancellationToken = default)
     {
+        long start = Stopwatch.GetTimestamp();
         bool updated = await inner.TryUpdateAsync(entry, expectedVersion, cancellationToken);
-        Add(new StoreOperation(Step, "update", true, entry, expectedVersion, updated));
+        Add(new StoreOperation(Step, "update", true, entry, expectedVersion, updated) { Elapsed = Stopwatch.GetElapsedTime(start) });
         return updated;
     }
 
     /// <inheritdoc />
     public async Task<StatePage> ListAsync(StateQuery query, CancellationToken cancellationToken = default)
     {
+        long start = Stopwatch.GetTimestamp();
         StatePage page = await inner.ListAsync(query, cancellationToken);
-        Add(new StoreOperation(Step, "list", false, null, null, true, page.Entries.Count, page.Entries.Sum(StoreOperation.EntryBytes)));
+        Add(new StoreOperation(Step, "list", false, null, null, true, page.Entries.Count, page.Entries.Sum(StoreOperation.EntryBytes)) { Elapsed = Stopwatch.GetElapsedTime(start) });
         return page;
     }
 
@@ -154,8 +162,9 @@ public sealed class RecordingStateStore(IStateStore inner) : IPurgeableStateStor
     /// <inheritdoc />
     public async Task<GrantPage> ListGrantsAsync(GrantQuery query, CancellationToken cancellationToken = default)
     {
+        long start = Stopwatch.GetTimestamp();
         GrantPage page = await ((IGrantStore)inner).ListGrantsAsync(query, cancellationToken);
-        Add(new StoreOperation(Step, "list-grants", false, null, null, true, page.Entries.Count));
+        Add(new StoreOperation(Step, "list-grants", false, null, null, true, page.Entries.Count) { Elapsed = Stopwatch.GetElapsedTime(start) });
         return page;
     }
 

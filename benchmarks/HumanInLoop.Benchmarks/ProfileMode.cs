@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.AI;
+
+namespace HumanInLoop.Benchmarks;
+
+/// <summary>
+/// <c>dotnet run -c Release --project benchmarks/HumanInLoop.Benchmarks -- profile [cycles]</c>: where one whole approval's time goes,
+/// beyond the floor. On SQLite (and PostgreSQL when HUMANINLOOP_POSTGRES is set), for 10, 100 and 1,000 messages, after a warm-up it
+/// runs <c>cycles</c> approvals (default 200) through a <see cref="RecordingStateStore"/>, each followed by the floor's replay of
+/// its writes and the floor's deserialization, each timed apart, and prints the means per approval: the store's writes and reads,
+/// the rest (the library's own work: policies, the record's JSON, hashing, plus the canned model and the tool), and the floor's
+/// parts. A stopwatch profile, not a benchmark: use <see cref="DurableFloorBenchmarks"/> for the ratios.
+/// </summary>
+public static class ProfileMode
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        int cycles = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 200;
+        Console.WriteLine("| Store | Messages | HIL whole (µs) | HIL writes: n, µs | HIL reads: n, µs | HIL rest (µs) | Floor writes (µs) | Floor deserialize (µs) | Floor (µs) |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (string kind in DurableFloorBenchmarks.Stores())
+        {
+            foreach (int messages in new[] { 10, 100, 1000 })
+            {
+                await using DurableStorage storage = await DurableStorage.CreateAsync(kind);
+                RecordingStateStore recorder = new(storage.HilStore);
+                ApprovalCycle cycle = new(recorder, messages);
+                Stopwatch warming = Stopwatch.StartNew();
+                double whole = 0, writes = 0, reads = 0, floorWrites = 0, floorRead = 0;
+                int writeCount = 0, readCount = 0;
+                for (int i = 0, measured = 0; measured < cycles; i++)
+                {
+                    bool warm = warming.Elapsed > TimeSpan.FromSeconds(3);
+                    if (i % 64 == 0)
+                    {
+                        await storage.ClearAsync();
+                    }
+
+                    recorder.Clear();
+                    long start = Stopwatch.GetTimestamp();
+                    await cycle.HumanInLoopAsync();
+                    double hil = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+                    IReadOnlyList<StoreOperation> operations = recorder.Operations;
+                    StoreOperation[] written = [.. operations.Where(o => o.IsWrite)];
+                    start = Stopwatch.GetTimestamp();
+                    await storage.ReplayAsync(written, DurableStorage.FreshId(written[0].Entry!.Id.Length));
+                    double replay = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+                    start = Stopwatch.GetTimestamp();
+                    _ = JsonSerializer.Deserialize<List<ChatMessage>>(written[0].Entry!.History!, AIJsonUtilities.DefaultOptions);
+                    double deserialize = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+                    if (!warm)
+                    {
+                        continue;
+                    }
+
+                    measured++;
+                    whole += hil;
+                    writes += written.Sum(o => o.Elapsed.TotalMicroseconds);
+                    reads += operations.Where(o => !o.IsWrite).Sum(o => o.Elapsed.TotalMicroseconds);
+                    writeCount = written.Length;
+                    readCount = operations.Count - written.Length;
+                    floorWrites += replay;
+                    floorRead += deserialize;
+                }
+
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {kind} | {messages:N0} | {whole / cycles:N0} | {writeCount}, {writes / cycles:N0} | {readCount}, {reads / cycles:N0} | {(whole - writes - reads) / cycles:N0} | {floorWrites / cycles:N0} | {floorRead / cycles:N0} | {(floorWrites + floorRead) / cycles:N0} |"));
+            }
+        }
+
+        return 0;
+    }
+}

@@ -70,6 +70,67 @@ public static class ProfileMode
             }
         }
 
+        await InMemoryAsync(cycles);
         return 0;
+    }
+
+    /// <summary>In memory: the mean time of each step of HumanInLoop's approval, and of Microsoft's whole flow, per approval.</summary>
+    private static async Task InMemoryAsync(int cycles)
+    {
+        Console.WriteLine();
+        Console.WriteLine("| In memory | Messages | hold (µs) | read (µs) | decide (µs) | resume (µs) | HIL whole (µs) | Microsoft whole (µs) | HIL / Microsoft | HIL allocated (KB) |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        string[] steps = ["hold", "read", "decide", "resume"];
+        foreach (int messages in new[] { 10, 100, 1000 })
+        {
+            Dictionary<string, string> memory = new(StringComparer.Ordinal);
+            ApprovalCycle cycle = new(new InMemoryStateStore(), messages);
+            double[] totals = new double[steps.Length];
+            double hilWhole = 0, meaiWhole = 0, allocated = 0;
+            Stopwatch warming = Stopwatch.StartNew();
+            for (int i = 0, measured = 0; measured < cycles; i++)
+            {
+                bool warm = warming.Elapsed > TimeSpan.FromSeconds(3);
+                if (i % 64 == 0)
+                {
+                    cycle = new ApprovalCycle(new InMemoryStateStore(), messages);
+                    memory.Clear();
+                }
+
+                List<(string Step, long At)> marks = new(5);
+                long bytes = GC.GetTotalAllocatedBytes(precise: false);
+                long start = Stopwatch.GetTimestamp();
+                await cycle.HumanInLoopAsync(step => marks.Add((step, Stopwatch.GetTimestamp())));
+                long end = Stopwatch.GetTimestamp();
+                bytes = GC.GetTotalAllocatedBytes(precise: false) - bytes;
+                start = Stopwatch.GetTimestamp();
+                await cycle.MicrosoftAsync(
+                    (id, json) =>
+                    {
+                        memory.Add(id, json);
+                        return Task.CompletedTask;
+                    },
+                    id => Task.FromResult(memory[id]));
+                double meai = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+                if (!warm)
+                {
+                    continue;
+                }
+
+                measured++;
+                marks.Add(("end", end));
+                for (int s = 0; s < steps.Length; s++)
+                {
+                    totals[s] += Stopwatch.GetElapsedTime(marks[s].At, marks[s + 1].At).TotalMicroseconds;
+                }
+
+                hilWhole += Stopwatch.GetElapsedTime(marks[0].At, end).TotalMicroseconds;
+                meaiWhole += meai;
+                allocated += bytes;
+            }
+
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| InMemory | {messages:N0} | {totals[0] / cycles:N0} | {totals[1] / cycles:N0} | {totals[2] / cycles:N0} | {totals[3] / cycles:N0} | {hilWhole / cycles:N0} | {meaiWhole / cycles:N0} | {hilWhole / meaiWhole:N2} | {allocated / cycles / 1024:N1} |"));
+        }
     }
 }

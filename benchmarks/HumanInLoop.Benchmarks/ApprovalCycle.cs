@@ -20,10 +20,20 @@ public sealed class ApprovalCycle
     private readonly ChatOptions _hilOptions;
     private readonly IChatClient _meai;
     private readonly ChatOptions _meaiOptions;
+    private readonly bool _sameConversation;
+    private int _conversations;
 
     /// <summary>Initializes a new instance of the <see cref="ApprovalCycle"/> class over a conversation of <paramref name="messages"/> messages.</summary>
-    public ApprovalCycle(IStateStore store, int messages)
+    /// <param name="store">HumanInLoop's store.</param>
+    /// <param name="messages">The length of the held conversation.</param>
+    /// <param name="sameConversation">
+    /// Whether every approval is held in the same conversation (<see cref="ConversationId"/>): the gate's retry guard then lists and
+    /// reads every earlier approval of that conversation at each hold. By default each approval has a conversation of its own, as
+    /// each run of Microsoft's flow does.
+    /// </param>
+    public ApprovalCycle(IStateStore store, int messages, bool sameConversation = false)
     {
+        _sameConversation = sameConversation;
         // The input is one message shorter than the saved history, which ends with the assistant message holding the call.
         _input = BenchmarkHistory.Create(messages - 1, "Transfer 500 to bob.");
         AIFunction transfer = AIFunctionFactory.Create((string to, decimal amount) =>
@@ -47,6 +57,11 @@ public sealed class ApprovalCycle
     public async Task<string> HumanInLoopAsync(Action<string>? step = null)
     {
         string id;
+        if (!_sameConversation)
+        {
+            _hilOptions.WithCallerContext(new CallerContext { ConversationId = $"{ConversationId}-{++_conversations}", UserId = "carol" });
+        }
+
         step?.Invoke("hold");
         try
         {

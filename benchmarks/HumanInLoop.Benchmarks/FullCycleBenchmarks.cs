@@ -43,6 +43,7 @@ public class FullCycleBenchmarks
     private List<ChatMessage> _input = null!;
     private AIFunction _transfer = null!;
     private int _transfers;
+    private int _conversations;
     private ApprovalService _approvals = null!;
     private IChatClient _hil = null!;
     private ChatOptions _hilOptions = null!;
@@ -178,6 +179,10 @@ public class FullCycleBenchmarks
     [Benchmark(Description = "HumanInLoop")]
     public async Task<string> HumanInLoopFlow()
     {
+        // Each approval in a conversation of its own, as each run of Microsoft's flow is: in one conversation, the gate's retry
+        // guard would list and read every earlier approval of it at each hold (up to 63 here, the stores being emptied every 64).
+        _hilOptions.WithCallerContext(new CallerContext { ConversationId = $"{ConversationId}-{++_conversations}", UserId = "carol" });
+
         // Pause: the gate evaluates the policies, saves the approval and throws; nothing ran.
         string id;
         try

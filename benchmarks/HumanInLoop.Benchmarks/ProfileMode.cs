@@ -80,9 +80,19 @@ public static class ProfileMode
         return 0;
     }
 
-    /// <summary>In memory: the mean time of each step of HumanInLoop's approval, and of Microsoft's whole flow, per approval.</summary>
     private static async Task InMemoryAsync(int cycles)
     {
+        await InMemoryAsync(cycles, sameConversation: false);
+        await InMemoryAsync(cycles, sameConversation: true);
+    }
+
+    /// <summary>In memory: the mean time of each step of HumanInLoop's approval, and of Microsoft's whole flow, per approval.</summary>
+    private static async Task InMemoryAsync(int cycles, bool sameConversation)
+    {
+        Console.WriteLine();
+        Console.WriteLine(sameConversation
+            ? "In memory, every approval in the same conversation (up to 63 earlier approvals in it, the store being replaced every 64):"
+            : "In memory, each approval in a conversation of its own:");
         Console.WriteLine();
         Console.WriteLine("| In memory | Messages | hold (µs) | read (µs) | decide (µs) | resume (µs) | HIL whole (µs) | Microsoft whole (µs) | HIL / Microsoft | HIL allocated (KB) |");
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
@@ -90,7 +100,7 @@ public static class ProfileMode
         foreach (int messages in new[] { 10, 100, 1000 })
         {
             Dictionary<string, string> memory = new(StringComparer.Ordinal);
-            ApprovalCycle cycle = new(new InMemoryStateStore(), messages);
+            ApprovalCycle cycle = new(new InMemoryStateStore(), messages, sameConversation);
             double[] totals = new double[steps.Length];
             double hilWhole = 0, meaiWhole = 0, allocated = 0;
             Stopwatch warming = Stopwatch.StartNew();
@@ -99,7 +109,7 @@ public static class ProfileMode
                 bool warm = warming.Elapsed > TimeSpan.FromSeconds(3);
                 if (i % 64 == 0)
                 {
-                    cycle = new ApprovalCycle(new InMemoryStateStore(), messages);
+                    cycle = new ApprovalCycle(new InMemoryStateStore(), messages, sameConversation);
                     memory.Clear();
                 }
 

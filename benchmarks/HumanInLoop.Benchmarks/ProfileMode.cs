@@ -24,6 +24,7 @@ public static class ProfileMode
             return 0;
         }
 
+        List<string> medians = [];
         Console.WriteLine("| Store | Messages | HIL whole (µs) | HIL writes: n, µs | HIL reads: n, µs | HIL rest (µs) | Floor writes (µs) | Floor deserialize (µs) | Floor (µs) |");
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (string kind in DurableFloorBenchmarks.Stores())
@@ -36,6 +37,7 @@ public static class ProfileMode
                 Stopwatch warming = Stopwatch.StartNew();
                 double whole = 0, writes = 0, reads = 0, floorWrites = 0, floorRead = 0;
                 int writeCount = 0, readCount = 0;
+                List<double> hilSamples = [], floorSamples = [], meaiSamples = [];
                 for (int i = 0, measured = 0; measured < cycles; i++)
                 {
                     bool warm = warming.Elapsed > TimeSpan.FromSeconds(3);
@@ -56,6 +58,9 @@ public static class ProfileMode
                     start = Stopwatch.GetTimestamp();
                     _ = JsonSerializer.Deserialize<List<ChatMessage>>(written[0].Entry!.History!, AIJsonUtilities.DefaultOptions);
                     double deserialize = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+                    start = Stopwatch.GetTimestamp();
+                    await cycle.MicrosoftAsync(storage.SaveConversationAsync, storage.LoadConversationAsync);
+                    double meai = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
                     if (!warm)
                     {
                         continue;
@@ -69,15 +74,34 @@ public static class ProfileMode
                     readCount = operations.Count - written.Length;
                     floorWrites += replay;
                     floorRead += deserialize;
+                    hilSamples.Add(hil);
+                    floorSamples.Add(replay + deserialize);
+                    meaiSamples.Add(meai);
                 }
+
+                double hilMedian = Median(hilSamples), floorMedian = Median(floorSamples), meaiMedian = Median(meaiSamples);
+                medians.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"| {kind} | {messages:N0} | {floorMedian:N0} | {hilMedian:N0} | {meaiMedian:N0} | **{hilMedian / floorMedian:N2}** | {hilMedian / meaiMedian:N2} | {writeCount} / {writeCount} / 1 |"));
 
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"| {kind} | {messages:N0} | {whole / cycles:N0} | {writeCount}, {writes / cycles:N0} | {readCount}, {reads / cycles:N0} | {(whole - writes - reads) / cycles:N0} | {floorWrites / cycles:N0} | {floorRead / cycles:N0} | {(floorWrites + floorRead) / cycles:N0} |"));
             }
         }
 
+        Console.WriteLine();
+        Console.WriteLine("Interleaved (each cycle runs HumanInLoop, the floor, Microsoft's flow, one after the other), medians:");
+        Console.WriteLine();
+        Console.WriteLine("| Store | Messages | Floor (µs) | HumanInLoop (µs) | Microsoft (µs) | HIL / floor | HIL / Microsoft | Durable writes HIL / floor / Microsoft |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+        medians.ForEach(Console.WriteLine);
         await InMemoryAsync(cycles);
         return 0;
+    }
+
+    private static double Median(List<double> samples)
+    {
+        samples.Sort();
+        return samples.Count % 2 == 1 ? samples[samples.Count / 2] : (samples[(samples.Count / 2) - 1] + samples[samples.Count / 2]) / 2;
     }
 
     private static async Task InMemoryAsync(int cycles)
@@ -94,8 +118,8 @@ public static class ProfileMode
             ? "In memory, every approval in the same conversation (up to 63 earlier approvals in it, the store being replaced every 64):"
             : "In memory, each approval in a conversation of its own:");
         Console.WriteLine();
-        Console.WriteLine("| In memory | Messages | hold (µs) | read (µs) | decide (µs) | resume (µs) | HIL whole (µs) | Microsoft whole (µs) | HIL / Microsoft | HIL allocated (KB) |");
-        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        Console.WriteLine("| In memory | Messages | hold (µs) | read (µs) | decide (µs) | resume (µs) | HIL whole (µs) | Microsoft whole (µs) | HIL / Microsoft | HIL allocated (KB) | Medians: HIL, Microsoft (µs) | HIL / Microsoft (medians) |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         string[] steps = ["hold", "read", "decide", "resume"];
         foreach (int messages in new[] { 10, 100, 1000 })
         {
@@ -103,6 +127,7 @@ public static class ProfileMode
             ApprovalCycle cycle = new(new InMemoryStateStore(), messages, sameConversation);
             double[] totals = new double[steps.Length];
             double hilWhole = 0, meaiWhole = 0, allocated = 0;
+            List<double> hilSamples = [], meaiSamples = [];
             Stopwatch warming = Stopwatch.StartNew();
             for (int i = 0, measured = 0; measured < cycles; i++)
             {
@@ -143,10 +168,14 @@ public static class ProfileMode
                 hilWhole += Stopwatch.GetElapsedTime(marks[0].At, end).TotalMicroseconds;
                 meaiWhole += meai;
                 allocated += bytes;
+                hilSamples.Add(Stopwatch.GetElapsedTime(marks[0].At, end).TotalMicroseconds);
+                meaiSamples.Add(meai);
             }
 
+            double hilMedian = Median(hilSamples), meaiMedian = Median(meaiSamples);
+
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| InMemory | {messages:N0} | {totals[0] / cycles:N0} | {totals[1] / cycles:N0} | {totals[2] / cycles:N0} | {totals[3] / cycles:N0} | {hilWhole / cycles:N0} | {meaiWhole / cycles:N0} | {hilWhole / meaiWhole:N2} | {allocated / cycles / 1024:N1} |"));
+                $"| InMemory | {messages:N0} | {totals[0] / cycles:N0} | {totals[1] / cycles:N0} | {totals[2] / cycles:N0} | {totals[3] / cycles:N0} | {hilWhole / cycles:N0} | {meaiWhole / cycles:N0} | {hilWhole / meaiWhole:N2} | {allocated / cycles / 1024:N1} | {hilMedian:N0}, {meaiMedian:N0} | **{hilMedian / meaiMedian:N2}** |"));
         }
     }
 }

@@ -6,7 +6,7 @@ using Microsoft.Extensions.AI;
 namespace HumanInLoop.Benchmarks;
 
 /// <summary>
-/// <c>dotnet run -c Release --project benchmarks/HumanInLoop.Benchmarks -- profile [cycles] [--in-memory-only]</c>: where one whole approval's time goes,
+/// <c>dotnet run -c Release --project benchmarks/HumanInLoop.Benchmarks -- profile [cycles] [--in-memory-only [--own-conversations-only]]</c>: where one whole approval's time goes,
 /// beyond the floor. On SQLite (and PostgreSQL when HUMANINLOOP_POSTGRES is set), for 10, 100 and 1,000 messages, after a warm-up it
 /// runs <c>cycles</c> approvals (default 200) through a <see cref="RecordingStateStore"/>, each followed by the floor's replay of
 /// its writes and the floor's deserialization, each timed apart, and prints the means per approval: the store's writes and reads,
@@ -20,7 +20,12 @@ public static class ProfileMode
         int cycles = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 200;
         if (args.Contains("--in-memory-only"))
         {
-            await InMemoryAsync(cycles);
+            await InMemoryAsync(cycles, sameConversation: false);
+            if (!args.Contains("--own-conversations-only"))
+            {
+                await InMemoryAsync(cycles, sameConversation: true);
+            }
+
             return 0;
         }
 

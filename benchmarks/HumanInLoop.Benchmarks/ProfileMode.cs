@@ -6,7 +6,7 @@ using Microsoft.Extensions.AI;
 namespace HumanInLoop.Benchmarks;
 
 /// <summary>
-/// <c>dotnet run -c Release --project benchmarks/HumanInLoop.Benchmarks -- profile [cycles] [--in-memory-only [--own-conversations-only]]</c>: where one whole approval's time goes,
+/// <c>dotnet run -c Release --project benchmarks/HumanInLoop.Benchmarks -- profile [cycles] [--in-memory-only [--own-conversations-only] [--messages N]]</c>: where one whole approval's time goes,
 /// beyond the floor. On SQLite (and PostgreSQL when HUMANINLOOP_POSTGRES is set), for 10, 100 and 1,000 messages, after a warm-up it
 /// runs <c>cycles</c> approvals (default 200) through a <see cref="RecordingStateStore"/>, each followed by the floor's replay of
 /// its writes and the floor's deserialization, each timed apart, and prints the means per approval: the store's writes and reads,
@@ -18,6 +18,11 @@ public static class ProfileMode
     public static async Task<int> RunAsync(string[] args)
     {
         int cycles = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 200;
+        if (args.SkipWhile(arg => arg != "--messages").Skip(1).FirstOrDefault() is { } only)
+        {
+            Sizes = [int.Parse(only, CultureInfo.InvariantCulture)];
+        }
+
         if (args.Contains("--in-memory-only"))
         {
             await InMemoryAsync(cycles, sameConversation: false);
@@ -103,6 +108,9 @@ public static class ProfileMode
         return 0;
     }
 
+    /// <summary>The conversation lengths measured in memory (all three, or the one given with <c>--messages</c>).</summary>
+    private static int[] Sizes { get; set; } = [10, 100, 1000];
+
     private static double Median(List<double> samples)
     {
         samples.Sort();
@@ -126,7 +134,7 @@ public static class ProfileMode
         Console.WriteLine("| In memory | Messages | hold (µs) | read (µs) | decide (µs) | resume (µs) | HIL whole (µs) | Microsoft whole (µs) | HIL / Microsoft | HIL allocated (KB) | Medians: HIL, Microsoft (µs) | HIL / Microsoft (medians) |");
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         string[] steps = ["hold", "read", "decide", "resume"];
-        foreach (int messages in new[] { 10, 100, 1000 })
+        foreach (int messages in Sizes)
         {
             Dictionary<string, string> memory = new(StringComparer.Ordinal);
             ApprovalCycle cycle = new(new InMemoryStateStore(), messages, sameConversation);

@@ -16,7 +16,8 @@ namespace HumanInLoop.Benchmarks;
 /// HumanInLoop: the gate holds the call (policies, a <see cref="PendingApproval"/> created in the store, the exception), an approver's
 /// screen loads it (<see cref="ApprovalService.GetAsync"/>), <see cref="ApprovalService.DecideAsync"/> records the approval, and
 /// <see cref="ApprovalService.ResumeAsync"/> claims it, runs the call once, records it, and asks the model for its answer. Store
-/// traffic: one insert, five compare-and-swap updates (decided, claimed, call started, call succeeded, completed), four reads.
+/// traffic: one insert, five compare-and-swap updates (decided, claimed, call started, call succeeded, completed), three reads of the
+/// approval and two listings (standing grants; the conversation's earlier approvals, for the retry guard): see the <c>capture</c> mode.
 /// </para>
 /// <para>
 /// Microsoft.Extensions.AI: the tool is an <see cref="ApprovalRequiredAIFunction"/>; function invocation returns a

@@ -1,5 +1,24 @@
 using BenchmarkDotNet.Running;
+using HumanInLoop.Benchmarks;
 
 // Run: dotnet run -c Release --project benchmarks/HumanInLoop.Benchmarks -- --filter '*' --job short
+// What HumanInLoop writes and reads per step of one approval: ... -- capture [--out DIR] [--show-data]
+// Where one approval's time goes beyond the floor (stopwatch means): ... -- profile [cycles]
 // PostgreSQL is included when HUMANINLOOP_POSTGRES is set (source .ci/services/postgres.sh start).
-BenchmarkSwitcher.FromAssembly(typeof(HumanInLoop.Benchmarks.StoreRoundTripBenchmarks).Assembly).Run(args);
+if (args.Length > 0 && args[0] == "capture")
+{
+    return await CaptureMode.RunAsync(args[1..]);
+}
+
+if (args.Length > 0 && args[0] == "profile")
+{
+    return await ProfileMode.RunAsync(args[1..]);
+}
+
+if (BenchmarkStores.PostgresConnectionString is null)
+{
+    Console.WriteLine("HUMANINLOOP_POSTGRES is not set: the PostgreSQL cases are skipped.");
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(StoreRoundTripBenchmarks).Assembly).Run(args);
+return 0;

@@ -8,12 +8,14 @@ namespace HumanInLoop.Benchmarks;
 
 /// <summary>
 /// Issue 18, goal 6: the inbox at a million rows. The first page (50) of pending approvals, and a page 100 pages later by its
-/// continuation token, with 1,000,000 approvals in SQLite and in PostgreSQL; unfiltered and filtered by tenant.
+/// continuation token, with 1,000,000 approvals in SQLite and in PostgreSQL; unfiltered, by tenant, by approver (an approver's
+/// inbox: its id, its role and calls anyone may decide) and by both.
 /// </summary>
 /// <remarks>
 /// The rows go in once, in <see cref="SetupAsync"/>, straight into the store's own tables (SQLite: one transaction, one prepared
 /// statement; PostgreSQL: one <c>INSERT ... SELECT FROM generate_series</c>), then <c>ANALYZE</c>. One in ten is pending (100,000); 100 tenants (1,000 pending each);
-/// the data of every row is that of one real approval (its record, the conversation kept apart).
+/// the data of every row is that of one real approval. Of the pending, one in five may be decided by anyone; the others name one of
+/// 20 roles and one of 1,000 users (so one approver's inbox holds about 24,000: 80 by id, 4,000 by role, 20,000 open to anyone).
 /// </remarks>
 [MemoryDiagnoser]
 public class InboxBenchmarks
@@ -23,6 +25,7 @@ public class InboxBenchmarks
     private IStateStore _store = null!;
     private string _laterToken = "";
     private string _tenantLaterToken = "";
+    private string _approverLaterToken = "";
 
     [ParamsSource(nameof(Stores))]
     public string Store { get; set; } = "";
@@ -52,6 +55,7 @@ public class InboxBenchmarks
         _store = store;
         _laterToken = await TokenAfterAsync(Pending());
         _tenantLaterToken = await TokenAfterAsync(Pending() with { TenantId = InboxRows.Tenant });
+        _approverLaterToken = await TokenAfterAsync(Pending() with { Approver = InboxRows.Approver });
     }
 
     [Benchmark(Baseline = true)]
@@ -65,6 +69,15 @@ public class InboxBenchmarks
 
     [Benchmark]
     public Task<StatePage> TenantLaterPage() => _store.ListAsync(Pending() with { TenantId = InboxRows.Tenant, ContinuationToken = _tenantLaterToken });
+
+    [Benchmark]
+    public Task<StatePage> ApproverFirstPage() => _store.ListAsync(Pending() with { Approver = InboxRows.Approver });
+
+    [Benchmark]
+    public Task<StatePage> ApproverLaterPage() => _store.ListAsync(Pending() with { Approver = InboxRows.Approver, ContinuationToken = _approverLaterToken });
+
+    [Benchmark]
+    public Task<StatePage> TenantApproverFirstPage() => _store.ListAsync(Pending() with { TenantId = InboxRows.Tenant, Approver = InboxRows.Approver });
 
     private static StateQuery Pending() => new() { Status = ApprovalStatus.Pending, PageSize = 50 };
 
@@ -90,7 +103,13 @@ internal static class InboxRows
     public const string Tenant = "tenant-042";
     private static readonly DateTimeOffset T0 = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
+    public static readonly Approver Approver = new("user-0042", ["role-07"]);
+
     public static string Id(int i) => $"apr_{i:D7}";
+
+    // Who may decide a pending row, as the core writes it (StateEntry.Approvers: distinct, ordinal order; '' for anyone).
+    public static string? ApproversJson(int i) => Status(i) != 0 ? null
+        : i / 10 % 5 == 0 ? "[\"\"]" : $"[\"role-{i / 3 % 20:D2}\",\"user-{i / 11 % 1000:D4}\"]";
 
     public static int Status(int i) => i % 10 == 0 ? 0 : 1 + (i % 6);
 
@@ -104,12 +123,13 @@ internal static class InboxRows
         using SqliteTransaction transaction = connection.BeginTransaction();
         using SqliteCommand insert = connection.CreateCommand();
         insert.Transaction = transaction;
-        insert.CommandText = "INSERT INTO hil_approvals (id, conversation_id, status, created_at, expires_at, updated_at, version, data, tenant_id) VALUES (@id, @c, @s, @t, @e, @t, 1, @d, @tenant)";
+        insert.CommandText = "INSERT INTO hil_approvals (id, conversation_id, status, created_at, expires_at, updated_at, version, data, tenant_id, approvers) VALUES (@id, @c, @s, @t, @e, @t, 1, @d, @tenant, @approvers)";
         SqliteParameter id = insert.Parameters.Add("@id", SqliteType.Text);
         SqliteParameter conversation = insert.Parameters.Add("@c", SqliteType.Text);
         SqliteParameter status = insert.Parameters.Add("@s", SqliteType.Integer);
         SqliteParameter time = insert.Parameters.Add("@t", SqliteType.Integer);
         SqliteParameter tenant = insert.Parameters.Add("@tenant", SqliteType.Text);
+        SqliteParameter approvers = insert.Parameters.Add("@approvers", SqliteType.Text);
         insert.Parameters.AddWithValue("@e", T0.AddDays(400).ToUnixTimeMilliseconds());
         insert.Parameters.AddWithValue("@d", data);
         insert.Prepare();
@@ -120,6 +140,7 @@ internal static class InboxRows
             status.Value = Status(i);
             time.Value = T0.AddMilliseconds(i * 1000L).ToUnixTimeMilliseconds();
             tenant.Value = TenantOf(i);
+            approvers.Value = (object?)ApproversJson(i) ?? DBNull.Value;
             insert.ExecuteNonQuery();
         }
 
@@ -133,18 +154,23 @@ internal static class InboxRows
     {
         await using NpgsqlDataSource admin = NpgsqlDataSource.Create(BenchmarkStores.PostgresConnectionString!);
         await using NpgsqlCommand insert = admin.CreateCommand($"""
-            INSERT INTO "{schema}".hil_approvals (id, conversation_id, status, created_at, expires_at, updated_at, version, data, tenant_id)
+            INSERT INTO "{schema}".hil_approvals (id, conversation_id, status, created_at, expires_at, updated_at, version, data, tenant_id, approvers)
             SELECT 'apr_' || lpad(i::text, 7, '0'), 'conv-' || (i % 50000), CASE WHEN i % 10 = 0 THEN 0 ELSE 1 + i % 6 END,
                    $1 + i * interval '1 second', $1 + interval '400 days', $1 + i * interval '1 second', 1, $2,
-                   'tenant-' || lpad((i / 7 % {Tenants})::text, 3, '0')
+                   'tenant-' || lpad((i / 7 % {Tenants})::text, 3, '0'),
+                   CASE WHEN i % 10 <> 0 THEN NULL WHEN i / 10 % 5 = 0 THEN ARRAY['']
+                        ELSE ARRAY['role-' || lpad((i / 3 % 20)::text, 2, '0'), 'user-' || lpad((i / 11 % 1000)::text, 4, '0')] END
             FROM generate_series(0, {Rows - 1}) AS i
             """);
         insert.CommandTimeout = 600;
         insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = T0 });
         insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = data });
         await insert.ExecuteNonQueryAsync();
-        await using NpgsqlCommand analyze = admin.CreateCommand($"VACUUM ANALYZE \"{schema}\".hil_approvals");
-        analyze.CommandTimeout = 600;
-        await analyze.ExecuteNonQueryAsync();
+        foreach (string table in new[] { "hil_approvals", "hil_approval_approvers" })
+        {
+            await using NpgsqlCommand analyze = admin.CreateCommand($"VACUUM ANALYZE \"{schema}\".{table}");
+            analyze.CommandTimeout = 600;
+            await analyze.ExecuteNonQueryAsync();
+        }
     }
 }

@@ -20,7 +20,8 @@ namespace HumanInLoop.PostgreSql;
 /// as <c>timestamptz</c>, which keeps the whole milliseconds of <see cref="StateEntry"/> exactly. Ids sort by <c>COLLATE "C"</c>
 /// (ordinal), like the other stores. Listing uses indexes on (created_at, id), (status, created_at, id),
 /// (conversation_id, created_at, id), (tenant_id, created_at, id) and (tenant_id, status, created_at, id):
-/// <see cref="StateQuery.TenantId"/> filters in the query. Finished approvals are removed by age with <see cref="PurgeAsync"/>, their audit trails kept
+/// <see cref="StateQuery.TenantId"/> filters in the query,
+/// and <see cref="StateQuery.Approver"/> reads one range per name of an approval_approvers table that triggers keep in step. Finished approvals are removed by age with <see cref="PurgeAsync"/>, their audit trails kept
 /// (<see cref="IPurgeableStateStore"/>). Thread-safe; dispose it to close the connections it opened.
 /// </para>
 /// <para>

@@ -17,7 +17,8 @@ namespace HumanInLoop.Sqlite;
 /// <see cref="StateEntry.Data"/> is stored as text, byte for byte, and so is <see cref="StateEntry.History"/>, in a table of its
 /// own (SQLite rewrites a whole row on any update), written once, when the entry is created, never by an update; times as Unix milliseconds (UTC). Listing uses indexes on
 /// (created_at, id), (status, created_at, id), (conversation_id, created_at, id), (tenant_id, created_at, id) and
-/// (tenant_id, status, created_at, id): <see cref="StateQuery.TenantId"/> filters in the query. Thread-safe: each operation uses its own
+/// (tenant_id, status, created_at, id): <see cref="StateQuery.TenantId"/> filters in the query,
+/// and <see cref="StateQuery.Approver"/> reads one range per name of an approval_approvers table that triggers keep in step. Thread-safe: each operation uses its own
 /// pooled connection. Finished approvals are removed by age with <see cref="PurgeAsync"/>, their audit trails kept
 /// (<see cref="IPurgeableStateStore"/>). Use the PostgreSQL store when several machines share the approvals.
 /// </para>

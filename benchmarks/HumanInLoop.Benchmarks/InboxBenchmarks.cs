@@ -15,7 +15,7 @@ namespace HumanInLoop.Benchmarks;
 /// The rows go in once, in <see cref="SetupAsync"/>, straight into the store's own tables (SQLite: one transaction, one prepared
 /// statement; PostgreSQL: one <c>INSERT ... SELECT FROM generate_series</c>), then <c>ANALYZE</c>. One in ten is pending (100,000); 100 tenants (1,000 pending each);
 /// the data of every row is that of one real approval. Of the pending, one in five may be decided by anyone; the others name one of
-/// 20 roles and one of 1,000 users (so one approver's inbox holds about 24,000: 80 by id, 4,000 by role, 20,000 open to anyone).
+/// 20 roles and one of 820 users (so one approver's inbox holds about 23,700: 91 by id, 3,570 by role, 20,000 open to anyone).
 /// </remarks>
 [MemoryDiagnoser]
 public class InboxBenchmarks
@@ -109,7 +109,7 @@ internal static class InboxRows
 
     // Who may decide a pending row, as the core writes it (StateEntry.Approvers: distinct, ordinal order; '' for anyone).
     public static string? ApproversJson(int i) => Status(i) != 0 ? null
-        : i / 10 % 5 == 0 ? "[\"\"]" : $"[\"role-{i / 3 % 20:D2}\",\"user-{i / 11 % 1000:D4}\"]";
+        : i / 10 % 5 == 0 ? "[\"\"]" : $"[\"role-{i / 70 % 20:D2}\",\"user-{i / 11 % 1000:D4}\"]";
 
     public static int Status(int i) => i % 10 == 0 ? 0 : 1 + (i % 6);
 
@@ -159,7 +159,7 @@ internal static class InboxRows
                    $1 + i * interval '1 second', $1 + interval '400 days', $1 + i * interval '1 second', 1, $2,
                    'tenant-' || lpad((i / 7 % {Tenants})::text, 3, '0'),
                    CASE WHEN i % 10 <> 0 THEN NULL WHEN i / 10 % 5 = 0 THEN ARRAY['']
-                        ELSE ARRAY['role-' || lpad((i / 3 % 20)::text, 2, '0'), 'user-' || lpad((i / 11 % 1000)::text, 4, '0')] END
+                        ELSE ARRAY['role-' || lpad((i / 70 % 20)::text, 2, '0'), 'user-' || lpad((i / 11 % 1000)::text, 4, '0')] END
             FROM generate_series(0, {Rows - 1}) AS i
             """);
         insert.CommandTimeout = 600;

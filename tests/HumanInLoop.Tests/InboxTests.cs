@@ -23,6 +23,21 @@ public sealed class InboxTests
     }
 
     [Fact]
+    public async Task Hold_PoliciesWithNoCommonApprover_IsInNobodysInbox()
+    {
+        TestBank bank = new(new ApprovalOptions
+        {
+            Policies = { ApprovalPolicy.RequireApproval("transfer", "Finance decides.", ["finance"]), ApprovalPolicy.RequireApproval("transfer", "Ops decides.", ["ops"]) },
+        });
+        PendingApproval pending = (await bank.SendAsync("transfer 500 to bob", streaming: false)).Pending;
+
+        Assert.Equal(ApprovalStatus.Pending, pending.Status);
+        Assert.Null((await bank.Store.GetAsync(pending.Id))!.Approvers);
+        Assert.Empty((await bank.Approvals.ListAsync(new StateQuery { Approver = Fiona })).Approvals);
+        Assert.Empty((await bank.Approvals.ListAsync(new StateQuery { Approver = Oscar })).Approvals);
+    }
+
+    [Fact]
     public async Task Hold_ACallThatNamesNobody_IsInEveryApproversInbox()
     {
         TestBank bank = new(new ApprovalOptions { Policies = { ApprovalPolicy.RequireApproval("transfer", "Transfers need a person.") } });

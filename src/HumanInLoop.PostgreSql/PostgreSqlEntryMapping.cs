@@ -1,4 +1,5 @@
 using System.Data.Common;
+using HumanInLoop.Internal;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -11,10 +12,10 @@ namespace HumanInLoop.PostgreSql;
 internal static class PostgreSqlEntryMapping
 {
     /// <summary>An entry's columns, the conversation kept apart included.</summary>
-    public const string Columns = "id, conversation_id, status, created_at, expires_at, updated_at, version, data, history, tenant_id";
+    public const string Columns = "id, conversation_id, status, created_at, expires_at, updated_at, version, data, history, tenant_id, approvers";
 
     /// <summary><see cref="Columns"/> with NULL for the history, for reads that do not need the conversation.</summary>
-    public const string ColumnsWithoutHistory = "id, conversation_id, status, created_at, expires_at, updated_at, version, data, NULL, tenant_id";
+    public const string ColumnsWithoutHistory = "id, conversation_id, status, created_at, expires_at, updated_at, version, data, NULL, tenant_id, approvers";
 
     /// <summary>Binds an entry's first eight columns as positional parameters <c>$1</c> to <c>$8</c>, in the order of <see cref="Columns"/>.</summary>
     /// <param name="command">The command.</param>
@@ -37,6 +38,17 @@ internal static class PostgreSqlEntryMapping
     public static void AddTenant(NpgsqlCommand command, StateEntry entry) =>
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)entry.TenantId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
 
+    /// <summary>Binds an entry's approvers (<see cref="StateEntry.Approvers"/>, a <c>text[]</c> or NULL) as one more positional parameter.</summary>
+    /// <param name="command">The command.</param>
+    /// <param name="entry">The entry.</param>
+    public static void AddApprovers(NpgsqlCommand command, StateEntry entry) =>
+        command.Parameters.Add(new NpgsqlParameter { Value = entry.Approvers is { } names ? names.ToArray() : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+
+    /// <summary>The table of who may decide each pending approval (schema version 5), kept by a trigger on the approvals table.</summary>
+    /// <param name="tables">The store's table names.</param>
+    /// <returns>The quoted, qualified table name.</returns>
+    public static string ApproversTable(StoreTableNames tables) => tables.Table("approval_approvers");
+
     /// <summary>Reads a row selected as <see cref="Columns"/> or <see cref="ColumnsWithoutHistory"/>.</summary>
     /// <param name="reader">The reader, on a row.</param>
     /// <returns>The entry.</returns>
@@ -52,5 +64,6 @@ internal static class PostgreSqlEntryMapping
     {
         History = reader.IsDBNull(8) ? null : reader.GetString(8),
         TenantId = reader.IsDBNull(9) ? null : reader.GetString(9),
+        Approvers = reader.IsDBNull(10) ? null : reader.GetFieldValue<string[]>(10),
     };
 }

@@ -19,6 +19,20 @@ internal sealed class PostgreSqlSchemaDialect(NpgsqlDataSource dataSource, Store
     private readonly string _approvals = tables.Approvals;
     private readonly string _prefix = tables.Prefix;
     private readonly string _schemaName = tables.SchemaName!;
+    private readonly string _approvers = PostgreSqlEntryMapping.ApproversTable(tables);
+    private readonly string _sync = tables.Table("approvals_approvers_sync");
+
+    // The names that may decide a stored pending record's calls, as version 5 fills them in: those named by each call awaiting a
+    // decision ('' for a call that names nobody), never the marker of contradictory policies; distinct, ordinal order, NULL for none.
+    // NUL cannot be text in PostgreSQL (json ->> refuses a record holding an escaped one anywhere), so the record is read with each
+    // \u0000 escape made \u0001: the marker of contradictory policies is then chr(1) || 'no-common-approver'.
+    private const string ApproversOfData = """
+        (SELECT array_agg(DISTINCT name ORDER BY name) FROM (
+            SELECT (CASE WHEN n IS NULL THEN '' ELSE n #>> '{}' END) COLLATE "C" AS name
+            FROM json_array_elements(replace(data, '\u0000', '\u0001')::json -> 'calls') c
+            LEFT JOIN LATERAL json_array_elements(CASE WHEN json_typeof(c -> 'approvers') = 'array' THEN c -> 'approvers' ELSE '[]'::json END) n ON true
+            WHERE c ->> 'decision' = 'AwaitingApproval' AND (n IS NULL OR (json_typeof(n) = 'string' AND n #>> '{}' <> chr(1) || 'no-common-approver'))) names)
+        """;
 
     /// <inheritdoc />
     public override int Version => PostgreSqlStateStore.SchemaVersion;
@@ -198,6 +212,63 @@ internal sealed class PostgreSqlSchemaDialect(NpgsqlDataSource dataSource, Store
             """,
             $"CREATE INDEX \"{_prefix}approvals_tenant_created\" ON {_approvals} (tenant_id, created_at DESC, id DESC)",
             $"CREATE INDEX \"{_prefix}approvals_tenant_status_created\" ON {_approvals} (tenant_id, status, created_at DESC, id DESC)"),
+        // Who may decide each pending approval (StateEntry.Approvers, for StateQuery.Approver): a text[] on the approval, filled from
+        // the calls of each stored pending record (row by row, leaving NULL, should a record not be JSON), and one row per name in a
+        // table of its own that a trigger keeps in step with the approvals (rows only while pending), so that an approver's inbox is
+        // one index range per name. A server still at version 4 writes no approvers: the trigger still drops what it decides.
+        5 => new(
+            "approvals: approvers column (who may decide, backfilled from the stored calls) and approval_approvers, kept by a trigger, with its listing indexes",
+            $"ALTER TABLE {_approvals} ADD COLUMN approvers text[] NULL",
+            $"""
+            DO $backfill$
+            DECLARE r record;
+            BEGIN
+                BEGIN
+                    UPDATE {_approvals} SET approvers = {ApproversOfData} WHERE status = 0;
+                EXCEPTION WHEN others THEN
+                    FOR r IN SELECT id FROM {_approvals} WHERE status = 0 LOOP
+                        BEGIN
+                            UPDATE {_approvals} SET approvers = {ApproversOfData} WHERE id = r.id;
+                        EXCEPTION WHEN others THEN
+                            NULL;
+                        END;
+                    END LOOP;
+                END;
+            END
+            $backfill$
+            """,
+            $"""
+            CREATE TABLE {_approvers} (
+                approver text COLLATE "C" NOT NULL,
+                tenant_id text NULL,
+                created_at timestamptz NOT NULL,
+                approval_id text COLLATE "C" NOT NULL)
+            """,
+            $"CREATE INDEX \"{_prefix}approval_approvers_created\" ON {_approvers} (approver, created_at DESC, approval_id DESC)",
+            $"CREATE INDEX \"{_prefix}approval_approvers_tenant_created\" ON {_approvers} (approver, tenant_id, created_at DESC, approval_id DESC)",
+            $"CREATE INDEX \"{_prefix}approval_approvers_approval\" ON {_approvers} (approval_id)",
+            $"INSERT INTO {_approvers} (approver, tenant_id, created_at, approval_id) SELECT DISTINCT n, a.tenant_id, a.created_at, a.id FROM {_approvals} a, unnest(a.approvers) AS n WHERE a.status = 0",
+            $"""
+            CREATE FUNCTION {_sync}() RETURNS trigger LANGUAGE plpgsql AS $sync$
+            BEGIN
+                IF TG_OP <> 'INSERT' THEN
+                    DELETE FROM {_approvers} WHERE approval_id = OLD.id;
+                END IF;
+                IF TG_OP <> 'DELETE' AND NEW.status = 0 AND NEW.approvers IS NOT NULL THEN
+                    INSERT INTO {_approvers} (approver, tenant_id, created_at, approval_id)
+                    SELECT DISTINCT n, NEW.tenant_id, NEW.created_at, NEW.id FROM unnest(NEW.approvers) AS n;
+                END IF;
+                RETURN NULL;
+            END
+            $sync$
+            """,
+            $"CREATE TRIGGER \"{_prefix}approvals_approvers_insert_delete\" AFTER INSERT OR DELETE ON {_approvals} FOR EACH ROW EXECUTE FUNCTION {_sync}()",
+            $"""
+            CREATE TRIGGER "{_prefix}approvals_approvers_update" AFTER UPDATE ON {_approvals} FOR EACH ROW
+            WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.approvers IS DISTINCT FROM NEW.approvers OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id
+                OR OLD.created_at IS DISTINCT FROM NEW.created_at OR OLD.id IS DISTINCT FROM NEW.id)
+            EXECUTE FUNCTION {_sync}()
+            """),
         _ => throw new ArgumentOutOfRangeException(nameof(version)),
     };
 }

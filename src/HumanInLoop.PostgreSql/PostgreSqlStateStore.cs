@@ -20,7 +20,8 @@ namespace HumanInLoop.PostgreSql;
 /// as <c>timestamptz</c>, which keeps the whole milliseconds of <see cref="StateEntry"/> exactly. Ids sort by <c>COLLATE "C"</c>
 /// (ordinal), like the other stores. Listing uses indexes on (created_at, id), (status, created_at, id),
 /// (conversation_id, created_at, id), (tenant_id, created_at, id) and (tenant_id, status, created_at, id):
-/// <see cref="StateQuery.TenantId"/> filters in the query. Finished approvals are removed by age with <see cref="PurgeAsync"/>, their audit trails kept
+/// <see cref="StateQuery.TenantId"/> filters in the query,
+/// and <see cref="StateQuery.Approver"/> reads one range per name of an approval_approvers table that triggers keep in step. Finished approvals are removed by age with <see cref="PurgeAsync"/>, their audit trails kept
 /// (<see cref="IPurgeableStateStore"/>). Thread-safe; dispose it to close the connections it opened.
 /// </para>
 /// <para>
@@ -36,7 +37,7 @@ namespace HumanInLoop.PostgreSql;
 public sealed class PostgreSqlStateStore : IPurgeableStateStore, ICallRecordStore, IGrantStore, IAsyncDisposable, IDisposable
 {
     /// <summary>The schema version this package writes and reads. A database with a newer version is refused.</summary>
-    public const int SchemaVersion = 4;
+    public const int SchemaVersion = 5;
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
@@ -101,10 +102,11 @@ public sealed class PostgreSqlStateStore : IPurgeableStateStore, ICallRecordStor
         ArgumentOutOfRangeException.ThrowIfNotEqual(entry.Version, 1L, nameof(entry));
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
         await using NpgsqlCommand command = _dataSource.CreateCommand(
-            $"INSERT INTO {_tables.Approvals} ({PostgreSqlEntryMapping.Columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING");
+            $"INSERT INTO {_tables.Approvals} ({PostgreSqlEntryMapping.Columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING");
         PostgreSqlEntryMapping.AddEntry(command, entry);
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)entry.History ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         PostgreSqlEntryMapping.AddTenant(command, entry);
+        PostgreSqlEntryMapping.AddApprovers(command, entry);
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }
 
@@ -129,12 +131,13 @@ public sealed class PostgreSqlStateStore : IPurgeableStateStore, ICallRecordStor
         // history is written once, by TryCreateAsync: whatever History this entry carries, the stored one stays.
         await using NpgsqlCommand command = _dataSource.CreateCommand($"""
             UPDATE {_tables.Approvals}
-            SET conversation_id = $2, status = $3, created_at = $4, expires_at = $5, updated_at = $6, version = $7, data = $8, tenant_id = $10
+            SET conversation_id = $2, status = $3, created_at = $4, expires_at = $5, updated_at = $6, version = $7, data = $8, tenant_id = $10, approvers = $11
             WHERE id = $1 AND version = $9
             """);
         PostgreSqlEntryMapping.AddEntry(command, entry);
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = expectedVersion });
         PostgreSqlEntryMapping.AddTenant(command, entry);
+        PostgreSqlEntryMapping.AddApprovers(command, entry);
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }
 
@@ -143,9 +146,17 @@ public sealed class PostgreSqlStateStore : IPurgeableStateStore, ICallRecordStor
     {
         ArgumentNullException.ThrowIfNull(query);
         (DateTimeOffset CreatedAt, string Id)? after = query.ContinuationToken is null ? null : StateContinuationToken.Parse(query.ContinuationToken);
+        if (ApproverFilter.MatchesNothing(query))
+        {
+            return new StatePage([], null);
+        }
+
+        // An approver's inbox holds pending approvals only: its query needs no status, and its names come last.
+        IReadOnlyList<string> approvers = query.Approver is null ? [] : ApproverFilter.Names(query.Approver);
+        bool byStatus = query.Status is not null && approvers.Count == 0;
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
         await using NpgsqlCommand command = _dataSource.CreateCommand(BuildListSql(
-            query.ConversationId is not null, query.Status is not null, after is not null, query.CreatedFrom is not null, query.CreatedBefore is not null, query.TenantId is not null));
+            query.ConversationId is not null, byStatus, after is not null, query.CreatedFrom is not null, query.CreatedBefore is not null, query.TenantId is not null, approvers.Count));
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = query.PageSize + 1 });
         if (query.TenantId is not null)
         {
@@ -157,7 +168,7 @@ public sealed class PostgreSqlStateStore : IPurgeableStateStore, ICallRecordStor
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = query.ConversationId, NpgsqlDbType = NpgsqlDbType.Text });
         }
 
-        if (query.Status is { } status)
+        if (query.Status is { } status && byStatus)
         {
             command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)status });
         }
@@ -171,6 +182,11 @@ public sealed class PostgreSqlStateStore : IPurgeableStateStore, ICallRecordStor
         {
             command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = position.CreatedAt.ToUniversalTime(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = position.Id, NpgsqlDbType = NpgsqlDbType.Text });
+        }
+
+        foreach (string name in approvers)
+        {
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name, NpgsqlDbType = NpgsqlDbType.Text });
         }
 
         return await StatePageReader.ReadAsync(command, query.PageSize, PostgreSqlEntryMapping.ReadEntry, cancellationToken).ConfigureAwait(false);
@@ -226,10 +242,16 @@ public sealed class PostgreSqlStateStore : IPurgeableStateStore, ICallRecordStor
 
     /// <summary>
     /// The listing query (positional parameters: limit, then tenant, conversation, status, earliest and latest creation, and the token's
-    /// created_at and id, as used): keyset paging newest first, served by an index.
+    /// created_at and id, as used): keyset paging newest first, served by an index. With <paramref name="approvers"/> names (the last
+    /// parameters), an approver's inbox (<see cref="PostgreSqlInboxSql"/>), which takes no status.
     /// </summary>
-    internal string BuildListSql(bool byConversation, bool byStatus, bool afterToken, bool createdFrom = false, bool createdBefore = false, bool byTenant = false)
+    internal string BuildListSql(bool byConversation, bool byStatus, bool afterToken, bool createdFrom = false, bool createdBefore = false, bool byTenant = false, int approvers = 0)
     {
+        if (approvers > 0)
+        {
+            return PostgreSqlInboxSql.Build(_tables, approvers, byConversation, afterToken, createdFrom, createdBefore, byTenant);
+        }
+
         List<string> where = [];
         int parameter = 2;
         if (byTenant)

@@ -17,6 +17,7 @@ internal sealed class SqliteSchemaDialect(Func<CancellationToken, Task<SqliteCon
 {
     private readonly string _approvals = tables.Approvals;
     private readonly string _prefix = tables.Prefix;
+    private readonly string _approvers = SqliteEntryMapping.ApproversTable(tables);
 
     /// <inheritdoc />
     public override int Version => SqliteStateStore.SchemaVersion;
@@ -152,6 +153,55 @@ internal sealed class SqliteSchemaDialect(Func<CancellationToken, Task<SqliteCon
             $"UPDATE {_approvals} SET tenant_id = CASE WHEN json_valid(data) AND json_type(data, '$.context.tenantId') = 'text' THEN json_extract(data, '$.context.tenantId') END",
             $"CREATE INDEX \"{_prefix}approvals_tenant_created\" ON {_approvals} (tenant_id, created_at DESC, id DESC)",
             $"CREATE INDEX \"{_prefix}approvals_tenant_status_created\" ON {_approvals} (tenant_id, status, created_at DESC, id DESC)"),
+        // Who may decide each pending approval (StateEntry.Approvers, for StateQuery.Approver): a JSON array on the approval, filled
+        // here from the calls of each stored pending record, and one row per name in a table of its own that triggers keep in step
+        // with the approvals (rows only while pending), so that an approver's inbox is one index range per name. A process still
+        // at version 5 writes no approvers: the status trigger still drops what it decides, and its new approvals list for nobody.
+        6 => new(
+            "approvals: approvers column (who may decide, backfilled from the stored calls) and approval_approvers, kept by triggers, with its listing indexes",
+            $"ALTER TABLE {_approvals} ADD COLUMN approvers TEXT NULL",
+            $"""
+            UPDATE {_approvals} SET approvers = NULLIF((
+                SELECT json_group_array(name) FROM (
+                    SELECT DISTINCT CASE WHEN COALESCE(json_array_length(c.value, '$.approvers'), 0) = 0 THEN '' ELSE n.value END AS name
+                    FROM json_each({_approvals}.data, '$.calls') c LEFT JOIN json_each(c.value, '$.approvers') n
+                    WHERE json_extract(c.value, '$.decision') = 'AwaitingApproval' AND (n.type IS NULL OR n.type = 'text')
+                        AND (n.value IS NULL OR n.value <> char(0) || 'no-common-approver')
+                    ORDER BY name)), '[]')
+            WHERE status = 0 AND json_valid(data) AND json_type(data, '$.calls') = 'array'
+            """,
+            $"""
+            CREATE TABLE {_approvers} (
+                approver TEXT NOT NULL,
+                tenant_id TEXT NULL,
+                created_at INTEGER NOT NULL,
+                approval_id TEXT NOT NULL)
+            """,
+            $"CREATE INDEX \"{_prefix}approval_approvers_created\" ON {_approvers} (approver, created_at DESC, approval_id DESC)",
+            $"CREATE INDEX \"{_prefix}approval_approvers_tenant_created\" ON {_approvers} (approver, tenant_id, created_at DESC, approval_id DESC)",
+            $"CREATE INDEX \"{_prefix}approval_approvers_approval\" ON {_approvers} (approval_id)",
+            $"INSERT INTO {_approvers} (approver, tenant_id, created_at, approval_id) SELECT DISTINCT n.value, a.tenant_id, a.created_at, a.id FROM {_approvals} a, json_each(a.approvers) n WHERE a.status = 0 AND a.approvers IS NOT NULL",
+            $"""
+            CREATE TRIGGER "{_prefix}approvals_approvers_insert" AFTER INSERT ON {_approvals}
+            WHEN new.status = 0 AND new.approvers IS NOT NULL
+            BEGIN
+                INSERT INTO {_approvers} (approver, tenant_id, created_at, approval_id) SELECT DISTINCT value, new.tenant_id, new.created_at, new.id FROM json_each(new.approvers);
+            END
+            """,
+            $"""
+            CREATE TRIGGER "{_prefix}approvals_approvers_update" AFTER UPDATE ON {_approvals}
+            WHEN old.status IS NOT new.status OR old.approvers IS NOT new.approvers OR old.tenant_id IS NOT new.tenant_id OR old.created_at IS NOT new.created_at OR old.id IS NOT new.id
+            BEGIN
+                DELETE FROM {_approvers} WHERE approval_id = old.id;
+                INSERT INTO {_approvers} (approver, tenant_id, created_at, approval_id) SELECT DISTINCT value, new.tenant_id, new.created_at, new.id FROM json_each(new.approvers) WHERE new.status = 0 AND new.approvers IS NOT NULL;
+            END
+            """,
+            $"""
+            CREATE TRIGGER "{_prefix}approvals_approvers_delete" AFTER DELETE ON {_approvals}
+            BEGIN
+                DELETE FROM {_approvers} WHERE approval_id = old.id;
+            END
+            """),
         _ => throw new ArgumentOutOfRangeException(nameof(version)),
     };
 }

@@ -17,7 +17,8 @@ namespace HumanInLoop.Sqlite;
 /// <see cref="StateEntry.Data"/> is stored as text, byte for byte, and so is <see cref="StateEntry.History"/>, in a table of its
 /// own (SQLite rewrites a whole row on any update), written once, when the entry is created, never by an update; times as Unix milliseconds (UTC). Listing uses indexes on
 /// (created_at, id), (status, created_at, id), (conversation_id, created_at, id), (tenant_id, created_at, id) and
-/// (tenant_id, status, created_at, id): <see cref="StateQuery.TenantId"/> filters in the query. Thread-safe: each operation uses its own
+/// (tenant_id, status, created_at, id): <see cref="StateQuery.TenantId"/> filters in the query,
+/// and <see cref="StateQuery.Approver"/> reads one range per name of an approval_approvers table that triggers keep in step. Thread-safe: each operation uses its own
 /// pooled connection. Finished approvals are removed by age with <see cref="PurgeAsync"/>, their audit trails kept
 /// (<see cref="IPurgeableStateStore"/>). Use the PostgreSQL store when several machines share the approvals.
 /// </para>
@@ -33,7 +34,7 @@ namespace HumanInLoop.Sqlite;
 public sealed class SqliteStateStore : IPurgeableStateStore, ICallRecordStore, IGrantStore
 {
     /// <summary>The schema version this package writes and reads. A file with a newer version is refused.</summary>
-    public const int SchemaVersion = 5;
+    public const int SchemaVersion = 6;
 
     private readonly SqliteConnectionFactory _connections;
     private readonly StoreTableNames _tables;
@@ -94,7 +95,7 @@ public sealed class SqliteStateStore : IPurgeableStateStore, ICallRecordStore, I
         await using SqliteTransaction? transaction = entry.History is null ? null : connection.BeginTransaction(deferred: false);
         await using SqliteCommand command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = $"INSERT INTO {_tables.Approvals} ({SqliteEntryMapping.EntryColumns}) VALUES (@id, @conversation, @status, @created, @expires, @updated, @version, @data, @tenant) ON CONFLICT (id) DO NOTHING";
+        command.CommandText = $"INSERT INTO {_tables.Approvals} ({SqliteEntryMapping.EntryColumns}) VALUES (@id, @conversation, @status, @created, @expires, @updated, @version, @data, @tenant, @approvers) ON CONFLICT (id) DO NOTHING";
         SqliteEntryMapping.AddEntry(command, entry);
         if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != 1)
         {
@@ -145,7 +146,7 @@ public sealed class SqliteStateStore : IPurgeableStateStore, ICallRecordStore, I
         command.CommandText = $"""
             UPDATE {_tables.Approvals}
             SET conversation_id = @conversation, status = @status, created_at = @created, expires_at = @expires,
-                updated_at = @updated, version = @version, data = @data, tenant_id = @tenant
+                updated_at = @updated, version = @version, data = @data, tenant_id = @tenant, approvers = @approvers
             WHERE id = @id AND version = @expected
             """;
         SqliteEntryMapping.AddEntry(command, entry);
@@ -158,11 +159,23 @@ public sealed class SqliteStateStore : IPurgeableStateStore, ICallRecordStore, I
     {
         ArgumentNullException.ThrowIfNull(query);
         (DateTimeOffset CreatedAt, string Id)? after = query.ContinuationToken is null ? null : StateContinuationToken.Parse(query.ContinuationToken);
+        if (ApproverFilter.MatchesNothing(query))
+        {
+            return new StatePage([], null);
+        }
+
+        IReadOnlyList<string> approvers = query.Approver is null ? [] : ApproverFilter.Names(query.Approver);
         await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using SqliteCommand command = connection.CreateCommand();
         command.CommandText = BuildListSql(
-            query.ConversationId is not null, query.Status is not null, after is not null, query.CreatedFrom is not null, query.CreatedBefore is not null, query.TenantId is not null);
+            query.ConversationId is not null, query.Status is not null, after is not null, query.CreatedFrom is not null, query.CreatedBefore is not null, query.TenantId is not null,
+            approvers.Count);
         command.Parameters.AddWithValue("@limit", query.PageSize + 1);
+        for (int i = 0; i < approvers.Count; i++)
+        {
+            command.Parameters.AddWithValue($"@approver{i}", approvers[i]);
+        }
+
         if (query.TenantId is not null)
         {
             command.Parameters.AddWithValue("@tenant", query.TenantId);
@@ -232,9 +245,17 @@ public sealed class SqliteStateStore : IPurgeableStateStore, ICallRecordStore, I
     /// <inheritdoc />
     public Task<GrantPage> ListGrantsAsync(GrantQuery query, CancellationToken cancellationToken = default) => _grants.ListAsync(query, cancellationToken);
 
-    /// <summary>The listing query: keyset paging newest first, served by an index whatever the filter.</summary>
-    internal string BuildListSql(bool byConversation, bool byStatus, bool afterToken, bool createdFrom = false, bool createdBefore = false, bool byTenant = false)
+    /// <summary>
+    /// The listing query: keyset paging newest first, served by an index whatever the filter. With <paramref name="approvers"/> names
+    /// (<c>@approver0</c>, ...), an approver's inbox (<see cref="SqliteInboxSql"/>).
+    /// </summary>
+    internal string BuildListSql(bool byConversation, bool byStatus, bool afterToken, bool createdFrom = false, bool createdBefore = false, bool byTenant = false, int approvers = 0)
     {
+        if (approvers > 0)
+        {
+            return SqliteInboxSql.Build(_tables, approvers, byConversation, afterToken, createdFrom, createdBefore, byTenant);
+        }
+
         List<string> where = [];
         if (byTenant)
         {

@@ -33,7 +33,7 @@ public sealed partial class PostgreSqlStateStoreTests
         PostgreSqlStateStore store = Schemas.NewStore(schema);
         await store.InitializeAsync();
 
-        Assert.Equal("1,2,3,4", await Schemas.ScalarAsync(AppliedVersions(schema)));
+        Assert.Equal("1,2,3,4,5", await Schemas.ScalarAsync(AppliedVersions(schema)));
         Assert.Equal(
             "approvals: tenant_id column (backfilled from the stored context) and tenant listing indexes",
             await Schemas.ScalarAsync($"SELECT description FROM \"{schema}\".hil_schema_version WHERE version = 4"));
@@ -45,7 +45,7 @@ public sealed partial class PostgreSqlStateStoreTests
         Assert.Null((await store.GetAsync("broken"))!.TenantId); // kept, seen by no tenant
 
         await Schemas.NewStore(schema).InitializeAsync();
-        Assert.Equal(4L, await Schemas.ScalarAsync($"SELECT COUNT(*) FROM \"{schema}\".hil_schema_version"));
+        Assert.Equal(5L, await Schemas.ScalarAsync($"SELECT COUNT(*) FROM \"{schema}\".hil_schema_version"));
     }
 
     [Theory]

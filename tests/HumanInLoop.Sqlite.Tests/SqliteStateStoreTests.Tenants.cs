@@ -40,7 +40,7 @@ public sealed partial class SqliteStateStoreTests
         SqliteStateStore store = new(connection);
         await store.InitializeAsync();
 
-        Assert.Equal("1,2,3,4,5", await ScalarAsync(connection, AppliedVersions));
+        Assert.Equal("1,2,3,4,5,6", await ScalarAsync(connection, AppliedVersions));
         Assert.Equal(
             "approvals: tenant_id column (backfilled from the stored context) and tenant listing indexes",
             await ScalarAsync(connection, "SELECT description FROM hil_schema_version WHERE version = 5"));
@@ -53,7 +53,7 @@ public sealed partial class SqliteStateStoreTests
         Assert.Null((await store.GetAsync("broken"))!.TenantId); // kept, seen by no tenant
 
         await new SqliteStateStore(connection).InitializeAsync();
-        Assert.Equal(5L, await ScalarAsync(connection, "SELECT COUNT(*) FROM hil_schema_version"));
+        Assert.Equal(6L, await ScalarAsync(connection, "SELECT COUNT(*) FROM hil_schema_version"));
     }
 
     [Theory]

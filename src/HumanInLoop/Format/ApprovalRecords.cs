@@ -181,6 +181,7 @@ internal sealed class ApprovalRecords(IStateStore store, ReadOnlyMemory<byte> in
             // A store that does not declare StoresHistorySeparately may replace the whole entry on update (it was never asked to
             // keep History): an approval read from it with its conversation apart carries that conversation in every write.
             TenantId = approval.Context.TenantId,
+            Approvers = ApproverNames.Of(approval),
             History = version == 1 || !store.StoresHistorySeparately ? history?.Text : null,
         };
     }

@@ -2,8 +2,10 @@ using HumanInLoop.Internal;
 
 namespace HumanInLoop;
 
-/// <summary>An <see cref="IStateStore"/> in process memory: for tests, demos and single-process hosts that may lose approvals on restart.</summary>
+/// <summary>An <see cref="IStateStore"/> in process memory, for tests and demos: approvals are lost on restart.</summary>
 /// <remarks>
+/// Not for production: it keeps everything in one process and lists by scanning every entry under one lock (no index), so an inbox of
+/// many thousands of approvals costs time in proportion to them, where the SQLite and PostgreSQL stores read one index range per page.
 /// Thread-safe. Purged approvals' audit trails are archived in memory too (<see cref="IPurgeableStateStore"/>), and it keeps call records
 /// (<see cref="ICallRecordStore"/>) and standing grants (<see cref="IGrantStore"/>) as well. Use the SQLite or
 /// PostgreSQL store when approvals must survive a restart.
@@ -75,6 +77,7 @@ public sealed class InMemoryStateStore : IPurgeableStateStore, ICallRecordStore,
                 .Where(e => query.TenantId is null || e.TenantId == query.TenantId)
                 .Where(e => query.ConversationId is null || e.ConversationId == query.ConversationId)
                 .Where(e => query.Status is null || e.Status == query.Status)
+                .Where(e => query.Approver is null || (e.Status == ApprovalStatus.Pending && e.Approvers is { } names && Names(query.Approver).Any(names.Contains)))
                 .Where(e => (query.CreatedFrom is null || e.CreatedAt >= query.CreatedFrom) && (query.CreatedBefore is null || e.CreatedAt < query.CreatedBefore))
                 .Where(e => after is null || e.CreatedAt < after.Value.CreatedAt ||
                     (e.CreatedAt == after.Value.CreatedAt && string.CompareOrdinal(e.Id, after.Value.Id) < 0))
@@ -135,6 +138,8 @@ public sealed class InMemoryStateStore : IPurgeableStateStore, ICallRecordStore,
 
         return Task.FromResult<IReadOnlyList<ApprovalAuditEntry>?>(trail is null ? null : PendingApprovalSerializer.ReadAuditTrail(approvalId, trail));
     }
+
+    private static IEnumerable<string> Names(Approver approver) => [approver.Id, .. approver.Roles, StateEntry.AnyApprover];
 
     private static bool IsFinished(ApprovalStatus status) =>
         status is ApprovalStatus.Completed or ApprovalStatus.Expired or ApprovalStatus.Cancelled;

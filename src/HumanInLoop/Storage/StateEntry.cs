@@ -38,6 +38,23 @@ public sealed record StateEntry(
     /// <exception cref="ArgumentException">Not valid text (a lone surrogate): no store could keep it exactly.</exception>
     public string? TenantId { get; init => field = value is null ? null : WellFormed(value, nameof(TenantId)); }
 
+    /// <summary>The name in <see cref="Approvers"/> that stands for a call anyone may decide (its policies name no approver): the empty string, which no <see cref="Approver.Id"/> can be.</summary>
+    public const string AnyApprover = "";
+
+    /// <summary>
+    /// Gets who may decide the approval now, kept as an indexed list so that <see cref="StateQuery.Approver"/> filters in the store's
+    /// query: the ids and roles named by its calls awaiting a decision (<see cref="PendingToolCall.Approvers"/>), with
+    /// <see cref="AnyApprover"/> for a call anyone may decide; <see langword="null"/> when nobody may (it is not
+    /// <see cref="ApprovalStatus.Pending"/>, or no call awaits a decision). Distinct and in ordinal order; an empty list is kept as
+    /// <see langword="null"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">A name is <see langword="null"/> or not valid text (a lone surrogate).</exception>
+    public IReadOnlyList<string>? Approvers
+    {
+        get;
+        init => field = value is null ? null : Internal.ApproverNames.From(value) is { Count: > 0 } names ? names : null;
+    }
+
     /// <summary>
     /// Gets the held conversation (the approval's messages as a JSON array) when the store keeps it apart from
     /// <see cref="Data"/> (<see cref="IStateStore.StoresHistorySeparately"/>): given to <see cref="IStateStore.TryCreateAsync"/>,

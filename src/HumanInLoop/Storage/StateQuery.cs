@@ -24,6 +24,18 @@ public sealed record StateQuery
         init => field = value is null ? null : StateEntry.WellFormed(value, nameof(TenantId));
     }
 
+    /// <summary>
+    /// Gets only pending entries this approver is named to decide, or all when <see langword="null"/>: those whose
+    /// <see cref="StateEntry.Approvers"/> hold its <see cref="HumanInLoop.Approver.Id"/>, one of its <see cref="HumanInLoop.Approver.Roles"/>,
+    /// or <see cref="StateEntry.AnyApprover"/> (a call anyone may decide). Its inbox, one index range per name: stores filter by it in
+    /// their query. With a <see cref="Status"/> other than <see cref="ApprovalStatus.Pending"/> the page is empty.
+    /// </summary>
+    /// <remarks>
+    /// The approver's <see cref="HumanInLoop.Approver.TenantId"/> is not applied (set <see cref="TenantId"/> too), nor is
+    /// <see cref="ApprovalOptions.PreventSelfApproval"/>: the inbox may list a request the approver made, which a decision then refuses.
+    /// </remarks>
+    public Approver? Approver { get; init; }
+
     /// <summary>Gets only entries in this status, or all when <see langword="null"/>.</summary>
     public ApprovalStatus? Status { get; init; }
 

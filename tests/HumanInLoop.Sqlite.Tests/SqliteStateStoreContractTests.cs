@@ -83,22 +83,38 @@ public sealed class SqliteStoreCostContractTests : StoreCostContractTests, IDisp
 {
     private readonly SqliteTestFiles _files = new();
     private readonly Dictionary<IStateStore, string> _paths = [];
+    private readonly List<Microsoft.Data.Sqlite.SqliteConnection> _keepers = [];
 
-    protected override Task<IStateStore> CreateStoreAsync()
+    protected override async Task<IStateStore> CreateStoreAsync()
     {
         string connection = _files.NewConnectionString();
         SqliteStateStore store = new(connection);
+        await store.InitializeAsync();
         _paths[store] = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(connection).DataSource;
-        return Task.FromResult<IStateStore>(store);
+
+        // SQLite deletes the log when the file's last connection closes, and other tests of this assembly clear the connection
+        // pools (SqliteConnection.ClearAllPools) at any moment: a connection of our own, outside the pool, keeps the log in place.
+        Microsoft.Data.Sqlite.SqliteConnection keeper = new(connection + ";Pooling=False");
+        await keeper.OpenAsync();
+        _keepers.Add(keeper);
+        return store;
     }
 
     // Every commit appends the pages it changed to the write-ahead log (journal_mode WAL); nothing checkpoints it during the test
-    // (pooled connections stay open, and it stays far below the automatic checkpoint's 1,000 pages), so its growth is what was written.
+    // (the keeper connection stays open, and the log stays far below the automatic checkpoint's 1,000 pages), so its growth is what was written.
     protected override Func<long>? DiskBytes(IStateStore store)
     {
         string wal = _paths[store] + "-wal";
         return () => File.Exists(wal) ? new FileInfo(wal).Length : 0;
     }
 
-    public void Dispose() => _files.Dispose();
+    public void Dispose()
+    {
+        foreach (Microsoft.Data.Sqlite.SqliteConnection keeper in _keepers)
+        {
+            keeper.Dispose();
+        }
+
+        _files.Dispose();
+    }
 }

@@ -125,8 +125,11 @@ public sealed class SampleTwoHostsTests : IAsyncLifetime
         Assert.Equal("Running", (await _env.GetWorkflowAsync("wf-INV-3"))!.Status);
         Assert.Empty((await a.Services.GetRequiredService<ApprovalService>().ListAsync(new StateQuery { ConversationId = "wf-INV-3" })).Approvals);
 
-        // Past InterruptedAfter: one of the two takes it over.
-        string approvalId = (await _env.WaitForWorkflowAsync("wf-INV-3", "WaitingForApproval", advance: TimeSpan.FromSeconds(30))).ApprovalId!;
+        // Past InterruptedAfter: one of the two takes it over. The clock jumps once past it, then moves in small steps while the
+        // test waits, so that the run that took it over never itself looks untouched for InterruptedAfter. (A 30-second step per
+        // 20 ms poll made five minutes pass in 200 ms of real time: on a loaded machine the other host took it over too.)
+        _env.Time.Advance(TimeSpan.FromMinutes(2.5));
+        string approvalId = (await _env.WaitForWorkflowAsync("wf-INV-3", "WaitingForApproval", advance: TimeSpan.FromMilliseconds(100))).ApprovalId!;
         await _env.WaitForMailAsync("alice@example.com", approvalId, "Approval needed");
         await Task.Delay(300);
         Assert.Single((await b.Services.GetRequiredService<ApprovalService>().ListAsync(new StateQuery { ConversationId = "wf-INV-3" })).Approvals);

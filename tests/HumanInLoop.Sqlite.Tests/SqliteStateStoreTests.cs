@@ -119,6 +119,12 @@ public sealed partial class SqliteStateStoreTests : IDisposable
         // appended every page of it to the write-ahead log again. In a table of its own it is written once.
         string connection = _files.NewConnectionString();
         SqliteStateStore store = new(connection);
+        await store.InitializeAsync();
+
+        // SQLite deletes the log when the file's last connection closes, and other tests clear the connection pools at any moment:
+        // a connection of the test's own, outside the pool, keeps the log in place while it is measured.
+        await using SqliteConnection keeper = new(connection + ";Pooling=False");
+        await keeper.OpenAsync();
         string history = "[" + string.Join(",", Enumerable.Repeat("""{"role":"user","contents":[{"$type":"text","text":"Transfer 500 to bob, then tell me the balance."}]}""", 3000)) + "]";
         Assert.True(history.Length > 250_000);
         Assert.True(await store.TryCreateAsync(Entry("long") with { History = history }));

@@ -193,11 +193,24 @@ internal sealed partial class WorkflowEnvironment : IAsyncDisposable
         }
     }
 
+    // A free port below the kernel's ephemeral range (32768-60999 on Linux). A port the kernel hands out (port 0) is released
+    // here and bound later by the host; in between, any outgoing connection of the parallel test runs could take it as its
+    // own ephemeral port (CI saw "address already in use"). Ports below that range are never handed out that way.
     private static int FreePort()
     {
-        using TcpListener listener = new(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        for (int attempt = 0; ; attempt++)
+        {
+            int port = Random.Shared.Next(20_000, 32_000);
+            try
+            {
+                using TcpListener listener = new(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException) when (attempt < 100)
+            {
+            }
+        }
     }
 
     [GeneratedRegex(@"Approve: (\S+)")]

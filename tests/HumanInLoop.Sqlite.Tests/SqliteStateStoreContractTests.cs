@@ -82,35 +82,50 @@ public sealed class SqliteHistoryContractTests : HistoryContractTests, IDisposab
 public sealed class SqliteStoreCostContractTests : StoreCostContractTests, IDisposable
 {
     private readonly SqliteTestFiles _files = new();
-    private readonly Dictionary<IStateStore, string> _paths = [];
-    private readonly List<Microsoft.Data.Sqlite.SqliteConnection> _keepers = [];
+    private readonly Dictionary<IStateStore, (string Wal, Microsoft.Data.Sqlite.SqliteConnection Keeper)> _logs = [];
 
     protected override async Task<IStateStore> CreateStoreAsync()
     {
         string connection = _files.NewConnectionString();
         SqliteStateStore store = new(connection);
         await store.InitializeAsync();
-        _paths[store] = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(connection).DataSource;
 
         // SQLite deletes the log when the file's last connection closes, and other tests of this assembly clear the connection
         // pools (SqliteConnection.ClearAllPools) at any moment: a connection of our own, outside the pool, keeps the log in place.
         Microsoft.Data.Sqlite.SqliteConnection keeper = new(connection + ";Pooling=False");
         await keeper.OpenAsync();
-        _keepers.Add(keeper);
+        _logs[store] = (new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(connection).DataSource + "-wal", keeper);
         return store;
     }
 
-    // Every commit appends the pages it changed to the write-ahead log (journal_mode WAL); nothing checkpoints it during the test
-    // (the keeper connection stays open, and the log stays far below the automatic checkpoint's 1,000 pages), so its growth is what was written.
+    // Before each write the log is checkpointed and truncated to nothing; after it, the log's size is what the write appended
+    // (every commit appends the pages it changed to the write-ahead log, and one write stays far below the automatic
+    // checkpoint's 1,000 pages). The counting store asks once before and once after each write.
     protected override Func<long>? DiskBytes(IStateStore store)
     {
-        string wal = _paths[store] + "-wal";
-        return () => File.Exists(wal) ? new FileInfo(wal).Length : 0;
+        (string wal, Microsoft.Data.Sqlite.SqliteConnection keeper) = _logs[store];
+        bool before = true;
+        return () =>
+        {
+            if (!before)
+            {
+                before = true;
+                return File.Exists(wal) ? new FileInfo(wal).Length : 0;
+            }
+
+            before = false;
+            using Microsoft.Data.Sqlite.SqliteCommand truncate = keeper.CreateCommand();
+            truncate.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+            using Microsoft.Data.Sqlite.SqliteDataReader result = truncate.ExecuteReader();
+            Assert.True(result.Read() && result.GetInt64(0) == 0, "the log could not be truncated before the write");
+            Assert.Equal(0, File.Exists(wal) ? new FileInfo(wal).Length : 0);
+            return 0;
+        };
     }
 
     public void Dispose()
     {
-        foreach (Microsoft.Data.Sqlite.SqliteConnection keeper in _keepers)
+        foreach ((_, Microsoft.Data.Sqlite.SqliteConnection keeper) in _logs.Values)
         {
             keeper.Dispose();
         }

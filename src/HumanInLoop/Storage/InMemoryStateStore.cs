@@ -71,13 +71,14 @@ public sealed class InMemoryStateStore : IPurgeableStateStore, ICallRecordStore,
         ArgumentNullException.ThrowIfNull(query);
         cancellationToken.ThrowIfCancellationRequested();
         (DateTimeOffset CreatedAt, string Id)? after = query.ContinuationToken is null ? null : StateContinuationToken.Parse(query.ContinuationToken);
+        string[]? approverNames = query.Approver is { } approver ? [approver.Id, .. approver.Roles, StateEntry.AnyApprover] : null;
         lock (_lock)
         {
             List<StateEntry> page = _entries.Values
                 .Where(e => query.TenantId is null || e.TenantId == query.TenantId)
                 .Where(e => query.ConversationId is null || e.ConversationId == query.ConversationId)
                 .Where(e => query.Status is null || e.Status == query.Status)
-                .Where(e => query.Approver is null || (e.Status == ApprovalStatus.Pending && e.Approvers is { } names && Names(query.Approver).Any(names.Contains)))
+                .Where(e => approverNames is null || (e.Status == ApprovalStatus.Pending && e.Approvers is { } names && approverNames.Any(names.Contains)))
                 .Where(e => (query.CreatedFrom is null || e.CreatedAt >= query.CreatedFrom) && (query.CreatedBefore is null || e.CreatedAt < query.CreatedBefore))
                 .Where(e => after is null || e.CreatedAt < after.Value.CreatedAt ||
                     (e.CreatedAt == after.Value.CreatedAt && string.CompareOrdinal(e.Id, after.Value.Id) < 0))
@@ -138,8 +139,6 @@ public sealed class InMemoryStateStore : IPurgeableStateStore, ICallRecordStore,
 
         return Task.FromResult<IReadOnlyList<ApprovalAuditEntry>?>(trail is null ? null : PendingApprovalSerializer.ReadAuditTrail(approvalId, trail));
     }
-
-    private static IEnumerable<string> Names(Approver approver) => [approver.Id, .. approver.Roles, StateEntry.AnyApprover];
 
     private static bool IsFinished(ApprovalStatus status) =>
         status is ApprovalStatus.Completed or ApprovalStatus.Expired or ApprovalStatus.Cancelled;

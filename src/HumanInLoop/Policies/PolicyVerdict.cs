@@ -100,7 +100,27 @@ public sealed class PolicyVerdict
     /// <summary>Marks the batch of this call all or nothing (<see cref="AllOrNothingBatch"/>).</summary>
     /// <returns>A copy of this decision that marks its batch all or nothing.</returns>
     public PolicyVerdict InAllOrNothingBatch() =>
-        new(Kind, Reason, Approvers, ExpiresAfter, RequiredApprovals, Escalation) { AllOrNothingBatch = true };
+        new(Kind, Reason, Approvers, ExpiresAfter, RequiredApprovals, Escalation) { AllOrNothingBatch = true, Rule = Rule, Version = Version };
+
+    /// <summary>
+    /// Gets the rule within the policy that gave this verdict (a configured rule's name, for example), recorded after the policy's
+    /// name (<c>policy/rule</c>) in <see cref="RecordedVerdict.Policies"/>; <see langword="null"/> when the policy is its own rule.
+    /// </summary>
+    public string? Rule { get; private init; }
+
+    /// <summary>
+    /// Gets the version of the rules that gave this verdict (a rule set's content hash and label, for example), recorded with the
+    /// call so that a reader can tell which rules were in force; <see langword="null"/> when the policy has no version of its own.
+    /// </summary>
+    /// <remarks>A policy whose rules change while the process runs names the version on every verdict, <see cref="PolicyVerdictKind.NotApplicable"/> included.</remarks>
+    public string? Version { get; private init; }
+
+    /// <summary>Names the rule and the version of the rules that gave this verdict (<see cref="Rule"/>, <see cref="Version"/>).</summary>
+    /// <param name="rule">The rule within the policy, or <see langword="null"/> when the policy is its own rule.</param>
+    /// <param name="version">The version of the rules, or <see langword="null"/> when they have none.</param>
+    /// <returns>A copy of this verdict that names them.</returns>
+    public PolicyVerdict WithOrigin(string? rule, string? version) =>
+        new(Kind, Reason, Approvers, ExpiresAfter, RequiredApprovals, Escalation) { AllOrNothingBatch = AllOrNothingBatch, Rule = rule, Version = version };
 
     /// <summary>Creates a decision that refuses the call; the model receives a result saying so.</summary>
     /// <param name="reason">Why, as sent to the model.</param>

@@ -70,6 +70,10 @@ public sealed class ExpiryAndRestartTests : IAsyncLifetime
         Assert.DoesNotContain(_env.Smtp.Messages, m => m.To.Contains("cfo@example.com"));
         _env.Time.Advance(TimeSpan.FromHours(2));
         var escalation = await _env.WaitForMailAsync("cfo@example.com", approvalId, "Escalated");
+
+        // The clock moves on only once the escalation is recorded: a jump while the SMTP exchange still runs times the attempt out,
+        // and at-least-once delivery sends it again (CI saw two escalation mails under load).
+        await WorkflowEnvironment.WaitForEscalationRecordedAsync(host, approvalId);
         for (int sweep = 0; sweep < 5; sweep++)
         {
             _env.Time.Advance(TimeSpan.FromMinutes(1));

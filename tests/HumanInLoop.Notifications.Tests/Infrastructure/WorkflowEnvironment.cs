@@ -170,6 +170,12 @@ internal sealed partial class WorkflowEnvironment : IAsyncDisposable
             () => host.Services.GetRequiredService<INotificationStore>().IsDeliveredAsync(DeliveryWork.Key(approvalId, nameof(ApprovalNotificationKind.Pending), null, channel)),
             $"the {channel} request for {approvalId} recorded as delivered");
 
+    /// <summary>Waits until <paramref name="host"/> has recorded the escalation as delivered on <paramref name="channel"/>; see <see cref="WaitForRequestRecordedAsync"/> for why.</summary>
+    public static Task WaitForEscalationRecordedAsync(WebApplication host, string approvalId, string channel = "escalation") =>
+        Eventually.TrueAsync(
+            () => host.Services.GetRequiredService<INotificationStore>().IsDeliveredAsync(DeliveryWork.EscalationKey(approvalId, channel)),
+            $"the escalation of {approvalId} on {channel} recorded as delivered");
+
     public static (Uri Approve, Uri Reject) Links(MimeMessage message)
     {
         MatchCollection approve = ApproveLink().Matches(message.TextBody ?? "");

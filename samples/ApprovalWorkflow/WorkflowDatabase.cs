@@ -62,6 +62,14 @@ internal sealed class WorkflowDatabase
         await ExecuteAsync("UPDATE wf_workflows SET updated_at = @now WHERE id = @id AND status = @status AND updated_at <= @since",
             ("@id", workflowId), ("@status", WorkflowStatus.Running), ("@since", untouchedSince.ToUnixTimeMilliseconds())) == 1;
 
+    /// <summary>
+    /// Marks a workflow this host is running as alive (its heartbeat), so that no other host takes it over as interrupted while
+    /// a model call or a tool runs longer than <see cref="WorkflowSettings.InterruptedAfter"/>. Returns whether it was still running.
+    /// </summary>
+    public async Task<bool> TouchAsync(string workflowId) =>
+        await ExecuteAsync("UPDATE wf_workflows SET updated_at = @now WHERE id = @id AND status = @status",
+            ("@id", workflowId), ("@status", WorkflowStatus.Running)) == 1;
+
     public async Task<WorkflowRecord?> GetAsync(string workflowId) =>
         (await QueryAsync("SELECT id, invoice_id, vendor, amount, status, approval_id, outcome FROM wf_workflows WHERE id = @id", ReadWorkflow, ("@id", workflowId))).FirstOrDefault();
 

@@ -16,13 +16,19 @@ internal sealed partial class WorkflowRunner
     private readonly WorkflowDatabase _database;
     private readonly ILogger<WorkflowRunner> _logger;
     private readonly IList<AITool> _tools;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _heartbeat;
 
-    public WorkflowRunner(IChatClient chat, ApprovalService approvals, WorkflowDatabase database, ILogger<WorkflowRunner> logger)
+    public WorkflowRunner(IChatClient chat, ApprovalService approvals, WorkflowDatabase database, WorkflowSettings settings, TimeProvider time, ILogger<WorkflowRunner> logger)
     {
         _chat = chat;
         _approvals = approvals;
         _database = database;
         _logger = logger;
+        _time = time;
+
+        // Five heartbeats per InterruptedAfter: a host that misses a few (a pause, a slow disk) is still not taken for stopped.
+        _heartbeat = settings.InterruptedAfter / 5;
         _tools = ApprovalService.ProtectTools(AIFunctionFactory.Create(PayInvoiceAsync, "pay_invoice", "Pays an invoice to a vendor. Amount in dollars as a decimal string."));
     }
 
@@ -57,6 +63,10 @@ internal sealed partial class WorkflowRunner
 
     private async Task RunAsync(Invoice invoice, CancellationToken cancellationToken)
     {
+        // While the model and the tool run, the workflow is touched now and then, so that another host never takes it over as
+        // interrupted because a call took longer than InterruptedAfter (it would run the invoice a second time).
+        using CancellationTokenSource done = new();
+        Task heartbeat = HeartbeatAsync(invoice.WorkflowId, done.Token);
         try
         {
             ChatResponse response = await _chat.GetResponseAsync([new ChatMessage(ChatRole.User, invoice.Instruction)], Options(invoice.WorkflowId), cancellationToken);
@@ -72,6 +82,39 @@ internal sealed partial class WorkflowRunner
         {
             await _database.SetFinishedAsync(invoice.WorkflowId, WorkflowStatus.Failed, exception.Message);
             LogFailed(exception, invoice.WorkflowId);
+        }
+        finally
+        {
+            await done.CancelAsync();
+            await heartbeat;
+        }
+    }
+
+    private async Task HeartbeatAsync(string workflowId, CancellationToken done)
+    {
+        while (true)
+        {
+            try
+            {
+                await Task.Delay(_heartbeat, _time, done);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            try
+            {
+                if (!await _database.TouchAsync(workflowId))
+                {
+                    return; // no longer running: paused, finished, or (after a very long stall) taken over
+                }
+            }
+            catch (Exception exception)
+            {
+                // A missed heartbeat is not fatal: the next one, or the run's own end, writes the workflow again.
+                LogHeartbeatFailed(exception, workflowId);
+            }
         }
     }
 
@@ -133,4 +176,7 @@ internal sealed partial class WorkflowRunner
 
     [LoggerMessage(3, LogLevel.Error, "Workflow {WorkflowId} failed.")]
     private partial void LogFailed(Exception exception, string workflowId);
+
+    [LoggerMessage(4, LogLevel.Warning, "Workflow {WorkflowId}: its heartbeat failed; another host may take it over after InterruptedAfter.")]
+    private partial void LogHeartbeatFailed(Exception exception, string workflowId);
 }

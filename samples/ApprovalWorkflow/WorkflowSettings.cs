@@ -30,7 +30,8 @@ internal sealed class WorkflowSettings
     /// <summary>
     /// Gets or sets how long a workflow may stay <c>Running</c> untouched before a host takes it over as interrupted (its host
     /// stopped mid-way). Several hosts may share the database: a workflow another host is running now is left alone, and of
-    /// several hosts looking at an interrupted one, one takes it over. Keep it above the longest model call.
+    /// several hosts looking at an interrupted one, one takes it over. The host running a workflow touches it every fifth of this
+    /// (a heartbeat), so a model call longer than this does not make the workflow look interrupted.
     /// </summary>
     public TimeSpan InterruptedAfter { get; set; } = TimeSpan.FromMinutes(5);
 

@@ -137,6 +137,37 @@ public sealed class SampleTwoHostsTests : IAsyncLifetime
         await a.StopAsync();
     }
 
+    [Fact]
+    public async Task ModelCallLongerThanInterruptedAfter_HostKeepsItAlive_TheOtherHostNeverTakesItOver()
+    {
+        // Host A asks the model about INV-4, and the model takes ten minutes (twice InterruptedAfter) to answer.
+        TaskCompletionSource inModel = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        TaskCompletionSource release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using WebApplication a = await _env.StartHostAsync(services => HoldFirstModelCall(services, inModel, release.Task));
+        await using WebApplication b = await _env.StartHostAsync(listenOn: _second);
+        await _env.PostInvoiceAsync("INV-4", "Acme Corp", 4400m);
+        await inModel.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // Host B checks for interrupted workflows every PollInterval; host A's heartbeat keeps INV-4 fresh all the while.
+        for (int step = 0; step < 20; step++)
+        {
+            _env.Time.Advance(TimeSpan.FromSeconds(30));
+            await Task.Delay(100);
+        }
+
+        Assert.Equal("Running", (await _env.GetWorkflowAsync("wf-INV-4"))!.Status);
+        Assert.Empty((await b.Services.GetRequiredService<ApprovalService>().ListAsync(new StateQuery { ConversationId = "wf-INV-4" })).Approvals);
+
+        release.SetResult();
+        string approvalId = (await _env.WaitForWorkflowAsync("wf-INV-4", "WaitingForApproval")).ApprovalId!;
+        await _env.WaitForMailAsync("alice@example.com", approvalId, "Approval needed");
+        await Task.Delay(300);
+        Assert.Single((await b.Services.GetRequiredService<ApprovalService>().ListAsync(new StateQuery { ConversationId = "wf-INV-4" })).Approvals);
+        Assert.Equal(1, RequestMails(approvalId, "alice@example.com"));
+        await b.StopAsync();
+        await a.StopAsync();
+    }
+
     private int RequestMails(string approvalId, string? to = null) => _env.Smtp.Messages.Count(m =>
         m.Message.Headers["X-HumanInLoop-Approval"] == approvalId && (m.Message.Subject ?? "").StartsWith("Approval needed", StringComparison.Ordinal) &&
         (to is null || m.To.Contains(to)));

@@ -85,9 +85,10 @@ internal sealed class ResumeClaimer(ApprovalRecords records, ApprovalExpirer exp
     }
 
     /// <summary>
-    /// An approval is bound to the requester and the execution context it was held in (AISVS 9.2): a resume whose options carry
-    /// another user, tenant or conversation is refused before anything is written. Options with no context resume under the
-    /// stored one. The message names which id differs, never the stored value.
+    /// An approval is bound to the requester and the tenant it was held for (AISVS 9.2.3): a resume whose options carry another
+    /// user or tenant is refused before anything is written. Options with no context resume under the stored one. The
+    /// conversation is not compared: the held one is always the one continued (its history, its context), whatever the options
+    /// name, so a host may resume in a new session of the same user. The message names which id differs, never the stored value.
     /// </summary>
     private static void CheckContext(PendingApproval approval, CallerContext? resumingAs)
     {
@@ -101,13 +102,12 @@ internal sealed class ResumeClaimer(ApprovalRecords records, ApprovalExpirer exp
         [
             .. string.Equals(held.UserId, resumingAs.UserId, StringComparison.Ordinal) ? Array.Empty<string>() : ["user"],
             .. string.Equals(held.TenantId, resumingAs.TenantId, StringComparison.Ordinal) ? Array.Empty<string>() : ["tenant"],
-            .. string.Equals(held.ConversationId, resumingAs.ConversationId, StringComparison.Ordinal) ? Array.Empty<string>() : ["conversation"],
         ];
         if (differing.Length > 0)
         {
             throw new ApprovalForbiddenException(approval.Id, null,
-                $"Approval '{approval.Id}' was held for another {string.Join(", ", differing)} than the CallerContext of this resume names; " +
-                "an approval resumes only in the context it was held in. Resume with the approval's own context, or with none (the stored one is used). Nothing ran.");
+                $"Approval '{approval.Id}' was held for another {string.Join(" and ", differing)} than the CallerContext of this resume names; " +
+                "an approval resumes only for the requester and tenant it was held for. Resume with the approval's own context, or with none (the stored one is used). Nothing ran.");
         }
     }
 }

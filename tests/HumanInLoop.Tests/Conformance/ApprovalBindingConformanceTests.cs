@@ -5,16 +5,18 @@ namespace HumanInLoop.Tests.Conformance;
 
 /// <summary>
 /// OWASP AISVS 1.0 C9.2.3-9.2.5 (docs/security.md, "OWASP AISVS C9 conformance"): an approval is bound to the call's
-/// parameters, to the requester and the execution context it was held in, is used once, and is refused after its deadline.
+/// parameters, to the requester and tenant it was held for and the conversation it was held in, is used once, and is refused
+/// after its deadline.
 /// Each test tries to break one binding and checks that nothing runs and nothing is written.
 /// </summary>
 public sealed class ApprovalBindingConformanceTests
 {
+    public static TheoryData<bool> Modes => new() { false, true };
+
     public static TheoryData<string, bool> ContextFieldsAndModes => new()
     {
         { "user", false }, { "user", true },
         { "tenant", false }, { "tenant", true },
-        { "conversation", false }, { "conversation", true },
     };
 
     private static async Task<(TestBank Bank, PendingApproval Approved)> ApprovedAsync()
@@ -51,17 +53,12 @@ public sealed class ApprovalBindingConformanceTests
 
     [Theory]
     [MemberData(nameof(ContextFieldsAndModes))]
-    public async Task Resume_UnderAnotherUserTenantOrConversation_Forbidden_NothingRunsNothingWritten_TheRightContextStillRuns(string field, bool streaming)
+    public async Task Resume_ForAnotherUserOrTenant_Forbidden_NothingRunsNothingWritten_TheRightContextStillRuns(string field, bool streaming)
     {
         (TestBank bank, PendingApproval approved) = await ApprovedAsync();
         CallerContext held = approved.Context;
         Assert.Equal(("carol", "t1", "conv-1"), (held.UserId, held.TenantId, held.ConversationId));
-        CallerContext other = field switch
-        {
-            "user" => held with { UserId = "mallory" },
-            "tenant" => held with { TenantId = "t2" },
-            _ => held with { ConversationId = "conv-mallory" },
-        };
+        CallerContext other = field == "user" ? held with { UserId = "mallory" } : held with { TenantId = "t2" };
         int auditBefore = approved.AuditTrail.Count;
 
         Exception? error = await ResumeAsync(bank, approved.Id, OptionsWith(bank, other), streaming);
@@ -81,8 +78,29 @@ public sealed class ApprovalBindingConformanceTests
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
+    [MemberData(nameof(Modes))]
+    public async Task Resume_NamingAnotherConversation_ContinuesTheHeldOne_WithItsHistoryAndContext(bool streaming)
+    {
+        // The same user in a new session (the BankingConsole after a restart): the held conversation is the one continued, and a
+        // call the model makes next is held under the held context, not the one the options name.
+        (TestBank bank, PendingApproval approved) = await ApprovedAsync();
+        Func<IReadOnlyList<ChatMessage>, ChatResponse> script = bank.Model.Respond;
+        bank.Model.Respond = messages => messages[^1].Role == ChatRole.Tool && messages.Count(m => m.Role == ChatRole.Tool) == 1
+            ? ScriptedChatClient.Calls(TestBank.TransferCall("c-2", "eve", 300m))
+            : script(messages);
+
+        Exception? error = await ResumeAsync(bank, approved.Id, OptionsWith(bank, approved.Context with { ConversationId = "conv-new-session" }), streaming);
+
+        PendingApproval next = Assert.IsType<PendingApprovalException>(error).Approval;
+        Assert.Equal(approved.Context, next.Context);
+        Assert.Single(bank.Transfers);
+        IReadOnlyList<ChatMessage> sent = bank.Model.Requests[^1];
+        Assert.Equal(approved.Messages.Count + 1, sent.Count);
+        Assert.Equal(approved.Messages[0].Text, sent[0].Text);
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
     public async Task Resume_WithAPartialContext_IsAnotherContext_Forbidden(bool streaming)
     {
         // A context that leaves the tenant out is not the held one (tenant "t1"): a null id is a value, never a wildcard.
@@ -95,8 +113,7 @@ public sealed class ApprovalBindingConformanceTests
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
+    [MemberData(nameof(Modes))]
     public async Task Resume_WithoutAContext_RunsOnceUnderTheHeldOne(bool streaming)
     {
         (TestBank bank, PendingApproval approved) = await ApprovedAsync();

@@ -12,7 +12,7 @@ internal sealed class ResumeClaimer(ApprovalRecords records, ApprovalExpirer exp
     /// <summary>Claims a decided approval for one resume.</summary>
     /// <param name="approvalId">The approval to resume.</param>
     /// <param name="tools">The tools supplied again, by name.</param>
-    /// <param name="resumingAs">The context the resume's options carry, if any: it must be the approval's own.</param>
+    /// <param name="resumingAs">The context the resume's options carry, if any: its user and tenant must be the approval's.</param>
     /// <param name="origin">What the approval must hold.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>The claimed approval (its conversation loaded) and the claim's owner id.</returns>

@@ -240,7 +240,7 @@ public sealed class ApprovalService
     /// </summary>
     /// <param name="approvalId">The approval id.</param>
     /// <param name="chatClient">The same pipeline the conversation used (function invocation outside the approval gate).</param>
-    /// <param name="options">Options with the tools, supplied again by name (tools are never serialized).</param>
+    /// <param name="options">Options with the tools, supplied again by name (tools are never serialized). A <see cref="CallerContext"/> on them must name the approval's user and tenant (else <see cref="ApprovalForbiddenException"/>, nothing runs); with none, the stored one is used.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>The model's answer and the whole conversation.</returns>
     /// <exception cref="PendingApprovalException">The model made another gated call; a new approval was saved.</exception>
@@ -263,7 +263,7 @@ public sealed class ApprovalService
     /// </remarks>
     /// <param name="approvalId">The approval id.</param>
     /// <param name="chatClient">The same pipeline the conversation used.</param>
-    /// <param name="options">Options with the tools, supplied again by name.</param>
+    /// <param name="options">Options with the tools, supplied again by name; a <see cref="CallerContext"/> on them must name the approval's user and tenant.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>The updates.</returns>
     /// <exception cref="ApprovalToolMissingException">A tool to run is missing from <paramref name="options"/>; nothing ran, the approval is unchanged.</exception>

@@ -73,4 +73,19 @@ public sealed class CanDecideAgreementTests
         await Assert.ThrowsAsync<ApprovalForbiddenException>(() =>
             host.Approvals.DecideAsync(approval.Id, call.CallId, ApprovalDecision.Approve(new Approver("m", ["\u0000no-common-approver"]))));
     }
+
+    [Fact]
+    public async Task CanDecide_ApproverOfAnotherTenant_False_AsTheDecisionAnswersNotFound()
+    {
+        await using ApprovalTestHost host = await ApprovalTestHost.StartAsync();
+        PendingApproval approval = await host.PauseAsync(tenant: "t1");
+        PendingToolCall call = approval.Calls.Single();
+        Approver ofT2 = new("alice", [ApprovalTestHost.ApproverRole]) { TenantId = "t2" };
+
+        Assert.False(ApprovalViews.CanDecide(approval, call, ofT2));
+        Assert.True(ApprovalViews.CanDecide(approval, call, ofT2 with { TenantId = "t1" }));
+        Assert.True(ApprovalViews.CanDecide(approval, call, ofT2 with { TenantId = null }));
+        await Assert.ThrowsAsync<ApprovalNotFoundException>(() => host.Approvals.DecideAsync(approval.Id, call.CallId, ApprovalDecision.Approve(ofT2)));
+        Assert.Equal(ApprovalStatus.Pending, (await host.Approvals.GetAsync(approval.Id)).Status);
+    }
 }

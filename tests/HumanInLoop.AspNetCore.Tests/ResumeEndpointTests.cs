@@ -182,6 +182,31 @@ public sealed class ResumeEndpointTests
     }
 
     [Fact]
+    public async Task Resume_TargetOptionsNameTheResumingUser_Returns403Forbidden_NothingRunsAndTheApprovalWaits()
+    {
+        // A host that builds the resume's context from the signed-in approver rather than from the approval (AISVS 9.2.3).
+        await using ApprovalTestHost host = await ApprovalTestHost.StartAsync(configure: o =>
+        {
+            Func<ApprovalResumeArguments, ValueTask<ApprovalResumeTarget>>? full = o.ResumeTarget;
+            o.ResumeTarget = async arguments =>
+            {
+                ApprovalResumeTarget target = await full!(arguments);
+                ChatOptions options = target.Options!.Clone().WithCallerContext(arguments.Approval.Context with { UserId = "alice" });
+                return new ApprovalResumeTarget(target.ChatClient, options);
+            };
+        });
+        PendingApproval approval = await host.PauseAsync();
+        TestUser alice = host.Client("alice", ApprovalTestHost.ApproverRole);
+        (await alice.DecideAsync(approval.Id, "c-tr", new { decision = "approve", fingerprint = approval.Calls[0].Fingerprint })).Dispose();
+
+        using HttpResponseMessage response = await alice.ResumeAsync(approval.Id);
+
+        await DecideEndpointTests.AssertProblemAsync(response, HttpStatusCode.Forbidden, "forbidden");
+        Assert.Empty(host.Transfers);
+        Assert.Equal(ApprovalStatus.Decided, (await host.Approvals.GetAsync(approval.Id)).Status);
+    }
+
+    [Fact]
     public async Task Resume_WithoutResumeTarget_Returns501()
     {
         await using ApprovalTestHost host = await ApprovalTestHost.StartAsync(configureResume: false);

@@ -422,7 +422,7 @@ public sealed class AdversarialTests
 
         await Assert.ThrowsAsync<ApprovalForbiddenException>(() => bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.ApproveWithArguments(TestBank.Alice, edited)));
         await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.ApproveWithArguments(TestBank.Bob, edited));
-        await bank.Approvals.ResumeAsync(pending.Id, bank.Client, bank.ChatOptions());
+        await bank.Approvals.ResumeAsync(pending.Id, bank.Client, bank.ChatOptions(userId: "alice")); // resumed in the requester's context
 
         var transfer = Assert.Single(bank.Transfers);
         Assert.Equal(("bob", 50m), (transfer.To, transfer.Amount));
@@ -673,7 +673,7 @@ public sealed class AdversarialTests
         PendingApproval pending = (await bank.SendAsync("transfer 500 to bob", false)).Pending;
         await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
         ChatOptions options = new ChatOptions { Tools = ApprovalService.ProtectTools(bank.Deposit, AIFunctionFactory.Create((string to, decimal amount) => "x", "Transfer")) }
-            .WithCallerContext(new CallerContext { ConversationId = "conv-1" });
+            .WithCallerContext(new CallerContext { ConversationId = "conv-1", UserId = "carol", TenantId = "t1" }); // the held context
 
         await Assert.ThrowsAsync<ApprovalToolMissingException>(() => bank.Approvals.ResumeAsync(pending.Id, bank.Client, options));
 

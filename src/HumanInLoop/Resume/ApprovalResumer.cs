@@ -141,7 +141,7 @@ internal sealed class ApprovalResumer(
         string owner;
         try
         {
-            (approval, owner) = await claimer.ClaimAsync(approvalId, tools, origin, cancellationToken);
+            (approval, owner) = await claimer.ClaimAsync(approvalId, tools, ResumingAs(options), origin, cancellationToken);
         }
         catch (ApprovalException exception)
         {
@@ -235,6 +235,13 @@ internal sealed class ApprovalResumer(
         await lease.SaveOrLoseAsync(approval, CancellationToken.None);
         RecordOutcome(approval.Id, "released");
     }
+
+    /// <summary>The context a resume's options carry, or <see langword="null"/> when they carry none.</summary>
+    /// <exception cref="ArgumentException">Something other than a <see cref="CallerContext"/> is stored under its key.</exception>
+    private static CallerContext? ResumingAs(ChatOptions? options) =>
+        options?.AdditionalProperties is not { } properties || !properties.TryGetValue(ChatOptionsApprovalExtensions.CallerContextKey, out object? value) ? null
+        : value as CallerContext ?? throw new ArgumentException(
+            $"ChatOptions.AdditionalProperties['{ChatOptionsApprovalExtensions.CallerContextKey}'] holds a {value?.GetType().Name ?? "null"}, not a CallerContext; set it with WithCallerContext.", nameof(options));
 
     private void RecordOutcome(string approvalId, string outcome)
     {

@@ -10,9 +10,14 @@ namespace HumanInLoop.Internal;
 internal sealed class ResumeClaimer(ApprovalRecords records, ApprovalExpirer expirer, ClaimLease lease, ApprovalClock clock)
 {
     /// <summary>Claims a decided approval for one resume.</summary>
+    /// <param name="approvalId">The approval to resume.</param>
+    /// <param name="tools">The tools supplied again, by name.</param>
+    /// <param name="resumingAs">The context the resume's options carry, if any: its user and tenant must be the approval's.</param>
+    /// <param name="origin">What the approval must hold.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>The claimed approval (its conversation loaded) and the claim's owner id.</returns>
     public async Task<(PendingApproval Approval, string Owner)> ClaimAsync(
-        string approvalId, Dictionary<string, AIFunction> tools, ApprovalOrigin origin, CancellationToken cancellationToken)
+        string approvalId, Dictionary<string, AIFunction> tools, CallerContext? resumingAs, ApprovalOrigin origin, CancellationToken cancellationToken)
     {
         for (int attempt = 0; attempt < ApprovalRecords.MaxConcurrentRetries; attempt++)
         {
@@ -23,6 +28,8 @@ internal sealed class ResumeClaimer(ApprovalRecords records, ApprovalExpirer exp
                     ? $"Approval '{approvalId}' holds actions of a plan; resume it with ResumePlanAsync."
                     : $"Approval '{approvalId}' holds tool calls of a conversation; resume it with ResumeAsync.");
             }
+
+            CheckContext(approval, resumingAs);
 
             string? recovering = null;
             switch (approval.Status)
@@ -75,5 +82,32 @@ internal sealed class ResumeClaimer(ApprovalRecords records, ApprovalExpirer exp
         }
 
         throw await records.ConcurrentChangeAsync(approvalId, cancellationToken);
+    }
+
+    /// <summary>
+    /// An approval is bound to the requester and the tenant it was held for (AISVS 9.2.3): a resume whose options carry another
+    /// user or tenant is refused before anything is written. Options with no context resume under the stored one. The
+    /// conversation is not compared: the held one is always the one continued (its history, its context), whatever the options
+    /// name, so a host may resume in a new session of the same user. The message names which id differs, never the stored value.
+    /// </summary>
+    private static void CheckContext(PendingApproval approval, CallerContext? resumingAs)
+    {
+        if (resumingAs is null)
+        {
+            return;
+        }
+
+        CallerContext held = approval.Context;
+        string[] differing =
+        [
+            .. string.Equals(held.UserId, resumingAs.UserId, StringComparison.Ordinal) ? Array.Empty<string>() : ["user"],
+            .. string.Equals(held.TenantId, resumingAs.TenantId, StringComparison.Ordinal) ? Array.Empty<string>() : ["tenant"],
+        ];
+        if (differing.Length > 0)
+        {
+            throw new ApprovalForbiddenException(approval.Id, null,
+                $"Approval '{approval.Id}' was held for another {string.Join(" and ", differing)} than the CallerContext of this resume names; " +
+                "an approval resumes only for the requester and tenant it was held for. Resume with the approval's own context, or with none (the stored one is used). Nothing ran.");
+        }
     }
 }

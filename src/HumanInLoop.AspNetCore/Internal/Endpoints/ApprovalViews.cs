@@ -47,10 +47,12 @@ internal static class ApprovalViews
     /// Whether <paramref name="viewer"/> may decide <paramref name="call"/> now, as far as the stored approval tells: the one rule
     /// behind every <c>canDecide</c> (the inbox, one approval, and the SSE <c>approval_required</c> event of a chat or a resume).
     /// The approval is open, the call waits, the viewer is one of its approvers (by id or role; nobody when its policies name no
-    /// common approver, as the decision refuses) and has not signed it off already. <see langword="false"/> without a viewer.
+    /// common approver, as the decision refuses), of its tenant when the viewer has one (the core answers another tenant's approval
+    /// as not found), and has not signed it off already. <see langword="false"/> without a viewer.
     /// </summary>
     public static bool CanDecide(PendingApproval approval, PendingToolCall call, Approver? viewer) =>
         viewer is not null && approval.Status == ApprovalStatus.Pending && call.Decision == CallDecisionStatus.AwaitingApproval &&
+        (viewer.TenantId is null || string.Equals(viewer.TenantId, approval.Context.TenantId, StringComparison.Ordinal)) &&
         !call.Approvers.Contains(NoCommonApprover, StringComparer.Ordinal) && viewer.IsAnyOf(call.Approvers) &&
         !call.SignOffs.Any(a => string.Equals(a.ApproverId, viewer.Id, StringComparison.Ordinal));
 

@@ -119,7 +119,7 @@ async function resume(approval, container) {
   }
 }
 
-export function renderApproval(approval, session, { onChanged }) {
+export function renderApproval(approval, session, { onChanged, resuming = false }) {
   const root = el('div', { class: 'approval', 'data-approval-id': approval.id });
   const left = el('span', { class: 'time-left', text: timeLeft(approval.expiresAt) });
   root.append(el('dl', { class: 'facts' },
@@ -139,7 +139,7 @@ export function renderApproval(approval, session, { onChanged }) {
   const after = el('div', { class: 'after' });
   const onDone = async (view) => {
     if (view.status === 'Decided' && session.canResume) {
-      root.replaceWith(renderApproval(view, session, { onChanged }));
+      root.replaceWith(renderApproval(view, session, { onChanged, resuming: true }));
       await resume(view, document.querySelector(`.approval[data-approval-id="${CSS.escape(view.id)}"] .after`));
     } else {
       root.replaceWith(renderApproval(view, session, { onChanged }));
@@ -147,7 +147,7 @@ export function renderApproval(approval, session, { onChanged }) {
     onChanged?.();
   };
   for (const call of approval.calls ?? []) root.append(renderCall(approval, call, session, onDone));
-  if (approval.status === 'Decided' && session.canResume && !(approval.calls ?? []).some(c => c.awaitingApproval)) {
+  if (!resuming && approval.status === 'Decided' && session.canResume && !(approval.calls ?? []).some(c => c.awaitingApproval)) {
     const button = el('button', { type: 'button', class: 'resume', text: 'Resume now' });
     button.addEventListener('click', () => { button.disabled = true; resume(approval, after); });
     root.append(button);

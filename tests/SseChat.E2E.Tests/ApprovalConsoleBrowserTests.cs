@@ -71,9 +71,19 @@ public sealed class ApprovalConsoleBrowserTests : IClassFixture<BrowserFixture>
         IPage teller = await OpenConsoleAsync(server, "teller");
         await teller.Locator("#items button.item").ClickAsync();
         ILocator call = teller.Locator(".call");
-        await call.Locator("details.edit summary").ClickAsync();
-        await call.Locator("textarea.arguments-editor").FillAsync("""{ "amount": 150, "to": "bob" }""");
-        await call.Locator("button.approve-edited").ClickAsync();
+        await call.Locator("details.edit > summary").ClickAsync();
+
+        // A form generated from the tool's JSON schema (the sample's resume target gives the tools): checked in the browser first.
+        ILocator amount = call.GetByLabel("amount (required)");
+        await Expect(amount).ToHaveValueAsync("300");
+        await amount.FillAsync("150 dollars");
+        await call.Locator("button.approve-form").ClickAsync();
+        await Expect(call.Locator("[data-field=amount] .field-error")).ToContainTextAsync("Write a number");
+        await Expect(amount).ToBeFocusedAsync();
+        Assert.Equal("Pending", await teller.Locator(".facts .status").TextContentAsync());
+
+        await amount.FillAsync("150");
+        await call.Locator("button.approve-form").ClickAsync();
 
         await Expect(teller.Locator(".resumed-answer")).ToContainTextAsync("Transferred $150.00 to bob. Your balance is $850.00.");
         await Expect(teller.Locator("table.diff")).ToContainTextAsync("amount");
@@ -143,7 +153,9 @@ public sealed class ApprovalConsoleBrowserTests : IClassFixture<BrowserFixture>
         await teller.Locator("#items button.item").ClickAsync();
         ILocator call = teller.Locator(".call");
         await Expect(call.Locator(".arguments .json-number")).ToHaveTextAsync(Amount);
-        await call.Locator("details.edit summary").ClickAsync();
+        await call.Locator("details.edit > summary").ClickAsync();
+        await Expect(call.GetByLabel("amount (required)")).ToHaveValueAsync(Amount);
+        await call.Locator("details.edit-json > summary").ClickAsync();
         await Expect(call.Locator("textarea.arguments-editor")).ToHaveValueAsync(new Regex(Regex.Escape($"\"amount\": {Amount}")));
         Assert.Equal(0, server.CountTransfers());
     }

@@ -1,7 +1,7 @@
 // The approver's console: the inbox (filters, pages, a live count), one approval at a time, live updates by server push.
 import { base, getJson, describeProblem } from './api.js';
 import { el, timeLeft } from './view.js';
-import { renderApproval } from './detail.js';
+import { renderApproval, loadSchemas } from './detail.js';
 
 const items = document.querySelector('#items');
 const more = document.querySelector('#more');
@@ -67,7 +67,8 @@ async function openApproval(id, { focus = true } = {}) {
     return;
   }
   detailTitle.textContent = `Approval ${body.id}`;
-  detailBody.replaceChildren(renderApproval(body, session, { onChanged: () => loadInbox() }));
+  const schemas = await loadSchemas(body, session);
+  detailBody.replaceChildren(renderApproval(body, session, { onChanged: () => loadInbox(), schemas }));
   if (focus) detail.focus();
 }
 

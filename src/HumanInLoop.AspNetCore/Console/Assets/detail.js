@@ -2,7 +2,8 @@
 // the conversation excerpt, and (for a user who may decide) approve, reject with a reason, edit, or answer instead.
 import { el, jsonTree, diffTable, timeLeft } from './view.js';
 import { parseExactJson, toExactJson } from './exact-json.js';
-import { post, problemOf, readEvents } from './api.js';
+import { post, problemOf, readEvents, getJson } from './api.js';
+import { schemaForm } from './schema-form.js';
 
 const path = (id, rest = '') => `/api/approvals/${encodeURIComponent(id)}${rest}`;
 
@@ -21,7 +22,7 @@ function field(label, control, id) {
   return el('div', { class: 'field' }, el('label', { for: id, text: label }), control);
 }
 
-function decisionForm(approval, call, session, onDone) {
+function decisionForm(approval, call, session, onDone, schemas) {
   const key = `${approval.id}-${call.callId}`.replace(/[^A-Za-z0-9_-]/g, '_');
   const status = el('p', { class: 'call-status', role: 'status', 'aria-live': 'polite' });
   const reason = el('textarea', { rows: '2', class: 'reason' });
@@ -33,7 +34,9 @@ function decisionForm(approval, call, session, onDone) {
   const reject = el('button', { type: 'button', class: 'reject', text: 'Reject' });
   const approveEdited = el('button', { type: 'button', class: 'approve-edited', text: 'Approve with these arguments' });
   const respond = el('button', { type: 'button', class: 'respond', text: 'Answer instead of running the tool' });
-  const controls = [approve, reject, approveEdited, respond, reason, edited, answer];
+  const form = schemaForm(schemas?.[call.toolName], call.arguments, key);
+  const approveForm = el('button', { type: 'button', class: 'approve-form', text: 'Approve with these arguments' });
+  const controls = [approve, reject, approveEdited, approveForm, respond, reason, edited, answer, ...(form ? form.root.querySelectorAll('input, select, textarea') : [])];
 
   const send = async (body, busy) => {
     document.body.dataset.acting = 'true';
@@ -76,6 +79,10 @@ function decisionForm(approval, call, session, onDone) {
     if (args === null || typeof args !== 'object' || Array.isArray(args)) { argsError.textContent = 'The arguments must be a JSON object.'; edited.focus(); return; }
     send({ decision: 'approve', arguments: args, reason: reason.value.trim() || null }, 'Approving the edited call…');
   });
+  approveForm.addEventListener('click', () => {
+    const args = form.read();
+    if (args) send({ decision: 'approve', arguments: args, reason: reason.value.trim() || null }, 'Approving the edited call…');
+  });
   respond.addEventListener('click', () => {
     if (!answer.value.trim()) { status.textContent = 'Write the answer the model should receive.'; answer.focus(); return; }
     send({ decision: 'respond', result: answer.value, reason: reason.value.trim() || null }, 'Sending the answer…');
@@ -86,13 +93,16 @@ function decisionForm(approval, call, session, onDone) {
     field('Reason (required to reject; a comment otherwise)', reason, `${key}-reason`),
     el('div', { class: 'actions' }, reject),
     el('details', { class: 'edit' }, el('summary', { text: 'Edit the arguments' }),
-      field('Arguments as JSON (numbers are kept exactly as written)', edited, `${key}-args`), argsError, el('div', { class: 'actions' }, approveEdited)),
+      form ? form.root : null, form ? el('div', { class: 'actions' }, approveForm) : null,
+      el('details', { class: 'edit-json', open: form ? null : true }, el('summary', { text: 'Edit as JSON' }),
+        field('Arguments as JSON (numbers are kept exactly as written)', edited, `${key}-args`), el('div', { class: 'actions' }, approveEdited)),
+      argsError),
     el('details', { class: 'respond-instead' }, el('summary', { text: 'Answer instead of running the tool' }),
       field('The answer the model receives', answer, `${key}-answer`), el('div', { class: 'actions' }, respond)),
     status);
 }
 
-function renderCall(approval, call, session, onDone) {
+function renderCall(approval, call, session, onDone, schemas) {
   const section = el('article', { class: 'call', 'data-call-id': call.callId, 'aria-label': `Call ${call.toolName}` },
     el('h3', {}, el('span', { class: 'tool', text: call.toolName }), ' ', el('span', { class: `badge ${call.decision}`, text: call.decision })));
   if (call.policyReason) section.append(el('p', { class: 'reason-text' }, el('strong', { text: 'Why: ' }), call.policyReason));
@@ -101,7 +111,7 @@ function renderCall(approval, call, session, onDone) {
   section.append(el('h4', { text: 'Arguments, exactly as they will run' }), el('div', { class: 'arguments' }, jsonTree(call.approvedArguments ?? call.arguments)));
   if (call.approvedArguments) section.append(diffTable(call.arguments, call.approvedArguments));
   if (call.decidedBy) section.append(el('p', { class: 'decided', text: `Decided by ${call.decidedBy}${call.decisionReason ? `: ${call.decisionReason}` : ''}` }));
-  if (call.canDecide && !session.readOnly) section.append(decisionForm(approval, call, session, onDone));
+  if (call.canDecide && !session.readOnly) section.append(decisionForm(approval, call, session, onDone, schemas));
   else if (call.awaitingApproval) section.append(el('p', { class: 'muted no-controls', text: session.readOnly ? 'Read-only: you may see this call but not decide it.' : 'Not yours to decide (or you signed it off already).' }));
   return section;
 }
@@ -119,7 +129,7 @@ async function resume(approval, container) {
   }
 }
 
-export function renderApproval(approval, session, { onChanged, resuming = false }) {
+export function renderApproval(approval, session, { onChanged, resuming = false, schemas = null }) {
   const root = el('div', { class: 'approval', 'data-approval-id': approval.id });
   const left = el('span', { class: 'time-left', text: timeLeft(approval.expiresAt) });
   root.append(el('dl', { class: 'facts' },
@@ -146,7 +156,7 @@ export function renderApproval(approval, session, { onChanged, resuming = false 
     }
     onChanged?.();
   };
-  for (const call of approval.calls ?? []) root.append(renderCall(approval, call, session, onDone));
+  for (const call of approval.calls ?? []) root.append(renderCall(approval, call, session, onDone, schemas));
   if (!resuming && approval.status === 'Decided' && session.canResume && !(approval.calls ?? []).some(c => c.awaitingApproval)) {
     const button = el('button', { type: 'button', class: 'resume', text: 'Resume now' });
     button.addEventListener('click', () => { button.disabled = true; resume(approval, after); });
@@ -154,4 +164,11 @@ export function renderApproval(approval, session, { onChanged, resuming = false 
   }
   root.append(after);
   return root;
+}
+
+// The tools' JSON schemas for the edit form, when the host can give them (empty otherwise: the JSON editor is used).
+export async function loadSchemas(approval, session) {
+  if (session.readOnly || !(approval.calls ?? []).some(c => c.canDecide)) return null;
+  const { response, body } = await getJson(path(approval.id, '/schemas'));
+  return response.ok ? body : null;
 }

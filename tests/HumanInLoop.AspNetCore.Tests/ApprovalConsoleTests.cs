@@ -196,6 +196,24 @@ public sealed class ApprovalConsoleTests
     }
 
     [Fact]
+    public async Task Console_Schemas_GiveTheToolsSchemaToAnApproverAndNothingToAReader()
+    {
+        await using ApprovalTestHost host = await StartAsync();
+        PendingApproval approval = await host.PauseAsync();
+        TestUser alice = host.Client("alice", ApprovalTestHost.ApproverRole);
+        TestUser audrey = host.Client("audrey", Auditor);
+
+        Dictionary<string, JsonElement> forApprover = (await alice.Http.GetFromJsonAsync<Dictionary<string, JsonElement>>($"/console/api/approvals/{approval.Id}/schemas"))!;
+        Dictionary<string, JsonElement> forReader = (await audrey.Http.GetFromJsonAsync<Dictionary<string, JsonElement>>($"/console/api/approvals/{approval.Id}/schemas"))!;
+        using HttpResponseMessage unknown = await alice.Http.GetAsync("/console/api/approvals/apr_nope/schemas");
+
+        Assert.Equal("number", forApprover["transfer"].GetProperty("properties").GetProperty("amount").GetProperty("type").GetString());
+        Assert.Empty(forReader);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Empty(host.Transfers);
+    }
+
+    [Fact]
     public async Task Console_Events_StreamAChangeMadeThroughTheEndpoints()
     {
         await using ApprovalTestHost host = await StartAsync();

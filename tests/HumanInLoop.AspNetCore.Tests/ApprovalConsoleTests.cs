@@ -214,6 +214,34 @@ public sealed class ApprovalConsoleTests
     }
 
     [Fact]
+    public async Task Console_AuditTrail_IsShownVerified_AndABrokenChainAsABreakWithNoEntries()
+    {
+        await using ApprovalTestHost host = await StartAsync();
+        PendingApproval approval = await host.PauseAsync();
+        TestUser alice = host.Client("alice", ApprovalTestHost.ApproverRole);
+
+        using JsonDocument verified = JsonDocument.Parse(await alice.Http.GetStringAsync($"/console/api/approvals/{approval.Id}/audit"));
+        Assert.True(verified.RootElement.GetProperty("verified").GetBoolean());
+        JsonElement first = verified.RootElement.GetProperty("entries")[0];
+        Assert.Equal("Created", first.GetProperty("event").GetString());
+        Assert.Equal(approval.AuditTrail[0].Hash, first.GetProperty("hash").GetString());
+
+        // Someone with access to the store rewrites who created it: the chain no longer holds.
+        StateEntry stored = (await host.Approvals.Store.GetAsync(approval.Id))!;
+        string data = stored.Data;
+        int actor = data.IndexOf("\"actor\":\"", StringComparison.Ordinal);
+        Assert.True(actor > 0);
+        int start = actor + "\"actor\":\"".Length;
+        string tampered = string.Concat(data.AsSpan(0, start), "mallory", data.AsSpan(data.IndexOf('"', start)));
+        Assert.True(await host.Approvals.Store.TryUpdateAsync(stored with { Data = tampered, Version = stored.Version + 1 }, stored.Version));
+
+        using JsonDocument broken = JsonDocument.Parse(await alice.Http.GetStringAsync($"/console/api/approvals/{approval.Id}/audit"));
+        Assert.False(broken.RootElement.GetProperty("verified").GetBoolean());
+        Assert.StartsWith("The audit trail is broken", broken.RootElement.GetProperty("problem").GetString(), StringComparison.Ordinal);
+        Assert.Equal(0, broken.RootElement.GetProperty("entries").GetArrayLength());
+    }
+
+    [Fact]
     public async Task Console_Events_StreamAChangeMadeThroughTheEndpoints()
     {
         await using ApprovalTestHost host = await StartAsync();

@@ -39,7 +39,10 @@ public sealed class ApprovalConsoleBrowserTests : IClassFixture<BrowserFixture>
         await Expect(teller.Locator("#waiting")).ToHaveTextAsync("1 waiting");
         await Screenshots.SaveAsync(teller, "console-inbox.png");
 
-        await item.ClickAsync();
+        // With the keyboard alone: the inbox item and the decision are buttons, the call view takes the focus when it opens.
+        await item.FocusAsync();
+        await teller.Keyboard.PressAsync("Enter");
+        await Expect(teller.Locator("#detail")).ToBeFocusedAsync();
         ILocator call = teller.Locator(".call");
         await Expect(call).ToContainTextAsync("Transfers over $100 need a teller's approval.");
         await Expect(call.Locator(".json-number")).ToHaveTextAsync("120");
@@ -48,10 +51,17 @@ public sealed class ApprovalConsoleBrowserTests : IClassFixture<BrowserFixture>
         await Expect(teller.Locator(".time-left")).ToContainTextAsync("left");
         await Screenshots.SaveAsync(teller, "console-call.png");
 
-        await call.Locator("button.approve").ClickAsync();
+        await call.Locator("button.approve").FocusAsync();
+        await teller.Keyboard.PressAsync("Enter");
         await Expect(teller.Locator(".resumed-answer")).ToContainTextAsync("Transferred $120.00 to dave. Your balance is $880.00.");
         await Expect(teller.Locator(".resumed-answer.done")).ToHaveCountAsync(1);
         Assert.Equal(1, server.CountTransfers());
+
+        // The audit trail, its hash chain verified as it was read.
+        await teller.Locator("details.audit > summary").ClickAsync();
+        await Expect(teller.Locator(".chain-verified")).ToContainTextAsync("Chain verified");
+        await Expect(teller.Locator(".audit-table tr[data-event=Created]")).ToHaveCountAsync(1);
+        await Screenshots.SaveAsync(teller, "console-audit.png");
 
         // The customer's conversation was resumed and saved on the server: their chat shows the answer.
         await customer.ReloadAsync();
@@ -110,6 +120,11 @@ public sealed class ApprovalConsoleBrowserTests : IClassFixture<BrowserFixture>
         await Expect(call.Locator(".json-number")).ToHaveTextAsync("200");
         await Expect(call.Locator(".no-controls")).ToBeVisibleAsync();
         await Expect(auditor.Locator("button.approve, button.reject, button.approve-edited, button.respond, textarea")).ToHaveCountAsync(0);
+
+        // At a phone's width the inbox and the call stack in one column, with nothing wider than the screen.
+        await auditor.SetViewportSizeAsync(390, 844);
+        Assert.True(await auditor.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"));
+        await Screenshots.SaveAsync(auditor, "console-read-only-phone.png");
 
         // A decision forged in the auditor's own page, with a valid anti-forgery token and the fingerprint shown: 403, nothing changes.
         string approvalId = (await auditor.Locator(".approval").GetAttributeAsync("data-approval-id"))!;

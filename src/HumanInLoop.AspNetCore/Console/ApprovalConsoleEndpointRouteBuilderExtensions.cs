@@ -54,6 +54,7 @@ public static class ApprovalConsoleEndpointRouteBuilderExtensions
         group.MapGet("/api/approvals", data.InboxAsync);
         group.MapGet("/api/approvals/{approvalId}", data.GetAsync);
         group.MapGet("/api/approvals/{approvalId}/schemas", new ConsoleSchemaHandler(settings).GetAsync);
+        group.MapGet("/api/approvals/{approvalId}/audit", new ConsoleAuditHandler(shared).GetAsync);
         group.MapGet("/api/events", new ConsoleEventsHandler(shared, feed).StreamAsync);
 
         // The endpoints' own handlers: one code path for a decision or a resume, wherever it is made.

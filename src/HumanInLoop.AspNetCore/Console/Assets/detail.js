@@ -4,6 +4,7 @@ import { el, jsonTree, diffTable, timeLeft } from './view.js';
 import { parseExactJson, toExactJson } from './exact-json.js';
 import { post, problemOf, readEvents, getJson } from './api.js';
 import { schemaForm } from './schema-form.js';
+import { auditSection } from './audit.js';
 
 const path = (id, rest = '') => `/api/approvals/${encodeURIComponent(id)}${rest}`;
 
@@ -162,7 +163,7 @@ export function renderApproval(approval, session, { onChanged, resuming = false,
     button.addEventListener('click', () => { button.disabled = true; resume(approval, after); });
     root.append(button);
   }
-  root.append(after);
+  root.append(after, auditSection(approval.id));
   return root;
 }
 

@@ -15,6 +15,12 @@ namespace SseChat;
 /// </summary>
 internal static partial class AccountEndpoints
 {
+    /// <summary>A role that may read approvals in the console but decide none (an auditor).</summary>
+    public const string AuditorRole = "auditor";
+
+    /// <summary>The policy of who may open the console and read approvals there: tellers (approvers) and auditors.</summary>
+    public const string ReaderPolicy = "SseChat.Reader";
+
     public static void Map(WebApplication app)
     {
         // JSON only: a cross-site HTML form cannot send application/json, so this cannot be forged by a plain form (login CSRF).
@@ -37,9 +43,14 @@ internal static partial class AccountEndpoints
             claims.Add(new Claim(ClaimTypes.Role, BankTools.ApproverRole));
         }
 
+        if (request.Auditor)
+        {
+            claims.Add(new Claim(ClaimTypes.Role, AuditorRole));
+        }
+
         ClaimsPrincipal user = new(new ClaimsIdentity(claims, CookieAuthenticationDefaults.AuthenticationScheme));
         await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, user);
-        return TypedResults.Ok(new Account(name, request.Approver ? [BankTools.ApproverRole] : []));
+        return TypedResults.Ok(new Account(name, [.. claims.Where(c => c.Type == ClaimTypes.Role).Select(c => c.Value)]));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> SignOutAsync(HttpContext http, IAntiforgery antiforgery)
@@ -62,6 +73,6 @@ internal static partial class AccountEndpoints
     private static partial Regex NamePattern();
 }
 
-internal sealed record SignInRequest(string? Name, bool Approver);
+internal sealed record SignInRequest(string? Name, bool Approver, bool Auditor = false);
 
 internal sealed record Account(string Name, IReadOnlyList<string> Roles);

@@ -33,7 +33,10 @@ builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationSc
     options.Events.OnRedirectToAccessDenied = context => { context.Response.StatusCode = StatusCodes.Status403Forbidden; return Task.CompletedTask; };
 });
 builder.Services.AddAuthorization(options =>
-    options.AddPolicy(ApprovalEndpointOptions.DefaultApproverPolicy, policy => policy.RequireAuthenticatedUser().RequireRole(BankTools.ApproverRole)));
+{
+    options.AddPolicy(ApprovalEndpointOptions.DefaultApproverPolicy, policy => policy.RequireAuthenticatedUser().RequireRole(BankTools.ApproverRole));
+    options.AddPolicy(AccountEndpoints.ReaderPolicy, policy => policy.RequireAuthenticatedUser().RequireRole(BankTools.ApproverRole, AccountEndpoints.AuditorRole));
+});
 builder.Services.AddAntiforgery(options =>
 {
     options.HeaderName = "X-CSRF-TOKEN";
@@ -65,6 +68,8 @@ app.UseAuthorization();
 AccountEndpoints.Map(app);
 ChatEndpoints.Map(app);
 app.MapApprovalEndpoints("/api/approvals", options => options.ResumeTarget = ChatEndpoints.ResumeTargetAsync);
+// The approver's console (tellers decide; auditors only read), on the same rules and decision path as the endpoints above.
+app.MapApprovalConsole("/approvals", options => { options.OpenPolicy = options.Endpoints.ReaderPolicy = AccountEndpoints.ReaderPolicy; options.Endpoints.ResumeTarget = ChatEndpoints.ResumeTargetAsync; });
 app.MapGet("/healthz", () => TypedResults.Ok("ok"));
 
 app.Run();

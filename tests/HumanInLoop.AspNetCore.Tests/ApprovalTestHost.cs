@@ -47,7 +47,8 @@ public sealed class ApprovalTestHost : IAsyncDisposable
 
     public static async Task<ApprovalTestHost> StartAsync(
         bool preventSelfApproval = false, bool configureResume = true, Action<ApprovalEndpointOptions>? configure = null,
-        Action<Microsoft.AspNetCore.Authorization.AuthorizationOptions>? authorization = null, Action<ApprovalOptions>? approvals = null)
+        Action<Microsoft.AspNetCore.Authorization.AuthorizationOptions>? authorization = null, Action<ApprovalOptions>? approvals = null,
+        Action<ApprovalConsoleOptions>? console = null)
     {
         WebApplicationBuilder builder = WebApplication.CreateBuilder();
         builder.WebHost.UseTestServer();
@@ -73,13 +74,26 @@ public sealed class ApprovalTestHost : IAsyncDisposable
         });
         WebApplication app = builder.Build();
         ApprovalTestHost? host = null;
-        IChatClient pipeline = new ChatClientBuilder(model).UseFunctionInvocation().UseApprovalGate(app.Services.GetRequiredService<ApprovalService>()).Build();
+        IChatClient? pipeline = null;
+        if (console is not null)
+        {
+            // Mapped before anything builds the ApprovalService, as a host maps it: the console's live feed joins its notifiers.
+            app.UseAuthorization();
+            app.MapApprovalConsole("/console", o =>
+            {
+                o.Endpoints.ResumeTarget = _ => ValueTask.FromResult(new ApprovalResumeTarget(pipeline!, host!.ChatOptions(null, null)));
+                console(o);
+            });
+        }
+
+        IChatClient gated = new ChatClientBuilder(model).UseFunctionInvocation().UseApprovalGate(app.Services.GetRequiredService<ApprovalService>()).Build();
+        pipeline = gated;
 
         app.MapApprovalEndpoints("/approvals", o =>
         {
             if (configureResume)
             {
-                o.ResumeTarget = _ => ValueTask.FromResult(new ApprovalResumeTarget(pipeline, host!.ChatOptions(null, null)));
+                o.ResumeTarget = _ => ValueTask.FromResult(new ApprovalResumeTarget(gated, host!.ChatOptions(null, null)));
             }
 
             configure?.Invoke(o);
@@ -93,7 +107,7 @@ public sealed class ApprovalTestHost : IAsyncDisposable
                 Viewer = post.ShowViewer ? new ApprovalEndpointOptions().ApproverFromUser(http.User) : null,
                 OnCompleted = (completion, _) => { host!.Completions.Enqueue(completion); return ValueTask.CompletedTask; },
             };
-            var events = pipeline.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, post.Message)],
+            var events = gated.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, post.Message)],
                 host!.ChatOptions(post.ConversationId, user, http.User.FindFirst(HeaderAuthenticationHandler.TenantClaim)?.Value), cancellationToken).ToServerSentEvents(stream, cancellationToken);
 #if NET10_0_OR_GREATER
             return TypedResults.ServerSentEvents(events);

@@ -50,6 +50,16 @@ public sealed class SseChatServer : IAsyncDisposable
         return (long)command.ExecuteScalar()!;
     }
 
+    /// <summary>The amount of the last transfer the bank recorded, read from the sample's SQLite file.</summary>
+    public decimal LastTransferAmount()
+    {
+        using SqliteConnection connection = new($"Data Source={Path.Combine(DataDirectory, "sse-chat.db")};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = "SELECT amount_cents FROM bank_transfers ORDER BY created_at DESC LIMIT 1";
+        return (long)command.ExecuteScalar()! / 100m;
+    }
+
     public static string AssemblyPath => typeof(SseChatServer).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
         .Single(a => a.Key == "SseChatAssembly").Value!;
 

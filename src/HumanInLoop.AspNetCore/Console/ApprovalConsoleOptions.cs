@@ -1,0 +1,45 @@
+namespace HumanInLoop.AspNetCore;
+
+/// <summary>Settings of the approver's console mapped by <c>MapApprovalConsole</c>: who may open it, whether anyone may decide in it, and the endpoint rules it shares.</summary>
+/// <remarks>Configured once, when the console is mapped; later changes are ignored. Not thread-safe while being configured.</remarks>
+public sealed class ApprovalConsoleOptions
+{
+    private string _title = "Approvals";
+
+    /// <summary>
+    /// Gets the rules the console shares with <c>MapApprovalEndpoints</c>: who may read (<see cref="ApprovalEndpointOptions.ReaderPolicy"/>),
+    /// decide (<see cref="ApprovalEndpointOptions.ApproverPolicy"/>) and resume, tenants, how the approver is built from the user, and
+    /// where a resume runs (<see cref="ApprovalEndpointOptions.ResumeTarget"/>; without it the console decides but does not resume).
+    /// Set them as you set those of the endpoints. <see cref="ApprovalEndpointOptions.ValidateAntiforgery"/> is ignored: the console
+    /// always validates an anti-forgery token on every <c>POST</c>, since it runs in a browser with cookies.
+    /// </summary>
+    public ApprovalEndpointOptions Endpoints { get; } = new();
+
+    /// <summary>
+    /// Gets or sets the ASP.NET Core authorization policy a user must satisfy to open the console at all: its page, its assets and its
+    /// data. Checked by the authorization middleware (<c>app.UseAuthorization()</c>) before anything else; reading and deciding are then
+    /// checked again with <see cref="Endpoints"/>.
+    /// </summary>
+    /// <value>Default <see cref="ApprovalEndpointOptions.DefaultApproverPolicy"/>. <see langword="null"/>: any authenticated user.</value>
+    public string? OpenPolicy { get; set; } = ApprovalEndpointOptions.DefaultApproverPolicy;
+
+    /// <summary>
+    /// Gets or sets a value indicating whether the console is read-only for everyone (an auditors' console): it shows every approval
+    /// the user may read and no decision controls, and refuses every decision and resume with 403. A user who may read but not decide
+    /// (<see cref="ApprovalEndpointOptions.ApproverPolicy"/>) gets the read-only console anyway.
+    /// </summary>
+    /// <value>Default <see langword="false"/>.</value>
+    public bool ReadOnly { get; set; }
+
+    /// <summary>Gets or sets the title of the page.</summary>
+    /// <value>Default <c>Approvals</c>; not empty.</value>
+    public string Title
+    {
+        get => _title;
+        set
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(value);
+            _title = value;
+        }
+    }
+}

@@ -1,0 +1,175 @@
+// One approval: every call exactly as it will run, why a person is asked, who signed off and who else must, time left,
+// the conversation excerpt, and (for a user who may decide) approve, reject with a reason, edit, or answer instead.
+import { el, jsonTree, diffTable, timeLeft } from './view.js';
+import { parseExactJson, toExactJson } from './exact-json.js';
+import { post, problemOf, readEvents, getJson } from './api.js';
+import { schemaForm } from './schema-form.js';
+import { auditSection } from './audit.js';
+
+const path = (id, rest = '') => `/api/approvals/${encodeURIComponent(id)}${rest}`;
+
+function signOffs(call) {
+  const done = call.approvedBy ?? [];
+  if (!call.awaitingApproval && done.length === 0) return null;
+  const need = call.requiredApprovals ?? 1;
+  const who = (call.approvers ?? []).length ? call.approvers.join(', ') : 'any approver';
+  const text = `${done.length} of ${need} sign-off${need === 1 ? '' : 's'}` + (done.length ? ` (${done.join(', ')})` : '') +
+    (call.awaitingApproval ? `; still needed: ${need - done.length} from ${who}` : '');
+  return el('p', { class: 'signoffs', text });
+}
+
+function field(label, control, id) {
+  control.id = id;
+  return el('div', { class: 'field' }, el('label', { for: id, text: label }), control);
+}
+
+function decisionForm(approval, call, session, onDone, schemas) {
+  const key = `${approval.id}-${call.callId}`.replace(/[^A-Za-z0-9_-]/g, '_');
+  const status = el('p', { class: 'call-status', role: 'status', 'aria-live': 'polite' });
+  const reason = el('textarea', { rows: '2', class: 'reason' });
+  const edited = el('textarea', { rows: '8', class: 'arguments-editor', spellcheck: 'false', 'aria-describedby': `${key}-args-error` });
+  edited.value = toExactJson(call.arguments, 2);
+  const argsError = el('p', { class: 'field-error', id: `${key}-args-error`, 'aria-live': 'polite' });
+  const answer = el('textarea', { rows: '2', class: 'respond-text' });
+  const approve = el('button', { type: 'button', class: 'approve primary', text: 'Approve' });
+  const reject = el('button', { type: 'button', class: 'reject', text: 'Reject' });
+  const approveEdited = el('button', { type: 'button', class: 'approve-edited', text: 'Approve with these arguments' });
+  const respond = el('button', { type: 'button', class: 'respond', text: 'Answer instead of running the tool' });
+  const form = schemaForm(schemas?.[call.toolName], call.arguments, key);
+  const approveForm = el('button', { type: 'button', class: 'approve-form', text: 'Approve with these arguments' });
+  const controls = [approve, reject, approveEdited, approveForm, respond, reason, edited, answer, ...(form ? form.root.querySelectorAll('input, select, textarea') : [])];
+
+  const send = async (body, busy) => {
+    document.body.dataset.acting = 'true';
+    try { await sendNow(body, busy); } finally { document.body.dataset.acting = 'false'; }
+  };
+  const sendNow = async (body, busy) => {
+    controls.forEach(c => { c.disabled = true; });
+    status.textContent = busy;
+    argsError.textContent = '';
+    let response;
+    try {
+      response = await post(path(approval.id, `/calls/${encodeURIComponent(call.callId)}/decision`), { fingerprint: call.fingerprint, ...body });
+    } catch (error) {
+      status.textContent = `Could not reach the server (${error.message}). Nothing is known to be recorded; try again.`;
+      controls.forEach(c => { c.disabled = false; });
+      return;
+    }
+    if (!response.ok) {
+      const message = await problemOf(response);
+      status.textContent = message;
+      status.classList.add('refused');
+      if (body.arguments !== undefined) argsError.textContent = message;
+      // A refusal that may pass on a second try (a bad reason, bad arguments) leaves the controls usable.
+      if (response.status === 400 || (response.status === 403 && body.arguments !== undefined)) controls.forEach(c => { c.disabled = false; });
+      return;
+    }
+    const view = parseExactJson(await response.text());
+    status.textContent = 'Recorded.';
+    await onDone(view);
+  };
+
+  approve.addEventListener('click', () => send({ decision: 'approve' }, 'Approving…'));
+  reject.addEventListener('click', () => {
+    if (!reason.value.trim()) { status.textContent = 'Give a reason to reject.'; reason.focus(); return; }
+    send({ decision: 'reject', reason: reason.value.trim() }, 'Rejecting…');
+  });
+  approveEdited.addEventListener('click', () => {
+    let args;
+    try { args = parseExactJson(edited.value); } catch (error) { argsError.textContent = `Not valid JSON: ${error.message}`; edited.focus(); return; }
+    if (args === null || typeof args !== 'object' || Array.isArray(args)) { argsError.textContent = 'The arguments must be a JSON object.'; edited.focus(); return; }
+    send({ decision: 'approve', arguments: args, reason: reason.value.trim() || null }, 'Approving the edited call…');
+  });
+  approveForm.addEventListener('click', () => {
+    const args = form.read();
+    if (args) send({ decision: 'approve', arguments: args, reason: reason.value.trim() || null }, 'Approving the edited call…');
+  });
+  respond.addEventListener('click', () => {
+    if (!answer.value.trim()) { status.textContent = 'Write the answer the model should receive.'; answer.focus(); return; }
+    send({ decision: 'respond', result: answer.value, reason: reason.value.trim() || null }, 'Sending the answer…');
+  });
+
+  return el('div', { class: 'decide', role: 'group', 'aria-label': `Decide ${call.toolName}` },
+    el('div', { class: 'actions' }, approve),
+    field('Reason (required to reject; a comment otherwise)', reason, `${key}-reason`),
+    el('div', { class: 'actions' }, reject),
+    el('details', { class: 'edit' }, el('summary', { text: 'Edit the arguments' }),
+      form ? form.root : null, form ? el('div', { class: 'actions' }, approveForm) : null,
+      el('details', { class: 'edit-json', open: form ? null : true }, el('summary', { text: 'Edit as JSON' }),
+        field('Arguments as JSON (numbers are kept exactly as written)', edited, `${key}-args`), el('div', { class: 'actions' }, approveEdited)),
+      argsError),
+    el('details', { class: 'respond-instead' }, el('summary', { text: 'Answer instead of running the tool' }),
+      field('The answer the model receives', answer, `${key}-answer`), el('div', { class: 'actions' }, respond)),
+    status);
+}
+
+function renderCall(approval, call, session, onDone, schemas) {
+  const section = el('article', { class: 'call', 'data-call-id': call.callId, 'aria-label': `Call ${call.toolName}` },
+    el('h3', {}, el('span', { class: 'tool', text: call.toolName }), ' ', el('span', { class: `badge ${call.decision}`, text: call.decision })));
+  if (call.policyReason) section.append(el('p', { class: 'reason-text' }, el('strong', { text: 'Why: ' }), call.policyReason));
+  const signed = signOffs(call);
+  if (signed) section.append(signed);
+  section.append(el('h4', { text: 'Arguments, exactly as they will run' }), el('div', { class: 'arguments' }, jsonTree(call.approvedArguments ?? call.arguments)));
+  if (call.approvedArguments) section.append(diffTable(call.arguments, call.approvedArguments));
+  if (call.decidedBy) section.append(el('p', { class: 'decided', text: `Decided by ${call.decidedBy}${call.decisionReason ? `: ${call.decisionReason}` : ''}` }));
+  if (call.canDecide && !session.readOnly) section.append(decisionForm(approval, call, session, onDone, schemas));
+  else if (call.awaitingApproval) section.append(el('p', { class: 'muted no-controls', text: session.readOnly ? 'Read-only: you may see this call but not decide it.' : 'Not yours to decide (or you signed it off already).' }));
+  return section;
+}
+
+async function resume(approval, container) {
+  const answer = el('div', { class: 'resumed-answer', role: 'status', 'aria-live': 'polite' });
+  container.append(el('h3', { text: 'Answer after the resume' }), answer);
+  const response = await post(path(approval.id, '/resume'));
+  if (!response.ok) { answer.textContent = await problemOf(response); answer.classList.add('refused'); return; }
+  for await (const { event, data } of readEvents(response)) {
+    if (event === 'text') answer.textContent += data.text;
+    else if (event === 'error') answer.textContent += ` [${data.title ?? 'error'}]`;
+    else if (event === 'approval_required') answer.textContent += ' [it paused again for another approval]';
+    else if (event === 'done') answer.classList.add('done');
+  }
+}
+
+export function renderApproval(approval, session, { onChanged, resuming = false, schemas = null }) {
+  const root = el('div', { class: 'approval', 'data-approval-id': approval.id });
+  const left = el('span', { class: 'time-left', text: timeLeft(approval.expiresAt) });
+  root.append(el('dl', { class: 'facts' },
+    el('dt', { text: 'Status' }), el('dd', { class: 'status', text: approval.status }),
+    el('dt', { text: 'Requested by' }), el('dd', { text: approval.requestedBy ?? '—' }),
+    el('dt', { text: 'Tenant' }), el('dd', { text: approval.tenantId ?? '—' }),
+    el('dt', { text: 'Held at' }), el('dd', { text: new Date(approval.createdAt).toLocaleString() }),
+    el('dt', { text: 'Deadline' }), el('dd', {}, new Date(approval.expiresAt).toLocaleString(), ' (', left, ')')));
+  if (approval.status === 'Pending') {
+    const timer = setInterval(() => { if (!left.isConnected) clearInterval(timer); else left.textContent = timeLeft(approval.expiresAt); }, 1000);
+  }
+  if (approval.excerpt?.length) {
+    const quote = el('ol', { class: 'excerpt', 'aria-label': 'Conversation excerpt' });
+    for (const entry of approval.excerpt) quote.append(el('li', { class: `excerpt-${entry.role}` }, el('strong', { text: `${entry.role}: ` }), entry.text));
+    root.append(el('h3', { text: 'Conversation excerpt' }), quote);
+  }
+  const after = el('div', { class: 'after' });
+  const onDone = async (view) => {
+    if (view.status === 'Decided' && session.canResume) {
+      root.replaceWith(renderApproval(view, session, { onChanged, resuming: true }));
+      await resume(view, document.querySelector(`.approval[data-approval-id="${CSS.escape(view.id)}"] .after`));
+    } else {
+      root.replaceWith(renderApproval(view, session, { onChanged }));
+    }
+    onChanged?.();
+  };
+  for (const call of approval.calls ?? []) root.append(renderCall(approval, call, session, onDone, schemas));
+  if (!resuming && approval.status === 'Decided' && session.canResume && !(approval.calls ?? []).some(c => c.awaitingApproval)) {
+    const button = el('button', { type: 'button', class: 'resume', text: 'Resume now' });
+    button.addEventListener('click', () => { button.disabled = true; resume(approval, after); });
+    root.append(button);
+  }
+  root.append(after, auditSection(approval.id));
+  return root;
+}
+
+// The tools' JSON schemas for the edit form, when the host can give them (empty otherwise: the JSON editor is used).
+export async function loadSchemas(approval, session) {
+  if (session.readOnly || !(approval.calls ?? []).some(c => c.canDecide)) return null;
+  const { response, body } = await getJson(path(approval.id, '/schemas'));
+  return response.ok ? body : null;
+}

@@ -1,0 +1,222 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using HumanInLoop.Testing;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace SseChat.E2E.Tests;
+
+/// <summary>
+/// The approver's console (<c>app.MapApprovalConsole("/approvals")</c>, mounted by the SseChat sample) in a real browser: approve a held
+/// transfer and the customer's chat gets the answer; an edited amount runs as edited; an auditor sees the call but no controls and
+/// a forged decision gets 403; a 28-digit decimal shows exactly; a new approval appears without a reload.
+/// </summary>
+public sealed class ApprovalConsoleBrowserTests : IClassFixture<BrowserFixture>
+{
+    private const float Timeout = 60_000;
+    private readonly BrowserFixture _browser;
+
+    public ApprovalConsoleBrowserTests(BrowserFixture browser)
+    {
+        _browser = browser;
+        SetDefaultExpectTimeout(Timeout);
+    }
+
+    [BrowserFact]
+    public async Task Console_TellerApprovesAHeldTransfer_TheCustomersChatGetsTheAnswer()
+    {
+        await using SseChatServer server = await SseChatServer.StartAsync();
+        IPage customer = await SignInAsync(server, "carol", approver: false);
+        await customer.GotoAsync(server.BaseUrl);
+        await SendAsync(customer, "transfer $120 to dave");
+        await Expect(customer.Locator(".approval-card")).ToBeVisibleAsync();
+
+        IPage teller = await OpenConsoleAsync(server, "teller");
+        ILocator item = teller.Locator("#items button.item");
+        await Expect(item).ToHaveCountAsync(1);
+        await Expect(item).ToContainTextAsync("transfer");
+        await Expect(item).ToContainTextAsync("by carol");
+        await Expect(teller.Locator("#waiting")).ToHaveTextAsync("1 waiting");
+        await Screenshots.SaveAsync(teller, "console-inbox.png");
+
+        // With the keyboard alone: the inbox item and the decision are buttons, the call view takes the focus when it opens.
+        await item.FocusAsync();
+        await teller.Keyboard.PressAsync("Enter");
+        await Expect(teller.Locator("#detail")).ToBeFocusedAsync();
+        ILocator call = teller.Locator(".call");
+        await Expect(call).ToContainTextAsync("Transfers over $100 need a teller's approval.");
+        await Expect(call.Locator(".json-number")).ToHaveTextAsync("120");
+        await Expect(call.Locator(".signoffs")).ToContainTextAsync("0 of 1 sign-off; still needed: 1 from approver");
+        await Expect(teller.Locator(".excerpt")).ToContainTextAsync("transfer $120 to dave");
+        await Expect(teller.Locator(".time-left")).ToContainTextAsync("left");
+        await Screenshots.SaveAsync(teller, "console-call.png");
+
+        await call.Locator("button.approve").FocusAsync();
+        await teller.Keyboard.PressAsync("Enter");
+        await Expect(teller.Locator(".resumed-answer")).ToContainTextAsync("Transferred $120.00 to dave. Your balance is $880.00.");
+        await Expect(teller.Locator(".resumed-answer.done")).ToHaveCountAsync(1);
+        Assert.Equal(1, server.CountTransfers());
+
+        // The audit trail, its hash chain verified as it was read.
+        await teller.Locator("details.audit > summary").ClickAsync();
+        await Expect(teller.Locator(".chain-verified")).ToContainTextAsync("Chain verified");
+        await Expect(teller.Locator(".audit-table tr[data-event=Created]")).ToHaveCountAsync(1);
+        await Screenshots.SaveAsync(teller, "console-audit.png");
+
+        // The customer's conversation was resumed and saved on the server: their chat shows the answer.
+        await customer.ReloadAsync();
+        await Expect(customer.Locator("body[data-ready=true]")).ToHaveCountAsync(1);
+        await Expect(customer.Locator("#log .msg.assistant").Last).ToContainTextAsync("Your balance is $880.00.");
+    }
+
+    [BrowserFact]
+    public async Task Console_TellerEditsTheAmount_TheEditedCallRuns()
+    {
+        await using SseChatServer server = await SseChatServer.StartAsync();
+        IPage customer = await SignInAsync(server, "carol", approver: false);
+        await customer.GotoAsync(server.BaseUrl);
+        await SendAsync(customer, "transfer $300 to bob");
+        await Expect(customer.Locator(".approval-card")).ToBeVisibleAsync();
+
+        IPage teller = await OpenConsoleAsync(server, "teller");
+        await teller.Locator("#items button.item").ClickAsync();
+        ILocator call = teller.Locator(".call");
+        await call.Locator("details.edit > summary").ClickAsync();
+
+        // A form generated from the tool's JSON schema (the sample's resume target gives the tools): checked in the browser first.
+        ILocator amount = call.GetByLabel("amount (required)");
+        await Expect(amount).ToHaveValueAsync("300");
+        await amount.FillAsync("150 dollars");
+        await call.Locator("button.approve-form").ClickAsync();
+        await Expect(call.Locator("[data-field=amount] .field-error")).ToContainTextAsync("Write a number");
+        await Expect(amount).ToBeFocusedAsync();
+        Assert.Equal("Pending", await teller.Locator(".facts .status").TextContentAsync());
+
+        await amount.FillAsync("150");
+        await call.Locator("button.approve-form").ClickAsync();
+
+        await Expect(teller.Locator(".resumed-answer")).ToContainTextAsync("Transferred $150.00 to bob. Your balance is $850.00.");
+        await Expect(teller.Locator("table.diff")).ToContainTextAsync("amount");
+        await Expect(teller.Locator("table.diff tbody tr")).ToHaveCountAsync(1);
+        await Expect(teller.Locator("table.diff")).ToContainTextAsync("300");
+        await Screenshots.SaveAsync(teller, "console-edited.png");
+        Assert.Equal(1, server.CountTransfers());
+        Assert.Equal(150m, server.LastTransferAmount());
+    }
+
+    [BrowserFact]
+    public async Task Console_AuditorSeesTheCallButNoControls_AForgedDecisionGets403AndChangesNothing()
+    {
+        await using SseChatServer server = await SseChatServer.StartAsync();
+        IPage customer = await SignInAsync(server, "carol", approver: false);
+        await customer.GotoAsync(server.BaseUrl);
+        await SendAsync(customer, "transfer $200 to erin");
+        await Expect(customer.Locator(".approval-card")).ToBeVisibleAsync();
+
+        IPage auditor = await OpenConsoleAsync(server, "audrey", approver: false, auditor: true);
+        await Expect(auditor.Locator("#who")).ToContainTextAsync("(read-only)");
+        await auditor.Locator("#items button.item").ClickAsync();
+        ILocator call = auditor.Locator(".call");
+        await Expect(call.Locator(".json-number")).ToHaveTextAsync("200");
+        await Expect(call.Locator(".no-controls")).ToBeVisibleAsync();
+        await Expect(auditor.Locator("button.approve, button.reject, button.approve-edited, button.respond, textarea")).ToHaveCountAsync(0);
+
+        // At a phone's width the inbox and the call stack in one column, with nothing wider than the screen.
+        await auditor.SetViewportSizeAsync(390, 844);
+        Assert.True(await auditor.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"));
+        await Screenshots.SaveAsync(auditor, "console-read-only-phone.png");
+
+        // A decision forged in the auditor's own page, with a valid anti-forgery token and the fingerprint shown: 403, nothing changes.
+        string approvalId = (await auditor.Locator(".approval").GetAttributeAsync("data-approval-id"))!;
+        JsonElement statuses = await auditor.EvaluateAsync<JsonElement>(
+            """
+            async (id) => {
+              const token = await (await fetch('/approvals/api/antiforgery')).json();
+              const view = await (await fetch(`/approvals/api/approvals/${id}`)).json();
+              const call = view.calls[0];
+              const body = JSON.stringify({ decision: 'approve', fingerprint: call.fingerprint });
+              const headers = { 'Content-Type': 'application/json', [token.headerName]: token.token };
+              const console = await fetch(`/approvals/api/approvals/${id}/calls/${call.callId}/decision`, { method: 'POST', headers, body });
+              const resume = await fetch(`/approvals/api/approvals/${id}/resume`, { method: 'POST', headers, body: '{}' });
+              const after = await (await fetch(`/approvals/api/approvals/${id}`)).json();
+              return { console: console.status, resume: resume.status, status: after.status, decision: after.calls[0].decision };
+            }
+            """, approvalId);
+        Assert.Equal(403, statuses.GetProperty("console").GetInt32());
+        Assert.Equal(403, statuses.GetProperty("resume").GetInt32());
+        Assert.Equal("Pending", statuses.GetProperty("status").GetString());
+        Assert.Equal("AwaitingApproval", statuses.GetProperty("decision").GetString());
+        Assert.Equal(0, server.CountTransfers());
+    }
+
+    [BrowserFact]
+    public async Task Console_A28DigitDecimal_ShowsExactly_AndAnEditKeepsItExact()
+    {
+        const string Amount = "1234567890123456789012345.678";
+        await using FakeOpenAIEndpoint endpoint = new(_ => FakeOpenAIEndpoint.ToolCall("call_exact_28", "transfer", $$"""{"to":"bob","amount":{{Amount}}}"""));
+        await using SseChatServer server = await SseChatServer.StartAsync(new Dictionary<string, string>
+        {
+            ["HUMANINLOOP_OPENAI_ENDPOINT"] = endpoint.Url,
+            ["HUMANINLOOP_OPENAI_MODEL"] = "test-model",
+        });
+        IPage customer = await SignInAsync(server, "carol", approver: false);
+        await customer.GotoAsync(server.BaseUrl);
+        await SendAsync(customer, "send bob everything");
+        await Expect(customer.Locator(".approval-card")).ToBeVisibleAsync();
+
+        IPage teller = await OpenConsoleAsync(server, "teller");
+        await teller.Locator("#items button.item").ClickAsync();
+        ILocator call = teller.Locator(".call");
+        await Expect(call.Locator(".arguments .json-number")).ToHaveTextAsync(Amount);
+        await call.Locator("details.edit > summary").ClickAsync();
+        await Expect(call.GetByLabel("amount (required)")).ToHaveValueAsync(Amount);
+        await call.Locator("details.edit-json > summary").ClickAsync();
+        await Expect(call.Locator("textarea.arguments-editor")).ToHaveValueAsync(new Regex(Regex.Escape($"\"amount\": {Amount}")));
+        Assert.Equal(0, server.CountTransfers());
+    }
+
+    [BrowserFact]
+    public async Task Console_ANewApprovalElsewhere_AppearsWithoutAReload()
+    {
+        await using SseChatServer server = await SseChatServer.StartAsync();
+        IPage teller = await OpenConsoleAsync(server, "teller");
+        await Expect(teller.Locator("#waiting")).ToHaveTextAsync("0 waiting");
+        await Expect(teller.Locator("#live.on")).ToHaveCountAsync(1);
+        await teller.EvaluateAsync("() => { window.sameDocument = 'yes'; }");
+
+        IPage customer = await SignInAsync(server, "carol", approver: false);
+        await customer.GotoAsync(server.BaseUrl);
+        await SendAsync(customer, "transfer $175 to frank");
+
+        await Expect(teller.Locator("#items button.item")).ToHaveCountAsync(1);
+        await Expect(teller.Locator("#waiting")).ToHaveTextAsync("1 waiting");
+        Assert.Equal("yes", await teller.EvaluateAsync<string>("() => window.sameDocument"));
+    }
+
+    private async Task<IPage> SignInAsync(SseChatServer server, string name, bool approver, bool auditor = false)
+    {
+        IBrowserContext context = await _browser.Browser.NewContextAsync();
+        context.SetDefaultTimeout(Timeout);
+        IAPIResponse response = await context.APIRequest.PostAsync($"{server.BaseUrl}/account/signin", new APIRequestContextOptions
+        {
+            DataObject = new { name, approver, auditor },
+        });
+        Assert.True(response.Ok, $"sign-in failed: {response.Status}");
+        return await context.NewPageAsync();
+    }
+
+    private async Task<IPage> OpenConsoleAsync(SseChatServer server, string name, bool approver = true, bool auditor = false)
+    {
+        IPage page = await SignInAsync(server, name, approver, auditor);
+        await page.GotoAsync($"{server.BaseUrl}/approvals");
+        await Expect(page.Locator("body[data-ready=true]")).ToHaveCountAsync(1);
+        return page;
+    }
+
+    private static async Task SendAsync(IPage page, string text)
+    {
+        await Expect(page.Locator("#message")).ToBeEnabledAsync();
+        await page.Locator("#message").FillAsync(text);
+        await page.Locator("#send").ClickAsync();
+    }
+}

@@ -8,7 +8,7 @@ public sealed class CallRecordReaderTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 24, 12, 0, 0, 123, TimeSpan.Zero);
 
-    public static TheoryData<string> Shapes => ["allowed", "held-and-edited", "minimal", "escapes", "shadow-error", "grant"];
+    public static TheoryData<string> Shapes => ["allowed", "held-and-edited", "minimal", "escapes", "shadow-error", "grant", "versions"];
 
     [Theory]
     [MemberData(nameof(Shapes))]
@@ -87,6 +87,12 @@ public sealed class CallRecordReaderTests
             Id = "r2", CallId = "c", ToolName = "t", Arguments = Json("[1,2,3]"), SeenAt = T0, Outcome = CallOutcome.Denied,
             Verdict = new RecordedVerdict(PolicyVerdictKind.Deny, "no", []),
             ShadowVerdict = new RecordedVerdict(PolicyVerdictKind.RequireApproval, null, [], "InvalidOperationException: boom"),
+        },
+        "versions" => new RecordedCall
+        {
+            Id = "r4", CallId = "c", ToolName = "transfer", Arguments = Json("""{"amount":180,"to":"bob"}"""), SeenAt = T0, Outcome = CallOutcome.Allowed,
+            Verdict = new RecordedVerdict(PolicyVerdictKind.Allow, null, ["rules/small-transfers"], policyVersions: ["build-7", "sha256:aaa"]),
+            ShadowVerdict = new RecordedVerdict(PolicyVerdictKind.RequireApproval, "Over $100", ["candidate/big"], policyVersions: ["sha256:bbb"]),
         },
         _ => new RecordedCall
         {

@@ -34,7 +34,7 @@ public sealed class SerializationTests
         string json = PendingApprovalSerializer.Serialize(approval);
 
         Assert.Equal(json, PendingApprovalSerializer.Serialize(PendingApprovalSerializer.Deserialize(json)));
-        Assert.StartsWith("""{"formatVersion":3,"id":""", json, StringComparison.Ordinal);
+        Assert.StartsWith("""{"formatVersion":4,"id":""", json, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -202,7 +202,7 @@ public sealed class SerializationTests
     [InlineData("null", "empty")]
     [InlineData("[]", "not valid JSON")]
     [InlineData("{}", "format version 0")]
-    [InlineData("""{"formatVersion":4,"id":"x"}""", "format version 4")]
+    [InlineData("""{"formatVersion":5,"id":"x"}""", "format version 5")]
     [InlineData("""{"formatVersion":1,"id":"x"}""", "lacks")]
     [InlineData("""{"formatVersion":"one"}""", "not valid JSON")]
     public void MalformedBlob_TypedFormatError(string json, string expected)

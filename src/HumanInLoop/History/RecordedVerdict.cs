@@ -42,12 +42,6 @@ public sealed record RecordedVerdict
     /// host set one, then every version a policy's verdict named (<see cref="PolicyVerdict.Version"/>), including policies that did
     /// not apply, each once, in the order the policies were asked. Empty when none was named (and in records written before versions were recorded).
     /// </summary>
-    [JsonIgnore]
+    /// <remarks>The library's stored records leave it out when it is empty, so records without a version keep the shape they always had.</remarks>
     public IReadOnlyList<string> PolicyVersions { get; }
-
-    // Written only when there is a version, so records without one keep the shape they always had.
-    [JsonInclude]
-    [JsonPropertyName("policyVersions")]
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    internal IReadOnlyList<string>? PolicyVersionsData => PolicyVersions.Count == 0 ? null : PolicyVersions;
 }

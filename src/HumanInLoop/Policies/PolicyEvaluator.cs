@@ -26,6 +26,9 @@ internal sealed class PolicyEvaluator(IEnumerable<IApprovalPolicy> policies, Pol
 
     private readonly IApprovalPolicy[] _policies = [.. policies];
 
+    // Shared by every call that no policy names a version for (read only: the recorders copy it).
+    private readonly string[] _hostVersion = version is null ? [] : [version];
+
     /// <summary>Gets whether there are no policies at all (every call gets the unmatched-tool verdict).</summary>
     public bool IsEmpty => _policies.Length == 0;
 
@@ -40,7 +43,7 @@ internal sealed class PolicyEvaluator(IEnumerable<IApprovalPolicy> policies, Pol
     /// </summary>
     public async ValueTask<(PolicyVerdict Verdict, string[] Policies, string[] Versions)> JudgeAsync(PolicyEvaluationContext call, CancellationToken cancellationToken)
     {
-        List<string>? versions = version is null ? null : [version];
+        List<string>? versions = null;
         PolicyVerdict? deny = null;
         PolicyVerdict? require = null;
         List<string>? denying = null;
@@ -51,24 +54,23 @@ internal sealed class PolicyEvaluator(IEnumerable<IApprovalPolicy> policies, Pol
         {
             PolicyVerdict verdict = await policy.EvaluateAsync(call, cancellationToken);
             allOrNothing |= verdict.AllOrNothingBatch && verdict.Kind != PolicyVerdictKind.NotApplicable;
-            if (verdict.Version is { } named && !(versions ??= []).Contains(named, StringComparer.Ordinal))
+            if (verdict.Version is { } named && named != version && !(versions ??= []).Contains(named, StringComparer.Ordinal))
             {
                 versions.Add(named);
             }
 
-            string name = verdict.Rule is { } rule ? $"{policy.Name}/{rule}" : policy.Name;
             switch (verdict.Kind)
             {
                 case PolicyVerdictKind.Deny:
                     deny = deny is null ? verdict : PolicyVerdict.Deny($"{deny.Reason} {verdict.Reason}");
-                    (denying ??= []).Add(name);
+                    (denying ??= []).Add(NameOf(policy, verdict));
                     break;
                 case PolicyVerdictKind.RequireApproval:
                     require = require is null ? verdict : Merge(require, verdict);
-                    (requiring ??= []).Add(name);
+                    (requiring ??= []).Add(NameOf(policy, verdict));
                     break;
                 case PolicyVerdictKind.Allow:
-                    (allowing ??= []).Add(name);
+                    (allowing ??= []).Add(NameOf(policy, verdict));
                     break;
             }
         }
@@ -79,7 +81,9 @@ internal sealed class PolicyEvaluator(IEnumerable<IApprovalPolicy> policies, Pol
 
         // A policy that marks the batch all or nothing marks it whichever verdict wins (combining verdicts would lose the mark).
         return (allOrNothing && !judged.Verdict.AllOrNothingBatch ? judged.Verdict.InAllOrNothingBatch() : judged.Verdict, judged.Policies,
-            versions is null ? [] : [.. versions]);
+            versions is null ? _hostVersion : [.. _hostVersion, .. versions]);
+
+        static string NameOf(IApprovalPolicy policy, PolicyVerdict verdict) => verdict.Rule is { } rule ? $"{policy.Name}/{rule}" : policy.Name;
     }
 
     /// <summary>

@@ -59,6 +59,14 @@ public sealed class ApprovalOptions
     /// </summary>
     public bool RecordCalls { get; set; } = true;
 
+    /// <summary>
+    /// Gets or sets a label for the version of the policies written in code (the application's build or commit, for example),
+    /// recorded first among the versions of the rules in force on every judged call (<see cref="RecordedVerdict.PolicyVersions"/>),
+    /// beside the versions that policies whose rules change at run time name themselves (<see cref="PolicyVerdict.Version"/>).
+    /// </summary>
+    /// <value>Default: <see langword="null"/> (code policies name no version). At most 200 characters, not blank, no control characters.</value>
+    public string? PolicyVersion { get; set; }
+
     /// <summary>Gets or sets what happens to a call no policy has an opinion on.</summary>
     /// <value>Default: require approval (fail closed). Set <see cref="PolicyVerdict.Allow"/> to let unmentioned tools run.</value>
     public PolicyVerdict UnmatchedToolVerdict

@@ -53,10 +53,10 @@ public sealed class ApprovalService
         _records = new ApprovalRecords(store, options.IntegrityKey.ToArray(), clock, logger);
         ResumingRepeats resuming = new();
         IApprovalPolicy[] marker = options.ApprovalRequiredAIFunctionPolicy is { } markerPolicy ? [markerPolicy] : [];
-        Evaluator = new PolicyEvaluator([.. options.Policies, .. additionalPolicies, .. marker], options.UnmatchedToolVerdict);
+        Evaluator = new PolicyEvaluator([.. options.Policies, .. additionalPolicies, .. marker], options.UnmatchedToolVerdict, options.PolicyVersion);
         Judge = new CallJudge(
             Evaluator,
-            options.ShadowPolicies.Count == 0 ? null : new PolicyEvaluator([.. options.ShadowPolicies, .. marker], options.UnmatchedToolVerdict),
+            options.ShadowPolicies.Count == 0 ? null : new PolicyEvaluator([.. options.ShadowPolicies, .. marker], options.UnmatchedToolVerdict, options.PolicyVersion),
             store is IGrantStore grantStore ? new GrantMatcher(grantStore, clock, options.PreventSelfApproval) : null,
             options.RejectedRepeatLimit == 0 ? null : new RetryGuard(_records, resuming, options.RejectedRepeatLimit));
         Recorder = options.RecordCalls && store is ICallRecordStore callRecords ? new CallRecorder(callRecords, clock, logger) : null;

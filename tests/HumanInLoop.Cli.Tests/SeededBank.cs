@@ -13,6 +13,9 @@ public sealed class SeededBank
 {
     public const string RejectReason = "eve is a known fraudster";
 
+    /// <summary>The version label every seeded verdict names (<see cref="ApprovalOptions.PolicyVersion"/>).</summary>
+    public const string PolicyVersion = "build-7";
+
     private SeededBank(IStateStore store, ReadOnlyMemory<byte> integrityKey)
     {
         Store = store;
@@ -26,6 +29,7 @@ public sealed class SeededBank
             },
             Granters = { "tellers" },
             IntegrityKey = integrityKey,
+            PolicyVersion = PolicyVersion,
         };
         Approvals = new ApprovalService(store, Options);
         Client = new ChatClientBuilder(new ScriptedChatClient(Script)).UseFunctionInvocation().UseApprovalGate(Approvals).Build();

@@ -180,6 +180,26 @@ public sealed class SqliteCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ReportAndExport_ByPolicyVersion_CountAndFilterTheCallsJudgedUnderIt()
+    {
+        CliRun report = await Run("report", "--json");
+        Assert.True(report.ExitCode == 0, report.ToString());
+        Assert.Equal(6, report.Json.GetProperty("byPolicyVersion").GetProperty(SeededBank.PolicyVersion).GetProperty("seen").GetInt64());
+        Assert.Contains("version " + SeededBank.PolicyVersion, (await Run("report")).Output);
+        Assert.Equal(0, (await Run("report", "--policy-version", "sha256:other", "--json")).Json.GetProperty("total").GetProperty("seen").GetInt64());
+
+        CliRun export = await Run("export", "--policy-version", SeededBank.PolicyVersion);
+        string[] lines = export.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(6, lines.Length);
+        Assert.All(lines, l => Assert.Equal(SeededBank.PolicyVersion,
+            JsonDocument.Parse(l).RootElement.GetProperty("verdict").GetProperty("policyVersions")[0].GetString()));
+        Assert.Contains("Exported 0 calls", (await Run("export", "--policy-version", "sha256:other")).Error);
+
+        CliRun show = await Run("show", _bank.Waiting, "--json");
+        Assert.Equal(SeededBank.PolicyVersion, show.Json.GetProperty("calls")[0].GetProperty("policyVersions")[0].GetString());
+    }
+
+    [Fact]
     public async Task Export_WritesJsonLines_AndDropArgumentRemovesTheField()
     {
         string file = Path.Combine(Path.GetTempPath(), $"hil-export-{Guid.NewGuid():N}.jsonl");

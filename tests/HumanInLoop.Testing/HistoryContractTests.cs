@@ -13,7 +13,7 @@ namespace HumanInLoop.Testing;
 /// standing grants (made, matched, expired, revoked) and the decision export. Each store's tests inherit this class and supply a
 /// fresh, empty store that keeps call records and grants; the SQLite and PostgreSQL stores run it against a real file and server.
 /// </summary>
-public abstract class HistoryContractTests
+public abstract partial class HistoryContractTests
 {
     private static readonly DateTimeOffset Start = new(2026, 11, 24, 9, 0, 0, TimeSpan.Zero);
     private static readonly Approver Alice = new("alice", ["approver"]);

@@ -8,7 +8,7 @@ public sealed class CallRecordReaderTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 24, 12, 0, 0, 123, TimeSpan.Zero);
 
-    public static TheoryData<string> Shapes => ["allowed", "held-and-edited", "minimal", "escapes", "shadow-error", "grant"];
+    public static TheoryData<string> Shapes => ["allowed", "held-and-edited", "minimal", "escapes", "shadow-error", "grant", "versions"];
 
     [Theory]
     [MemberData(nameof(Shapes))]
@@ -59,6 +59,30 @@ public sealed class CallRecordReaderTests
         Assert.Throws<ApprovalStateFormatException>(() => CallRecordFormat.Read(new CallRecordEntry("r1", "t", null, T0, data)));
     }
 
+    [Fact]
+    public async Task SavedCallRecords_WrittenBeforeVersions_LoadThroughTheLeanReaderAndTheHistory_WithoutVersions()
+    {
+        // Frozen when policy versions were added to verdicts (issue 22): the call records every store held until then. Never regenerate it.
+        using JsonDocument saved = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Snapshots", "call-records-v1.json")));
+        CallRecordEntry[] entries = [.. saved.RootElement.EnumerateArray().Select(e => new CallRecordEntry(
+            e.GetProperty("id").GetString()!, e.GetProperty("toolName").GetString()!, e.GetProperty("tenantId").GetString(),
+            e.GetProperty("recordedAt").GetDateTimeOffset(), e.GetProperty("data").GetString()!))];
+
+        Assert.All(entries, e => Assert.NotNull(CallRecordReader.TryRead(e.Data)));
+        InMemoryStateStore store = new();
+        await store.AppendCallRecordsAsync(entries);
+        List<RecordedCall> calls = await new ApprovalService(store).History.ReadAsync().ToListAsync();
+
+        Assert.Equal(2, calls.Count);
+        RecordedCall denied = calls.Single(c => c.ToolName == "delete_account");
+        Assert.Equal((CallOutcome.Denied, "Deny(delete_account)"), (denied.Outcome, Assert.Single(denied.Verdict.Policies)));
+        RecordedCall allowed = calls.Single(c => c.ToolName == "check_balance");
+        Assert.Equal(["Stricter"], allowed.ShadowVerdict!.Policies);
+        Assert.All(calls, c => Assert.Empty(c.Verdict.PolicyVersions));
+        Assert.All(calls, c => Assert.Empty(c.ShadowVerdict!.PolicyVersions));
+        Assert.All(entries, e => Assert.Equal(e.Data, CallRecordFormat.ToEntry(CallRecordFormat.Read(e)).Data)); // written back byte for byte
+    }
+
     private static RecordedCall Call(string shape) => shape switch
     {
         "allowed" => new RecordedCall
@@ -87,6 +111,12 @@ public sealed class CallRecordReaderTests
             Id = "r2", CallId = "c", ToolName = "t", Arguments = Json("[1,2,3]"), SeenAt = T0, Outcome = CallOutcome.Denied,
             Verdict = new RecordedVerdict(PolicyVerdictKind.Deny, "no", []),
             ShadowVerdict = new RecordedVerdict(PolicyVerdictKind.RequireApproval, null, [], "InvalidOperationException: boom"),
+        },
+        "versions" => new RecordedCall
+        {
+            Id = "r4", CallId = "c", ToolName = "transfer", Arguments = Json("""{"amount":180,"to":"bob"}"""), SeenAt = T0, Outcome = CallOutcome.Allowed,
+            Verdict = new RecordedVerdict(PolicyVerdictKind.Allow, null, ["rules/small-transfers"], policyVersions: ["build-7", "sha256:aaa"]),
+            ShadowVerdict = new RecordedVerdict(PolicyVerdictKind.RequireApproval, "Over $100", ["candidate/big"], policyVersions: ["sha256:bbb"]),
         },
         _ => new RecordedCall
         {

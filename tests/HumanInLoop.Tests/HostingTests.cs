@@ -101,12 +101,24 @@ public sealed class HostingTests
         await host.StopAsync();
     }
 
+    [Fact]
+    public async Task AddHumanInLoop_PolicyVersionFromConfiguration_IsBound()
+    {
+        using IHost host = Build(AppSettings("""{ "PolicyVersion": "release-2026.12.1" }"""), b => b.Services
+            .AddHumanInLoop(b.Configuration.GetSection("HumanInLoop"), o => o.Policies.Add(ApprovalPolicy.Allow("check_balance"))));
+        await host.StartAsync();
+
+        Assert.Equal("release-2026.12.1", host.Services.GetRequiredService<IOptions<ApprovalOptions>>().Value.PolicyVersion);
+        await host.StopAsync();
+    }
+
     [Theory]
     [InlineData("""{ "DefaultExpiration": "-00:01:00" }""", "DefaultExpiration")]
     [InlineData("""{ "ExecutionLease": "00:00:00" }""", "ExecutionLease")]
     [InlineData("""{ "RejectedRepeatLimit": -1 }""", "RejectedRepeatLimit")]
     [InlineData("""{ "IntegrityKey": "c2hvcnQ=" }""", "IntegrityKey")]
     [InlineData("""{ "Granters": [ " " ] }""", "Granters")]
+    [InlineData("""{ "PolicyVersion": " " }""", "PolicyVersion")]
     public async Task Start_SettingOutOfRange_FailsWithOptionsValidationExceptionNamingIt(string section, string setting)
     {
         using IHost host = Build(AppSettings(section), b => b.Services.AddHumanInLoop(b.Configuration.GetSection("HumanInLoop"), o => o.Policies.Add(ApprovalPolicy.Allow("check_balance"))));

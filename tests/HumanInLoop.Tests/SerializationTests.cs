@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using HumanInLoop.Internal;
 using Microsoft.Extensions.AI;
 
 namespace HumanInLoop.Tests;
@@ -14,11 +15,79 @@ public sealed class SerializationTests
     // Frozen when version 3 was introduced (responses in place of the tool, escalation, answered repeats): never regenerate it.
     private static readonly string s_snapshotV3 = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Snapshots", "pending-approval-v3.json"));
 
+    // Frozen when version 4 was introduced (the versions of the rules in force, per call and on the verdict's audit entry): never regenerate it.
+    private static readonly string s_snapshotV4 = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Snapshots", "pending-approval-v4.json"));
+
     private static async Task<PendingApproval> SampleAsync()
     {
         TestBank bank = new();
         PendingApproval pending = (await bank.SendAsync("balance and transfer 500 to bob", false)).Pending;
         return await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
+    }
+
+    /// <summary>The sample with versions (format version 4): the host's label, and a rule set that names its rule and version.</summary>
+    private static async Task<PendingApproval> SampleWithVersionsAsync()
+    {
+        ApprovalOptions options = TestBank.DefaultOptions();
+        options.PolicyVersion = "build-7";
+        options.Policies.Add(ApprovalPolicy.Named("rules", ApprovalPolicy.Create(c => c.ToolName == "transfer"
+            ? PolicyVerdict.RequireApproval("New payees need a check.").WithOrigin("payee-check", "sha256:aaa")
+            : PolicyVerdict.NotApplicable.WithOrigin(null, "sha256:aaa"))));
+        TestBank bank = new(options);
+        PendingApproval pending = (await bank.SendAsync("balance and transfer 500 to bob", false)).Pending;
+        return await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
+    }
+
+    [Fact]
+    public async Task FreshApprovalWithVersions_WritesTheSamePropertiesInTheSameOrderAsTheV4Snapshot()
+    {
+        static string[] Names(JsonElement element) => [.. element.EnumerateObject().Select(p => p.Name)];
+        using JsonDocument fresh = JsonDocument.Parse(PendingApprovalSerializer.Serialize(await SampleWithVersionsAsync()));
+        using JsonDocument snapshot = JsonDocument.Parse(s_snapshotV4);
+
+        Assert.Equal(4, fresh.RootElement.GetProperty("formatVersion").GetInt32());
+        Assert.Equal(Names(snapshot.RootElement), Names(fresh.RootElement));
+        Assert.Equal(Names(snapshot.RootElement.GetProperty("calls")[1]), Names(fresh.RootElement.GetProperty("calls")[1]));
+        Assert.Equal(
+            snapshot.RootElement.GetProperty("auditTrail").EnumerateArray().Select(e => string.Join(",", Names(e))),
+            fresh.RootElement.GetProperty("auditTrail").EnumerateArray().Select(e => string.Join(",", Names(e))));
+    }
+
+    [Fact]
+    public async Task SavedV4Snapshot_LoadsWithItsVersions_AndResumesInANewProcess()
+    {
+        PendingApproval approval = PendingApprovalSerializer.Deserialize(s_snapshotV4);
+        Assert.Equal(4, approval.FormatVersion);
+        Assert.Equal(["RequireApprovalWhen(transfer)", "rules/payee-check"], approval.FindCall("c-tr")!.Policies);
+        Assert.Equal(["build-7", "sha256:aaa"], approval.FindCall("c-tr")!.PolicyVersions);
+        Assert.Equal(["build-7", "sha256:aaa"], approval.FindCall("c-bal")!.PolicyVersions);
+        Assert.Equal(["build-7", "sha256:aaa"], Assert.Single(approval.AuditTrail, e => e.Event == ApprovalAuditEvent.ApprovalRequested).PolicyVersions);
+
+        TestBank bank = new();
+        Assert.True(await bank.Store.TryCreateAsync(EntryFor(s_snapshotV4)));
+        Assert.Equal(["build-7", "sha256:aaa"], (await bank.Approvals.GetAsync(approval.Id)).FindCall("c-tr")!.PolicyVersions); // the chain verifies
+        ResumeResult result = await bank.Approvals.ResumeAsync(approval.Id, bank.Client, bank.ChatOptions());
+
+        Assert.Equal(500m, bank.Transfers.Single().Amount);
+        Assert.Equal(ApprovalStatus.Completed, result.Approval.Status);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task SavedSnapshotsBeforeVersions_LoadWithoutVersions_AndTheirTrailsVerify(int version)
+    {
+        string json = version switch { 1 => s_snapshotV1, 2 => s_snapshotV2, _ => s_snapshotV3 };
+        TestBank bank = new();
+        Assert.True(await bank.Store.TryCreateAsync(EntryFor(json)));
+
+        PendingApproval approval = await bank.Approvals.GetAsync(PendingApprovalSerializer.Deserialize(json).Id); // verifies the chain
+
+        Assert.Equal(version, approval.FormatVersion);
+        Assert.All(approval.Calls, c => Assert.Empty(c.PolicyVersions));
+        Assert.All(approval.AuditTrail, e => Assert.Empty(e.PolicyVersions));
+        Assert.Empty(RecordedCalls.FromApproval(approval, approval.Calls[^1], null).Verdict.PolicyVersions);
     }
 
     private static StateEntry EntryFor(string json)
@@ -34,7 +103,7 @@ public sealed class SerializationTests
         string json = PendingApprovalSerializer.Serialize(approval);
 
         Assert.Equal(json, PendingApprovalSerializer.Serialize(PendingApprovalSerializer.Deserialize(json)));
-        Assert.StartsWith("""{"formatVersion":3,"id":""", json, StringComparison.Ordinal);
+        Assert.StartsWith("""{"formatVersion":4,"id":""", json, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -202,7 +271,7 @@ public sealed class SerializationTests
     [InlineData("null", "empty")]
     [InlineData("[]", "not valid JSON")]
     [InlineData("{}", "format version 0")]
-    [InlineData("""{"formatVersion":4,"id":"x"}""", "format version 4")]
+    [InlineData("""{"formatVersion":5,"id":"x"}""", "format version 5")]
     [InlineData("""{"formatVersion":1,"id":"x"}""", "lacks")]
     [InlineData("""{"formatVersion":"one"}""", "not valid JSON")]
     public void MalformedBlob_TypedFormatError(string json, string expected)

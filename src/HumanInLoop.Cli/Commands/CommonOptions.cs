@@ -15,6 +15,12 @@ internal static class CommonOptions
 
     public static Option<string?> Tool() => new("--tool") { Description = "Only this tool." };
 
+    public static Option<string?> PolicyVersion() => new("--policy-version")
+    {
+        Description = "Only calls judged under this version of the rules (as recorded on the verdict: a rule set's version, or the application's PolicyVersion).",
+        HelpName = "VERSION",
+    };
+
     public static Option<string> As() => new("--as")
     {
         Description = "Who you are, as the application's approver id (trusted: the command line is for operators who hold the database credentials).",
@@ -38,6 +44,7 @@ internal static class CommonOptions
         private readonly Option<DateTimeOffset?> _to = To();
         private readonly Option<string?> _tenant = Tenant();
         private readonly Option<string?> _tool = Tool();
+        private readonly Option<string?> _version = PolicyVersion();
 
         public Window(Command command)
         {
@@ -45,6 +52,7 @@ internal static class CommonOptions
             command.Options.Add(_to);
             command.Options.Add(_tenant);
             command.Options.Add(_tool);
+            command.Options.Add(_version);
         }
 
         public HistoryQuery Query(CommandContext context) => new()
@@ -53,6 +61,7 @@ internal static class CommonOptions
             Before = context.Get(_to),
             TenantId = context.Get(_tenant),
             ToolName = context.Get(_tool),
+            PolicyVersion = context.Get(_version),
         };
     }
 

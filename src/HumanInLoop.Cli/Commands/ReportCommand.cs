@@ -4,7 +4,7 @@ using Spectre.Console;
 
 namespace HumanInLoop.Cli.Commands;
 
-/// <summary><c>report</c>: how far the team has automated (<see cref="ApprovalHistory.ReportAsync"/>), in total, per tool and per policy.</summary>
+/// <summary><c>report</c>: how far the team has automated (<see cref="ApprovalHistory.ReportAsync"/>), in total, per tool, per policy and per version of the rules.</summary>
 internal static class ReportCommand
 {
     public static Command Create(CommandRunner runner)
@@ -31,6 +31,11 @@ internal static class ReportCommand
             foreach ((string policy, AutomationFigures figures) in report.ByPolicy.OrderBy(p => p.Key, StringComparer.Ordinal))
             {
                 AddRow(table, "policy " + Markup.Escape(policy), figures);
+            }
+
+            foreach ((string version, AutomationFigures figures) in report.ByPolicyVersion.OrderBy(p => p.Key, StringComparer.Ordinal))
+            {
+                AddRow(table, "version " + Markup.Escape(version), figures);
             }
 
             console.Write(table);

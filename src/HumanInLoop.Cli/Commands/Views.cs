@@ -26,6 +26,7 @@ internal static class Views
         decision = call.Decision,
         policyReason = call.PolicyReason,
         policies = call.Policies,
+        policyVersions = call.PolicyVersions,
         shadowVerdict = call.ShadowVerdict,
         grantId = call.GrantId,
         approvers = call.Approvers,
@@ -48,6 +49,7 @@ internal static class Views
         callId = entry.CallId,
         toolName = entry.ToolName,
         reason = entry.Reason,
+        policyVersions = entry.PolicyVersions,
         hash = entry.Hash,
     };
 }

@@ -10,7 +10,7 @@ namespace HumanInLoop.Internal;
 internal sealed class ApprovalSettings
 {
     private const string Keys =
-        "DefaultExpiration, ExecutionLease, RejectedRepeatLimit, PreventSelfApproval, RequireProtectedTools, RecordCalls, Granters, IdempotentTools, IntegrityKey";
+        "DefaultExpiration, ExecutionLease, RejectedRepeatLimit, PreventSelfApproval, RequireProtectedTools, RecordCalls, Granters, IdempotentTools, IntegrityKey, PolicyVersion";
 
     public TimeSpan? DefaultExpiration { get; set; }
 
@@ -29,6 +29,8 @@ internal sealed class ApprovalSettings
     public List<string> IdempotentTools { get; } = [];
 
     public string? IntegrityKey { get; set; }
+
+    public string? PolicyVersion { get; set; }
 
     /// <summary>Binds <paramref name="configuration"/> onto <paramref name="options"/>; a key or value that cannot be bound throws, naming it.</summary>
     public static void Bind(IConfiguration configuration, ApprovalOptions options)
@@ -55,6 +57,7 @@ internal sealed class ApprovalSettings
         options.PreventSelfApproval = PreventSelfApproval ?? options.PreventSelfApproval;
         options.RequireProtectedTools = RequireProtectedTools ?? options.RequireProtectedTools;
         options.RecordCalls = RecordCalls ?? options.RecordCalls;
+        options.PolicyVersion = PolicyVersion ?? options.PolicyVersion;
         options.Granters.UnionWith(Granters);
         options.IdempotentTools.UnionWith(IdempotentTools);
         if (IntegrityKey is { } key)

@@ -147,8 +147,8 @@ internal sealed class ApprovalRecords(IStateStore store, ReadOnlyMemory<byte> in
     /// <summary>Records an event in the approval's audit trail, to be saved with the change it describes.</summary>
     public void Audit(
         PendingApproval approval, ApprovalAuditEvent auditEvent, string actor, PendingToolCall? call = null,
-        string? fingerprint = null, JsonElement? arguments = null, string? reason = null) =>
-        AuditChain.Append(approval, clock.Now(), integrityKey.Span, auditEvent, actor, call, fingerprint, arguments, reason);
+        string? fingerprint = null, JsonElement? arguments = null, string? reason = null, IReadOnlyList<string>? policyVersions = null) =>
+        AuditChain.Append(approval, clock.Now(), integrityKey.Span, auditEvent, actor, call, fingerprint, arguments, reason, policyVersions);
 
     /// <summary>The error for an approval that kept changing under concurrent writers, with the status it has now (read again, not assumed).</summary>
     public async Task<ApprovalConflictException> ConcurrentChangeAsync(string approvalId, CancellationToken cancellationToken)

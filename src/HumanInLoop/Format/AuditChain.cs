@@ -11,7 +11,7 @@ internal static class AuditChain
     /// <summary>Appends one entry to the approval's trail.</summary>
     public static void Append(
         PendingApproval approval, DateTimeOffset timestamp, ReadOnlySpan<byte> key, ApprovalAuditEvent auditEvent, string actor,
-        PendingToolCall? call, string? fingerprint, JsonElement? arguments, string? reason)
+        PendingToolCall? call, string? fingerprint, JsonElement? arguments, string? reason, IReadOnlyList<string>? policyVersions = null)
     {
         List<ApprovalAuditEntry> trail = approval.AuditEntries;
         ApprovalAuditEntry entry = new()
@@ -25,6 +25,7 @@ internal static class AuditChain
             Fingerprint = fingerprint,
             Arguments = arguments,
             Reason = reason,
+            PolicyVersionsData = policyVersions is { Count: > 0 } ? [.. policyVersions] : null,
             PreviousHash = trail.Count == 0 ? "" : trail[^1].Hash,
         };
         entry.Hash = Integrity.ChainHash(entry, key);

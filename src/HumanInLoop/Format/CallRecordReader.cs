@@ -107,7 +107,7 @@ internal static class CallRecordReader
     {
         PolicyVerdictKind kind = default;
         string? reason = null, error = null;
-        List<string>? policies = null;
+        List<string>? policies = null, versions = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             string name = reader.GetString()!;
@@ -120,13 +120,14 @@ internal static class CallRecordReader
                 case "reason": reason = reader.GetString(); break;
                 case "error": error = reader.GetString(); break;
                 case "policies" when reader.TokenType == JsonTokenType.StartArray:
-                    policies = [];
-                    while (reader.Read() && reader.TokenType == JsonTokenType.String)
+                    if ((policies = ReadStrings(ref reader)) is null)
                     {
-                        policies.Add(reader.GetString()!);
+                        return null;
                     }
 
-                    if (reader.TokenType != JsonTokenType.EndArray)
+                    break;
+                case "policyVersions" when reader.TokenType == JsonTokenType.StartArray:
+                    if ((versions = ReadStrings(ref reader)) is null)
                     {
                         return null;
                     }
@@ -136,6 +137,17 @@ internal static class CallRecordReader
             }
         }
 
-        return reader.TokenType == JsonTokenType.EndObject ? new RecordedVerdict(kind, reason, policies, error) : null;
+        return reader.TokenType == JsonTokenType.EndObject ? new RecordedVerdict(kind, reason, policies, error, versions) : null;
+    }
+
+    private static List<string>? ReadStrings(ref Utf8JsonReader reader)
+    {
+        List<string> strings = [];
+        while (reader.Read() && reader.TokenType == JsonTokenType.String)
+        {
+            strings.Add(reader.GetString()!);
+        }
+
+        return reader.TokenType == JsonTokenType.EndArray ? strings : null;
     }
 }

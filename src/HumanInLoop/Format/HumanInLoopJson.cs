@@ -31,7 +31,16 @@ internal static class HumanInLoopJson
 
     private static JsonSerializerOptions CreateStateOptions(bool omitMessages)
     {
-        IJsonTypeInfoResolver resolver = JsonTypeInfoResolver.Combine(AIJsonUtilities.DefaultOptions.TypeInfoResolver, new DefaultJsonTypeInfoResolver());
+        IJsonTypeInfoResolver resolver = JsonTypeInfoResolver.Combine(AIJsonUtilities.DefaultOptions.TypeInfoResolver, new DefaultJsonTypeInfoResolver())
+            .WithAddedModifier(static info =>
+            {
+                // A verdict without policy versions is written as it was before versions were recorded (no empty list).
+                if (info.Type == typeof(RecordedVerdict))
+                {
+                    JsonPropertyInfo versions = info.Properties.Single(p => p.Name == "policyVersions");
+                    versions.ShouldSerialize = static (_, value) => value is IReadOnlyList<string> { Count: > 0 };
+                }
+            });
         if (omitMessages)
         {
             resolver = resolver.WithAddedModifier(static info =>

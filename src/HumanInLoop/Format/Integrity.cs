@@ -23,7 +23,11 @@ internal static class Integrity
     public static string ChainHash(ApprovalAuditEntry entry, ReadOnlySpan<byte> key)
     {
         ArrayBufferWriter<byte> input = new(256);
-        AppendField(input, "hil-audit-v1");
+
+        // An entry that names policy versions is hashed as version 2, with them; every other entry exactly as before, so trails
+        // written before versions were recorded still verify, and removing an entry's versions breaks its hash.
+        string[]? versions = entry.PolicyVersionsData;
+        AppendField(input, versions is null ? "hil-audit-v1" : "hil-audit-v2");
         AppendField(input, entry.PreviousHash);
         AppendField(input, entry.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture));
         AppendField(input, entry.Timestamp.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -33,6 +37,15 @@ internal static class Integrity
         AppendField(input, entry.ToolName ?? "");
         AppendField(input, entry.Fingerprint ?? "");
         AppendField(input, entry.Reason ?? "");
+        if (versions is not null)
+        {
+            AppendField(input, versions.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            foreach (string version in versions)
+            {
+                AppendField(input, version);
+            }
+        }
+
         if (entry.Arguments is { } arguments)
         {
             CanonicalJson.WriteTo(input, arguments);

@@ -6,6 +6,7 @@ internal sealed class AutomationReporter
     private readonly Tally _total = new();
     private readonly Dictionary<string, Tally> _byTool = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Tally> _byPolicy = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Tally> _byVersion = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _disagreements = new(StringComparer.Ordinal);
     private long _compared;
     private long _agreed;
@@ -18,6 +19,11 @@ internal sealed class AutomationReporter
         foreach (string policy in call.Verdict.Policies.Distinct(StringComparer.Ordinal))
         {
             Of(_byPolicy, policy).Add(call);
+        }
+
+        foreach (string version in call.Verdict.PolicyVersions.Distinct(StringComparer.Ordinal))
+        {
+            Of(_byVersion, version).Add(call);
         }
 
         if (call.ShadowVerdict is { } shadow)
@@ -46,6 +52,7 @@ internal sealed class AutomationReporter
         Total = _total.Figures(),
         ByTool = _byTool.OrderBy(p => p.Key, StringComparer.Ordinal).ToDictionary(p => p.Key, p => p.Value.Figures(), StringComparer.Ordinal),
         ByPolicy = _byPolicy.OrderBy(p => p.Key, StringComparer.Ordinal).ToDictionary(p => p.Key, p => p.Value.Figures(), StringComparer.Ordinal),
+        ByPolicyVersion = _byVersion.OrderBy(p => p.Key, StringComparer.Ordinal).ToDictionary(p => p.Key, p => p.Value.Figures(), StringComparer.Ordinal),
         Shadow = new ShadowAgreement { Compared = _compared, Agreed = _agreed, Errors = _shadowErrors, Disagreements = new Dictionary<string, long>(_disagreements) },
         UnreadableApprovals = unreadable,
     };

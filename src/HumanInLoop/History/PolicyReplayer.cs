@@ -8,6 +8,7 @@ internal sealed class PolicyReplayer(PolicyEvaluator candidate, int maxListed)
     private readonly List<ReplayFinding> _denials = [];
     private readonly List<ReplayFinding> _errors = [];
     private readonly Dictionary<string, (bool Asked, bool AllApproved)> _tools = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _recordedVersions = new(StringComparer.Ordinal);
     private long _calls;
     private long _allow;
     private long _require;
@@ -27,8 +28,8 @@ internal sealed class PolicyReplayer(PolicyEvaluator candidate, int maxListed)
         try
         {
             PolicyEvaluationContext context = new(call.ToolName, call.CallId, null, call.Arguments, call.Context, new LazyMessages(call));
-            (PolicyVerdict result, string[] policies) = await candidate.JudgeAsync(context, cancellationToken);
-            verdict = new RecordedVerdict(result.Kind, result.Reason, policies);
+            (PolicyVerdict result, string[] policies, string[] versions) = await candidate.JudgeAsync(context, cancellationToken);
+            verdict = new RecordedVerdict(result.Kind, result.Reason, policies, policyVersions: versions);
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -40,6 +41,11 @@ internal sealed class PolicyReplayer(PolicyEvaluator candidate, int maxListed)
 
         call.MessageLoader = null; // findings keep the call, not its conversation
         _calls++;
+        foreach (string version in call.Verdict.PolicyVersions.Distinct(StringComparer.Ordinal))
+        {
+            _recordedVersions[version] = _recordedVersions.GetValueOrDefault(version) + 1;
+        }
+
         _recordedAutomated += call.IsAutomated ? 1 : 0;
         bool personDecided = call.Outcome is CallOutcome.Approved or CallOutcome.Edited or CallOutcome.Rejected or CallOutcome.Responded;
         switch (verdict.Kind)
@@ -92,6 +98,7 @@ internal sealed class PolicyReplayer(PolicyEvaluator candidate, int maxListed)
         Denials = _denials,
         ErrorCount = _errorCount,
         Errors = _errors,
+        RecordedPolicyVersions = _recordedVersions.OrderBy(p => p.Key, StringComparer.Ordinal).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal),
         UnreadableApprovals = unreadable,
     };
 

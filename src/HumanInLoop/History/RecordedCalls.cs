@@ -136,7 +136,7 @@ internal sealed class RecordedCalls(ApprovalRecords records, ILogger logger)
             Arguments = call.Arguments,
             Context = approval.Context,
             SeenAt = approval.CreatedAt,
-            Verdict = new RecordedVerdict(kind, call.PolicyReason, call.Policies),
+            Verdict = new RecordedVerdict(kind, call.PolicyReason, call.Policies, policyVersions: call.PolicyVersions),
             ShadowVerdict = call.ShadowVerdict,
             Outcome = outcome,
             DecidedBy = automated ? (call.GrantId is null ? null : GrantMaker(approval, call)) : call.DecidedBy,

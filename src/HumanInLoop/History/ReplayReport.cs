@@ -55,6 +55,13 @@ public sealed record ReplayReport
     /// <summary>Gets the evaluations that threw, with the error.</summary>
     public IReadOnlyList<ReplayFinding> Errors { get; init; } = [];
 
+    /// <summary>
+    /// Gets how many of the replayed calls were judged, when recorded, under each version of the rules
+    /// (<see cref="RecordedVerdict.PolicyVersions"/> of <see cref="RecordedCall.Verdict"/>): which rules the candidate is compared with.
+    /// A call recorded under several versions counts under each; calls recorded without a version are not counted here.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> RecordedPolicyVersions { get; init; } = new Dictionary<string, long>(StringComparer.Ordinal);
+
     /// <summary>Gets the approvals that could not be read (malformed, or their audit chain broken) and were left out.</summary>
     public IReadOnlyList<string> UnreadableApprovals { get; init; } = [];
 }

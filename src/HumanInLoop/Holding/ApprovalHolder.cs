@@ -82,6 +82,7 @@ internal sealed class ApprovalHolder(
             Fingerprint = fingerprint,
             PolicyReason = judgement.Recorded[index].Reason,
             PoliciesData = [.. judgement.Recorded[index].Policies],
+            PolicyVersionsData = judgement.Recorded[index].PolicyVersions is { Count: > 0 } versions ? [.. versions] : null,
             ShadowVerdict = judgement.ShadowOf(index),
             GrantId = grant?.Id,
             Approvers = verdict.Approvers,
@@ -127,7 +128,8 @@ internal sealed class ApprovalHolder(
             (auditEvent, reason) = (ApprovalAuditEvent.RepeatAnswered, $"Repeats {repeat.Reference}, rejected by '{repeat.RejectedBy}' (repeat {repeat.Repeat}): {repeat.Reason}");
         }
 
-        records.Audit(approval, auditEvent, repeat is not null ? RetryGuard.Actor : grant is null ? "policy" : grant.GrantedBy, record, fingerprint, arguments, reason);
+        records.Audit(approval, auditEvent, repeat is not null ? RetryGuard.Actor : grant is null ? "policy" : grant.GrantedBy, record, fingerprint, arguments, reason,
+            record.PolicyVersionsData);
         if (record.Decision != CallDecisionStatus.AwaitingApproval && repeat is null)
         {
             telemetry.Decided.Add(1, new KeyValuePair<string, object?>(HumanInLoopTelemetry.DecisionTag, HumanInLoopTelemetry.DecisionName(record.Decision, false)));

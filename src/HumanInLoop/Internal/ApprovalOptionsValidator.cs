@@ -14,6 +14,9 @@ internal sealed class ApprovalOptionsValidator : IValidateOptions<ApprovalOption
     /// <summary>The shortest integrity key accepted, in bytes (an HMAC-SHA256 key of less than the hash's size weakens it).</summary>
     public const int MinimumIntegrityKeyLength = 32;
 
+    /// <summary>The longest <see cref="ApprovalOptions.PolicyVersion"/> accepted, in characters.</summary>
+    public const int MaximumPolicyVersionLength = 200;
+
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, ApprovalOptions options)
     {
@@ -55,6 +58,12 @@ internal sealed class ApprovalOptionsValidator : IValidateOptions<ApprovalOption
         if (options.IntegrityKey.Length is > 0 and < MinimumIntegrityKeyLength)
         {
             failures.Add(Invalid(nameof(ApprovalOptions.IntegrityKey), $"must be empty or at least {MinimumIntegrityKeyLength} bytes long", $"{options.IntegrityKey.Length} bytes"));
+        }
+
+        if (options.PolicyVersion is { } version &&
+            (string.IsNullOrWhiteSpace(version) || version.Length > MaximumPolicyVersionLength || version.Any(char.IsControl)))
+        {
+            failures.Add($"ApprovalOptions.{nameof(ApprovalOptions.PolicyVersion)} must be null, or up to {MaximumPolicyVersionLength} characters, not blank and without control characters.");
         }
 
         if (options.TimeProvider is null)

@@ -14,8 +14,8 @@ internal sealed class CallJudge(PolicyEvaluator active, PolicyEvaluator? shadow,
         BatchJudgement judgement = new(calls.Count);
         for (int i = 0; i < calls.Count; i++)
         {
-            (PolicyVerdict verdict, string[] policies) = await active.JudgeAsync(calls[i], cancellationToken);
-            judgement.Recorded[i] = new RecordedVerdict(verdict.Kind, verdict.Reason, policies);
+            (PolicyVerdict verdict, string[] policies, string[] versions) = await active.JudgeAsync(calls[i], cancellationToken);
+            judgement.Recorded[i] = new RecordedVerdict(verdict.Kind, verdict.Reason, policies, policyVersions: versions);
             judgement.AllOrNothing |= verdict.AllOrNothingBatch;
             if (verdict.Kind == PolicyVerdictKind.RequireApproval && grants is not null &&
                 await grants.FindAsync(calls[i], verdict, cancellationToken) is { } grant)
@@ -37,7 +37,7 @@ internal sealed class CallJudge(PolicyEvaluator active, PolicyEvaluator? shadow,
                 if (judgement.Verdicts[i].Kind != PolicyVerdictKind.Deny && !PolicyEvaluator.CanHold(calls[i], out string reason))
                 {
                     judgement.Verdicts[i] = PolicyVerdict.Deny(reason);
-                    judgement.Recorded[i] = new RecordedVerdict(PolicyVerdictKind.Deny, reason, ["storage"]);
+                    judgement.Recorded[i] = new RecordedVerdict(PolicyVerdictKind.Deny, reason, ["storage"], policyVersions: judgement.Recorded[i].PolicyVersions);
                     judgement.Deny = true;
                 }
 
@@ -68,8 +68,8 @@ internal sealed class CallJudge(PolicyEvaluator active, PolicyEvaluator? shadow,
     {
         try
         {
-            (PolicyVerdict verdict, string[] policies) = await shadow!.JudgeAsync(call, cancellationToken);
-            return new RecordedVerdict(verdict.Kind, verdict.Reason, policies);
+            (PolicyVerdict verdict, string[] policies, string[] versions) = await shadow!.JudgeAsync(call, cancellationToken);
+            return new RecordedVerdict(verdict.Kind, verdict.Reason, policies, policyVersions: versions);
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {

@@ -8,7 +8,10 @@ namespace HumanInLoop.Internal;
 /// The approval gate, plans and edited arguments all go through here.
 /// </summary>
 /// <remarks>Thread-safe when the policies are.</remarks>
-internal sealed class PolicyEvaluator(IEnumerable<IApprovalPolicy> policies, PolicyVerdict unmatched)
+/// <param name="policies">The policies to ask, in order.</param>
+/// <param name="unmatched">The verdict when none applies.</param>
+/// <param name="version">The host's label for its code policies (<see cref="ApprovalOptions.PolicyVersion"/>), recorded first among the versions; or <see langword="null"/>.</param>
+internal sealed class PolicyEvaluator(IEnumerable<IApprovalPolicy> policies, PolicyVerdict unmatched, string? version = null)
 {
     /// <summary>Stands for "nobody" in a merged approver list whose policies name no approver in common.</summary>
     public const string NoCommonApprover = "\u0000no-common-approver";
@@ -23,6 +26,9 @@ internal sealed class PolicyEvaluator(IEnumerable<IApprovalPolicy> policies, Pol
 
     private readonly IApprovalPolicy[] _policies = [.. policies];
 
+    // Shared by every call that no policy names a version for (read only: the recorders copy it).
+    private readonly string[] _hostVersion = version is null ? [] : [version];
+
     /// <summary>Gets whether there are no policies at all (every call gets the unmatched-tool verdict).</summary>
     public bool IsEmpty => _policies.Length == 0;
 
@@ -30,9 +36,14 @@ internal sealed class PolicyEvaluator(IEnumerable<IApprovalPolicy> policies, Pol
     public async ValueTask<PolicyVerdict> EvaluateAsync(PolicyEvaluationContext call, CancellationToken cancellationToken) =>
         (await JudgeAsync(call, cancellationToken)).Verdict;
 
-    /// <summary>Evaluates every policy on one call, as <see cref="EvaluateAsync"/>, and names the policies that decided it.</summary>
-    public async ValueTask<(PolicyVerdict Verdict, string[] Policies)> JudgeAsync(PolicyEvaluationContext call, CancellationToken cancellationToken)
+    /// <summary>
+    /// Evaluates every policy on one call, as <see cref="EvaluateAsync"/>, and names the policies that decided it (<c>policy/rule</c>
+    /// when the verdict names its rule) and the versions of the rules in force: the host's label, then every version a verdict named,
+    /// <see cref="PolicyVerdictKind.NotApplicable"/> ones included, each once, in the order the policies were asked.
+    /// </summary>
+    public async ValueTask<(PolicyVerdict Verdict, string[] Policies, string[] Versions)> JudgeAsync(PolicyEvaluationContext call, CancellationToken cancellationToken)
     {
+        List<string>? versions = null;
         PolicyVerdict? deny = null;
         PolicyVerdict? require = null;
         List<string>? denying = null;
@@ -43,18 +54,23 @@ internal sealed class PolicyEvaluator(IEnumerable<IApprovalPolicy> policies, Pol
         {
             PolicyVerdict verdict = await policy.EvaluateAsync(call, cancellationToken);
             allOrNothing |= verdict.AllOrNothingBatch && verdict.Kind != PolicyVerdictKind.NotApplicable;
+            if (verdict.Version is { } named && named != version && !(versions ??= []).Contains(named, StringComparer.Ordinal))
+            {
+                versions.Add(named);
+            }
+
             switch (verdict.Kind)
             {
                 case PolicyVerdictKind.Deny:
                     deny = deny is null ? verdict : PolicyVerdict.Deny($"{deny.Reason} {verdict.Reason}");
-                    (denying ??= []).Add(policy.Name);
+                    (denying ??= []).Add(NameOf(policy, verdict));
                     break;
                 case PolicyVerdictKind.RequireApproval:
                     require = require is null ? verdict : Merge(require, verdict);
-                    (requiring ??= []).Add(policy.Name);
+                    (requiring ??= []).Add(NameOf(policy, verdict));
                     break;
                 case PolicyVerdictKind.Allow:
-                    (allowing ??= []).Add(policy.Name);
+                    (allowing ??= []).Add(NameOf(policy, verdict));
                     break;
             }
         }
@@ -64,7 +80,10 @@ internal sealed class PolicyEvaluator(IEnumerable<IApprovalPolicy> policies, Pol
             : allowing is null ? (unmatched, s_unmatched) : (PolicyVerdict.Allow, [.. allowing]);
 
         // A policy that marks the batch all or nothing marks it whichever verdict wins (combining verdicts would lose the mark).
-        return allOrNothing && !judged.Verdict.AllOrNothingBatch ? (judged.Verdict.InAllOrNothingBatch(), judged.Policies) : judged;
+        return (allOrNothing && !judged.Verdict.AllOrNothingBatch ? judged.Verdict.InAllOrNothingBatch() : judged.Verdict, judged.Policies,
+            versions is null ? _hostVersion : [.. _hostVersion, .. versions]);
+
+        static string NameOf(IApprovalPolicy policy, PolicyVerdict verdict) => verdict.Rule is { } rule ? $"{policy.Name}/{rule}" : policy.Name;
     }
 
     /// <summary>

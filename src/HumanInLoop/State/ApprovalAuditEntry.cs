@@ -52,6 +52,18 @@ public sealed class ApprovalAuditEntry
     [JsonInclude]
     public string? Reason { get; internal set; }
 
+    /// <summary>
+    /// Gets the versions of the rules in force when the policies judged the call (<see cref="RecordedVerdict.PolicyVersions"/>), on the
+    /// entry that records their verdict; empty on other entries and on entries written before versions were recorded. Covered by <see cref="Hash"/>.
+    /// </summary>
+    [JsonIgnore]
+    public IReadOnlyList<string> PolicyVersions => PolicyVersionsData ?? [];
+
+    [JsonInclude]
+    [JsonPropertyName("policyVersions")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    internal string[]? PolicyVersionsData { get; set; }
+
     /// <summary>Gets the hash of the entry before this one (empty for the first).</summary>
     [JsonInclude]
     public string PreviousHash { get; internal set; } = "";

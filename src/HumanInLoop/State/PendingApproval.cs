@@ -18,8 +18,10 @@ public sealed class PendingApproval
     /// policies' verdict and the standing grant that allowed it, and the <see cref="ApprovalAuditEvent.GrantIssued"/> event. Version 3
     /// (issue 16) adds answers in place of the tool (<see cref="CallDecisionStatus.Responded"/>), escalation (per call:
     /// <c>escalatesAt</c>, <c>escalationApprovers</c>, <c>escalatedAt</c>) and the retry-loop guard (<c>askAgainIfRepeated</c>,
-    /// <c>repeats</c>, <c>repeatOf</c>), with their audit events. Version 1 and 2 records still load.</summary>
-    public const int CurrentFormatVersion = 3;
+    /// <c>repeats</c>, <c>repeatOf</c>), with their audit events. Version 4 (issue 22) adds the versions of the rules in force
+    /// (<c>policyVersions</c>) per call and on the audit entry that records the policies' verdict, where the chain's hash covers
+    /// them (a reader of version 3 could not verify such an entry). Version 1, 2 and 3 records still load.</summary>
+    public const int CurrentFormatVersion = 4;
 
     /// <summary>The JSON name of the audit trail in a stored record (the archive takes it out by this name).</summary>
     internal const string AuditTrailProperty = "auditTrail";

@@ -106,6 +106,15 @@ public sealed class PendingToolCall
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     internal string[]? PoliciesData { get; set; }
 
+    /// <summary>Gets the versions of the rules in force when the call was judged (<see cref="RecordedVerdict.PolicyVersions"/>); empty when none was named.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<string> PolicyVersions => PolicyVersionsData ?? [];
+
+    [JsonInclude]
+    [JsonPropertyName("policyVersions")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    internal string[]? PolicyVersionsData { get; set; }
+
     /// <summary>Gets what the shadow policies (<see cref="ApprovalOptions.ShadowPolicies"/>) said about the call, or <see langword="null"/> when none ran. Never acted on.</summary>
     [JsonInclude]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

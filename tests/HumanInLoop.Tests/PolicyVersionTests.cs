@@ -48,6 +48,22 @@ public sealed class PolicyVersionTests
         Assert.Empty(Assert.Single(loaded.AuditTrail, e => e.Event == ApprovalAuditEvent.Created).PolicyVersions);
     }
 
+    [Fact]
+    public async Task EditedArguments_JudgedAgain_TheirAuditEntryNamesTheVersionsInForceAtTheDecision()
+    {
+        SwappableRules rules = new();
+        TestBank bank = new(Options(rules));
+        PendingApproval held = (await bank.SendAsync("transfer 500 to bob", false)).Pending;
+
+        rules.Version = "sha256:bbb"; // the rules changed while the approval waited
+        await bank.Approvals.DecideAsync(held.Id, "c-tr",
+            ApprovalDecision.ApproveWithArguments(TestBank.Alice, new Dictionary<string, object?> { ["to"] = "bob", ["amount"] = 150m }));
+
+        PendingApproval loaded = await bank.Approvals.GetAsync(held.Id); // verifies the audit chain
+        Assert.Equal(["build-7", "sha256:aaa"], Assert.Single(loaded.AuditTrail, e => e.Event == ApprovalAuditEvent.ApprovalRequested).PolicyVersions);
+        Assert.Equal(["build-7", "sha256:bbb"], Assert.Single(loaded.AuditTrail, e => e.Event == ApprovalAuditEvent.ApprovedWithEdits).PolicyVersions);
+    }
+
     [Theory]
     [InlineData("[\"build-7\",\"sha256:bbb\"]")] // a version changed after the fact
     [InlineData("[]")]                           // versions emptied

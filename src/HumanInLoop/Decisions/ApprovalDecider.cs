@@ -230,7 +230,7 @@ internal sealed class ApprovalDecider(
 
         // Edited arguments are a new call as far as the policies are concerned: judged again, by the people they name.
         PolicyEvaluationContext recheck = new(call.ToolName, call.CallId, null, edited, approval.Context, approval.LoadHistory());
-        PolicyVerdict verdict = await evaluator.EvaluateAsync(recheck, cancellationToken);
+        (PolicyVerdict verdict, _, string[] versions) = await evaluator.JudgeAsync(recheck, cancellationToken);
         if (verdict.Kind == PolicyVerdictKind.Deny)
         {
             throw new ApprovalForbiddenException(approval.Id, call.CallId, $"The policies deny the edited arguments: {verdict.Reason}");
@@ -248,7 +248,7 @@ internal sealed class ApprovalDecider(
         call.Decision = CallDecisionStatus.Approved;
         call.ApprovedArguments = edited;
         call.ApprovedFingerprint = fingerprint;
-        records.Audit(approval, ApprovalAuditEvent.ApprovedWithEdits, actor, call, fingerprint, edited, decision.Reason);
+        records.Audit(approval, ApprovalAuditEvent.ApprovedWithEdits, actor, call, fingerprint, edited, decision.Reason, versions.Length == 0 ? null : versions);
         return true;
     }
 }

@@ -18,7 +18,7 @@ internal sealed class RuleCondition
     public const int MaxNodes = 100;
 
     /// <summary>The deepest nesting of a condition.</summary>
-    public const int MaxDepth = 16;
+    public const int MaxDepth = 32;
 
     private static readonly LogicalExpressionParserOptions s_parserOptions = new()
     {

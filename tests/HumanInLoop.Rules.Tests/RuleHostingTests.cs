@@ -12,12 +12,13 @@ namespace HumanInLoop.Rules.Tests;
 /// <summary>Rules registered with AddHumanInLoopRules in a real host: checked at start, reloaded on change, refused whole when wrong.</summary>
 public sealed class RuleHostingTests
 {
-    private const string Section = "HumanInLoop:Rules";
+    private const string Section = "HumanInLoopRules";
 
     private static Dictionary<string, string?> Settings(string limit = "100", string? pin = null, string? label = "limits")
     {
         Dictionary<string, string?> settings = new()
         {
+            ["HumanInLoop:DefaultExpiration"] = "04:00:00",
             [$"{Section}:Rules:big-transfers:Tool"] = "transfer_funds",
             [$"{Section}:Rules:big-transfers:When"] = $"amount > {limit}",
             [$"{Section}:Rules:big-transfers:Verdict"] = "RequireApproval",
@@ -46,7 +47,7 @@ public sealed class RuleHostingTests
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.ClearProviders().SetMinimumLevel(LogLevel.Debug).AddProvider(new FakeLoggerProvider(logs ?? new FakeLogCollector()));
         builder.Services.AddSingleton<TimeProvider>(bank.Time);
-        builder.Services.AddHumanInLoop(o => o.RecordCalls = false);
+        builder.Services.AddHumanInLoop(builder.Configuration.GetSection("HumanInLoop"), o => o.RecordCalls = false);
         builder.Services.AddHumanInLoopRules(builder.Configuration.GetSection(Section), bank.Tools);
         // Spy on the rules the container holds, so that the test sees each verdict with its version.
         ServiceDescriptor rules = builder.Services.Last(d => d.ServiceType == typeof(IApprovalPolicy));
@@ -64,12 +65,12 @@ public sealed class RuleHostingTests
     }
 
     [Theory]
-    [InlineData("When", "amount > 'x'", "HumanInLoop:Rules:Rules:big-transfers:When: The right side of 'Greater' (the left side's type) must be a number, not a string.")]
-    [InlineData("When", "amount >", "HumanInLoop:Rules:Rules:big-transfers:When: The condition does not parse")]
-    [InlineData("When", "amout > 100", "HumanInLoop:Rules:Rules:big-transfers:When: The name 'amout' is neither an argument")]
-    [InlineData("Tool", "wire_money", "HumanInLoop:Rules:Rules:big-transfers:Tool: 'wire_money' names no tool given to the rules")]
-    [InlineData("Verdict", "Requireapproval!", "HumanInLoop:Rules:Rules:big-transfers:Verdict: 'Requireapproval!' is not a verdict")]
-    [InlineData("Approver", "payments", "HumanInLoop:Rules:Rules:big-transfers:Approver: unknown key")]
+    [InlineData("When", "amount > 'x'", "HumanInLoopRules:Rules:big-transfers:When: The right side of 'Greater' (the left side's type) must be a number, not a string.")]
+    [InlineData("When", "amount >", "HumanInLoopRules:Rules:big-transfers:When: The condition does not parse")]
+    [InlineData("When", "amout > 100", "HumanInLoopRules:Rules:big-transfers:When: The name 'amout' is neither an argument")]
+    [InlineData("Tool", "wire_money", "HumanInLoopRules:Rules:big-transfers:Tool: 'wire_money' names no tool given to the rules")]
+    [InlineData("Verdict", "Requireapproval!", "HumanInLoopRules:Rules:big-transfers:Verdict: 'Requireapproval!' is not a verdict")]
+    [InlineData("Approver", "payments", "HumanInLoopRules:Rules:big-transfers:Approver: unknown key")]
     public async Task BadRule_StopsTheHostAtStart_NamingItsPath(string key, string value, string problem)
     {
         RulesBank bank = new();
@@ -86,7 +87,7 @@ public sealed class RuleHostingTests
         RulesBank bank = new();
         using IHost host = Build(bank, Settings(pin: "sha256:" + new string('0', 64)));
         OptionsValidationException refused = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
-        Assert.Contains(refused.Failures, f => f.StartsWith("HumanInLoop:Rules:Pin: the rules' hash is sha256:", StringComparison.Ordinal));
+        Assert.Contains(refused.Failures, f => f.StartsWith("HumanInLoopRules:Pin: the rules' hash is sha256:", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -140,7 +141,7 @@ public sealed class RuleHostingTests
         Assert.Equal("big-transfers", verdicts[1].Rule);
 
         Assert.Equal(1, refused.GetMeasurementSnapshot().Sum(m => m.Value));
-        Assert.Contains(logs.GetSnapshot(), r => r.Level == LogLevel.Error && r.Message.Contains("HumanInLoop:Rules:Rules:small-transfers:When", StringComparison.Ordinal)
+        Assert.Contains(logs.GetSnapshot(), r => r.Level == LogLevel.Error && r.Message.Contains("HumanInLoopRules:Rules:small-transfers:When", StringComparison.Ordinal)
             && r.Message.Contains(verdicts[0].Version!, StringComparison.Ordinal));
         await host.StopAsync();
     }

@@ -11,7 +11,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class HumanInLoopRulesServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the approval rules under <paramref name="configuration"/> (for example <c>builder.Configuration.GetSection("HumanInLoop:Rules")</c>)
+    /// Registers the approval rules under <paramref name="configuration"/> (for example <c>builder.Configuration.GetSection("HumanInLoopRules")</c>, a section of its own: the section given to <c>AddHumanInLoop</c> refuses keys it does not know)
     /// as an <see cref="IApprovalPolicy"/> that <c>AddHumanInLoop</c> picks up with the policies in code: the same precedence (Deny over
     /// RequireApproval over Allow), and a call no rule covers is left to the other policies and the unmatched default.
     /// </summary>
@@ -20,7 +20,7 @@ public static class HumanInLoopRulesServiceCollectionExtensions
     /// The rules are checked when the host starts (<c>ValidateOnStart</c>): a key that is not known, a verdict that is not one, a tool that
     /// is not among <paramref name="tools"/>, a condition that does not parse or type-check against the tool's JSON schema, or a hash that
     /// does not match <c>Pin</c> stops the start with an <see cref="OptionsValidationException"/> naming each problem's configuration path
-    /// (such as <c>HumanInLoop:Rules:Rules:big-transfers:When</c>).
+    /// (such as <c>HumanInLoopRules:Rules:big-transfers:When</c>).
     /// </para>
     /// <para>
     /// When the configuration changes (a JSON file with <c>reloadOnChange</c>, or any provider that signals a reload), the next call is

@@ -175,6 +175,37 @@ public sealed class RuleHostingTests
         await host.StopAsync();
     }
 
+    [Fact]
+    public async Task JsonFileWithReloadOnChange_EditedOnDisk_TakesEffectOnALaterCall()
+    {
+        RulesBank bank = new();
+        string directory = Directory.CreateTempSubdirectory("hil-rules-").FullName;
+        string file = Path.Combine(directory, "rules.json");
+        await File.WriteAllTextAsync(file, $$"""{ "HumanInLoopRules": {{RuleGateTests.BigTransfers}} }""");
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = Environments.Production, DisableDefaults = true });
+        builder.Configuration.AddJsonFile(file, optional: false, reloadOnChange: true);
+        builder.Services.AddSingleton<TimeProvider>(bank.Time);
+        builder.Services.AddHumanInLoop(o => o.RecordCalls = false);
+        builder.Services.AddHumanInLoopRules(builder.Configuration.GetSection(Section), bank.Tools);
+        builder.Services.AddChatClient(_ => bank.Model).UseFunctionInvocation().UseApprovalGate();
+        using IHost host = builder.Build();
+        await host.StartAsync();
+        IChatClient gate = host.Services.GetRequiredService<IChatClient>();
+        bank.NextArguments = RulesBank.TransferOf(300m);
+        Assert.NotNull(await bank.SendAsync(gate));
+
+        await File.WriteAllTextAsync(file, $$"""{ "HumanInLoopRules": {{RuleGateTests.BigTransfers.Replace("100", "500", StringComparison.Ordinal)}} }""");
+        // The file watcher reports the change after a moment; until then the old set holds the call (never both, never neither).
+        DateTime until = DateTime.UtcNow.AddSeconds(30);
+        while (await bank.SendAsync(gate) is not null && DateTime.UtcNow < until)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(["transfer 300 EUR to bob"], bank.Ran);
+        await host.StopAsync();
+    }
+
     /// <summary>The hash of the settings' rules with a limit, read the way a risk team would compute a pin: from the same rules as a JSON file.</summary>
     private static string Hash(RulesBank bank, string limit)
     {

@@ -33,7 +33,9 @@ public class RuleEvaluationBenchmarks
             Expression.Constant(Arguments, typeof(JsonElement?)), Expression.Constant(CallerContext.Empty), Expression.Constant(Messages), Expression.Constant(false),
         ];
         _newContext = Expression.Lambda<Func<PolicyEvaluationContext>>(Expression.New(constructor, values)).Compile();
-        _code = ApprovalPolicy.RequireApprovalWhen<PolicyEvaluationBenchmarks.Transfer>("transfer", t => t.Amount > 100, "Transfers over 100 need a person.");
+        // The same rule in code: RequireApprovalWhen would also allow the call when the condition fails, which the rule does not say.
+        PolicyVerdict hold = PolicyVerdict.RequireApproval("Transfers over 100 need a person.");
+        _code = ApprovalPolicy.Create(call => call.ToolName == "transfer" && call.GetArguments<PolicyEvaluationBenchmarks.Transfer>().Amount > 100 ? hold : PolicyVerdict.NotApplicable);
         AIFunction transfer = AIFunctionFactory.Create((string to, decimal amount) => "sent", "transfer");
         _rule = ApprovalRuleSet.FromJson(
             """{ "Rules": { "big-transfers": { "Tool": "transfer", "When": "amount > 100", "Verdict": "RequireApproval", "Reason": "Transfers over 100 need a person." } } }""",

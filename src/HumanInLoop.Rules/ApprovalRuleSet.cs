@@ -63,7 +63,7 @@ public sealed class ApprovalRuleSet : IApprovalPolicy
     /// <param name="loggerFactory">Where evaluation failures are logged; none if <see langword="null"/>.</param>
     /// <returns>The checked rule set.</returns>
     /// <exception cref="ApprovalRulesException">The rules are refused; the message names each problem's path.</exception>
-    public static ApprovalRuleSet FromJson(string json, IEnumerable<AIFunction> tools, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
+    public static ApprovalRuleSet FromJson(string json, IEnumerable<AIFunctionDeclaration> tools, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(json);
         return FromStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json)), "JSON", tools, timeProvider, loggerFactory);
@@ -77,7 +77,7 @@ public sealed class ApprovalRuleSet : IApprovalPolicy
     /// <returns>The checked rule set.</returns>
     /// <exception cref="ApprovalRulesException">The rules are refused; the message names each problem's path after the file's name.</exception>
     /// <exception cref="IOException">The file cannot be read.</exception>
-    public static ApprovalRuleSet FromFile(string path, IEnumerable<AIFunction> tools, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
+    public static ApprovalRuleSet FromFile(string path, IEnumerable<AIFunctionDeclaration> tools, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         return FromStream(new MemoryStream(File.ReadAllBytes(path)), Path.GetFileName(path), tools, timeProvider, loggerFactory);
@@ -139,7 +139,7 @@ public sealed class ApprovalRuleSet : IApprovalPolicy
 
     internal static string VersionOf(string hash, string? label) => label is null ? hash[..23] : $"{label} {hash[..23]}";
 
-    private static ApprovalRuleSet FromStream(Stream json, string source, IEnumerable<AIFunction> tools, TimeProvider? timeProvider, ILoggerFactory? loggerFactory)
+    private static ApprovalRuleSet FromStream(Stream json, string source, IEnumerable<AIFunctionDeclaration> tools, TimeProvider? timeProvider, ILoggerFactory? loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(tools);
         IConfigurationRoot configuration;

@@ -110,4 +110,21 @@ public sealed class RuleLoadTests
         ApprovalRulesException refused = Assert.Throws<ApprovalRulesException>(() => ApprovalRuleSet.FromJson(tampered, bank.Tools));
         Assert.StartsWith("JSON: Pin: the rules' hash is sha256:", Assert.Single(refused.Problems), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Declarations_WithSchemasOnly_GiveTheArgumentTypes()
+    {
+        System.Text.Json.JsonElement schema = System.Text.Json.JsonDocument.Parse("""
+            { "type": "object", "properties": {
+                "count": { "type": "integer" }, "note": { "type": ["string", "null"] }, "flag": { "type": "boolean" }, "items": { "type": "array" } } }
+            """).RootElement;
+        Microsoft.Extensions.AI.AIFunctionDeclaration bulk = Microsoft.Extensions.AI.AIFunctionFactory.CreateDeclaration("bulk_pay", "Pays many.", schema);
+        ApprovalRuleSet rules = ApprovalRuleSet.FromJson(
+            """{ "Rules": { "r": { "Tool": "bulk_pay", "When": "count > 10 and note != '' and not flag", "Verdict": "Deny", "Reason": "x" } } }""", [bulk]);
+        Assert.Equal(["r"], rules.RuleNames);
+
+        ApprovalRulesException refused = Assert.Throws<ApprovalRulesException>(() => ApprovalRuleSet.FromJson(
+            """{ "Rules": { "r": { "Tool": "bulk_pay", "When": "items == 1", "Verdict": "Deny", "Reason": "x" } } }""", [bulk]));
+        Assert.Contains("The name 'items' is neither an argument of the tool (count, flag, note)", Assert.Single(refused.Problems), StringComparison.Ordinal);
+    }
 }

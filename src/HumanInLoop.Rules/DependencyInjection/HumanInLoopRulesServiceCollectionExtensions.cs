@@ -31,11 +31,11 @@ public static class HumanInLoopRulesServiceCollectionExtensions
     /// <param name="services">The services.</param>
     /// <param name="configuration">The section with <c>Rules</c> (and optionally <c>Label</c> and <c>Pin</c>).</param>
     /// <param name="tools">
-    /// The tools the rules may name: the same <see cref="AIFunction"/> instances the agent is given. Their JSON schemas
+    /// The tools the rules may name: the same <see cref="AIFunction"/> instances the agent is given (or declarations with their schemas). Their JSON schemas
     /// (<c>JsonSchema</c>) give the argument names and types each condition is checked against when the rules load.
     /// </param>
     /// <returns><paramref name="services"/>, for chaining.</returns>
-    public static IServiceCollection AddHumanInLoopRules(this IServiceCollection services, IConfiguration configuration, IEnumerable<AIFunction> tools)
+    public static IServiceCollection AddHumanInLoopRules(this IServiceCollection services, IConfiguration configuration, IEnumerable<AIFunctionDeclaration> tools)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);

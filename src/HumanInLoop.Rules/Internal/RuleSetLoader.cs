@@ -13,7 +13,7 @@ namespace HumanInLoop.Rules.Internal;
 /// logged and counted; only when there is none yet does the snapshot carry the problems, which fail the host's start.
 /// </summary>
 /// <remarks>Thread-safe.</remarks>
-internal sealed class RuleSetLoader(IConfiguration section, IEnumerable<AIFunction> tools)
+internal sealed class RuleSetLoader(IConfiguration section, IEnumerable<AIFunctionDeclaration> tools)
 {
     private readonly Lock _lock = new();
     private readonly IReadOnlyDictionary<string, IReadOnlyDictionary<string, ValueKind>> _tools = ToolArguments.Read(tools);

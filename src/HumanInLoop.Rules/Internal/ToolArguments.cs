@@ -9,10 +9,10 @@ internal static class ToolArguments
     /// <summary>Reads the names each tool's condition may use: its arguments of type number, integer, string or boolean, and the context names.</summary>
     /// <returns>By tool name.</returns>
     /// <exception cref="ArgumentException">Two tools share a name.</exception>
-    public static IReadOnlyDictionary<string, IReadOnlyDictionary<string, ValueKind>> Read(IEnumerable<AIFunction> tools)
+    public static IReadOnlyDictionary<string, IReadOnlyDictionary<string, ValueKind>> Read(IEnumerable<AIFunctionDeclaration> tools)
     {
         Dictionary<string, IReadOnlyDictionary<string, ValueKind>> byTool = new(StringComparer.Ordinal);
-        foreach (AIFunction tool in tools)
+        foreach (AIFunctionDeclaration tool in tools)
         {
             ArgumentNullException.ThrowIfNull(tool, nameof(tools));
             if (!byTool.TryAdd(tool.Name, Names(tool.JsonSchema)))

@@ -102,7 +102,7 @@ public sealed class ApprovalRuleSet : IApprovalPolicy
             PolicyVerdict verdict;
             try
             {
-                if (!rule.Applies(tool, scope ??= new RuleScope(tool, context.Arguments, context.Context, _time.GetUtcNow())))
+                if (!rule.Applies(tool, scope ??= new RuleScope(tool, context.Arguments, context.Context, _time)))
                 {
                     continue;
                 }

@@ -5,8 +5,10 @@ namespace HumanInLoop.Rules.Internal;
 
 /// <summary>The values one call gives a condition: its arguments by name, and the context names (<see cref="ContextNames"/>).</summary>
 /// <remarks>Not thread-safe; one per evaluation.</remarks>
-internal sealed class RuleScope(string toolName, JsonElement arguments, CallerContext caller, DateTimeOffset now)
+internal sealed class RuleScope(string toolName, JsonElement arguments, CallerContext caller, TimeProvider time)
 {
+    private DateTimeOffset? _now;
+
     /// <summary>The longest string a condition reads, in characters: a longer argument stops the evaluation at the bound.</summary>
     public const int MaxStringLength = 4096;
 
@@ -29,12 +31,15 @@ internal sealed class RuleScope(string toolName, JsonElement arguments, CallerCo
         "_user" => caller.UserId ?? string.Empty,
         "_tenant" => caller.TenantId ?? string.Empty,
         "_conversation" => caller.ConversationId ?? string.Empty,
-        "_date" => now.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-        "_hour" => (decimal)now.UtcDateTime.Hour,
-        "_minute" => (decimal)now.UtcDateTime.Minute,
-        "_weekday" => (decimal)(int)now.UtcDateTime.DayOfWeek,
+        "_date" => Now.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        "_hour" => (decimal)Now.UtcDateTime.Hour,
+        "_minute" => (decimal)Now.UtcDateTime.Minute,
+        "_weekday" => (decimal)(int)Now.UtcDateTime.DayOfWeek,
         _ => Argument(name, kind),
     };
+
+    /// <summary>Gets the time of the evaluation, read once, when a condition first asks.</summary>
+    private DateTimeOffset Now => _now ??= time.GetUtcNow();
 
     private object Argument(string name, ValueKind kind)
     {

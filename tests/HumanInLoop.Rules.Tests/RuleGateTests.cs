@@ -72,6 +72,12 @@ public sealed class RuleGateTests
     [InlineData("0.1 + 0.2 == 0.3", "1", true)]
     [InlineData("amount > 100.01", "100.01", false)]
     [InlineData("amount > 100.01", "100.010000000000000000000001", true)]
+    [InlineData("Round(amount / 3, 2) == 33.34", "100.01", true)]
+    [InlineData("Max(amount, fee) == amount and Min(amount, fee) == fee", "100.01", true)]
+    [InlineData("Abs(-amount) == 100.01", "100.01", true)]
+    [InlineData("if(currency == 'EUR', amount, 0) > 100", "100.01", true)]
+    [InlineData("currency == 'EUR' ? amount > 1000 : true", "100.01", false)]
+    [InlineData("amount % 2 == 0.01 and not (amount - 0.01 != 100)", "100.01", true)]
     public async Task Conditions_OnDecimals_AreExact(string when, string amount, bool applies)
     {
         RulesBank bank = new();

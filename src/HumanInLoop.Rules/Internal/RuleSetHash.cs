@@ -6,7 +6,8 @@ namespace HumanInLoop.Rules.Internal;
 
 /// <summary>
 /// The content hash of a rule set: SHA-256 over a canonical JSON form of its rules (sorted by name; the verdict by its name; time spans
-/// in the constant format; absent values as null), so that the same rules give the same hash whatever the provider, order or spacing.
+/// in the constant format; absent values as null), so that the same rules give the same hash whatever the provider, the order of rules and keys, or the file's layout
+/// (a condition is hashed as written, trimmed).
 /// The label and the pin are not part of it.
 /// </summary>
 internal static class RuleSetHash

@@ -12,7 +12,7 @@ namespace HumanInLoop.Packaging.Tests;
 public sealed class ConsumerProjectTests
 {
     private static readonly string[] s_packages =
-        ["HumanInLoop", "HumanInLoop.Sqlite", "HumanInLoop.PostgreSql", "HumanInLoop.AspNetCore", "HumanInLoop.Notifications"];
+        ["HumanInLoop", "HumanInLoop.Sqlite", "HumanInLoop.PostgreSql", "HumanInLoop.AspNetCore", "HumanInLoop.Notifications", "HumanInLoop.Rules"];
 
     private static readonly Dictionary<string, string> s_metadata = typeof(ConsumerProjectTests).Assembly
         .GetCustomAttributes<AssemblyMetadataAttribute>().ToDictionary(a => a.Key, a => a.Value!);
@@ -60,7 +60,7 @@ public sealed class ConsumerProjectTests
             string output = await DotnetAsync(app, "run", "--configuration", "Release");
 
             Assert.Matches(@"HELD transfer apr_\S+", output);
-            Assert.Contains("LOADED HumanInLoop.AspNetCore HumanInLoop.Notifications HumanInLoop.PostgreSql", output, StringComparison.Ordinal);
+            Assert.Contains("LOADED HumanInLoop.AspNetCore HumanInLoop.Notifications HumanInLoop.PostgreSql HumanInLoop.Rules", output, StringComparison.Ordinal);
             // Installed from the local folder into the private package folder, not found in the machine's cache.
             Assert.True(Directory.Exists(Path.Combine(work, "packages", "humaninloop", version)), "HumanInLoop was not installed from the local folder.");
         }

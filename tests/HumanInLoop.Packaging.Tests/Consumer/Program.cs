@@ -24,8 +24,10 @@ catch (PendingApprovalException pause)
     PendingApproval saved = await approvals.GetAsync(pause.Approval.Id);
     PendingToolCall call = saved.AwaitingApproval.Single();
     Console.WriteLine(ran ? "RAN" : $"HELD {call.ToolName} {saved.Id}");
-    // Every package loads: the web endpoints and the notifications too.
-    Console.WriteLine($"LOADED {typeof(HumanInLoop.AspNetCore.ApprovalEndpointOptions).Assembly.GetName().Name} {typeof(HumanInLoop.Notifications.ApprovalNotificationOptions).Assembly.GetName().Name} {typeof(HumanInLoop.PostgreSql.PostgreSqlStateStore).Assembly.GetName().Name}");
+    // Every package loads: the web endpoints and the notifications too, and the rules parse a condition (their expression parser restores with them).
+    var rules = HumanInLoop.Rules.ApprovalRuleSet.FromJson(
+        """{ "Rules": { "big": { "Tool": "transfer", "When": "amount > 100", "Verdict": "RequireApproval", "Reason": "Over 100." } } }""", [transfer]);
+    Console.WriteLine($"LOADED {typeof(HumanInLoop.AspNetCore.ApprovalEndpointOptions).Assembly.GetName().Name} {typeof(HumanInLoop.Notifications.ApprovalNotificationOptions).Assembly.GetName().Name} {typeof(HumanInLoop.PostgreSql.PostgreSqlStateStore).Assembly.GetName().Name} {rules.GetType().Assembly.GetName().Name}");
     return ran ? 1 : 0;
 }
 

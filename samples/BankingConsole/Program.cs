@@ -22,7 +22,19 @@ if (settings.ShowHelp)
 
 Directory.CreateDirectory(settings.DataDirectory);
 Bank bank = await Bank.OpenAsync(Path.Combine(settings.DataDirectory, "bank.db"));
-ApprovalOptions options = BankPolicies.CreateOptions(bank);
+BankRules rules;
+try
+{
+    rules = BankRules.Load(new BankTools(bank).All);
+}
+catch (Exception exception) when (exception is Microsoft.Extensions.Options.OptionsValidationException or HumanInLoop.Rules.ApprovalRulesException)
+{
+    Console.WriteLine($"ERROR the approval rules are not valid: {exception.Message}");
+    return 2;
+}
+
+using BankRules rulesInForce = rules;
+ApprovalOptions options = BankPolicies.CreateOptions(bank, rules);
 if (Environment.GetEnvironmentVariable("BANKINGCONSOLE_EXECUTION_LEASE_SECONDS") is { Length: > 0 } lease)
 {
     // For the crash tests: how soon another run may take over a resume that died (default 5 minutes).
@@ -38,7 +50,7 @@ using (model)
     // for a person, so it gets the person's display.
     IBankView view = Console.IsInputRedirected && !settings.Demo ? new ScriptView(Console.Out) : new TerminalView();
     TextReader input = settings.Demo ? new DemoScript(Console.Out) : Console.In;
-    await new BankingSession(bank, tools, approvals, model, settings, view, input).RunAsync(modelName);
+    await new BankingSession(bank, tools, approvals, rules, model, settings, view, input).RunAsync(modelName);
 }
 
 return 0;

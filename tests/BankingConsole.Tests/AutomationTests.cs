@@ -21,8 +21,12 @@ public sealed class AutomationTests
             Assert.Single(Parse.Starting(report, "REPORT"), l => l.StartsWith("total ", StringComparison.Ordinal)));
         Assert.Contains(Parse.Starting(report, "REPORT"), l => l.StartsWith("tool=transfer seen=3 allowed=0 denied=0 by-grant=0 to-person=3 (approved=2 edited=0 rejected=1", StringComparison.Ordinal));
         Assert.Contains(Parse.Starting(report, "REPORT"), l => l.StartsWith("tool=deposit seen=1 allowed=1 ", StringComparison.Ordinal));
-        Assert.Contains(Parse.Starting(report, "REPORT"), l => l.StartsWith("policy=transfers-over-100-need-approval seen=3 ", StringComparison.Ordinal));
-        Assert.Contains(Parse.Starting(report, "REPORT"), l => l.StartsWith("policy=balance-and-deposits-run-at-once seen=1 allowed=1 ", StringComparison.Ordinal));
+        Assert.Contains(Parse.Starting(report, "REPORT"), l => l.StartsWith("policy=rules/transfers-over-100-need-approval seen=3 ", StringComparison.Ordinal));
+        Assert.Contains(Parse.Starting(report, "REPORT"), l => l.StartsWith("policy=rules/deposits-run-at-once seen=1 allowed=1 ", StringComparison.Ordinal));
+
+        // The rules came from appsettings.json: every call names the version (label and content hash) that judged it.
+        string version = Assert.Single(Parse.Starting(report, "REPORT"), l => l.StartsWith("version=", StringComparison.Ordinal));
+        Assert.Matches("^version=bank-rules-1_sha256:[0-9a-f]{16} seen=4 ", version);
 
         // The looser candidate runs in shadow: it would have let the three transfers run, the deposit it agrees with.
         Assert.StartsWith("compared=4 agreed=1 agreement=25.0% errors=0 disagreements=RequireApproval->Allow:3", Assert.Single(Parse.Starting(report, "SHADOW")));

@@ -31,6 +31,9 @@ public sealed class RuleGateTests
         Assert.NotNull(held);
         PendingToolCall call = Assert.Single(held.AwaitingApproval);
         Assert.Equal("transfer_funds", call.ToolName);
+        Assert.Equal(["rules/big-transfers"], call.Policies); // stored with the held call: the rule that decided...
+        Assert.Equal([rules.Version], call.PolicyVersions);   // ...and the version of the rules in force
+        Assert.Equal([rules.Version], Assert.Single(held.AuditTrail, e => e.Event == ApprovalAuditEvent.ApprovalRequested).PolicyVersions);
         Assert.Empty(bank.Ran);
 
         bank.NextArguments = RulesBank.TransferOf(99.99m);

@@ -4,34 +4,28 @@ using HumanInLoop;
 namespace BankingConsole;
 
 /// <summary>
-/// The bank's rules, in code: what runs at once, what waits for a person, and what is refused. The same rules judge the
-/// model's tool calls (tool-calling mode) and the actions of its plans (router mode); nothing the model writes changes them.
+/// The bank's policies: the validation in code (it reads the bank's database), then the rules as data (<see cref="BankRules"/>:
+/// what runs at once, what waits for a person). The same policies judge the model's tool calls (tool-calling mode) and the
+/// actions of its plans (router mode); nothing the model writes changes them.
 /// </summary>
 internal static class BankPolicies
 {
-    /// <summary>Why a transfer waits, as shown to the approver.</summary>
-    public const string TransferReason = "Transfers over $100 need a person's approval";
-
-    /// <summary>The name of the looser candidate policy that the console replays and watches in shadow.</summary>
+    /// <summary>The name of the looser candidate rule set that the console replays and watches in shadow.</summary>
     public const string CandidateName = "transfers-up-to-1000-run-at-once";
-
-    /// <summary>Why a transfer waits under the candidate.</summary>
-    public const string CandidateReason = "Transfers over $1,000 need a person's approval";
 
     /// <summary>The approvers who may approve a transfer "and don't ask again" (a standing grant), and revoke any grant.</summary>
     public const string Granter = "teller";
 
-    /// <summary>Creates the approval options: validation, then the bank's policies; the candidate watched in shadow.</summary>
-    public static ApprovalOptions CreateOptions(Bank bank)
+    /// <summary>Creates the approval options: validation, then the bank's rules in force; the candidate watched in shadow.</summary>
+    public static ApprovalOptions CreateOptions(Bank bank, BankRules rules)
     {
         ApprovalOptions options = new()
         {
-            // Named, so that the automation report's per-policy figures read as the bank's rules.
+            // Named, so that the automation report's per-policy figures read as the bank's rules (the rules as rules/<name>).
             Policies =
             {
                 ApprovalPolicy.Named("bank-validation", Validation(bank, checkBalance: true)),
-                ApprovalPolicy.Named("balance-and-deposits-run-at-once", ApprovalPolicy.Allow("check_balance", "deposit")),
-                ApprovalPolicy.Named("transfers-over-100-need-approval", ApprovalPolicy.RequireApprovalWhen<TransferArgs>("transfer", t => t.Amount > 100, TransferReason)),
+                rules.InForce,
             },
 
             // Only the teller may approve "and don't ask again"; a grant covers carol's later transfers within its bounds.
@@ -47,7 +41,7 @@ internal static class BankPolicies
 
         // The candidate runs live beside the active rules; its verdicts are recorded on every call, never acted on, and the
         // automation report counts how often it agreed.
-        foreach (IApprovalPolicy policy in Candidate(bank))
+        foreach (IApprovalPolicy policy in Candidate(bank, rules))
         {
             options.ShadowPolicies.Add(policy);
         }
@@ -56,24 +50,16 @@ internal static class BankPolicies
     }
 
     /// <summary>
-    /// A looser candidate: transfers up to $1,000 run at once. Replayed over the recorded calls (<c>replay</c>) and watched in
-    /// shadow. Its validation leaves out the balance check: a replay judges past calls against today's bank, where the balance
-    /// of that day is unknown.
+    /// The looser candidate (candidate-rules.json: transfers up to $1,000 run at once), replayed over the recorded calls
+    /// (<c>replay</c>) and watched in shadow. Its validation leaves out the balance check: a replay judges past calls against
+    /// today's bank, where the balance of that day is unknown.
     /// </summary>
-    public static IReadOnlyList<IApprovalPolicy> Candidate(Bank bank) =>
-    [
-        ApprovalPolicy.Named("bank-validation-without-balance", Validation(bank, checkBalance: false)),
-        ApprovalPolicy.Named("balance-and-deposits-run-at-once", ApprovalPolicy.Allow("check_balance", "deposit")),
-        ApprovalPolicy.Named(CandidateName, ApprovalPolicy.RequireApprovalWhen<TransferArgs>("transfer", t => t.Amount > 1000, CandidateReason)),
-    ];
+    public static IReadOnlyList<IApprovalPolicy> Candidate(Bank bank, BankRules rules) =>
+        [ApprovalPolicy.Named("bank-validation-without-balance", Validation(bank, checkBalance: false)), rules.Candidate];
 
     /// <summary>Today's rules for a replay (<c>replay current</c>): the people's decisions they would still ask for.</summary>
-    public static IReadOnlyList<IApprovalPolicy> Current(Bank bank) =>
-    [
-        ApprovalPolicy.Named("bank-validation-without-balance", Validation(bank, checkBalance: false)),
-        ApprovalPolicy.Named("balance-and-deposits-run-at-once", ApprovalPolicy.Allow("check_balance", "deposit")),
-        ApprovalPolicy.Named("transfers-over-100-need-approval", ApprovalPolicy.RequireApprovalWhen<TransferArgs>("transfer", t => t.Amount > 100, TransferReason)),
-    ];
+    public static IReadOnlyList<IApprovalPolicy> Current(Bank bank, BankRules rules) =>
+        [ApprovalPolicy.Named("bank-validation-without-balance", Validation(bank, checkBalance: false)), rules.InForce];
 
     /// <summary>
     /// Refuses calls that could never succeed: an unknown account, an amount that is not positive whole cents, a transfer

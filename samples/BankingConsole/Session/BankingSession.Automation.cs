@@ -18,8 +18,8 @@ internal sealed partial class BankingSession
     {
         (string name, IReadOnlyList<IApprovalPolicy> policies) = rest.Trim().ToLowerInvariant() switch
         {
-            "" or "candidate" => (BankPolicies.CandidateName, BankPolicies.Candidate(_bank)),
-            "current" => ("current-rules", BankPolicies.Current(_bank)),
+            "" or "candidate" => (BankPolicies.CandidateName, BankPolicies.Candidate(_bank, _rules)),
+            "current" => ("current-rules", BankPolicies.Current(_bank, _rules)),
             _ => throw new CommandException("replay takes no argument (the looser candidate) or 'current' (today's rules): replay [current]"),
         };
         await _approvals.FlushCallRecordsAsync(cancellationToken);

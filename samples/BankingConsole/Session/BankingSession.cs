@@ -19,10 +19,11 @@ internal sealed partial class BankingSession
     private const string RouterInstructions =
         $"You turn requests of {Bank.CustomerAccount}, a customer of a small bank, into a plan of actions: check_balance (account, or null for " +
         $"{Bank.CustomerAccount}'s own), deposit (amount, into {Bank.CustomerAccount}'s account) and transfer (to, amount, from {Bank.CustomerAccount}'s account). " +
-        "Amounts are in dollars. Do not judge whether an action needs approval: rules in code decide. " +
+        "Amounts are in dollars. Do not judge whether an action needs approval: the bank's rules decide. " +
         "When the request is unclear or asks for something else, return no actions and a short reply.";
 
     private readonly Bank _bank;
+    private readonly BankRules _rules;
     private readonly ApprovalService _approvals;
     private readonly IChatClient _model;
     private readonly IChatClient _pipeline;
@@ -37,9 +38,10 @@ internal sealed partial class BankingSession
     private string? _lastShown;
 
     public BankingSession(
-        Bank bank, IReadOnlyList<AIFunction> tools, ApprovalService approvals, IChatClient model, ConsoleSettings settings, IBankView view, TextReader input)
+        Bank bank, IReadOnlyList<AIFunction> tools, ApprovalService approvals, BankRules rules, IChatClient model, ConsoleSettings settings, IBankView view, TextReader input)
     {
         _bank = bank;
+        _rules = rules;
         _approvals = approvals;
         _model = model;
         _settings = settings;

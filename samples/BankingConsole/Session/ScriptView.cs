@@ -69,6 +69,12 @@ internal sealed class ScriptView(TextWriter output) : IBankView
             Line($"REPORT policy={policy} {AutomationText.Figures(figures)}");
         }
 
+        // Which rules were in force: the label and content hash of appsettings.json's rules when each call was judged.
+        foreach ((string version, AutomationFigures figures) in report.ByPolicyVersion)
+        {
+            Line($"REPORT version={version.Replace(' ', '_')} {AutomationText.Figures(figures)}");
+        }
+
         Line($"SHADOW {AutomationText.Shadow(report.Shadow)}");
     }
 

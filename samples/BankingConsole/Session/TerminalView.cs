@@ -85,6 +85,12 @@ internal sealed class TerminalView : IBankView
             Console.WriteLine($"    policy {policy}: {AutomationText.Figures(figures)}");
         }
 
+        // Which rules were in force: the label and content hash of appsettings.json's rules when each call was judged.
+        foreach ((string version, AutomationFigures figures) in report.ByPolicyVersion)
+        {
+            Console.WriteLine($"    rules version {version}: {AutomationText.Figures(figures)}");
+        }
+
         Console.WriteLine($"    shadow candidate vs active rules: {AutomationText.Shadow(report.Shadow)}");
     }
 

@@ -161,6 +161,50 @@ public sealed class SqliteCommandTests : IAsyncLifetime
         Assert.Contains(SeededBank.RejectReason, table.Output);
     }
 
+    [Fact]
+    public async Task Replay_WithARuleFile_ChecksItAgainstTheTools_AndListsTheFalseApproval()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), $"hil-rules-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(directory);
+        string tools = Path.Combine(directory, "tools.json");
+        string rules = Path.Combine(directory, "what-if.json");
+        string bad = Path.Combine(directory, "bad.json");
+        await File.WriteAllTextAsync(tools, """
+            { "tools": [
+              { "name": "check_balance", "inputSchema": { "type": "object", "properties": {} } },
+              { "name": "transfer", "description": "Moves money.", "inputSchema": { "type": "object", "properties": { "to": { "type": "string" }, "amount": { "type": "number" } } } },
+              { "name": "delete_account", "parameters": { "type": "object", "properties": {} } } ] }
+            """);
+
+        // The looser candidate of LooseCandidates, as data: every transfer up to a million runs at once.
+        await File.WriteAllTextAsync(rules, """
+            { "Label": "what-if", "Rules": {
+              "balances": { "Tool": "check_balance", "Verdict": "Allow" },
+              "transfers": { "Tool": "transfer", "When": "amount <= 1000000", "Verdict": "Allow" },
+              "no-deletes": { "Tool": "delete_account", "Verdict": "Deny", "Reason": "Never." } } }
+            """);
+        await File.WriteAllTextAsync(bad, """{ "Rules": { "typo": { "Tool": "transfer", "When": "amout > 500", "Verdict": "Allow" } } }""");
+
+        CliRun json = await Run("replay", "--rules", rules, "--tools", tools, "--json");
+        Assert.True(json.ExitCode == 0, json.ToString());
+        Assert.Equal(6, json.Json.GetProperty("calls").GetInt64());
+        Assert.Equal(1, json.Json.GetProperty("falseApprovalCount").GetInt64());
+        JsonElement finding = Assert.Single(json.Json.GetProperty("falseApprovals").EnumerateArray());
+        Assert.Equal(_bank.Rejected, finding.GetProperty("call").GetProperty("approvalId").GetString());
+        Assert.Equal("rules/transfers", Assert.Single(finding.GetProperty("candidate").GetProperty("policies").EnumerateArray()).GetString());
+
+        // A rule that names an argument the tool does not have is refused with its path; nothing is replayed.
+        CliRun refused = await Run("replay", "--rules", bad, "--tools", tools);
+        Assert.Equal(ExitCodes.Policies, refused.ExitCode);
+        Assert.Contains("Rules:typo:When", refused.Error);
+        Assert.Contains("amout", refused.Error);
+
+        // Without the tools the rules cannot be checked, and both sources at once is a usage error.
+        Assert.Equal(ExitCodes.Usage, (await Run("replay", "--rules", rules)).ExitCode);
+        Assert.Equal(ExitCodes.Usage, (await Run("replay", "--rules", rules, "--tools", tools, "--policies", typeof(LooseCandidates).Assembly.Location)).ExitCode);
+        Directory.Delete(directory, recursive: true);
+    }
+
     [Theory]
     [InlineData("missing.dll")]
     [InlineData("not-an-assembly.dll")]

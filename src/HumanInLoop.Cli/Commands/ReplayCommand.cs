@@ -4,7 +4,7 @@ using Spectre.Console;
 
 namespace HumanInLoop.Cli.Commands;
 
-/// <summary><c>replay --policies ASSEMBLY</c>: what a candidate policy set would have done with the recorded calls (<see cref="ApprovalHistory.ReplayAsync"/>).</summary>
+/// <summary><c>replay --policies ASSEMBLY</c> or <c>replay --rules FILE --tools FILE</c>: what a candidate policy set would have done with the recorded calls (<see cref="ApprovalHistory.ReplayAsync"/>).</summary>
 internal static class ReplayCommand
 {
     public const string Convention = """
@@ -17,17 +17,25 @@ internal static class ReplayCommand
 
     public static Command Create(CommandRunner runner)
     {
-        Option<string> policies = new("--policies") { Description = "The .NET assembly (.dll) with the candidate policies.", HelpName = "ASSEMBLY", Required = true };
+        Option<string?> policies = new("--policies") { Description = "The .NET assembly (.dll) with the candidate policies.", HelpName = "ASSEMBLY" };
+        Option<string?> rules = new("--rules") { Description = "A rule file (HumanInLoop.Rules JSON: Rules, optionally Label) with the candidate rules, instead of --policies.", HelpName = "FILE" };
+        Option<string?> tools = new("--tools") { Description = "With --rules: the tools' names and JSON schemas the rules are checked against.", HelpName = "FILE" };
         Option<string?> member = new("--member") { Description = "The policy source to use when the assembly has several (Namespace.Type.Member)." };
         Option<int> maxListed = new("--max-listed") { Description = "How many calls each list keeps (the counts are always complete).", DefaultValueFactory = _ => 50 };
-        Command command = new("replay", "Replay the recorded calls through candidate policies and list what they would have done differently." + Environment.NewLine + Convention)
+        Command command = new("replay", "Replay the recorded calls through candidate policies and list what they would have done differently." + Environment.NewLine + Convention +
+            Environment.NewLine + "Or give a rule file: replay --rules what-if.json --tools tools.json (\"what if the limit were 500\" is one edit)." + Environment.NewLine + RuleFile.ToolsConvention)
         {
-            policies, member, maxListed,
+            policies, member, rules, tools, maxListed,
         };
         CommonOptions.Window window = new(command);
         runner.Handle(command, async context =>
         {
-            IReadOnlyList<IApprovalPolicy> candidates = PolicyAssembly.Load(context.Get(policies)!, context.Get(member));
+            IReadOnlyList<IApprovalPolicy> candidates = (context.Get(policies), context.Get(rules)) switch
+            {
+                ({ } assembly, null) => PolicyAssembly.Load(assembly, context.Get(member)),
+                (null, { } file) => [RuleFile.Load(file, context.Get(tools))],
+                _ => throw CliException.Usage("replay takes the candidates from --policies ASSEMBLY or from --rules FILE (with --tools FILE), one of the two."),
+            };
             ReplayReport report = await context.Output.WithProgressAsync("Replaying", async describe =>
                 await context.Approvals.History.ReplayAsync(
                     candidates, window.Query(context), new Progress(describe), Math.Clamp(context.Get(maxListed), 0, 100_000), context.Cancellation));

@@ -59,7 +59,7 @@ public sealed class ApprovalRuleSet : IApprovalPolicy
     /// <summary>Reads a rule set from JSON: an object with <c>Rules</c> (and optionally <c>Label</c> and <c>Pin</c>), as under the configuration section.</summary>
     /// <param name="json">The JSON text.</param>
     /// <param name="tools">The tools the rules may name; their JSON schemas give the argument names and types the conditions are checked against.</param>
-    /// <param name="timeProvider">The clock the context names <c>_date</c>, <c>_hour</c>, <c>_minute</c> and <c>_weekday</c> read; the system clock if <see langword="null"/>.</param>
+    /// <param name="timeProvider">The clock the context names <c>_date</c>, <c>_hour</c>, <c>_minute</c> and <c>_weekday</c> read (in a replay they read the recorded call's time); the system clock if <see langword="null"/>.</param>
     /// <param name="loggerFactory">Where evaluation failures are logged; none if <see langword="null"/>.</param>
     /// <returns>The checked rule set.</returns>
     /// <exception cref="ApprovalRulesException">The rules are refused; the message names each problem's path.</exception>
@@ -102,7 +102,7 @@ public sealed class ApprovalRuleSet : IApprovalPolicy
             PolicyVerdict verdict;
             try
             {
-                if (!rule.Applies(tool, scope ??= new RuleScope(tool, context.Arguments, context.Context, _time)))
+                if (!rule.Applies(tool, scope ??= new RuleScope(tool, context.Arguments, context.Context, _time, context.RecordedAt)))
                 {
                     continue;
                 }

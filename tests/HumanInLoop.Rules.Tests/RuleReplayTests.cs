@@ -41,6 +41,27 @@ public sealed class RuleReplayTests
     }
 
     [Fact]
+    public async Task Replay_TimeOfDayRule_JudgesEachCallAtItsRecordedTime_NotAtTheTimeOfTheReplay()
+    {
+        RulesBank bank = new();
+        bank.Time.SetUtcNow(new DateTimeOffset(2026, 12, 7, 10, 0, 0, TimeSpan.Zero)); // office hours
+        ApprovalService approvals = bank.Service(ApprovalRuleSet.FromJson(RuleGateTests.BigTransfers, bank.Tools, bank.Time));
+        bank.NextArguments = RulesBank.TransferOf(50m);
+        Assert.Null(await bank.SendAsync(bank.Gate(approvals)));
+        await approvals.FlushCallRecordsAsync();
+
+        bank.Time.SetUtcNow(new DateTimeOffset(2026, 12, 7, 22, 0, 0, TimeSpan.Zero)); // the replay runs at night
+        ApprovalRuleSet afterHours = ApprovalRuleSet.FromJson("""
+            { "Rules": {
+              "after-hours": { "Tool": "transfer_funds", "When": "_hour >= 18 or _hour < 8", "Verdict": "RequireApproval", "Reason": "Transfers out of hours need a person." },
+              "office-hours": { "Tool": "transfer_funds", "When": "_hour >= 8 and _hour < 18", "Verdict": "Allow" } } }
+            """, bank.Tools, bank.Time);
+
+        ReplayReport report = await approvals.History.ReplayAsync([afterHours]);
+        Assert.Equal((1L, 1L, 0L), (report.Calls, report.WouldAllow, report.WouldRequireApproval)); // made at 10:00, allowed as then
+    }
+
+    [Fact]
     public void RuleFile_Invalid_IsRefusedWithTheFileAndPath()
     {
         string file = Path.Combine(Directory.CreateTempSubdirectory("hil-rules-").FullName, "what-if.json");

@@ -5,7 +5,7 @@ namespace HumanInLoop.Rules.Internal;
 
 /// <summary>The values one call gives a condition: its arguments by name, and the context names (<see cref="ContextNames"/>).</summary>
 /// <remarks>Not thread-safe; one per evaluation.</remarks>
-internal sealed class RuleScope(string toolName, JsonElement arguments, CallerContext caller, TimeProvider time)
+internal sealed class RuleScope(string toolName, JsonElement arguments, CallerContext caller, TimeProvider time, DateTimeOffset? recordedAt = null)
 {
     private DateTimeOffset? _now;
 
@@ -38,8 +38,8 @@ internal sealed class RuleScope(string toolName, JsonElement arguments, CallerCo
         _ => Argument(name, kind),
     };
 
-    /// <summary>Gets the time of the evaluation, read once, when a condition first asks.</summary>
-    private DateTimeOffset Now => _now ??= time.GetUtcNow();
+    /// <summary>Gets the time of the call: the recorded one in a replay, else the clock, read once, when a condition first asks.</summary>
+    private DateTimeOffset Now => _now ??= recordedAt ?? time.GetUtcNow();
 
     private object Argument(string name, ValueKind kind)
     {

@@ -27,7 +27,7 @@ internal sealed class PolicyReplayer(PolicyEvaluator candidate, int maxListed)
         RecordedVerdict verdict;
         try
         {
-            PolicyEvaluationContext context = new(call.ToolName, call.CallId, null, call.Arguments, call.Context, new LazyMessages(call));
+            PolicyEvaluationContext context = new(call.ToolName, call.CallId, null, call.Arguments, call.Context, new LazyMessages(call)) { RecordedAt = call.SeenAt };
             (PolicyVerdict result, string[] policies, string[] versions) = await candidate.JudgeAsync(context, cancellationToken);
             verdict = new RecordedVerdict(result.Kind, result.Reason, policies, policyVersions: versions);
         }

@@ -52,6 +52,13 @@ public sealed class PolicyEvaluationContext
     /// <summary>Gets who and what the request is about.</summary>
     public CallerContext Context { get; }
 
+    /// <summary>
+    /// Gets when the call was made, for a call judged after the fact: the recorded time (<see cref="RecordedCall.SeenAt"/>) in a replay
+    /// (<see cref="ApprovalHistory.ReplayAsync"/>), so that a policy that depends on the time of day judges a past call as it would
+    /// have then. <see langword="null"/> for a call judged as it is made: read the clock.
+    /// </summary>
+    public DateTimeOffset? RecordedAt { get; internal init; }
+
     /// <summary>Gets the conversation so far, including the assistant message that holds the call.</summary>
     public IReadOnlyList<ChatMessage> Messages { get; }
 

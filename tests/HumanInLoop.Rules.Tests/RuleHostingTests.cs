@@ -41,13 +41,13 @@ public sealed class RuleHostingTests
     }
 
     /// <summary>A host as an application builds it: configuration, logs, the fake clock, AddHumanInLoop and the rules, a scripted model behind the gate.</summary>
-    private static IHost Build(RulesBank bank, IDictionary<string, string?> settings, FakeLogCollector? logs = null)
+    private static IHost Build(RulesBank bank, IDictionary<string, string?> settings, FakeLogCollector? logs = null, bool recordCalls = false)
     {
         HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = Environments.Production, DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.ClearProviders().SetMinimumLevel(LogLevel.Debug).AddProvider(new FakeLoggerProvider(logs ?? new FakeLogCollector()));
         builder.Services.AddSingleton<TimeProvider>(bank.Time);
-        builder.Services.AddHumanInLoop(builder.Configuration.GetSection("HumanInLoop"), o => o.RecordCalls = false);
+        builder.Services.AddHumanInLoop(builder.Configuration.GetSection("HumanInLoop"), o => o.RecordCalls = recordCalls);
         builder.Services.AddHumanInLoopRules(builder.Configuration.GetSection(Section), bank.Tools);
         // Spy on the rules the container holds, so that the test sees each verdict with its version.
         ServiceDescriptor rules = builder.Services.Last(d => d.ServiceType == typeof(IApprovalPolicy));
@@ -113,6 +113,37 @@ public sealed class RuleHostingTests
         Assert.Equal(["big-transfers", "small-transfers"], verdicts.Select(v => v.Rule));
         Assert.NotEqual(verdicts[0].Version, verdicts[1].Version);
         Assert.All(verdicts, v => Assert.Matches("^limits sha256:[0-9a-f]{16}$", v.Version!));
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Reload_BetweenTwoCalls_TheStoredRecordsNameTheRuleAndTheVersionEachWasJudgedBy()
+    {
+        RulesBank bank = new();
+        using IHost host = Build(bank, Settings(), recordCalls: true);
+        await host.StartAsync();
+        IChatClient gate = host.Services.GetRequiredService<IChatClient>();
+        ApprovalService approvals = host.Services.GetRequiredService<ApprovalService>();
+        bank.NextArguments = RulesBank.TransferOf(300m);
+        PendingApproval held = (await bank.SendAsync(gate))!;
+
+        Change(host, c =>
+        {
+            c[$"{Section}:Rules:big-transfers:When"] = "amount > 500";
+            c[$"{Section}:Rules:small-transfers:When"] = "amount <= 500";
+        });
+        Assert.Null(await bank.SendAsync(gate));
+        await approvals.FlushCallRecordsAsync();
+
+        // Read back from the store, not from the verdicts in memory: the held call and the call allowed after the reload.
+        PendingToolCall stored = Assert.Single((await approvals.GetAsync(held.Id)).Calls);
+        Assert.Equal(["rules/big-transfers"], stored.Policies);
+        RecordedCall allowed = Assert.Single(await approvals.History.ReadAsync().ToListAsync(), c => c.Verdict.Kind == PolicyVerdictKind.Allow);
+        Assert.Equal(["rules/small-transfers"], allowed.Verdict.Policies);
+        string before = Assert.Single(stored.PolicyVersions);
+        string after = Assert.Single(allowed.Verdict.PolicyVersions);
+        Assert.NotEqual(before, after);
+        Assert.All([before, after], v => Assert.Matches("^limits sha256:[0-9a-f]{16}$", v));
         await host.StopAsync();
     }
 

@@ -17,30 +17,10 @@ internal sealed class ConsoleSchemaHandler(ConsoleSettings settings)
 
     public async Task<Results<Ok<Dictionary<string, JsonElement>>, ProblemHttpResult>> GetAsync(HttpContext http, string approvalId, CancellationToken cancellationToken)
     {
-        if (await AuthorizeAsync(http, _options.ReaderPolicy, null) is { } notReader)
+        (PendingApproval? found, _, ProblemHttpResult? refused) = await ReadAsReaderAsync(http, _options, approvalId, cancellationToken);
+        if (found is not { } approval)
         {
-            return notReader;
-        }
-
-        (ApprovalService? approvals, ProblemHttpResult? noTenant) = ScopedApprovals(http, _options);
-        if (noTenant is not null)
-        {
-            return noTenant;
-        }
-
-        PendingApproval approval;
-        try
-        {
-            approval = await approvals!.GetApprovalAsync(approvalId, cancellationToken);
-        }
-        catch (ApprovalException exception)
-        {
-            return ApprovalProblems.From(exception);
-        }
-
-        if (await RefuseUnlessAllowedAsync(http, _options, _options.ReaderPolicy, approval) is { } refused)
-        {
-            return refused;
+            return refused!;
         }
 
         Dictionary<string, JsonElement> schemas = new(StringComparer.Ordinal);

@@ -123,6 +123,38 @@ internal static class ApprovalEndpointAccess
             : ApprovalProblems.From(new ApprovalNotFoundException(approval.Id));
     }
 
+    /// <summary>
+    /// Reads one approval for a reader: first may this user read approvals at all (so a non-reader cannot tell which ids exist), then
+    /// the approval in the user's tenant scope, then may they read this one (one the reader policy hides answers exactly like one
+    /// that does not exist: 404, the same body, no existence oracle). Either the approval and its service, or the refusal.
+    /// </summary>
+    public static async Task<(PendingApproval? Approval, ApprovalService? Service, ProblemHttpResult? Refused)> ReadAsReaderAsync(
+        HttpContext http, ApprovalEndpointOptions options, string approvalId, CancellationToken cancellationToken)
+    {
+        if (await AuthorizeAsync(http, options.ReaderPolicy, null) is { } notReader)
+        {
+            return (null, null, notReader);
+        }
+
+        (ApprovalService? approvals, ProblemHttpResult? noTenant) = ScopedApprovals(http, options);
+        if (noTenant is not null)
+        {
+            return (null, null, noTenant);
+        }
+
+        PendingApproval approval;
+        try
+        {
+            approval = await approvals!.GetApprovalAsync(approvalId, cancellationToken);
+        }
+        catch (ApprovalException exception)
+        {
+            return (null, null, ApprovalProblems.From(exception));
+        }
+
+        return await RefuseUnlessAllowedAsync(http, options, options.ReaderPolicy, approval) is { } refused ? (null, null, refused) : (approval, approvals, null);
+    }
+
     public static IAntiforgery Antiforgery(HttpContext http) =>
         http.RequestServices.GetService<IAntiforgery>() ?? throw new InvalidOperationException(
             "The approval endpoints validate anti-forgery tokens: call services.AddAntiforgery(), or set ApprovalEndpointOptions.ValidateAntiforgery = false if no caller uses cookies.");

@@ -77,32 +77,11 @@ internal sealed class ApprovalReadHandlers(ApprovalEndpointOptions options)
 
     public async Task<Results<Ok<ApprovalView>, ProblemHttpResult>> GetAsync(HttpContext http, string approvalId, CancellationToken cancellationToken)
     {
-        // As for the inbox: first may this user read approvals at all (so a non-reader cannot tell which ids exist), then this one.
-        if (await AuthorizeAsync(http, options.ReaderPolicy, null) is { } notReader)
+        // As for the inbox: may this user read approvals at all, then this one; a hidden one answers like an unknown id (404).
+        (PendingApproval? found, ApprovalService? approvals, ProblemHttpResult? refused) = await ReadAsReaderAsync(http, options, approvalId, cancellationToken);
+        if (found is not { } approval)
         {
-            return notReader;
-        }
-
-        (ApprovalService? approvals, ProblemHttpResult? noTenant) = ScopedApprovals(http, options);
-        if (noTenant is not null)
-        {
-            return noTenant;
-        }
-
-        PendingApproval approval;
-        try
-        {
-            approval = await approvals!.GetApprovalAsync(approvalId, cancellationToken);
-        }
-        catch (ApprovalException exception)
-        {
-            return ApprovalProblems.From(exception);
-        }
-
-        // One the reader policy hides answers exactly like one that does not exist (404, the same body): no existence oracle.
-        if (await RefuseUnlessAllowedAsync(http, options, options.ReaderPolicy, approval) is { } refused)
-        {
-            return refused;
+            return refused!;
         }
 
         Approver? viewer = ApproverOf(http, options, approvals!);

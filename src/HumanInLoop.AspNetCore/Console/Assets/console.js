@@ -39,7 +39,10 @@ function renderItem(item) {
     el('span', { class: 'item-tools', text: tools }),
     el('span', { class: 'item-meta', text: `by ${item.requestedBy ?? 'unknown'}${item.tenantId ? ` · ${item.tenantId}` : ''} · ${statusText(item.status)}` }),
     el('span', { class: 'item-deadline', text: deadline }));
-  button.addEventListener('click', () => { location.hash = `#/approval/${encodeURIComponent(item.id)}`; });
+  button.addEventListener('click', () => {
+    const hash = `#/approval/${encodeURIComponent(item.id)}`;
+    if (location.hash === hash) route(); else location.hash = hash; // the same item again: no hashchange, open it anyway
+  });
   return el('li', {}, button);
 }
 

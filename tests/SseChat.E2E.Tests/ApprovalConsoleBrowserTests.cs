@@ -131,7 +131,7 @@ public sealed class ApprovalConsoleBrowserTests : IClassFixture<BrowserFixture>
     public async Task Console_ResumesWhileTheRequesterClicksResume_OneTransferOneAnswerNoErrorOnEitherPage()
     {
         // Slow words keep the console's resume running (claimed) long enough for the requester's click to meet it.
-        await using SseChatServer server = await SseChatServer.StartAsync(new Dictionary<string, string> { ["SseChat__WordDelayMs"] = "300" });
+        await using SseChatServer server = await SseChatServer.StartAsync(new Dictionary<string, string> { ["SseChat__WordDelayMs"] = "500" });
         IPage requester = await SignInAsync(server, "tina", approver: true);
         await requester.GotoAsync(server.BaseUrl);
         await SendAsync(requester, "transfer $140 to gus");
@@ -160,6 +160,9 @@ public sealed class ApprovalConsoleBrowserTests : IClassFixture<BrowserFixture>
         // The console resumes first; while its answer streams, the requester clicks Resume: the claim refuses the second resumer.
         await teller.Locator("button.resume").ClickAsync();
         await Expect(teller.Locator(".resumed-answer")).ToContainTextAsync("Transferred");
+
+        // The requester's page watches the console's answer come in (a bubble marked live), before it is saved.
+        await Expect(requester.Locator("#log .msg.assistant.live")).ToContainTextAsync("Transferred");
         await resume.ClickAsync();
         await Expect(requester.Locator(".approval-status")).ToHaveTextAsync("Already resumed elsewhere; the answer appears here when it is ready.");
 

@@ -98,7 +98,13 @@ internal static class ChatEndpoints
                 ? SaveAsync(conversations, events, page, id, owner, approval.Messages, completion, token)
                 : ValueTask.CompletedTask,
         };
-        return ValueTask.FromResult(new ApprovalResumeTarget(services.GetRequiredService<IChatClient>(), options) { SseOptions = stream });
+        IChatClient chat = services.GetRequiredService<IChatClient>();
+        if (approval.Context.ConversationId is { } conversationId)
+        {
+            chat = new MirroringChatClient(chat, events, conversationId, page); // the requester's other pages watch the answer come in
+        }
+
+        return ValueTask.FromResult(new ApprovalResumeTarget(chat, options) { SseOptions = stream });
     }
 
     /// <summary>The conversation for display after a reload: text messages and the approval it waits for, if any.</summary>

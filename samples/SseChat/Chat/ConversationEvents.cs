@@ -16,7 +16,7 @@ namespace SseChat.Chat;
 /// </summary>
 internal sealed class ConversationEvents : IApprovalNotifier
 {
-    private const int QueuedPerPage = 16;
+    private const int QueuedPerPage = 256;
     private readonly ConcurrentDictionary<Channel<ConversationChange>, string> _pages = new();
 
     public ValueTask NotifyAsync(ApprovalNotification notification, CancellationToken cancellationToken)
@@ -31,6 +31,10 @@ internal sealed class ConversationEvents : IApprovalNotifier
 
     /// <summary>After the conversation was saved: <paramref name="origin"/> is the page whose request saved it, if it named itself.</summary>
     public void Saved(string conversationId, string? origin) => Publish(new ConversationChange(conversationId, "saved", null, null, origin));
+
+    /// <summary>A piece of the answer a resume is streaming, for the owner's other pages to show as it comes (the save follows).</summary>
+    public void Text(string conversationId, string? origin, string? messageId, string text) =>
+        Publish(new ConversationChange(conversationId, "text", null, null, origin) { MessageId = messageId, Text = text });
 
     /// <summary>Starts receiving the changes of one conversation (its owner is checked by the caller); dispose to stop.</summary>
     public Subscription Subscribe(string conversationId)
@@ -68,6 +72,15 @@ internal sealed class ConversationEvents : IApprovalNotifier
 /// <summary>What changed: <c>approval</c> (its id and new status) or <c>saved</c> (the conversation, by the page <c>origin</c> if known).</summary>
 internal sealed record ConversationChange(string ConversationId, string Reason, string? ApprovalId, string? Status, string? Origin)
 {
+    /// <summary>For <c>text</c>: the streamed message's id.</summary>
+    public string? MessageId { get; init; }
+
+    /// <summary>For <c>text</c>: the piece of the answer.</summary>
+    public string? Text { get; init; }
+
+    /// <summary>The SSE event name: <c>text</c> for a piece of a streamed answer, else <c>changed</c>.</summary>
+    public string EventName => Reason == "text" ? "text" : "changed";
+
     public string ToJson() => JsonSerializer.Serialize(new Dictionary<string, string?>
     {
         ["conversationId"] = ConversationId,
@@ -75,5 +88,7 @@ internal sealed record ConversationChange(string ConversationId, string Reason, 
         ["approvalId"] = ApprovalId,
         ["status"] = Status,
         ["origin"] = Origin,
+        ["messageId"] = MessageId,
+        ["text"] = Text,
     });
 }

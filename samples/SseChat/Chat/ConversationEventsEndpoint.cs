@@ -4,7 +4,8 @@ namespace SseChat.Chat;
 
 /// <summary>
 /// <c>GET /chat/{conversationId}/events</c>: Server-Sent Events for the owner's open chat page (an <c>EventSource</c>), one
-/// <c>event: changed</c> per change of the conversation or of its approval (<see cref="ConversationEvents"/>).
+/// <c>event: changed</c> per change of the conversation or of its approval, and <c>event: text</c> for each piece of an answer
+/// that a resume elsewhere is streaming (<see cref="ConversationEvents"/>).
 /// </summary>
 internal static class ConversationEventsEndpoint
 {
@@ -41,7 +42,7 @@ internal static class ConversationEventsEndpoint
                     continue;
                 }
 
-                await WriteAsync(http, $"event: changed\ndata: {change.ToJson()}\n\n", cancellationToken);
+                await WriteAsync(http, $"event: {change.EventName}\ndata: {change.ToJson()}\n\n", cancellationToken);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

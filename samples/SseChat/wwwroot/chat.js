@@ -11,6 +11,7 @@ let events = null;      // the conversation's change feed (EventSource)
 let streaming = 0;      // this page is streaming an answer of its own
 let refreshing = false; // a read of the conversation is under way
 let refreshAgain = false;
+let lastChange = null;  // the latest change heard, for the words on a customer's card
 
 function add(className, text) {
   const node = document.createElement('div');
@@ -66,19 +67,32 @@ function listen() {
     const change = JSON.parse(event.data);
     if (change.origin !== pageId) refresh(change);
   });
+  // The answer of a resume made elsewhere, as it streams: shown in a bubble marked live, replaced by the saved one at the end.
+  source.addEventListener('text', (event) => {
+    const piece = JSON.parse(event.data);
+    if (piece.origin === pageId || streaming > 0) return;
+    let bubble = log.querySelector(`.msg.assistant.live[data-message-id="${CSS.escape(piece.messageId ?? '')}"]`);
+    if (!bubble) {
+      bubble = add('msg assistant live', '');
+      bubble.dataset.messageId = piece.messageId ?? '';
+    }
+    bubble.textContent += piece.text;
+    bubble.scrollIntoView({ block: 'end' });
+  });
   events = source;
 }
 
 // Reads the conversation again (one read at a time; changes that arrive meanwhile cause one more read). Skipped while this page
 // shows work of its own (its stream, its card's decision or resume): that work ends by showing its outcome.
 async function refresh(change) {
+  lastChange = change ?? lastChange;
   if (streaming > 0 || log.querySelector('.approval-card[data-acting]')) return;
   if (refreshing) { refreshAgain = true; return; }
   refreshing = true;
   try {
     do {
       refreshAgain = false;
-      await catchUp(change);
+      await catchUp(lastChange);
     } while (refreshAgain);
   } finally {
     refreshing = false;
@@ -98,6 +112,8 @@ async function catchUp(change) {
       if (words) card.querySelector('.approval-status').textContent = words;
       return;
     }
+    // Still waiting: the card on screen is current, and drawing it again would lose what the user is typing in it.
+    if (approval.body.status === 'Pending') return;
   }
   await show(body);
 }

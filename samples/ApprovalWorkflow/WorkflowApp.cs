@@ -113,6 +113,9 @@ internal static class WorkflowApp
             notifications.AddSlackInteractions(options => options.SigningSecret = approvals.Slack.SigningSecret);
         }
 
+        // Who may open the approver's console: a (demo) cookie sign-in for the configured approvers; deciding needs the finance role.
+        ConsoleSignIn.AddServices(services);
+
         replaceServices?.Invoke(services);
         WebApplication app = builder.Build();
         ModelSettings.LogModel(app.Logger, model?.ToString() ?? "the offline scripted stand-in (OfflineInvoiceModel); set Model:Endpoint and Model:Name for a real one");
@@ -123,6 +126,12 @@ internal static class WorkflowApp
         }
 
         MapWorkflowEndpoints(app);
+
+        // The approver's console, one line: decisions there resume the workflow like any other (AutoResume, or POST /workflows/{id}/resume).
+        app.UseAuthentication();
+        app.UseAuthorization();
+        ConsoleSignIn.Map(app, approvals);
+        app.MapApprovalConsole("/console");
         return app;
     }
 

@@ -1,3 +1,4 @@
+using HumanInLoop;
 using HumanInLoop.AspNetCore;
 using HumanInLoop.Samples;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -51,6 +52,9 @@ builder.Services.AddHumanInLoop(builder.Configuration.GetSection("HumanInLoop"),
 builder.Services.AddHumanInLoopSqlite($"Data Source={database}");
 builder.Services.AddSingleton(new SqliteBank(database));
 builder.Services.AddSingleton(new ConversationStore(database));
+// Tells the requester's open chat page when its approval is decided or its conversation saved elsewhere (the console, the inbox).
+builder.Services.AddSingleton<ConversationEvents>();
+builder.Services.AddSingleton<IApprovalNotifier>(services => services.GetRequiredService<ConversationEvents>());
 
 // The offline scripted model unless an OpenAI-compatible endpoint is configured (checked here, once; a bad setting stops
 // the start with a message saying what to set). Function invocation outside, the approval gate between it and the model.

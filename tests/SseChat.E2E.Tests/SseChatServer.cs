@@ -144,7 +144,8 @@ public sealed class SseChatServer : IAsyncDisposable
         };
         foreach (string argument in new[]
         {
-            AssemblyPath, "--urls", BaseUrl, "--SseChat:DataDirectory", DataDirectory, "--SseChat:WordDelayMs", "5",
+            AssemblyPath, "--urls", BaseUrl, "--SseChat:DataDirectory", DataDirectory,
+            "--SseChat:WordDelayMs", _environment.TryGetValue("SseChat__WordDelayMs", out string? delay) ? delay : "5",
             "--Logging:LogLevel:Default", "Warning",
         })
         {

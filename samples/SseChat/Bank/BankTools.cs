@@ -8,10 +8,18 @@ internal static class BankTools
 {
     public const string ApproverRole = "approver";
 
-    /// <summary>check_balance and deposit run freely; transfers over $100 need a person with the approver role.</summary>
+    /// <summary>Accounts no transfer may go to (the demo's sanctions list).</summary>
+    private static readonly HashSet<string> BlockedRecipients = new(["oscar"], StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>check_balance and deposit run freely; transfers over $100 need a person with the approver role; none may go to a blocked recipient.</summary>
     public static void Configure(ApprovalOptions options)
     {
         options.Policies.Add(ApprovalPolicy.Allow("check_balance", "deposit"));
+        // A blocked recipient is refused outright, edited arguments included: the console shows it beside the 'to' field.
+        options.Policies.Add(ApprovalPolicy.Named("blocked-recipients", ApprovalPolicy.Create(call =>
+            call.ToolName == "transfer" && BlockedRecipients.Contains(call.GetArguments<TransferArguments>().To ?? "")
+                ? PolicyVerdict.Deny("The recipient in 'to' is on the bank's block list; no transfer may go there.")
+                : PolicyVerdict.NotApplicable)));
         options.Policies.Add(ApprovalPolicy.RequireApprovalWhen<TransferArguments>(
             "transfer", t => t.Amount > 100m, "Transfers over $100 need a teller's approval.", approvers: [ApproverRole]));
 

@@ -16,16 +16,20 @@ internal static class ChatEndpoints
 {
     private const int MaxMessageLength = 2000;
 
+    /// <summary>The header a chat page names itself with (a random id per page), so it can tell its own saves from others'.</summary>
+    private const string PageHeader = "X-Chat-Page";
+
     public static void Map(WebApplication app)
     {
         app.MapPost("/chat", SendAsync).RequireAuthorization();
         app.MapGet("/chat/{conversationId}", GetAsync).RequireAuthorization();
+        app.MapGet("/chat/{conversationId}/events", ConversationEventsEndpoint.StreamAsync).RequireAuthorization();
     }
 
     /// <summary>Sends one user message; the answer streams back. The browser sends only text and the conversation id.</summary>
     private static async Task<Results<ServerSentEventsResult<ChatSseEvent>, ProblemHttpResult>> SendAsync(
         ChatRequest request, HttpContext http, IAntiforgery antiforgery, IChatClient chat, SqliteBank bank, ConversationStore conversations,
-        ApprovalService approvals, ILoggerFactory loggers, CancellationToken cancellationToken)
+        ApprovalService approvals, ConversationEvents events, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         if (!await antiforgery.IsRequestValidAsync(http))
         {
@@ -67,29 +71,40 @@ internal static class ChatEndpoints
             ConversationId = conversation.Id,
             Viewer = new ApprovalEndpointOptions().ApproverFromUser(http.User), // the approval card's canDecide, as the inbox says it
             Logger = loggers.CreateLogger("SseChat.Chat"),
-            OnCompleted = (completion, token) => SaveAsync(conversations, conversation.Id, user, history, completion, token),
+            OnCompleted = (completion, token) => SaveAsync(conversations, events, PageOf(http), conversation.Id, user, history, completion, token),
         };
 
         http.Response.Headers["X-Conversation-Id"] = conversation.Id;
         return TypedResults.ServerSentEvents(chat.GetStreamingResponseAsync(history, options, cancellationToken).ToServerSentEvents(stream, cancellationToken));
     }
 
-    /// <summary>What a resume needs: the same pipeline, the owner's tools, and saving the conversation when it ends.</summary>
+    /// <summary>
+    /// What a resume needs: the same pipeline, the owner's tools, and saving the conversation when it ends. Whoever resumes (the
+    /// requester's chat page, the inbox, the approver's console), the save tells the requester's open pages, which show the answer.
+    /// </summary>
     public static ValueTask<ApprovalResumeTarget> ResumeTargetAsync(ApprovalResumeArguments arguments)
     {
         IServiceProvider services = arguments.HttpContext.RequestServices;
         PendingApproval approval = arguments.Approval;
         string owner = approval.Context.UserId ?? throw new InvalidOperationException($"Approval '{approval.Id}' names no user.");
         ConversationStore conversations = services.GetRequiredService<ConversationStore>();
+        ConversationEvents events = services.GetRequiredService<ConversationEvents>();
+        string? page = PageOf(arguments.HttpContext);
         ChatOptions options = new() { Tools = BankTools.For(services.GetRequiredService<SqliteBank>(), owner) };
         ChatSseOptions stream = new()
         {
             ConversationId = approval.Context.ConversationId, // the resume endpoint sets the Viewer from the requesting user, as the inbox does
             OnCompleted = (completion, token) => approval.Context.ConversationId is { } id
-                ? SaveAsync(conversations, id, owner, approval.Messages, completion, token)
+                ? SaveAsync(conversations, events, page, id, owner, approval.Messages, completion, token)
                 : ValueTask.CompletedTask,
         };
-        return ValueTask.FromResult(new ApprovalResumeTarget(services.GetRequiredService<IChatClient>(), options) { SseOptions = stream });
+        IChatClient chat = services.GetRequiredService<IChatClient>();
+        if (approval.Context.ConversationId is { } conversationId)
+        {
+            chat = new MirroringChatClient(chat, events, conversationId, page); // the requester's other pages watch the answer come in
+        }
+
+        return ValueTask.FromResult(new ApprovalResumeTarget(chat, options) { SseOptions = stream });
     }
 
     /// <summary>The conversation for display after a reload: text messages and the approval it waits for, if any.</summary>
@@ -107,7 +122,8 @@ internal static class ChatEndpoints
     }
 
     private static async ValueTask SaveAsync(
-        ConversationStore conversations, string id, string owner, IReadOnlyList<ChatMessage> before, ChatSseCompletedArguments completion, CancellationToken cancellationToken)
+        ConversationStore conversations, ConversationEvents events, string? page, string id, string owner, IReadOnlyList<ChatMessage> before,
+        ChatSseCompletedArguments completion, CancellationToken cancellationToken)
     {
         switch (completion.Outcome)
         {
@@ -118,8 +134,15 @@ internal static class ChatEndpoints
                 // The approval holds the whole history up to the pause; the conversation points at it.
                 await conversations.SaveAsync(new Conversation(id, owner, completion.Approval!.Messages, completion.Approval.Id), cancellationToken);
                 break;
+            default:
+                return;
         }
+
+        events.Saved(id, page);
     }
+
+    private static string? PageOf(HttpContext http) =>
+        http.Request.Headers[PageHeader].ToString() is { Length: > 0 and <= 64 } page ? page : null;
 
     private static ProblemHttpResult Problem(int status, string title, string? detail) => TypedResults.Problem(detail, statusCode: status, title: title);
 

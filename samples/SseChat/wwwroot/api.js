@@ -3,6 +3,10 @@ import { parseExactJson } from './exact-json.js';
 
 let csrf = null;
 
+// This page's own name, sent with every POST: the server passes it on with the conversation's "saved" events, so the page can
+// tell its own saves (already on screen) from those made elsewhere (the approver's console).
+export const pageId = Array.from(crypto.getRandomValues(new Uint8Array(12)), b => b.toString(16).padStart(2, '0')).join('');
+
 export async function refreshCsrf() {
   const response = await fetch('/api/approvals/antiforgery', { credentials: 'same-origin' });
   if (!response.ok) throw new Error(`Could not get an anti-forgery token (HTTP ${response.status}).`);
@@ -16,7 +20,7 @@ export async function post(url, body, { retryOnce = false } = {}) {
   const send = () => fetch(url, {
     method: 'POST',
     credentials: 'same-origin',
-    headers: { 'Content-Type': 'application/json', [csrf.header]: csrf.value },
+    headers: { 'Content-Type': 'application/json', [csrf.header]: csrf.value, 'X-Chat-Page': pageId },
     body: JSON.stringify(body ?? {}),
   });
   if (!retryOnce) return send();

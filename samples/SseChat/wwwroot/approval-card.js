@@ -27,7 +27,7 @@ function describeArguments(args) {
   return Object.entries(args ?? {}).map(([name, value]) => `${name}: ${describeValue(name, value)}`).join(', ');
 }
 
-export function renderApprovalCard(approval, { onResumed, excerpt } = {}) {
+export function renderApprovalCard(approval, { onResumed, onResumedElsewhere, excerpt } = {}) {
   const id = approval.approvalId ?? approval.id;
   const card = element('div', 'approval-card');
   card.dataset.approvalId = id;
@@ -43,6 +43,7 @@ export function renderApprovalCard(approval, { onResumed, excerpt } = {}) {
   }
 
   const status = element('div', 'approval-status');
+  status.setAttribute('role', 'status');
   const calls = (approval.calls ?? []).filter(c => c.awaitingApproval);
   let undecided = calls.length;
   for (const call of calls) {
@@ -51,8 +52,15 @@ export function renderApprovalCard(approval, { onResumed, excerpt } = {}) {
     row.append(element('div', 'call-tool', call.toolName));
     row.append(element('div', 'call-args', describeArguments(call.arguments)));
     if (call.policyReason) row.append(element('div', 'call-reason', call.policyReason));
+    if (call.canDecide === false) {
+      // The requester (a customer) waits; a teller decides elsewhere, and this page hears of it (chat.js).
+      row.append(element('div', 'call-waiting', 'Waiting for a teller\'s decision.'));
+      card.append(row);
+      continue;
+    }
     const reason = element('input', 'reject-reason');
     reason.placeholder = 'Reason (to reject)';
+    reason.setAttribute('aria-label', 'Reason (to reject)');
     const approve = element('button', 'approve', 'Approve');
     const reject = element('button', 'reject', 'Reject');
     const actions = element('div', 'call-actions');
@@ -61,6 +69,10 @@ export function renderApprovalCard(approval, { onResumed, excerpt } = {}) {
     card.append(row);
 
     const decide = async (decision) => {
+      card.dataset.acting = 'true';
+      try { await decideNow(decision); } finally { delete card.dataset.acting; }
+    };
+    const decideNow = async (decision) => {
       approve.disabled = reject.disabled = reason.disabled = true;
       status.textContent = decision === 'approve' ? 'Approving…' : 'Rejecting…';
       let response;
@@ -93,6 +105,12 @@ export function renderApprovalCard(approval, { onResumed, excerpt } = {}) {
   }
 
   const resume = async () => {
+    card.dataset.acting = 'true';
+    let elsewhere = false;
+    try { elsewhere = await resumeNow(); } finally { delete card.dataset.acting; }
+    if (elsewhere) await onResumedElsewhere?.();
+  };
+  const resumeNow = async () => {
     status.textContent = 'Resuming…';
     let response;
     try {
@@ -102,6 +120,14 @@ export function renderApprovalCard(approval, { onResumed, excerpt } = {}) {
       status.textContent = `Could not reach the server (${error.message}). Reload the page to resume.`;
       card.classList.add('failed');
       return;
+    }
+    const problem = response.status === 409 ? await response.clone().json().catch(() => ({})) : {};
+    if (['Executing', 'Completed'].includes(problem.approvalStatus)) {
+      // Someone else resumed it first (the approver's console): the claim let one resume run it, and the chat shows its answer
+      // when it is saved. Not an error for this page.
+      status.textContent = 'Already resumed elsewhere; the answer appears here when it is ready.';
+      card.classList.add('resolved');
+      return true;
     }
     if (!response.ok) {
       status.textContent = await describeProblem(response);

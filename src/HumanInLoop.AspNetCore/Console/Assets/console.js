@@ -1,6 +1,6 @@
 // The approver's console: the inbox (filters, pages, a live count), one approval at a time, live updates by server push.
 import { base, getJson, describeProblem } from './api.js';
-import { el, timeLeft } from './view.js';
+import { el, timeLeft, statusText } from './view.js';
 import { renderApproval, loadSchemas } from './detail.js';
 
 const items = document.querySelector('#items');
@@ -33,11 +33,16 @@ function query(token) {
 
 function renderItem(item) {
   const tools = [...new Set(item.calls.map(c => c.toolName))].join(', ');
-  const button = el('button', { type: 'button', class: 'item', 'data-approval-id': item.id, 'aria-current': item.id === openId ? 'true' : null },
+  const deadline = item.status === 'Pending' ? timeLeft(item.expiresAt) : new Date(item.updatedAt).toLocaleString();
+  const name = `${tools}, requested by ${item.requestedBy ?? 'unknown'}${item.tenantId ? ` in ${item.tenantId}` : ''}, ${statusText(item.status)}, ${deadline}`;
+  const button = el('button', { type: 'button', class: 'item', 'data-approval-id': item.id, 'aria-current': item.id === openId ? 'true' : null, 'aria-label': name },
     el('span', { class: 'item-tools', text: tools }),
-    el('span', { class: 'item-meta', text: `by ${item.requestedBy ?? 'unknown'}${item.tenantId ? ` · ${item.tenantId}` : ''} · ${item.status}` }),
-    el('span', { class: 'item-deadline', text: item.status === 'Pending' ? timeLeft(item.expiresAt) : new Date(item.updatedAt).toLocaleString() }));
-  button.addEventListener('click', () => { location.hash = `#/approval/${encodeURIComponent(item.id)}`; });
+    el('span', { class: 'item-meta', text: `by ${item.requestedBy ?? 'unknown'}${item.tenantId ? ` · ${item.tenantId}` : ''} · ${statusText(item.status)}` }),
+    el('span', { class: 'item-deadline', text: deadline }));
+  button.addEventListener('click', () => {
+    const hash = `#/approval/${encodeURIComponent(item.id)}`;
+    if (location.hash === hash) route(); else location.hash = hash; // the same item again: no hashchange, open it anyway
+  });
   return el('li', {}, button);
 }
 
@@ -94,6 +99,12 @@ function listen() {
   });
 }
 
+// Back from the call view to its inbox item (Escape, or the button at the top of the call view), for the keyboard.
+const backToInbox = () => (items.querySelector('button.item[aria-current]') ?? items.querySelector('button.item') ?? filters)?.focus();
+document.querySelector('#back').addEventListener('click', backToInbox);
+detail.addEventListener('keydown', (event) => {
+  if (event.key === 'Escape' && !event.target.closest('input, select, textarea')) backToInbox();
+});
 filters.addEventListener('submit', (event) => { event.preventDefault(); loadInbox(); });
 more.addEventListener('click', () => loadInbox(true));
 window.addEventListener('hashchange', route);

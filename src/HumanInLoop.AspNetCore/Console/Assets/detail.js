@@ -1,6 +1,6 @@
 // One approval: every call exactly as it will run, why a person is asked, who signed off and who else must, time left,
 // the conversation excerpt, and (for a user who may decide) approve, reject with a reason, edit, or answer instead.
-import { el, jsonTree, diffTable, timeLeft } from './view.js';
+import { el, jsonTree, diffTable, timeLeft, statusText, decisionText } from './view.js';
 import { parseExactJson, toExactJson } from './exact-json.js';
 import { post, problemOf, readEvents, getJson } from './api.js';
 import { schemaForm } from './schema-form.js';
@@ -39,6 +39,7 @@ function decisionForm(approval, call, session, onDone, schemas) {
   const approveForm = el('button', { type: 'button', class: 'approve-form', text: 'Approve with these arguments' });
   const controls = [approve, reject, approveEdited, approveForm, respond, reason, edited, answer, ...(form ? form.root.querySelectorAll('input, select, textarea') : [])];
 
+  let usedForm = false; // whether the arguments came from the schema form (a refusal then goes beside its field)
   const send = async (body, busy) => {
     document.body.dataset.acting = 'true';
     try { await sendNow(body, busy); } finally { document.body.dataset.acting = 'false'; }
@@ -59,9 +60,10 @@ function decisionForm(approval, call, session, onDone, schemas) {
       const message = await problemOf(response);
       status.textContent = message;
       status.classList.add('refused');
-      if (body.arguments !== undefined) argsError.textContent = message;
       // A refusal that may pass on a second try (a bad reason, bad arguments) leaves the controls usable.
       if (response.status === 400 || (response.status === 403 && body.arguments !== undefined)) controls.forEach(c => { c.disabled = false; });
+      // A policy's refusal of edited arguments that names one of them is shown beside that field of the form; else beside the editor.
+      if (body.arguments !== undefined && !(usedForm && form.showRefusal(message))) argsError.textContent = message;
       return;
     }
     const view = parseExactJson(await response.text());
@@ -78,10 +80,12 @@ function decisionForm(approval, call, session, onDone, schemas) {
     let args;
     try { args = parseExactJson(edited.value); } catch (error) { argsError.textContent = `Not valid JSON: ${error.message}`; edited.focus(); return; }
     if (args === null || typeof args !== 'object' || Array.isArray(args)) { argsError.textContent = 'The arguments must be a JSON object.'; edited.focus(); return; }
+    usedForm = false;
     send({ decision: 'approve', arguments: args, reason: reason.value.trim() || null }, 'Approving the edited call…');
   });
   approveForm.addEventListener('click', () => {
     const args = form.read();
+    usedForm = true;
     if (args) send({ decision: 'approve', arguments: args, reason: reason.value.trim() || null }, 'Approving the edited call…');
   });
   respond.addEventListener('click', () => {
@@ -105,7 +109,7 @@ function decisionForm(approval, call, session, onDone, schemas) {
 
 function renderCall(approval, call, session, onDone, schemas) {
   const section = el('article', { class: 'call', 'data-call-id': call.callId, 'aria-label': `Call ${call.toolName}` },
-    el('h3', {}, el('span', { class: 'tool', text: call.toolName }), ' ', el('span', { class: `badge ${call.decision}`, text: call.decision })));
+    el('h3', {}, el('span', { class: 'tool', text: call.toolName }), ' ', el('span', { class: `badge ${call.decision}`, 'data-decision': call.decision, text: decisionText(call.decision) })));
   if (call.policyReason) section.append(el('p', { class: 'reason-text' }, el('strong', { text: 'Why: ' }), call.policyReason));
   const signed = signOffs(call);
   if (signed) section.append(signed);
@@ -121,12 +125,28 @@ async function resume(approval, container) {
   const answer = el('div', { class: 'resumed-answer', role: 'status', 'aria-live': 'polite' });
   container.append(el('h3', { text: 'Answer after the resume' }), answer);
   const response = await post(path(approval.id, '/resume'));
-  if (!response.ok) { answer.textContent = await problemOf(response); answer.classList.add('refused'); return; }
-  for await (const { event, data } of readEvents(response)) {
-    if (event === 'text') answer.textContent += data.text;
-    else if (event === 'error') answer.textContent += ` [${data.title ?? 'error'}]`;
-    else if (event === 'approval_required') answer.textContent += ' [it paused again for another approval]';
-    else if (event === 'done') answer.classList.add('done');
+  const problem = response.status === 409 ? await response.clone().json().catch(() => ({})) : {};
+  if (['Executing', 'Completed'].includes(problem.approvalStatus)) {
+    // Another page (the requester's chat) claimed the resume first: it runs once, there; nothing is wrong here.
+    answer.textContent = 'Already resumed elsewhere (the requester\'s page claimed it first); it ran once, there.';
+  } else if (!response.ok) {
+    answer.textContent = await problemOf(response);
+    answer.classList.add('refused');
+    return;
+  } else {
+    for await (const { event, data } of readEvents(response)) {
+      if (event === 'text') answer.textContent += data.text;
+      else if (event === 'error') answer.textContent += ` [${data.title ?? 'error'}]`;
+      else if (event === 'approval_required') answer.textContent += ' [it paused again for another approval]';
+      else if (event === 'done') answer.classList.add('done');
+    }
+  }
+  // The status line follows what the resume did (Done, or paused again, or given back), read from the server.
+  const after = await getJson(path(approval.id));
+  const status = container.closest('.approval')?.querySelector('.facts .status');
+  if (after.response.ok && status) {
+    status.textContent = statusText(after.body.status);
+    status.dataset.status = after.body.status;
   }
 }
 
@@ -134,7 +154,7 @@ export function renderApproval(approval, session, { onChanged, resuming = false,
   const root = el('div', { class: 'approval', 'data-approval-id': approval.id });
   const left = el('span', { class: 'time-left', text: timeLeft(approval.expiresAt) });
   root.append(el('dl', { class: 'facts' },
-    el('dt', { text: 'Status' }), el('dd', { class: 'status', text: approval.status }),
+    el('dt', { text: 'Status' }), el('dd', { class: 'status', 'data-status': approval.status, text: statusText(approval.status) }),
     el('dt', { text: 'Requested by' }), el('dd', { text: approval.requestedBy ?? '—' }),
     el('dt', { text: 'Tenant' }), el('dd', { text: approval.tenantId ?? '—' }),
     el('dt', { text: 'Held at' }), el('dd', { text: new Date(approval.createdAt).toLocaleString() }),
@@ -149,12 +169,12 @@ export function renderApproval(approval, session, { onChanged, resuming = false,
   }
   const after = el('div', { class: 'after' });
   const onDone = async (view) => {
-    if (view.status === 'Decided' && session.canResume) {
-      root.replaceWith(renderApproval(view, session, { onChanged, resuming: true }));
-      await resume(view, document.querySelector(`.approval[data-approval-id="${CSS.escape(view.id)}"] .after`));
-    } else {
-      root.replaceWith(renderApproval(view, session, { onChanged }));
-    }
+    // The view is drawn anew; the keyboard focus goes to the call view (the region that holds it), not lost on the page.
+    const fresh = renderApproval(view, session, { onChanged, resuming: view.status === 'Decided' && session.canResume });
+    const region = root.closest('[tabindex]');
+    root.replaceWith(fresh);
+    region?.focus();
+    if (view.status === 'Decided' && session.canResume) await resume(view, fresh.querySelector('.after'));
     onChanged?.();
   };
   for (const call of approval.calls ?? []) root.append(renderCall(approval, call, session, onDone, schemas));

@@ -4,6 +4,7 @@
 import { el } from './view.js';
 import { ExactNumber, parseExactJson, toExactJson } from './exact-json.js';
 
+const escape = text => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const NumberText = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
 
 function typeOf(schema) {
@@ -85,5 +86,13 @@ export function schemaForm(schema, args, key) {
     if (first) { first.focus(); return null; }
     return result;
   };
-  return { root, read };
+  // A refusal from the server that names one of the fields (quoted, or a name of 4+ letters as a word): shown beside it.
+  const showRefusal = (message) => {
+    const named = fields.find(([name]) => new RegExp(`['"\`]${escape(name)}['"\`]${name.length >= 4 ? `|\\b${escape(name)}\\b` : ''}`).test(message));
+    if (!named) return false;
+    named[1].error.textContent = message;
+    named[1].control.focus();
+    return true;
+  };
+  return { root, read, showRefusal };
 }

@@ -88,3 +88,16 @@ export function timeLeft(expiresAt, now = Date.now()) {
   if (h > 0) return `${h} h ${m} min left`;
   return m > 0 ? `${m} min ${s % 60} s left` : `${s} s left`;
 }
+
+// Human words for the states the server names (the raw name stays in a data attribute for scripts and tests).
+const statusWords = {
+  Pending: 'Waiting for a decision', Decided: 'Decided, not yet resumed', Executing: 'Running the approved calls',
+  Completed: 'Done: resumed, the conversation moved on', InDoubt: 'In doubt: check whether it ran', Expired: 'Expired: nothing ran',
+  Cancelled: 'Cancelled: nothing ran',
+};
+const decisionWords = {
+  AutoAllowed: 'Allowed by a policy', Denied: 'Denied by a policy', AwaitingApproval: 'Waiting for approval', Approved: 'Approved',
+  Rejected: 'Rejected', Expired: 'Expired undecided', Responded: 'Answered instead of run',
+};
+export const statusText = status => statusWords[status] ?? status;
+export const decisionText = decision => decisionWords[decision] ?? decision;

@@ -130,7 +130,7 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
 
         // Every call is in the held part (the first update of it has the first call). The response's messages are built from
         // the updates only if a policy reads the history or the batch is held.
-        List<FunctionCallContent> calls = FunctionCalls.Collect(held);
+        FunctionCallContent[] calls = FunctionCalls.Collect(held);
         IReadOnlyList<ChatMessage> history = input is IReadOnlyList<ChatMessage> prefix
             ? new ConcatenatedStreamedMessages(prefix, passed, held)
             : [.. input, .. ConcatenatedMessages.ToMessages(passed, held)];
@@ -174,8 +174,8 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
     private ValueTask<ChatMessage?> GateAsync(
         IEnumerable<ChatMessage> input, IList<ChatMessage> responseMessages, ChatOptions? options, CancellationToken cancellationToken)
     {
-        List<FunctionCallContent> calls = FunctionCalls.Collect(responseMessages);
-        if (calls.Count == 0)
+        FunctionCallContent[] calls = FunctionCalls.Collect(responseMessages);
+        if (calls.Length == 0)
         {
             return default;
         }
@@ -188,11 +188,11 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
 
     /// <summary>Decides on the calls of one response; <paramref name="history"/> is the request's messages and the response's.</summary>
     private async ValueTask<ChatMessage?> DecideAsync(
-        List<FunctionCallContent> calls, IReadOnlyList<ChatMessage> history, ChatOptions? options, CancellationToken cancellationToken)
+        FunctionCallContent[] calls, IReadOnlyList<ChatMessage> history, ChatOptions? options, CancellationToken cancellationToken)
     {
         CallerContext context = options.GetCallerContext();
-        var evaluations = new PolicyEvaluationContext[calls.Count];
-        for (int i = 0; i < calls.Count; i++)
+        var evaluations = new PolicyEvaluationContext[calls.Length];
+        for (int i = 0; i < calls.Length; i++)
         {
             evaluations[i] = new PolicyEvaluationContext(
                 calls[i].Name, calls[i].CallId, calls[i].Arguments, null, context, history, GateProtectedFunction.IsMarkedApprovalRequired(options, calls[i]));
@@ -215,7 +215,7 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
         PolicyVerdict[] decisions = judgement.Verdicts;
         bool deny = judgement.Deny;
 
-        for (int i = 0; i < calls.Count; i++)
+        for (int i = 0; i < calls.Length; i++)
         {
             if (decisions[i].Kind == PolicyVerdictKind.Allow && GateProtectedFunction.NeedsVerdict(options, calls[i]))
             {
@@ -229,7 +229,7 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
         }
 
         List<AIContent>? answers = null;
-        for (int i = 0; i < calls.Count; i++)
+        for (int i = 0; i < calls.Length; i++)
         {
             if (decisions[i].Kind != PolicyVerdictKind.Deny)
             {

@@ -21,7 +21,7 @@ internal sealed class CallRecorder(ICallRecordStore store, ApprovalClock clock, 
     private readonly Lock _lock = new();
     private long _queued;
     private long _written;
-    private TaskCompletionSource _progress = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource? _progress; // made only while FlushAsync waits: not one per batch
     private Task? _writer;
 
     public ValueTask RecordAsync(IReadOnlyList<PolicyEvaluationContext> calls, BatchJudgement judgement, CancellationToken cancellationToken)
@@ -103,7 +103,7 @@ internal sealed class CallRecorder(ICallRecordStore store, ApprovalClock clock, 
             Task progress;
             lock (_lock)
             {
-                progress = _progress.Task;
+                progress = (_progress ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
             }
 
             if (Interlocked.Read(ref _written) >= target)
@@ -164,8 +164,8 @@ internal sealed class CallRecorder(ICallRecordStore store, ApprovalClock clock, 
             batch.Clear();
             lock (_lock)
             {
-                _progress.TrySetResult();
-                _progress = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _progress?.TrySetResult();
+                _progress = null;
             }
         }
     }

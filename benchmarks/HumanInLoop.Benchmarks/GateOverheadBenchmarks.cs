@@ -33,6 +33,9 @@ public class GateOverheadBenchmarks
     private ChatOptions _plainOptions = null!;
     private ChatOptions _gatedOptions = null!;
 
+    /// <summary>Gets or sets whether the gate records each call it decides (the default, as shipped); the allocation profile turns it off to show its share.</summary>
+    public bool RecordCalls { get; set; } = true;
+
     [GlobalSetup]
     public async Task SetupAsync()
     {
@@ -41,7 +44,7 @@ public class GateOverheadBenchmarks
             _toolRuns++;
             return "1,234.56 EUR";
         }, "lookup", "Reads the balance of an account.");
-        ApprovalService approvals = new(new InMemoryStateStore(), new ApprovalOptions { Policies = { ApprovalPolicy.Allow("lookup") } });
+        ApprovalService approvals = new(new InMemoryStateStore(), new ApprovalOptions { Policies = { ApprovalPolicy.Allow("lookup") }, RecordCalls = RecordCalls });
         _plain = new ChatClientBuilder(CreateModel()).UseFunctionInvocation().Build();
         _gated = new ChatClientBuilder(CreateModel()).UseFunctionInvocation().UseApprovalGate(approvals).Build();
         CallerContext context = new() { UserId = "carol", ConversationId = "c-42" };

@@ -13,12 +13,19 @@ internal static class CanonicalJson
 {
     private static readonly JsonWriterOptions s_writerOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = false };
 
+    // One writer and buffer per thread for FromArguments, which the gate runs for every call it records.
+    [ThreadStatic]
+    private static ArgumentWriter? t_argumentWriter;
+
     public static JsonElement FromArguments(IEnumerable<KeyValuePair<string, object?>>? arguments)
     {
-        // Written canonically straight from the arguments, then parsed once (no intermediate document).
-        ArrayBufferWriter<byte> buffer = new(256);
-        using (Utf8JsonWriter writer = new(buffer, s_writerOptions))
+        // Written canonically straight from the arguments, then parsed once into its own memory (no intermediate document).
+        // The thread's writer is taken while in use: a value's serializer that came back here would make its own.
+        ArgumentWriter cached = t_argumentWriter ?? new ArgumentWriter();
+        t_argumentWriter = null;
+        try
         {
+            Utf8JsonWriter writer = cached.Writer;
             writer.WriteStartObject();
             if (arguments is not null)
             {
@@ -37,9 +44,16 @@ internal static class CanonicalJson
             }
 
             writer.WriteEndObject();
+            writer.Flush();
+            return JsonElement.Parse(cached.Buffer.WrittenSpan);
         }
-
-        return JsonElement.Parse(buffer.WrittenSpan);
+        finally
+        {
+            if (cached.TryReset())
+            {
+                t_argumentWriter = cached;
+            }
+        }
     }
 
     private static void WriteValue(Utf8JsonWriter writer, object? value)
@@ -190,5 +204,27 @@ internal static class CanonicalJson
             JsonValueKind.String => decimal.TryParse(value.GetString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out number),
             _ => false,
         };
+    }
+
+    /// <summary>A reusable writer over its own buffer (large arguments leave theirs to the collector).</summary>
+    private sealed class ArgumentWriter
+    {
+        public ArrayBufferWriter<byte> Buffer { get; } = new(256);
+
+        public Utf8JsonWriter Writer { get; }
+
+        public ArgumentWriter() => Writer = new Utf8JsonWriter(Buffer, s_writerOptions);
+
+        public bool TryReset()
+        {
+            if (Buffer.Capacity > 16 * 1024)
+            {
+                return false;
+            }
+
+            Buffer.Clear(); // zeroes what was written: call arguments do not linger in a buffer that lives as long as its thread
+            Writer.Reset(Buffer);
+            return true;
+        }
     }
 }

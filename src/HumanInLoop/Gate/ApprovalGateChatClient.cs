@@ -92,27 +92,19 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
     public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        // Every local of an iterator lives in its object, one per request: the work between the yields is in methods of its own.
         EnsurePipelineOrder();
         GateInputChecks.EnsureToolsProtected(Approvals.RequireProtectedTools, options);
-        IEnumerable<ChatMessage> input = messages is IReadOnlyCollection<ChatMessage> ? messages : [.. messages];
-        GateInputChecks.ThrowIfApprovalResponseRefused(input, Approvals.Refusals);
+        messages = messages is IReadOnlyCollection<ChatMessage> ? messages : [.. messages];
+        GateInputChecks.ThrowIfApprovalResponseRefused(messages, Approvals.Refusals);
         List<ChatResponseUpdate>? passed = null;
         List<ChatResponseUpdate>? held = null;
-        await foreach (ChatResponseUpdate update in base.GetStreamingResponseAsync(input, options, cancellationToken))
+        await foreach (ChatResponseUpdate update in base.GetStreamingResponseAsync(messages, options, cancellationToken))
         {
             if (held is null && !FunctionCalls.Any(update.Contents))
             {
-                // Providers put partial tool calls in the raw chunk (OpenAI's ToolCallUpdates) before the parsed call appears:
-                // nothing of a call may reach the caller before the policies decide, so raw chunks do not pass this point.
-                update.RawRepresentation = null;
-                IList<AIContent> contents = update.Contents;
-                for (int i = 0; i < contents.Count; i++)
-                {
-                    contents[i].RawRepresentation = null; // an index loop: no boxed enumerator per update
-                }
-
                 // Kept in case a call comes later (a held approval holds the whole response).
-                (passed ??= PassedUpdateLists.Rent()).Add(update);
+                (passed ??= PassedUpdateLists.Rent()).Add(PassThrough(update));
                 yield return update;
                 continue;
             }
@@ -128,22 +120,43 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
             yield break;
         }
 
-        // Every call is in the held part (the first update of it has the first call). The response's messages are built from
-        // the updates only if a policy reads the history or the batch is held.
-        List<FunctionCallContent> calls = FunctionCalls.Collect(held);
-        IReadOnlyList<ChatMessage> history = input is IReadOnlyList<ChatMessage> prefix
-            ? new ConcatenatedStreamedMessages(prefix, passed, held)
-            : [.. input, .. ConcatenatedMessages.ToMessages(passed, held)];
-        ChatMessage? denials = await DecideAsync(calls, history, options, cancellationToken);
-        foreach (ChatResponseUpdate update in held)
+        ChatMessage? denials = await DecideStreamedAsync(messages, passed, held, options, cancellationToken);
+        for (int i = 0; i < held.Count; i++)
         {
-            yield return update;
+            yield return held[i];
         }
 
         if (denials is not null)
         {
             yield return new ChatResponseUpdate(ChatRole.Tool, [.. denials.Contents]) { MessageId = denials.MessageId };
         }
+    }
+
+    /// <summary>Strips what could carry a call from an update that passes before the policies decided.</summary>
+    private static ChatResponseUpdate PassThrough(ChatResponseUpdate update)
+    {
+        // Providers put partial tool calls in the raw chunk (OpenAI's ToolCallUpdates) before the parsed call appears:
+        // nothing of a call may reach the caller before the policies decide, so raw chunks do not pass this point.
+        update.RawRepresentation = null;
+        IList<AIContent> contents = update.Contents;
+        for (int i = 0; i < contents.Count; i++)
+        {
+            contents[i].RawRepresentation = null; // an index loop: no boxed enumerator per update
+        }
+
+        return update;
+    }
+
+    /// <summary>Decides on the calls of a streamed response: all of them are in the held part (its first update has the first call).</summary>
+    private ValueTask<ChatMessage?> DecideStreamedAsync(
+        IEnumerable<ChatMessage> input, List<ChatResponseUpdate>? passed, List<ChatResponseUpdate> held, ChatOptions? options, CancellationToken cancellationToken)
+    {
+        // The response's messages are built from the updates only if a policy reads the history or the batch is held.
+        FunctionCallContent[] calls = FunctionCalls.Collect(held);
+        IReadOnlyList<ChatMessage> history = input is IReadOnlyList<ChatMessage> prefix
+            ? new ConcatenatedStreamedMessages(prefix, passed, held)
+            : [.. input, .. ConcatenatedMessages.ToMessages(passed, held)];
+        return DecideAsync(calls, history, options, cancellationToken);
     }
 
     private async Task<ChatResponse> GateResponseAsync(Task<ChatResponse> responseTask, IEnumerable<ChatMessage> input, ChatOptions? options, CancellationToken cancellationToken)
@@ -174,8 +187,8 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
     private ValueTask<ChatMessage?> GateAsync(
         IEnumerable<ChatMessage> input, IList<ChatMessage> responseMessages, ChatOptions? options, CancellationToken cancellationToken)
     {
-        List<FunctionCallContent> calls = FunctionCalls.Collect(responseMessages);
-        if (calls.Count == 0)
+        FunctionCallContent[] calls = FunctionCalls.Collect(responseMessages);
+        if (calls.Length == 0)
         {
             return default;
         }
@@ -188,11 +201,11 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
 
     /// <summary>Decides on the calls of one response; <paramref name="history"/> is the request's messages and the response's.</summary>
     private async ValueTask<ChatMessage?> DecideAsync(
-        List<FunctionCallContent> calls, IReadOnlyList<ChatMessage> history, ChatOptions? options, CancellationToken cancellationToken)
+        FunctionCallContent[] calls, IReadOnlyList<ChatMessage> history, ChatOptions? options, CancellationToken cancellationToken)
     {
         CallerContext context = options.GetCallerContext();
-        var evaluations = new PolicyEvaluationContext[calls.Count];
-        for (int i = 0; i < calls.Count; i++)
+        var evaluations = new PolicyEvaluationContext[calls.Length];
+        for (int i = 0; i < calls.Length; i++)
         {
             evaluations[i] = new PolicyEvaluationContext(
                 calls[i].Name, calls[i].CallId, calls[i].Arguments, null, context, history, GateProtectedFunction.IsMarkedApprovalRequired(options, calls[i]));
@@ -215,7 +228,7 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
         PolicyVerdict[] decisions = judgement.Verdicts;
         bool deny = judgement.Deny;
 
-        for (int i = 0; i < calls.Count; i++)
+        for (int i = 0; i < calls.Length; i++)
         {
             if (decisions[i].Kind == PolicyVerdictKind.Allow && GateProtectedFunction.NeedsVerdict(options, calls[i]))
             {
@@ -229,7 +242,7 @@ public sealed class ApprovalGateChatClient : DelegatingChatClient
         }
 
         List<AIContent>? answers = null;
-        for (int i = 0; i < calls.Count; i++)
+        for (int i = 0; i < calls.Length; i++)
         {
             if (decisions[i].Kind != PolicyVerdictKind.Deny)
             {

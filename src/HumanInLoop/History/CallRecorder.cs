@@ -21,42 +21,64 @@ internal sealed class CallRecorder(ICallRecordStore store, ApprovalClock clock, 
     private readonly Lock _lock = new();
     private long _queued;
     private long _written;
-    private TaskCompletionSource _progress = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource? _progress; // made only while FlushAsync waits: not one per batch
     private Task? _writer;
 
     public ValueTask RecordAsync(IReadOnlyList<PolicyEvaluationContext> calls, BatchJudgement judgement, CancellationToken cancellationToken)
     {
         DateTimeOffset now = clock.Now();
-        var records = new RecordedCall[calls.Count];
-        for (int i = 0; i < calls.Count; i++)
-        {
-            ApprovalGrant? grant = judgement.GrantOf(i);
-            EarlierRejection? repeat = judgement.RepeatOf(i);
-            records[i] = new RecordedCall
-            {
-                Id = ApprovalIds.New("call_"),
-                CallId = calls[i].CallId,
-                ToolName = calls[i].ToolName,
-                Arguments = RecordableArguments(calls[i]),
-                Context = calls[i].Context,
-                SeenAt = now,
-                Verdict = judgement.Recorded[i],
-                ShadowVerdict = judgement.ShadowOf(i),
-                Outcome = repeat is not null ? (repeat.LimitReached ? CallOutcome.RepeatLimitReached : CallOutcome.RejectedAsRepeat)
-                    : grant is not null ? CallOutcome.AllowedByGrant
-                    : judgement.Verdicts[i].Kind == PolicyVerdictKind.Deny ? CallOutcome.Denied : CallOutcome.Allowed,
-                DecidedBy = repeat?.RejectedBy ?? grant?.GrantedBy,
-                DecidedAt = now,
-                DecisionReason = repeat?.Reason,
-                GrantId = grant?.Id,
-                RepeatOf = repeat?.Reference,
-            };
-        }
 
         // A grant's use and a repeat answered with a person's rejection are decisions: durable before the gate returns.
-        return judgement.Grants is not null || judgement.Repeats is not null
-            ? new ValueTask(store.AppendCallRecordsAsync([.. records.Select(r => CallRecordFormat.ToEntry(r))], cancellationToken))
-            : EnqueueAsync(records, cancellationToken);
+        if (judgement.Grants is not null || judgement.Repeats is not null)
+        {
+            var entries = new CallRecordEntry[calls.Count];
+            for (int i = 0; i < calls.Count; i++)
+            {
+                entries[i] = CallRecordFormat.ToEntry(Record(calls, judgement, i, now));
+            }
+
+            return new ValueTask(store.AppendCallRecordsAsync(entries, cancellationToken));
+        }
+
+        // The others are queued one by one as they are made (no array per batch on the gate's path).
+        EnsureWriter();
+        for (int i = 0; i < calls.Count; i++)
+        {
+            RecordedCall record = Record(calls, judgement, i, now);
+            if (!_queue.Writer.TryWrite(record))
+            {
+                return EnqueueSlowAsync(record, calls, judgement, i, now, cancellationToken);
+            }
+
+            Interlocked.Increment(ref _queued);
+        }
+
+        return default;
+    }
+
+    private static RecordedCall Record(IReadOnlyList<PolicyEvaluationContext> calls, BatchJudgement judgement, int i, DateTimeOffset now)
+    {
+        ApprovalGrant? grant = judgement.GrantOf(i);
+        EarlierRejection? repeat = judgement.RepeatOf(i);
+        return new RecordedCall
+        {
+            Id = ApprovalIds.New("call_"),
+            CallId = calls[i].CallId,
+            ToolName = calls[i].ToolName,
+            Arguments = RecordableArguments(calls[i]),
+            Context = calls[i].Context,
+            SeenAt = now,
+            Verdict = judgement.Recorded[i],
+            ShadowVerdict = judgement.ShadowOf(i),
+            Outcome = repeat is not null ? (repeat.LimitReached ? CallOutcome.RepeatLimitReached : CallOutcome.RejectedAsRepeat)
+                : grant is not null ? CallOutcome.AllowedByGrant
+                : judgement.Verdicts[i].Kind == PolicyVerdictKind.Deny ? CallOutcome.Denied : CallOutcome.Allowed,
+            DecidedBy = repeat?.RejectedBy ?? grant?.GrantedBy,
+            DecidedAt = now,
+            DecisionReason = repeat?.Reason,
+            GrantId = grant?.Id,
+            RepeatOf = repeat?.Reference,
+        };
     }
 
     // Arguments that cannot be read as JSON (a name given twice, a value that does not serialize) were denied by the gate; the
@@ -81,7 +103,7 @@ internal sealed class CallRecorder(ICallRecordStore store, ApprovalClock clock, 
             Task progress;
             lock (_lock)
             {
-                progress = _progress.Task;
+                progress = (_progress ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
             }
 
             if (Interlocked.Read(ref _written) >= target)
@@ -93,27 +115,12 @@ internal sealed class CallRecorder(ICallRecordStore store, ApprovalClock clock, 
         }
     }
 
-    private ValueTask EnqueueAsync(RecordedCall[] records, CancellationToken cancellationToken)
+    private async ValueTask EnqueueSlowAsync(
+        RecordedCall first, IReadOnlyList<PolicyEvaluationContext> calls, BatchJudgement judgement, int from, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        EnsureWriter();
-        for (int i = 0; i < records.Length; i++)
+        for (int i = from; i < calls.Count; i++)
         {
-            if (!_queue.Writer.TryWrite(records[i]))
-            {
-                return EnqueueSlowAsync(records, i, cancellationToken);
-            }
-
-            Interlocked.Increment(ref _queued);
-        }
-
-        return default;
-    }
-
-    private async ValueTask EnqueueSlowAsync(RecordedCall[] records, int from, CancellationToken cancellationToken)
-    {
-        for (int i = from; i < records.Length; i++)
-        {
-            await _queue.Writer.WriteAsync(records[i], cancellationToken);
+            await _queue.Writer.WriteAsync(i == from ? first : Record(calls, judgement, i, now), cancellationToken);
             Interlocked.Increment(ref _queued);
         }
     }
@@ -157,8 +164,8 @@ internal sealed class CallRecorder(ICallRecordStore store, ApprovalClock clock, 
             batch.Clear();
             lock (_lock)
             {
-                _progress.TrySetResult();
-                _progress = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _progress?.TrySetResult();
+                _progress = null;
             }
         }
     }

@@ -13,6 +13,9 @@ namespace HumanInLoop;
 /// </remarks>
 public sealed class RecordedCall
 {
+    // Shared (a record is immutable): every record the gate makes sets its own verdict, so a fresh default would be thrown away.
+    private static readonly RecordedVerdict s_noVerdict = new(PolicyVerdictKind.NotApplicable, null);
+
     [JsonConstructor]
     internal RecordedCall()
     {
@@ -48,7 +51,7 @@ public sealed class RecordedCall
 
     /// <summary>Gets what the active policies said.</summary>
     [JsonInclude]
-    public RecordedVerdict Verdict { get; internal set; } = new(PolicyVerdictKind.NotApplicable, null);
+    public RecordedVerdict Verdict { get; internal set; } = s_noVerdict;
 
     /// <summary>Gets what the shadow policies (<see cref="ApprovalOptions.ShadowPolicies"/>) said, or <see langword="null"/> when none ran. Never acted on.</summary>
     [JsonInclude]

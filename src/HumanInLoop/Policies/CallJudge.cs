@@ -7,6 +7,8 @@ namespace HumanInLoop.Internal;
 /// </summary>
 internal sealed class CallJudge(PolicyEvaluator active, PolicyEvaluator? shadow, GrantMatcher? grants, RetryGuard? repeats)
 {
+    private RecordedVerdict? _lastRecorded; // read and replaced without a lock: any thread may see an older one, which is as good
+
     public PolicyEvaluator Active => active;
 
     public async ValueTask<BatchJudgement> JudgeAsync(IReadOnlyList<PolicyEvaluationContext> calls, CancellationToken cancellationToken)
@@ -15,7 +17,7 @@ internal sealed class CallJudge(PolicyEvaluator active, PolicyEvaluator? shadow,
         for (int i = 0; i < calls.Count; i++)
         {
             (PolicyVerdict verdict, string[] policies, string[] versions) = await active.JudgeAsync(calls[i], cancellationToken);
-            judgement.Recorded[i] = new RecordedVerdict(verdict.Kind, verdict.Reason, policies, policyVersions: versions);
+            judgement.Recorded[i] = Record(verdict, policies, versions);
             judgement.AllOrNothing |= verdict.AllOrNothingBatch;
             if (verdict.Kind == PolicyVerdictKind.RequireApproval && grants is not null &&
                 await grants.FindAsync(calls[i], verdict, cancellationToken) is { } grant)
@@ -61,6 +63,22 @@ internal sealed class CallJudge(PolicyEvaluator active, PolicyEvaluator? shadow,
         }
 
         return judgement;
+    }
+
+    /// <summary>
+    /// What is recorded of the active policies' verdict. Calls judged alike (the same verdict, the same policies in force, which the
+    /// evaluator shares) share one record of it: it is immutable, and most calls are allowed by the same policy.
+    /// </summary>
+    private RecordedVerdict Record(PolicyVerdict verdict, string[] policies, string[] versions)
+    {
+        RecordedVerdict? last = _lastRecorded;
+        if (last is not null && last.Kind == verdict.Kind && ReferenceEquals(last.Reason, verdict.Reason) &&
+            ReferenceEquals(last.Policies, policies) && ReferenceEquals(last.PolicyVersions, versions))
+        {
+            return last;
+        }
+
+        return _lastRecorded = new RecordedVerdict(verdict.Kind, verdict.Reason, policies, policyVersions: versions);
     }
 
     /// <summary>Evaluates the shadow policies on one call; a policy that throws is recorded, never rethrown.</summary>

@@ -29,6 +29,9 @@ internal sealed class PolicyEvaluator(IEnumerable<IApprovalPolicy> policies, Pol
     // Shared by every call that no policy names a version for (read only: the recorders copy it).
     private readonly string[] _hostVersion = version is null ? [] : [version];
 
+    // Per policy, the names recorded when it alone allowed a call (AllowedBy); made on first use (a race makes it twice, harmlessly).
+    private string[]?[]? _allowedBy;
+
     /// <summary>Gets whether there are no policies at all (every call gets the unmatched-tool verdict).</summary>
     public bool IsEmpty => _policies.Length == 0;
 
@@ -49,9 +52,12 @@ internal sealed class PolicyEvaluator(IEnumerable<IApprovalPolicy> policies, Pol
         List<string>? denying = null;
         List<string>? requiring = null;
         List<string>? allowing = null;
+        string? allowedBy = null; // the first policy that allowed: most calls are allowed by one, which needs no list
+        int allowedAt = -1;
         bool allOrNothing = false;
-        foreach (IApprovalPolicy policy in _policies)
+        for (int p = 0; p < _policies.Length; p++)
         {
+            IApprovalPolicy policy = _policies[p];
             PolicyVerdict verdict = await policy.EvaluateAsync(call, cancellationToken);
             allOrNothing |= verdict.AllOrNothingBatch && verdict.Kind != PolicyVerdictKind.NotApplicable;
             if (verdict.Version is { } named && named != version && !(versions ??= []).Contains(named, StringComparer.Ordinal))
@@ -69,21 +75,40 @@ internal sealed class PolicyEvaluator(IEnumerable<IApprovalPolicy> policies, Pol
                     require = require is null ? verdict : Merge(require, verdict);
                     (requiring ??= []).Add(NameOf(policy, verdict));
                     break;
+                case PolicyVerdictKind.Allow when allowedBy is null:
+                    allowedBy = NameOf(policy, verdict);
+                    allowedAt = p;
+                    break;
                 case PolicyVerdictKind.Allow:
-                    (allowing ??= []).Add(NameOf(policy, verdict));
+                    (allowing ??= [allowedBy]).Add(NameOf(policy, verdict));
                     break;
             }
         }
 
         (PolicyVerdict Verdict, string[] Policies) judged = deny is not null ? (deny, [.. denying!])
             : require is not null ? (require, [.. requiring!])
-            : allowing is null ? (unmatched, s_unmatched) : (PolicyVerdict.Allow, [.. allowing]);
+            : allowing is not null ? (PolicyVerdict.Allow, [.. allowing])
+            : allowedBy is null ? (unmatched, s_unmatched) : (PolicyVerdict.Allow, AllowedBy(allowedAt, allowedBy));
 
         // A policy that marks the batch all or nothing marks it whichever verdict wins (combining verdicts would lose the mark).
         return (allOrNothing && !judged.Verdict.AllOrNothingBatch ? judged.Verdict.InAllOrNothingBatch() : judged.Verdict, judged.Policies,
             versions is null ? _hostVersion : [.. _hostVersion, .. versions]);
 
         static string NameOf(IApprovalPolicy policy, PolicyVerdict verdict) => verdict.Rule is { } rule ? $"{policy.Name}/{rule}" : policy.Name;
+    }
+
+    /// <summary>The names of the policies that decided a call one policy alone allowed: one array per policy and name, shared (read only) by its calls.</summary>
+    private string[] AllowedBy(int policy, string name)
+    {
+        string[]?[] cache = _allowedBy ??= new string[]?[_policies.Length];
+        string[]? names = cache[policy];
+        if (names is null || !string.Equals(names[0], name, StringComparison.Ordinal))
+        {
+            names = [name];
+            cache[policy] = names; // a race only makes one more array
+        }
+
+        return names;
     }
 
     /// <summary>

@@ -215,6 +215,23 @@ public sealed class ApprovalConsoleReportTests
     }
 
     [Fact]
+    public async Task Console_NewPagesAssets_AreEmbeddedAndFetchNothingFromElsewhere()
+    {
+        await using ApprovalTestHost host = await StartAsync();
+        TestUser alice = host.Client("alice", ApprovalTestHost.ApproverRole);
+
+        foreach (string asset in new[] { "pages.js", "report.js", "charts.js", "replay.js", "grants.js", "grant-form.js" })
+        {
+            using HttpResponseMessage response = await alice.Http.GetAsync($"/console/assets/{asset}");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            string text = await response.Content.ReadAsStringAsync();
+            Assert.DoesNotContain("http://", text, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("https://", text, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("innerHTML", text, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void SvgChart_TextFromTheModel_IsEscapedAsText()
     {
         const string Hostile = "<script>alert(1)</script>\" onload=\"x";

@@ -63,7 +63,7 @@ function decisionForm(approval, call, session, onDone, schemas) {
       status.classList.add('refused');
       if (body.arguments !== undefined) argsError.textContent = message;
       // A refusal that may pass on a second try (a bad reason, bad arguments) leaves the controls usable.
-      if (response.status === 400 || (response.status === 403 && body.arguments !== undefined)) controls.forEach(c => { c.disabled = false; });
+      if (response.status === 400 || (response.status === 403 && (body.arguments !== undefined || body.grant))) controls.forEach(c => { c.disabled = false; });
       return;
     }
     const view = parseExactJson(await response.text());

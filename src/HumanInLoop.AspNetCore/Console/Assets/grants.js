@@ -72,7 +72,7 @@ export function renderGrants(container, session) {
     }
     token = body.continuationToken;
     more.hidden = !token;
-    status.textContent = rows.children.length === 0 ? 'No grants match.' : `${rows.children.length} grants shown.`;
+    status.textContent = rows.children.length === 0 ? 'No grants match.' : `${rows.children.length} grant${rows.children.length === 1 ? '' : 's'} shown.`;
     container.dataset.loaded = 'true';
   };
   form.addEventListener('submit', (event) => { event.preventDefault(); load(); });

@@ -84,7 +84,7 @@ internal static class ConsoleReportCharts
         ];
         string summary = $"The {total.SentToPerson} calls sent to a person, by what became of them.";
         List<Row> rows = [.. outcomes.Select(o => new Row(o.Name, [new Bar(o.Count, Count(o.Count), o.Series)]))];
-        return new ConsoleChart("decisions-by-outcome", Title, summary, Bars("decisions-by-outcome", Title, summary, total.SentToPerson == 0 ? [] : rows),
+        return new ConsoleChart("decisions-by-outcome", Title, summary, Bars("decisions-by-outcome", Title, summary, total.SentToPerson == 0 ? [] : rows, empty: "No call went to a person in this window."),
             ["Outcome", "Calls"], [.. outcomes.Select(o => (IReadOnlyList<string>)[o.Name, Count(o.Count)])]);
     }
 
@@ -99,7 +99,7 @@ internal static class ConsoleReportCharts
             new Bar(g.Figures.MedianTimeToDecision!.Value.TotalSeconds, $"p50 {Duration(g.Figures.MedianTimeToDecision)}", "p50"),
             new Bar(g.Figures.P90TimeToDecision!.Value.TotalSeconds, $"p90 {Duration(g.Figures.P90TimeToDecision)}", "p90"),
         ]))];
-        return new ConsoleChart("time-to-decision", Title, summary, Bars("time-to-decision", Title, summary, rows),
+        return new ConsoleChart("time-to-decision", Title, summary, Bars("time-to-decision", Title, summary, rows, empty: "Nobody decided a call in this window."),
             ["Tool", "Decisions", "p50", "p90"],
             [.. groups.Select(g => (IReadOnlyList<string>)[g.Name, Count(g.Figures.Approved + g.Figures.Edited + g.Figures.Rejected + g.Figures.Responded),
                 Duration(g.Figures.MedianTimeToDecision), Duration(g.Figures.P90TimeToDecision)])]);
@@ -113,7 +113,8 @@ internal static class ConsoleReportCharts
             : $"{shadow.Agreed} of {shadow.Compared} calls judged by the shadow policies got the active policies' verdict ({Percent(shadow.AgreementRate)}); {shadow.Errors} shadow evaluations threw.";
         List<(string Name, long Count, string Series)> rows = [("Agreed", shadow.Agreed, "agreed"), .. shadow.Disagreements.OrderByDescending(p => p.Value).Select(p => ($"{p.Key}", p.Value, "disagreed"))];
         return new ConsoleChart("shadow-agreement", Title, summary,
-            Bars("shadow-agreement", Title, summary, shadow.Compared == 0 ? [] : [.. rows.Select(r => new Row(r.Name, [new Bar(r.Count, Count(r.Count), r.Series)]))]),
+            Bars("shadow-agreement", Title, summary, shadow.Compared == 0 ? [] : [.. rows.Select(r => new Row(r.Name, [new Bar(r.Count, Count(r.Count), r.Series)]))],
+                empty: "No shadow verdicts in this window."),
             ["Active → shadow", "Calls"], [.. rows.Select(r => (IReadOnlyList<string>)[r.Name, Count(r.Count)])]);
     }
 

@@ -26,7 +26,7 @@ internal static class SvgChart
     /// <summary>One column of a chart over time: its label, the share drawn (0 to 1) and the text of its tooltip.</summary>
     public sealed record Column(string Label, double? Share, string Text);
 
-    public static string Bars(string id, string title, string summary, IReadOnlyList<Row> rows, double? max = null)
+    public static string Bars(string id, string title, string summary, IReadOnlyList<Row> rows, double? max = null, string empty = "No calls in this window.")
     {
         double top = max ?? Math.Max(1e-9, rows.SelectMany(r => r.Bars).Select(b => b.Value).DefaultIfEmpty(0).Max());
         List<XElement> groups = [];
@@ -54,7 +54,7 @@ internal static class SvgChart
 
         if (rows.Count == 0)
         {
-            groups.Add(Text(8, 24, "No calls in this window.", "chart-empty", null));
+            groups.Add(Text(8, 24, empty, "chart-empty", null));
             y = 36;
         }
 

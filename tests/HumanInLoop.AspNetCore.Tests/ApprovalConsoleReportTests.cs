@@ -117,6 +117,30 @@ public sealed class ApprovalConsoleReportTests
     }
 
     [Fact]
+    public async Task ReportAndReplay_WithTenants_CountAndListOnlyTheUsersTenant()
+    {
+        await using ApprovalTestHost host = await StartAsync(o => o.Endpoints.TenantFromUser = user => user.FindFirst(HeaderAuthenticationHandler.TenantClaim)?.Value);
+        PendingApproval mine = await host.PauseAsync("transfer 150 to bob", conversationId: "conv-1", tenant: "t1");
+        PendingApproval theirs = await host.PauseAsync("transfer 900 to mallory", conversationId: "conv-2", tenant: "t2");
+        await host.PauseAsync("transfer 300 to erin", conversationId: "conv-3", tenant: "t2");
+        await host.Approvals.DecideAsync(mine.Id, "c-tr", ApprovalDecision.Reject(new Approver("alice"), "No."));
+        await host.Approvals.DecideAsync(theirs.Id, "c-tr", ApprovalDecision.Reject(new Approver("bob"), "Secret reason."));
+        TestUser alice = host.TenantClient("alice", "t1", ApprovalTestHost.ApproverRole);
+
+        ConsoleReport report = (await alice.Http.GetFromJsonAsync<ConsoleReport>("/console/api/report"))!;
+        ConsoleReport asked = (await alice.Http.GetFromJsonAsync<ConsoleReport>("/console/api/report?tenant=t2"))!;
+        ConsoleReplay replay = (await alice.Http.GetFromJsonAsync<ConsoleReplay>("/console/api/replay?candidate=Transfers%20run%20alone"))!;
+        using HttpResponseMessage noTenant = await host.Client("mallory", ApprovalTestHost.ApproverRole).Http.GetAsync("/console/api/report");
+
+        Assert.Equal(1, report.Seen);
+        Assert.Equal(["Rejected", "1"], Row(report.Charts[2], "Rejected"));
+        Assert.Equal(0, asked.Seen); // a tenant's scope never widens
+        Assert.Equal((1L, 1L), (replay.Calls, replay.FalseApprovalCount));
+        Assert.Equal(mine.Id, Assert.Single(replay.FalseApprovals).ApprovalId);
+        Assert.Equal(HttpStatusCode.Forbidden, noTenant.StatusCode);
+    }
+
+    [Fact]
     public async Task Replay_ListsTheCallsACandidateWouldAllowThatAPersonRejected_AndTheReverseCount()
     {
         await using ApprovalTestHost host = await StartAsync();

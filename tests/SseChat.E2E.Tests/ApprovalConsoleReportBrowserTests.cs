@@ -92,6 +92,11 @@ public sealed class ApprovalConsoleReportBrowserTests : IClassFixture<BrowserFix
         await Expect(byTool.Locator("table.chart-table tbody tr", new() { HasText = "transfer" })).ToContainTextAsync("33.3%");
         Assert.True(await teller.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"));
         await Screenshots.SaveAsync(teller, "console-report.png");
+
+        // At a phone's width the charts stack in one column and scale down; nothing is wider than the screen.
+        await teller.SetViewportSizeAsync(390, 844);
+        Assert.True(await teller.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"));
+        Assert.True(await byTool.Locator("svg.chart").EvaluateAsync<bool>("svg => svg.getBoundingClientRect().width <= window.innerWidth"));
     }
 
     private async Task<IPage> SignInAsync(SseChatServer server, string name, bool approver, bool auditor = false)

@@ -14,5 +14,5 @@ export function figure(chart) {
   return el('figure', { class: 'chart-figure', 'data-chart': chart.id, 'aria-labelledby': `${chart.id}-caption` },
     el('figcaption', { id: `${chart.id}-caption` }, el('strong', { text: chart.title }), el('span', { class: 'muted', text: ` ${chart.summary}` })),
     drawing,
-    el('details', { class: 'chart-data' }, el('summary', { text: `${chart.title}: the figures as a table` }), table));
+    el('details', { class: 'chart-data' }, el('summary', { text: `${chart.title}: the figures as a table` }), el('div', { class: 'table-scroll' }, table)));
 }

@@ -166,6 +166,30 @@ public sealed class ApprovalConsoleReportTests
     }
 
     [Fact]
+    public async Task Replay_ACallTheReaderPolicyHides_IsCountedButNotShown()
+    {
+        // Each desk reads only the approvals of its own conversations ("east-..." for east).
+        await using ApprovalTestHost host = await ApprovalTestHost.StartAsync(
+            authorization: o => o.AddPolicy("desk", p => p.RequireAssertion(context =>
+                context.Resource is not PendingApproval approval || approval.Context.ConversationId!.StartsWith(context.User.Identity!.Name! + "-", StringComparison.Ordinal))),
+            console: o =>
+            {
+                o.Endpoints.ReaderPolicy = "desk";
+                o.ReplayCandidates["Transfers run alone"] = [ApprovalPolicy.Allow("transfer")];
+            });
+        PendingApproval east = await host.PauseAsync("transfer 150 to bob", conversationId: "east-1");
+        PendingApproval west = await host.PauseAsync("transfer 900 to mallory", conversationId: "west-1");
+        await host.Approvals.DecideAsync(east.Id, "c-tr", ApprovalDecision.Reject(new Approver("alice"), "No."));
+        await host.Approvals.DecideAsync(west.Id, "c-tr", ApprovalDecision.Reject(new Approver("alice"), "West's secret."));
+
+        ConsoleReplay replay = (await host.Client("east", ApprovalTestHost.ApproverRole).Http.GetFromJsonAsync<ConsoleReplay>("/console/api/replay?candidate=Transfers%20run%20alone"))!;
+
+        Assert.Equal(2, replay.FalseApprovalCount);
+        Assert.Equal(east.Id, Assert.Single(replay.FalseApprovals).ApprovalId);
+        Assert.Equal(1, replay.HiddenFalseApprovals);
+    }
+
+    [Fact]
     public async Task Grants_DontAskAgainOnApprove_ThenRevokeFromTheConsole_ChangesTheGrant()
     {
         await using ApprovalTestHost host = await StartAsync();

@@ -153,4 +153,21 @@ public sealed class HistoryReportTests
         Assert.Null(report.Total.P90TimeToDecision);
         Assert.Empty(report.ByTool);
     }
+
+    [Fact]
+    public async Task Report_ByDay_CountsEachUtcDayOfTheCallsSeenOldestFirst()
+    {
+        TestBank bank = await SeedAsync(streaming: false);
+        bank.Time.SetUtcNow(new DateTimeOffset(2026, 11, 25, 23, 59, 0, TimeSpan.FromHours(-2))); // 26 November, 01:59 UTC
+        Assert.Null((await bank.SendAsync("transfer 50 to bob", streaming: false)).Error);
+        await bank.Approvals.FlushCallRecordsAsync();
+
+        AutomationReport report = await bank.Approvals.History.ReportAsync();
+
+        Assert.Equal([new DateOnly(2026, 11, 24), new DateOnly(2026, 11, 26)], report.ByDay.Keys);
+        AssertFigures(report.ByDay[new DateOnly(2026, 11, 24)], seen: 9, allowed: 2, denied: 1, awaiting: 1, approved: 1, edited: 1, rejected: 1, expired: 1, cancelled: 1);
+        AssertFigures(report.ByDay[new DateOnly(2026, 11, 26)], seen: 1, allowed: 1, denied: 0, awaiting: 0, approved: 0, edited: 0, rejected: 0, expired: 0, cancelled: 0);
+        Assert.Equal(report.Total.Seen, report.ByDay.Values.Sum(f => f.Seen));
+        Assert.Equal(TimeSpan.FromMinutes(2), report.ByDay[new DateOnly(2026, 11, 24)].MedianTimeToDecision);
+    }
 }

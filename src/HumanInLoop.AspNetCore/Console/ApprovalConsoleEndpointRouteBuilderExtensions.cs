@@ -38,7 +38,7 @@ public static class ApprovalConsoleEndpointRouteBuilderExtensions
         configure?.Invoke(options);
         ApprovalEndpointOptions shared = options.Endpoints.Clone();
         shared.ValidateAntiforgery = true;
-        ConsoleSettings settings = new(shared, options.ReadOnly, options.Title);
+        ConsoleSettings settings = new(shared, options.ReadOnly, options.Title) { ReplayCandidates = ConsoleExtras.CopyCandidates(options.ReplayCandidates) };
         ConsoleFeed feed = ConsoleFeed.Attach(endpoints.ServiceProvider);
 
         RouteGroupBuilder group = endpoints.MapGroup(prefix);
@@ -56,6 +56,8 @@ public static class ApprovalConsoleEndpointRouteBuilderExtensions
         group.MapGet("/api/approvals/{approvalId}/schemas", new ConsoleSchemaHandler(settings).GetAsync);
         group.MapGet("/api/approvals/{approvalId}/audit", new ConsoleAuditHandler(shared).GetAsync);
         group.MapGet("/api/events", new ConsoleEventsHandler(shared, feed).StreamAsync);
+
+        ConsoleExtras.Map(group, settings);
 
         // The endpoints' own handlers: one code path for a decision or a resume, wherever it is made.
         ApprovalDecideHandler decide = new(shared);

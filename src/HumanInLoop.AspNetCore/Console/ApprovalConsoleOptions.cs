@@ -31,6 +31,15 @@ public sealed class ApprovalConsoleOptions
     /// <value>Default <see langword="false"/>.</value>
     public bool ReadOnly { get; set; }
 
+    /// <summary>
+    /// Gets the candidate policy sets the console's replay view offers, by the name it shows: for each, the calls it would have
+    /// allowed that a person rejected, edited or answered instead, and the reverse counts (<see cref="ApprovalHistory.ReplayAsync"/>).
+    /// A replay only evaluates the policies over recorded calls; it runs no tool and changes no record.
+    /// </summary>
+    /// <value>Empty by default: the replay view then says that the host offers no candidate.</value>
+    /// <example><c>o.ReplayCandidates["Transfers up to 500 run alone"] = [ApprovalPolicy.RequireApprovalWhen&lt;Transfer&gt;("transfer", t =&gt; t.Amount &gt; 500)];</c></example>
+    public IDictionary<string, IReadOnlyList<IApprovalPolicy>> ReplayCandidates { get; } = new Dictionary<string, IReadOnlyList<IApprovalPolicy>>(StringComparer.Ordinal);
+
     /// <summary>Gets or sets the title of the page.</summary>
     /// <value>Default <c>Approvals</c>; not empty.</value>
     public string Title

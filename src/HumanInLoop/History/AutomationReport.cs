@@ -26,6 +26,12 @@ public sealed record AutomationReport
     /// </summary>
     public IReadOnlyDictionary<string, AutomationFigures> ByPolicyVersion { get; init; } = new Dictionary<string, AutomationFigures>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Gets the figures per day the calls were seen (<see cref="RecordedCall.SeenAt"/> as a UTC date), oldest first; days without
+    /// calls are absent. Shows how automation moved over time; sum the days for longer periods (the percentiles do not sum).
+    /// </summary>
+    public IReadOnlyDictionary<DateOnly, AutomationFigures> ByDay { get; init; } = new Dictionary<DateOnly, AutomationFigures>();
+
     /// <summary>Gets how the shadow policies agreed with the active ones.</summary>
     public required ShadowAgreement Shadow { get; init; }
 

@@ -7,6 +7,7 @@ internal sealed class AutomationReporter
     private readonly Dictionary<string, Tally> _byTool = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Tally> _byPolicy = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Tally> _byVersion = new(StringComparer.Ordinal);
+    private readonly Dictionary<DateOnly, Tally> _byDay = [];
     private readonly Dictionary<string, long> _disagreements = new(StringComparer.Ordinal);
     private long _compared;
     private long _agreed;
@@ -21,6 +22,7 @@ internal sealed class AutomationReporter
             Of(_byPolicy, policy).Add(call);
         }
 
+        Of(_byDay, DateOnly.FromDateTime(call.SeenAt.UtcDateTime)).Add(call);
         foreach (string version in call.Verdict.PolicyVersions.Distinct(StringComparer.Ordinal))
         {
             Of(_byVersion, version).Add(call);
@@ -53,11 +55,13 @@ internal sealed class AutomationReporter
         ByTool = _byTool.OrderBy(p => p.Key, StringComparer.Ordinal).ToDictionary(p => p.Key, p => p.Value.Figures(), StringComparer.Ordinal),
         ByPolicy = _byPolicy.OrderBy(p => p.Key, StringComparer.Ordinal).ToDictionary(p => p.Key, p => p.Value.Figures(), StringComparer.Ordinal),
         ByPolicyVersion = _byVersion.OrderBy(p => p.Key, StringComparer.Ordinal).ToDictionary(p => p.Key, p => p.Value.Figures(), StringComparer.Ordinal),
+        ByDay = _byDay.OrderBy(p => p.Key).ToDictionary(p => p.Key, p => p.Value.Figures()),
         Shadow = new ShadowAgreement { Compared = _compared, Agreed = _agreed, Errors = _shadowErrors, Disagreements = new Dictionary<string, long>(_disagreements) },
         UnreadableApprovals = unreadable,
     };
 
-    private static Tally Of(Dictionary<string, Tally> tallies, string key)
+    private static Tally Of<TKey>(Dictionary<TKey, Tally> tallies, TKey key)
+        where TKey : notnull
     {
         if (!tallies.TryGetValue(key, out Tally? tally))
         {

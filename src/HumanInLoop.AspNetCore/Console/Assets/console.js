@@ -2,6 +2,7 @@
 import { base, getJson, describeProblem } from './api.js';
 import { el, timeLeft, statusText } from './view.js';
 import { renderApproval, loadSchemas } from './detail.js';
+import { showPage } from './pages.js';
 
 const items = document.querySelector('#items');
 const more = document.querySelector('#more');
@@ -25,7 +26,7 @@ function showNotice(text) {
 function query(token) {
   const form = new FormData(filters);
   const params = new URLSearchParams();
-  for (const name of ['status', 'tool', 'tenant', 'requestedBy']) if (form.get(name)) params.set(name, form.get(name));
+  for (const name of ['status', 'tool', 'tenant', 'requestedBy', 'olderThan']) if (form.get(name)) params.set(name, form.get(name));
   if (form.get('mine')) params.set('mine', 'true');
   if (token) params.set('continuationToken', token);
   return params;
@@ -78,6 +79,7 @@ async function openApproval(id, { focus = true } = {}) {
 }
 
 function route() {
+  if (showPage(location.hash, session)) return;
   const match = /^#\/approval\/(.+)$/.exec(location.hash);
   if (match) openApproval(decodeURIComponent(match[1]));
 }

@@ -5,6 +5,7 @@ import { parseExactJson, toExactJson } from './exact-json.js';
 import { post, problemOf, readEvents, getJson } from './api.js';
 import { schemaForm } from './schema-form.js';
 import { auditSection } from './audit.js';
+import { grantForm } from './grant-form.js';
 
 const path = (id, rest = '') => `/api/approvals/${encodeURIComponent(id)}${rest}`;
 
@@ -37,6 +38,7 @@ function decisionForm(approval, call, session, onDone, schemas) {
   const respond = el('button', { type: 'button', class: 'respond', text: 'Answer instead of running the tool' });
   const form = schemaForm(schemas?.[call.toolName], call.arguments, key);
   const approveForm = el('button', { type: 'button', class: 'approve-form', text: 'Approve with these arguments' });
+  const grant = grantForm(call, key);
   const controls = [approve, reject, approveEdited, approveForm, respond, reason, edited, answer, ...(form ? form.root.querySelectorAll('input, select, textarea') : [])];
 
   let usedForm = false; // whether the arguments came from the schema form (a refusal then goes beside its field)
@@ -61,7 +63,7 @@ function decisionForm(approval, call, session, onDone, schemas) {
       status.textContent = message;
       status.classList.add('refused');
       // A refusal that may pass on a second try (a bad reason, bad arguments) leaves the controls usable.
-      if (response.status === 400 || (response.status === 403 && body.arguments !== undefined)) controls.forEach(c => { c.disabled = false; });
+      if (response.status === 400 || (response.status === 403 && (body.arguments !== undefined || body.grant))) controls.forEach(c => { c.disabled = false; });
       // A policy's refusal of edited arguments that names one of them is shown beside that field of the form; else beside the editor.
       if (body.arguments !== undefined && !(usedForm && form.showRefusal(message))) argsError.textContent = message;
       return;
@@ -71,7 +73,10 @@ function decisionForm(approval, call, session, onDone, schemas) {
     await onDone(view);
   };
 
-  approve.addEventListener('click', () => send({ decision: 'approve' }, 'Approving…'));
+  approve.addEventListener('click', () => {
+    const withGrant = grant.read();
+    if (withGrant) send({ decision: 'approve', ...withGrant }, 'Approving…');
+  });
   reject.addEventListener('click', () => {
     if (!reason.value.trim()) { status.textContent = 'Give a reason to reject.'; reason.focus(); return; }
     send({ decision: 'reject', reason: reason.value.trim() }, 'Rejecting…');
@@ -95,6 +100,7 @@ function decisionForm(approval, call, session, onDone, schemas) {
 
   return el('div', { class: 'decide', role: 'group', 'aria-label': `Decide ${call.toolName}` },
     el('div', { class: 'actions' }, approve),
+    grant.root,
     field('Reason (required to reject; a comment otherwise)', reason, `${key}-reason`),
     el('div', { class: 'actions' }, reject),
     el('details', { class: 'edit' }, el('summary', { text: 'Edit the arguments' }),

@@ -37,7 +37,7 @@ internal sealed class ConsoleDataHandlers(ConsoleSettings settings)
 
     public async Task<Results<Ok<ConsoleInboxResult>, ProblemHttpResult>> InboxAsync(
         HttpContext http, string? status, string? tool, string? tenant, string? requestedBy, string? mine, string? pageSize, string? continuationToken,
-        CancellationToken cancellationToken)
+        string? olderThan, CancellationToken cancellationToken)
     {
         if (await AuthorizeAsync(http, _options.ReaderPolicy, null) is { } refused)
         {
@@ -50,7 +50,8 @@ internal sealed class ConsoleDataHandlers(ConsoleSettings settings)
             return noTenant;
         }
 
-        (ConsoleInboxFilter? filter, ProblemHttpResult? invalid) = ConsoleInboxFilter.Parse(status, tool, tenant, requestedBy, mine, pageSize, _options.MaxPageSize);
+        (ConsoleInboxFilter? filter, ProblemHttpResult? invalid) = ConsoleInboxFilter.Parse(
+            status, tool, tenant, requestedBy, mine, pageSize, _options.MaxPageSize, olderThan, ConsoleClock.Now(http));
         if (invalid is not null)
         {
             return invalid;

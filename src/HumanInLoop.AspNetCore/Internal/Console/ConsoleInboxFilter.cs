@@ -2,12 +2,35 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace HumanInLoop.AspNetCore.Internal;
 
-/// <summary>The inbox filters of the console, read from the query string: status, tool, tenant, requester, and "waiting for me".</summary>
+/// <summary>The inbox filters of the console, read from the query string: status, tool, tenant, requester, age, and "waiting for me".</summary>
 internal sealed record ConsoleInboxFilter(ApprovalStatus? Status, string? Tool, string? Tenant, string? RequestedBy, bool Mine, int PageSize)
 {
+    /// <summary>Gets the moment an approval must have been held before (<c>olderThan</c>, an ISO 8601 duration such as <c>PT1H</c> or <c>P1D</c>), or <see langword="null"/>.</summary>
+    public DateTimeOffset? HeldBefore { get; init; }
+
     public static (ConsoleInboxFilter? Filter, ProblemHttpResult? Invalid) Parse(
-        string? status, string? tool, string? tenant, string? requestedBy, string? mine, string? pageSize, int maxPageSize)
+        string? status, string? tool, string? tenant, string? requestedBy, string? mine, string? pageSize, int maxPageSize, string? olderThan, DateTimeOffset now)
     {
+        TimeSpan? age = null;
+        if (!string.IsNullOrWhiteSpace(olderThan))
+        {
+            try
+            {
+                age = System.Xml.XmlConvert.ToTimeSpan(olderThan.Trim());
+            }
+            catch (FormatException)
+            {
+            }
+            catch (OverflowException)
+            {
+            }
+
+            if (age is not { } given || given <= TimeSpan.Zero || given > TimeSpan.FromDays(3650))
+            {
+                return (null, ApprovalProblems.BadRequest("olderThan must be an ISO 8601 duration above zero, such as PT1H or P1D."));
+            }
+        }
+
         ApprovalStatus? filter = ApprovalStatus.Pending;
         if (!string.IsNullOrEmpty(status))
         {
@@ -42,7 +65,7 @@ internal sealed record ConsoleInboxFilter(ApprovalStatus? Status, string? Tool, 
             return (null, ApprovalProblems.BadRequest("mine=true lists what waits for you: use it with status=pending."));
         }
 
-        return (new ConsoleInboxFilter(filter, Blank(tool), Blank(tenant), Blank(requestedBy), waitingForMe, size), null);
+        return (new ConsoleInboxFilter(filter, Blank(tool), Blank(tenant), Blank(requestedBy), waitingForMe, size) { HeldBefore = now - age }, null);
     }
 
     /// <summary>The store's query: status, page, "waiting for me" (an index in the store) and, outside a tenant's scope, the tenant.</summary>
@@ -55,8 +78,9 @@ internal sealed record ConsoleInboxFilter(ApprovalStatus? Status, string? Tool, 
         TenantId = approvals.TenantId is null ? Tenant : null,
     };
 
-    /// <summary>What the store's query cannot filter: the tool (any call of the batch), the requester, the tenant within a tenant's scope.</summary>
+    /// <summary>What the store's query cannot filter: the tool (any call of the batch), the requester, the age, the tenant within a tenant's scope.</summary>
     public bool Matches(PendingApproval approval) =>
+        (HeldBefore is null || approval.CreatedAt <= HeldBefore) &&
         (Tool is null || approval.Calls.Any(call => string.Equals(call.ToolName, Tool, StringComparison.Ordinal))) &&
         (RequestedBy is null || string.Equals(approval.Context.UserId, RequestedBy, StringComparison.Ordinal)) &&
         (Tenant is null || string.Equals(approval.Context.TenantId, Tenant, StringComparison.Ordinal));

@@ -73,7 +73,12 @@ AccountEndpoints.Map(app);
 ChatEndpoints.Map(app);
 app.MapApprovalEndpoints("/api/approvals", options => options.ResumeTarget = ChatEndpoints.ResumeTargetAsync);
 // The approver's console (tellers decide; auditors only read), on the same rules and decision path as the endpoints above.
-app.MapApprovalConsole("/approvals", options => { options.OpenPolicy = options.Endpoints.ReaderPolicy = AccountEndpoints.ReaderPolicy; options.Endpoints.ResumeTarget = ChatEndpoints.ResumeTargetAsync; });
+app.MapApprovalConsole("/approvals", options =>
+{
+    options.OpenPolicy = options.Endpoints.ReaderPolicy = AccountEndpoints.ReaderPolicy;
+    options.Endpoints.ResumeTarget = ChatEndpoints.ResumeTargetAsync;
+    options.ReplayCandidates["Transfers up to $500 run alone"] = BankTools.UpTo500Alone();
+});
 app.MapGet("/healthz", () => TypedResults.Ok("ok"));
 
 app.Run();

@@ -163,8 +163,18 @@ public sealed class ApprovalConsoleBrowserTests : IClassFixture<BrowserFixture>
 
         // The requester's page watches the console's answer come in (a bubble marked live), before it is saved.
         await Expect(requester.Locator("#log .msg.assistant.live")).ToContainTextAsync("Transferred");
+        // The page says so, then draws the conversation again as it reads it (the card may move on to "running it now" before a
+        // poll of the locator sees the words on a loaded machine): every text the status takes is captured as it is set.
+        await requester.EvaluateAsync("""
+            () => {
+              window.statusTexts = [];
+              new MutationObserver(() => document.querySelectorAll('#log .approval-status').forEach(s => window.statusTexts.push(s.textContent)))
+                .observe(document.getElementById('log'), { subtree: true, childList: true, characterData: true });
+            }
+            """);
         await resume.ClickAsync();
-        await Expect(requester.Locator(".approval-status")).ToHaveTextAsync("Already resumed elsewhere; the answer appears here when it is ready.");
+        await requester.WaitForFunctionAsync(
+            "() => window.statusTexts.includes('Already resumed elsewhere; the answer appears here when it is ready.')", null, new() { Timeout = Timeout });
 
         // One transfer; the console shows its answer; the requester's chat shows it once, with no error anywhere.
         await Expect(teller.Locator(".resumed-answer.done")).ToHaveCountAsync(1);
@@ -319,25 +329,11 @@ public sealed class ApprovalConsoleBrowserTests : IClassFixture<BrowserFixture>
         Assert.Equal("yes", await teller.EvaluateAsync<string>("() => window.sameDocument"));
     }
 
-    private async Task<IPage> SignInAsync(SseChatServer server, string name, bool approver, bool auditor = false)
-    {
-        IBrowserContext context = await _browser.Browser.NewContextAsync();
-        context.SetDefaultTimeout(Timeout);
-        IAPIResponse response = await context.APIRequest.PostAsync($"{server.BaseUrl}/account/signin", new APIRequestContextOptions
-        {
-            DataObject = new { name, approver, auditor },
-        });
-        Assert.True(response.Ok, $"sign-in failed: {response.Status}");
-        return await context.NewPageAsync();
-    }
+    private Task<IPage> SignInAsync(SseChatServer server, string name, bool approver, bool auditor = false) =>
+        ConsolePages.SignInAsync(_browser.Browser, server, name, approver, auditor, Timeout);
 
-    private async Task<IPage> OpenConsoleAsync(SseChatServer server, string name, bool approver = true, bool auditor = false)
-    {
-        IPage page = await SignInAsync(server, name, approver, auditor);
-        await page.GotoAsync($"{server.BaseUrl}/approvals");
-        await Expect(page.Locator("body[data-ready=true]")).ToHaveCountAsync(1);
-        return page;
-    }
+    private Task<IPage> OpenConsoleAsync(SseChatServer server, string name, bool approver = true, bool auditor = false) =>
+        ConsolePages.OpenConsoleAsync(_browser.Browser, server, name, approver, auditor, Timeout);
 
     /// <summary>Presses Tab until <paramref name="target"/> has the focus (the keyboard's own order; never a click).</summary>
     private static async Task TabToAsync(IPage page, ILocator target, int maxPresses = 60)
@@ -358,10 +354,5 @@ public sealed class ApprovalConsoleBrowserTests : IClassFixture<BrowserFixture>
     private static Task<bool> HasVisibleFocusAsync(IPage page) => page.EvaluateAsync<bool>(
         "() => { const s = getComputedStyle(document.activeElement); return s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0; }");
 
-    private static async Task SendAsync(IPage page, string text)
-    {
-        await Expect(page.Locator("#message")).ToBeEnabledAsync();
-        await page.Locator("#message").FillAsync(text);
-        await page.Locator("#send").ClickAsync();
-    }
+    private static Task SendAsync(IPage page, string text) => ConsolePages.SendAsync(page, text);
 }

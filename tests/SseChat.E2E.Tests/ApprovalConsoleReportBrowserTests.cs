@@ -99,30 +99,44 @@ public sealed class ApprovalConsoleReportBrowserTests : IClassFixture<BrowserFix
         Assert.True(await byTool.Locator("svg.chart").EvaluateAsync<bool>("svg => svg.getBoundingClientRect().width <= window.innerWidth"));
     }
 
-    private async Task<IPage> SignInAsync(SseChatServer server, string name, bool approver, bool auditor = false)
+    [BrowserFact]
+    public async Task Console_Replay_ListsTheRejectedTransferThatACandidateWouldHaveLetThrough()
     {
-        IBrowserContext context = await _browser.Browser.NewContextAsync();
-        context.SetDefaultTimeout(Timeout);
-        IAPIResponse response = await context.APIRequest.PostAsync($"{server.BaseUrl}/account/signin", new APIRequestContextOptions
-        {
-            DataObject = new { name, approver, auditor },
-        });
-        Assert.True(response.Ok, $"sign-in failed: {response.Status}");
-        return await context.NewPageAsync();
+        await using SseChatServer server = await SseChatServer.StartAsync();
+        IPage customer = await SignInAsync(server, "carol", approver: false);
+        await customer.GotoAsync(server.BaseUrl);
+        await SendAsync(customer, "transfer $300 to dave");
+        await Expect(customer.Locator(".approval-card")).ToBeVisibleAsync();
+
+        // A teller rejects the $300 transfer with a reason; the sample's candidate ("up to $500 run alone") would have let it run.
+        IPage teller = await OpenConsoleAsync(server, "teller");
+        await teller.Locator("#items button.item").ClickAsync();
+        ILocator call = teller.Locator(".call");
+        await call.GetByRole(AriaRole.Textbox, new() { Name = "Reason (required to reject; a comment otherwise)" }).FillAsync("Dave is not a known payee.");
+        await call.Locator("button.reject").ClickAsync();
+        await Expect(teller.Locator(".resumed-answer.done")).ToHaveCountAsync(1);
+        Assert.Equal(0, server.CountTransfers());
+
+        await teller.GotoAsync($"{server.BaseUrl}/approvals#/replay");
+        ILocator candidate = teller.Locator("select[name=candidate]");
+        await Expect(candidate).ToHaveValueAsync("Transfers up to $500 run alone");
+        await teller.GetByRole(AriaRole.Button, new() { Name = "Replay", Exact = true }).ClickAsync();
+        await Expect(teller.Locator(".replay-counts .false-approvals")).ToHaveTextAsync("1");
+        ILocator row = teller.Locator(".replay-table tbody tr");
+        await Expect(row).ToHaveCountAsync(1);
+        await Expect(row).ToContainTextAsync("transfer");
+        await Expect(row).ToContainTextAsync("carol");
+        await Expect(row).ToContainTextAsync("Dave is not a known payee.");
+        await Expect(row.Locator("td.arguments")).ToContainTextAsync("300");
+        Assert.Equal(0, server.CountTransfers()); // a replay runs nothing
+        await Screenshots.SaveAsync(teller, "console-replay.png");
     }
 
-    private async Task<IPage> OpenConsoleAsync(SseChatServer server, string name, bool approver = true, bool auditor = false)
-    {
-        IPage page = await SignInAsync(server, name, approver, auditor);
-        await page.GotoAsync($"{server.BaseUrl}/approvals");
-        await Expect(page.Locator("body[data-ready=true]")).ToHaveCountAsync(1);
-        return page;
-    }
+    private Task<IPage> SignInAsync(SseChatServer server, string name, bool approver, bool auditor = false) =>
+        ConsolePages.SignInAsync(_browser.Browser, server, name, approver, auditor, Timeout);
 
-    private static async Task SendAsync(IPage page, string text)
-    {
-        await Expect(page.Locator("#message")).ToBeEnabledAsync();
-        await page.Locator("#message").FillAsync(text);
-        await page.Locator("#send").ClickAsync();
-    }
+    private Task<IPage> OpenConsoleAsync(SseChatServer server, string name, bool approver = true, bool auditor = false) =>
+        ConsolePages.OpenConsoleAsync(_browser.Browser, server, name, approver, auditor, Timeout);
+
+    private static Task SendAsync(IPage page, string text) => ConsolePages.SendAsync(page, text);
 }

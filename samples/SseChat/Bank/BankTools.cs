@@ -27,6 +27,17 @@ internal static class BankTools
         options.IdempotentTools.Add("transfer");
     }
 
+    /// <summary>
+    /// A candidate the console's Replay page judges over the recorded calls: "transfers up to $500 run alone". It lists the calls
+    /// it would have let through that a teller rejected, before anyone puts it in force.
+    /// </summary>
+    public static IReadOnlyList<IApprovalPolicy> UpTo500Alone() =>
+    [
+        ApprovalPolicy.Allow("check_balance", "deposit"),
+        ApprovalPolicy.RequireApprovalWhen<TransferArguments>(
+            "transfer", t => t.Amount > 500m, "Transfers over $500 need a teller's approval.", approvers: [ApproverRole]),
+    ];
+
     /// <summary>The tools acting on <paramref name="owner"/>'s account, protected so only allowed or approved calls run.</summary>
     public static IList<AITool> For(SqliteBank bank, string owner) => ApprovalService.ProtectTools(
         AIFunctionFactory.Create(() => $"Your balance is {SqliteBank.Money(bank.GetBalance(owner))}.", "check_balance", "Reads the user's balance."),

@@ -31,7 +31,7 @@ export async function renderReplay(container) {
     status.textContent = 'Replaying…';
     const { response, body } = await getJson(`/api/replay?${params}`);
     if (!response.ok) { status.textContent = describeProblem(response, body); result.replaceChildren(); return; }
-    status.textContent = `“${body.candidate}” over ${body.calls} recorded calls, ${body.from} to ${body.to} (UTC).`;
+    status.textContent = `“${body.candidate}” over ${body.calls} recorded call${body.calls === 1 ? '' : 's'}, ${body.from} to ${body.to} (UTC).`;
     const facts = el('dl', { class: 'facts replay-counts' },
       el('dt', { text: 'Would allow / ask / deny' }), el('dd', { text: `${body.wouldAllow} / ${body.wouldRequireApproval} / ${body.wouldDeny}` }),
       el('dt', { text: 'Automation rate' }), el('dd', { text: `${percent(body.automationRate)} with the candidate, ${percent(body.recordedAutomationRate)} as recorded` }),

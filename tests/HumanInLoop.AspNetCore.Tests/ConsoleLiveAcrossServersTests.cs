@@ -70,15 +70,19 @@ public sealed class ConsoleLiveAcrossServersTests : IDisposable
         await using EventStream events = await EventStream.OpenAsync(a.Client("alice", ApprovalTestHost.ApproverRole), a.Time);
         await WaitForPollsAsync(store, a.Time, 2);
 
+        // Held here: pushed at once; the reader then lists it pending at that version, which it must not tell again.
         PendingApproval held = await a.PauseAsync();
+        List<JsonElement> seen = [await events.NextAsync()];
+        await WaitForPollsAsync(store, a.Time, store.Polls + 2);
+
+        // Decided here: pushed at once; the reader then finds it gone from the pending list, which it must not tell again.
         using HttpResponseMessage decided = await a.Client("bob", ApprovalTestHost.ApproverRole).DecideAsync(
             held.Id, "c-tr", new { decision = "approve", fingerprint = held.Calls[0].Fingerprint });
         decided.EnsureSuccessStatusCode();
-        int polls = store.Polls;
-        await WaitForPollsAsync(store, a.Time, polls + 2); // at least one whole read after the decision was saved
-        PendingApproval marker = await b.PauseAsync(conversationId: "conv-marker");
+        await WaitForPollsAsync(store, a.Time, store.Polls + 2); // at least one whole read after the decision was saved
 
-        List<JsonElement> seen = [];
+        // A marker held elsewhere: anything told twice would come before it.
+        PendingApproval marker = await b.PauseAsync(conversationId: "conv-marker");
         do
         {
             seen.Add(await events.NextAsync());
@@ -88,6 +92,22 @@ public sealed class ConsoleLiveAcrossServersTests : IDisposable
         Assert.Equal(
             [$"{held.Id} Pending", $"{held.Id} Decided", $"{marker.Id} Pending"],
             seen.Select(e => $"{e.GetProperty("approvalId").GetString()} {e.GetProperty("status").GetString()}"));
+    }
+
+    [Fact]
+    public async Task Console_StoreFailsWhileReadingForChanges_StreamStaysOpenAndTheNextReadTellsTheChange()
+    {
+        PollCountingStore store = new(new SqliteStateStore(_connectionString));
+        await using ApprovalTestHost a = await ConsoleServerAsync(store);
+        await using ApprovalTestHost b = await PlainServerAsync();
+        await using EventStream events = await EventStream.OpenAsync(a.Client("alice", ApprovalTestHost.ApproverRole), a.Time);
+        await WaitForPollsAsync(store, a.Time, 2);
+
+        store.FailingPolls = 3;
+        PendingApproval held = await b.PauseAsync();
+
+        Assert.Equal(held.Id, (await events.NextAsync()).GetProperty("approvalId").GetString());
+        Assert.Equal(0, store.FailingPolls);
     }
 
     [Theory]
@@ -206,8 +226,12 @@ public sealed class ConsoleLiveAcrossServersTests : IDisposable
     private sealed class PollCountingStore(IStateStore inner) : IStateStore
     {
         private int _polls;
+        private int _failing;
 
         public int Polls => Volatile.Read(ref _polls);
+
+        /// <summary>Gets or sets how many of the next reads for changes fail (the store is down).</summary>
+        public int FailingPolls { get => Volatile.Read(ref _failing); set => Volatile.Write(ref _failing, value); }
 
         public bool StoresHistorySeparately => inner.StoresHistorySeparately;
 
@@ -220,13 +244,18 @@ public sealed class ConsoleLiveAcrossServersTests : IDisposable
 
         public async Task<StatePage> ListAsync(StateQuery query, CancellationToken cancellationToken = default)
         {
-            StatePage page = await inner.ListAsync(query, cancellationToken);
             if (query is { Status: ApprovalStatus.Pending, PageSize: 1000, ConversationId: null, Approver: null, TenantId: null, ContinuationToken: null })
             {
                 Interlocked.Increment(ref _polls);
+                if (Interlocked.Decrement(ref _failing) >= 0)
+                {
+                    throw new TimeoutException("The database is unavailable.");
+                }
+
+                Interlocked.Exchange(ref _failing, 0);
             }
 
-            return page;
+            return await inner.ListAsync(query, cancellationToken);
         }
     }
 }

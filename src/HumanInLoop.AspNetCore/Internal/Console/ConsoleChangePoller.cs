@@ -89,12 +89,13 @@ internal sealed class ConsoleChangePoller(IServiceProvider services, Action<Appr
         try
         {
             await Task.Yield(); // off the caller's request
-            ApprovalService approvals = services.GetRequiredService<ApprovalService>();
+            ApprovalService? approvals = null;
             bool baseline = true;
             while (!cancellationToken.IsCancellationRequested)
             {
                 try
                 {
+                    approvals ??= services.GetRequiredService<ApprovalService>();
                     await PollAsync(run, approvals, baseline, logger, cancellationToken);
                     baseline = false;
                 }

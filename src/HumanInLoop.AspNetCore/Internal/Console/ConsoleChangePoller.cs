@@ -196,7 +196,7 @@ internal sealed class ConsoleChangePoller(IServiceProvider services, Action<Appr
             bool untouched = run.Known.TryGetValue(id, out Seen now) && now == expected;
             if (approval is not null && untouched)
             {
-                // Left the list at the same version: still pending, pushed out of the window by newer approvals; no change to tell.
+                // One that left the list at the version known is still pending, pushed out of the window by newer ones: nothing to tell.
                 tell = !leftList || approval.Version > expected.Version;
                 if (!leftList)
                 {
@@ -204,7 +204,8 @@ internal sealed class ConsoleChangePoller(IServiceProvider services, Action<Appr
                 }
             }
 
-            if ((leftList || approval is null) && untouched)
+            // A listed one that cannot be read stays known at its listed version: read again (and logged) only when it changes.
+            if (leftList && untouched)
             {
                 run.Known.Remove(id);
             }

@@ -48,7 +48,7 @@ public sealed class ApprovalTestHost : IAsyncDisposable
     public static async Task<ApprovalTestHost> StartAsync(
         bool preventSelfApproval = false, bool configureResume = true, Action<ApprovalEndpointOptions>? configure = null,
         Action<Microsoft.AspNetCore.Authorization.AuthorizationOptions>? authorization = null, Action<ApprovalOptions>? approvals = null,
-        Action<ApprovalConsoleOptions>? console = null)
+        Action<ApprovalConsoleOptions>? console = null, Action<IServiceCollection>? services = null)
     {
         WebApplicationBuilder builder = WebApplication.CreateBuilder();
         builder.WebHost.UseTestServer();
@@ -64,6 +64,7 @@ public sealed class ApprovalTestHost : IAsyncDisposable
             authorization?.Invoke(o);
         });
         builder.Services.AddAntiforgery();
+        services?.Invoke(builder.Services);
         builder.Services.AddHumanInLoop(o =>
         {
             o.Policies.Add(ApprovalPolicy.Allow("check_balance", "deposit"));

@@ -27,6 +27,7 @@ public static class ApprovalConsoleEndpointRouteBuilderExtensions
     /// <c>services.AddAuthorization(...)</c> with the policies named, <c>services.AddAntiforgery()</c>, and <c>app.UseAuthorization()</c>.
     /// For live updates the console adds a notifier to <see cref="HumanInLoop.ApprovalOptions.Notifiers"/>: map it before anything resolves the
     /// <see cref="HumanInLoop.ApprovalService"/> (as maps normally are, before <c>app.Run()</c>); it then hears of changes made in this process.
+    /// Changes made by other app servers sharing the store are found by reading it (<see cref="ApprovalConsoleOptions.ChangePollInterval"/>).
     /// </remarks>
     /// <exception cref="InvalidOperationException">The services of HumanInLoop are not registered.</exception>
     public static RouteGroupBuilder MapApprovalConsole(
@@ -39,7 +40,8 @@ public static class ApprovalConsoleEndpointRouteBuilderExtensions
         ApprovalEndpointOptions shared = options.Endpoints.Clone();
         shared.ValidateAntiforgery = true;
         ConsoleSettings settings = new(shared, options.ReadOnly, options.Title) { ReplayCandidates = ConsoleExtras.CopyCandidates(options.ReplayCandidates) };
-        ConsoleFeed feed = ConsoleFeed.Attach(endpoints.ServiceProvider);
+        ConsoleFeed feed = ConsoleFeed.Attach(endpoints.ServiceProvider, options.ChangePollInterval);
+        bool fromOtherServers = options.ChangePollInterval is { } poll && poll > TimeSpan.Zero;
 
         RouteGroupBuilder group = endpoints.MapGroup(prefix);
         group.WithTags("Approval console").ExcludeFromDescription();
@@ -55,7 +57,7 @@ public static class ApprovalConsoleEndpointRouteBuilderExtensions
         group.MapGet("/api/approvals/{approvalId}", data.GetAsync);
         group.MapGet("/api/approvals/{approvalId}/schemas", new ConsoleSchemaHandler(settings).GetAsync);
         group.MapGet("/api/approvals/{approvalId}/audit", new ConsoleAuditHandler(shared).GetAsync);
-        group.MapGet("/api/events", new ConsoleEventsHandler(shared, feed).StreamAsync);
+        group.MapGet("/api/events", new ConsoleEventsHandler(shared, feed, fromOtherServers).StreamAsync);
 
         ConsoleExtras.Map(group, settings);
 

@@ -5,6 +5,7 @@ namespace HumanInLoop.AspNetCore;
 public sealed class ApprovalConsoleOptions
 {
     private string _title = "Approvals";
+    private TimeSpan? _changePollInterval = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// Gets the rules the console shares with <c>MapApprovalEndpoints</c>: who may read (<see cref="ApprovalEndpointOptions.ReaderPolicy"/>),
@@ -49,6 +50,34 @@ public sealed class ApprovalConsoleOptions
         {
             ArgumentException.ThrowIfNullOrWhiteSpace(value);
             _title = value;
+        }
+    }
+
+    /// <summary>
+    /// Gets or sets how often the console reads the store for changes made by other app servers sharing it (approvals held there,
+    /// decided, expired or cancelled there), so that a console open on this server shows them live. One reader per process, only
+    /// while at least one console page is open; each read lists up to 1,000 pending approvals (the newest) and compares their
+    /// versions with the last read, then reads each approval that changed or left the list. Changes made in this process are
+    /// pushed at once, without waiting for a read.
+    /// </summary>
+    /// <value>
+    /// Default 5 seconds; at most one hour. <see langword="null"/> or <see cref="TimeSpan.Zero"/>: no reads, only changes made in
+    /// this process are live (one app server, or a host that pushes changes its own way). When several consoles are mapped in one
+    /// application, the shortest interval of those that read is used.
+    /// </value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative or longer than one hour.</exception>
+    public TimeSpan? ChangePollInterval
+    {
+        get => _changePollInterval;
+        set
+        {
+            if (value is { } interval)
+            {
+                ArgumentOutOfRangeException.ThrowIfLessThan(interval, TimeSpan.Zero, nameof(value));
+                ArgumentOutOfRangeException.ThrowIfGreaterThan(interval, TimeSpan.FromHours(1), nameof(value));
+            }
+
+            _changePollInterval = value;
         }
     }
 }

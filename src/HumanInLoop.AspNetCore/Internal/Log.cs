@@ -18,4 +18,10 @@ internal static partial class Log
 
     [LoggerMessage(5, LogLevel.Warning, "Revoke refused for standing grant {GrantId}: {Reason}")]
     public static partial void GrantRevokeRefused(ILogger logger, string grantId, string reason);
+
+    [LoggerMessage(6, LogLevel.Warning, "The approval console could not read the store for changes made by other servers; it reads again in {Interval}.")]
+    public static partial void ConsolePollFailed(ILogger logger, Exception exception, TimeSpan interval);
+
+    [LoggerMessage(7, LogLevel.Warning, "The approval console could not read approval {ApprovalId}, which changed on another server; its page is not told.")]
+    public static partial void ConsolePollUnreadable(ILogger logger, Exception exception, string approvalId);
 }

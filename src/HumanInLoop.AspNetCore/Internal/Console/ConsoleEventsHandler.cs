@@ -7,9 +7,10 @@ namespace HumanInLoop.AspNetCore.Internal;
 
 /// <summary>
 /// The console's live updates as Server-Sent Events: <c>event: changed</c> with the approval id and what happened, for every change
-/// the user may read (the reader policy and the tenant, asked for each). The page then reads the inbox again. Thread-safe.
+/// the user may read (the reader policy and the tenant, asked for each), whether made in this process or found in the store by the
+/// feed's reader of other servers' changes. The page then reads the inbox again. Thread-safe.
 /// </summary>
-internal sealed class ConsoleEventsHandler(ApprovalEndpointOptions options, ConsoleFeed feed)
+internal sealed class ConsoleEventsHandler(ApprovalEndpointOptions options, ConsoleFeed feed, bool fromOtherServers)
 {
     private static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(15);
 
@@ -29,7 +30,7 @@ internal sealed class ConsoleEventsHandler(ApprovalEndpointOptions options, Cons
         }
 
         string? tenant = approvals!.TenantId;
-        using ConsoleFeed.Subscription subscription = feed.Subscribe();
+        using ConsoleFeed.Subscription subscription = feed.Subscribe(fromOtherServers);
         http.Response.ContentType = "text/event-stream";
         http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         try

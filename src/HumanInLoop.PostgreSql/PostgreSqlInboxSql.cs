@@ -3,7 +3,8 @@ using HumanInLoop.Internal;
 namespace HumanInLoop.PostgreSql;
 
 /// <summary>
-/// The listing query of an approver's inbox (<see cref="StateQuery.Approver"/>): for each name, the newest <c>$1</c> (page size + 1)
+/// The listing query of an approver's inbox (<see cref="StateQuery.Approver"/>): for each name, the newest (or, by deadline, the
+/// soonest due) <c>$1</c> (page size + 1)
 /// rows of one index range of the approval_approvers table (which holds pending approvals only), merged without duplicates, the
 /// newest <c>$1</c> of them kept, and only those read from the approvals table by primary key. However many approvals the store
 /// holds, a page reads at most names × (page size + 1) index entries and page size + 1 approvals.
@@ -20,9 +21,10 @@ internal static class PostgreSqlInboxSql
     /// <param name="afterToken">Continue after the token's position.</param>
     /// <param name="createdFrom">Filter by earliest creation.</param>
     /// <param name="createdBefore">Filter by latest creation.</param>
-    /// <param name="byTenant">Filter by tenant (in the index: approver, tenant, created_at, id).</param>
-    /// <returns>The SQL; its rows are <see cref="PostgreSqlEntryMapping.Columns"/>, newest first.</returns>
-    public static string Build(StoreTableNames tables, int names, bool byConversation, bool afterToken, bool createdFrom, bool createdBefore, bool byTenant)
+    /// <param name="byTenant">Filter by tenant (in the index: approver, tenant, created_at or expires_at, id).</param>
+    /// <param name="byDeadline">Soonest deadline first, the token's time a deadline (index: approver, expires_at, id).</param>
+    /// <returns>The SQL; its rows are <see cref="PostgreSqlEntryMapping.Columns"/>, newest (or soonest due) first.</returns>
+    public static string Build(StoreTableNames tables, int names, bool byConversation, bool afterToken, bool createdFrom, bool createdBefore, bool byTenant, bool byDeadline)
     {
         List<string> where = [];
         int parameter = 2;
@@ -48,20 +50,21 @@ internal static class PostgreSqlInboxSql
 
         if (afterToken)
         {
-            where.Add($"(x.created_at, x.approval_id) < (${parameter}, ${parameter + 1})");
+            where.Add(byDeadline ? $"(x.expires_at, x.approval_id) > (${parameter}, ${parameter + 1})" : $"(x.created_at, x.approval_id) < (${parameter}, ${parameter + 1})");
             parameter += 2;
         }
 
+        (string key, string desc) = byDeadline ? ("expires_at", "") : ("created_at", " DESC");
         string join = byConversation ? $" JOIN {tables.Approvals} a ON a.id = x.approval_id" : "";
         string filter = string.Concat(where.Select(condition => " AND " + condition));
         string approvers = PostgreSqlEntryMapping.ApproversTable(tables);
         IEnumerable<string> ranges = Enumerable.Range(parameter, names).Select(name =>
-            $"(SELECT x.approval_id AS p_id, x.created_at AS p_created FROM {approvers} x{join} WHERE x.approver = ${name}{filter} ORDER BY x.created_at DESC, x.approval_id DESC LIMIT $1)");
+            $"(SELECT x.approval_id AS p_id, x.{key} AS p_at FROM {approvers} x{join} WHERE x.approver = ${name}{filter} ORDER BY x.{key}{desc}, x.approval_id{desc} LIMIT $1)");
         return $"""
             SELECT {PostgreSqlEntryMapping.Columns}
-            FROM (SELECT p_id, p_created FROM ({string.Join(" UNION ", ranges)}) u ORDER BY p_created DESC, p_id DESC LIMIT $1) p
+            FROM (SELECT p_id, p_at FROM ({string.Join(" UNION ", ranges)}) u ORDER BY p_at{desc}, p_id{desc} LIMIT $1) p
             JOIN {tables.Approvals} ON id = p.p_id
-            ORDER BY p.p_created DESC, p.p_id DESC
+            ORDER BY p.p_at{desc}, p.p_id{desc}
             """;
     }
 }

@@ -269,6 +269,7 @@ internal sealed class PostgreSqlSchemaDialect(NpgsqlDataSource dataSource, Store
                 OR OLD.created_at IS DISTINCT FROM NEW.created_at OR OLD.id IS DISTINCT FROM NEW.id)
             EXECUTE FUNCTION {_sync}()
             """),
+        6 => PostgreSqlDeadlineMigration.Create(Tables),
         _ => throw new ArgumentOutOfRangeException(nameof(version)),
     };
 }

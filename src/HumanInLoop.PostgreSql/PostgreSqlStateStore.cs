@@ -37,7 +37,7 @@ namespace HumanInLoop.PostgreSql;
 public sealed class PostgreSqlStateStore : IPurgeableStateStore, ICallRecordStore, IGrantStore, IAsyncDisposable, IDisposable
 {
     /// <summary>The schema version this package writes and reads. A database with a newer version is refused.</summary>
-    public const int SchemaVersion = 5;
+    public const int SchemaVersion = 6;
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
@@ -145,7 +145,8 @@ public sealed class PostgreSqlStateStore : IPurgeableStateStore, ICallRecordStor
     public async Task<StatePage> ListAsync(StateQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
-        (DateTimeOffset CreatedAt, string Id)? after = query.ContinuationToken is null ? null : StateContinuationToken.Parse(query.ContinuationToken);
+        bool byDeadline = query.Order == StateOrder.SoonestDeadlineFirst;
+        (DateTimeOffset At, string Id)? after = query.ContinuationToken is null ? null : StateContinuationToken.Parse(query.ContinuationToken, query.Order);
         if (ApproverFilter.MatchesNothing(query))
         {
             return new StatePage([], null);
@@ -156,7 +157,8 @@ public sealed class PostgreSqlStateStore : IPurgeableStateStore, ICallRecordStor
         bool byStatus = query.Status is not null && approvers.Count == 0;
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
         await using NpgsqlCommand command = _dataSource.CreateCommand(BuildListSql(
-            query.ConversationId is not null, byStatus, after is not null, query.CreatedFrom is not null, query.CreatedBefore is not null, query.TenantId is not null, approvers.Count));
+            query.ConversationId is not null, byStatus, after is not null, query.CreatedFrom is not null, query.CreatedBefore is not null, query.TenantId is not null, approvers.Count,
+            byDeadline));
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = query.PageSize + 1 });
         if (query.TenantId is not null)
         {
@@ -180,7 +182,7 @@ public sealed class PostgreSqlStateStore : IPurgeableStateStore, ICallRecordStor
 
         if (after is { } position)
         {
-            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = position.CreatedAt.ToUniversalTime(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = position.At.ToUniversalTime(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = position.Id, NpgsqlDbType = NpgsqlDbType.Text });
         }
 
@@ -189,7 +191,7 @@ public sealed class PostgreSqlStateStore : IPurgeableStateStore, ICallRecordStor
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name, NpgsqlDbType = NpgsqlDbType.Text });
         }
 
-        return await StatePageReader.ReadAsync(command, query.PageSize, PostgreSqlEntryMapping.ReadEntry, cancellationToken).ConfigureAwait(false);
+        return await StatePageReader.ReadAsync(command, query.PageSize, PostgreSqlEntryMapping.ReadEntry, query.Order, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -242,51 +244,15 @@ public sealed class PostgreSqlStateStore : IPurgeableStateStore, ICallRecordStor
 
     /// <summary>
     /// The listing query (positional parameters: limit, then tenant, conversation, status, earliest and latest creation, and the token's
-    /// created_at and id, as used): keyset paging newest first, served by an index. With <paramref name="approvers"/> names (the last
-    /// parameters), an approver's inbox (<see cref="PostgreSqlInboxSql"/>), which takes no status.
+    /// time and id, as used): keyset paging newest first, or soonest deadline first (<paramref name="byDeadline"/>), served by an index
+    /// (<see cref="PostgreSqlListSql"/>). With <paramref name="approvers"/> names (the last parameters), an approver's inbox
+    /// (<see cref="PostgreSqlInboxSql"/>), which takes no status.
     /// </summary>
-    internal string BuildListSql(bool byConversation, bool byStatus, bool afterToken, bool createdFrom = false, bool createdBefore = false, bool byTenant = false, int approvers = 0)
-    {
-        if (approvers > 0)
-        {
-            return PostgreSqlInboxSql.Build(_tables, approvers, byConversation, afterToken, createdFrom, createdBefore, byTenant);
-        }
-
-        List<string> where = [];
-        int parameter = 2;
-        if (byTenant)
-        {
-            where.Add($"tenant_id = ${parameter++}");
-        }
-
-        if (byConversation)
-        {
-            where.Add($"conversation_id = ${parameter++}");
-        }
-
-        if (byStatus)
-        {
-            where.Add($"status = ${parameter++}");
-        }
-
-        if (createdFrom)
-        {
-            where.Add($"created_at >= ${parameter++}");
-        }
-
-        if (createdBefore)
-        {
-            where.Add($"created_at < ${parameter++}");
-        }
-
-        if (afterToken)
-        {
-            where.Add($"(created_at, id) < (${parameter}, ${parameter + 1})");
-        }
-
-        string filter = where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where);
-        return $"SELECT {PostgreSqlEntryMapping.Columns} FROM {_tables.Approvals}{filter} ORDER BY created_at DESC, id DESC LIMIT $1";
-    }
+    internal string BuildListSql(
+        bool byConversation, bool byStatus, bool afterToken, bool createdFrom = false, bool createdBefore = false, bool byTenant = false, int approvers = 0, bool byDeadline = false) =>
+        approvers > 0
+            ? PostgreSqlInboxSql.Build(_tables, approvers, byConversation, afterToken, createdFrom, createdBefore, byTenant, byDeadline)
+            : PostgreSqlListSql.Build(_tables, byConversation, byStatus, afterToken, createdFrom, createdBefore, byTenant, byDeadline);
 
     private async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
     {

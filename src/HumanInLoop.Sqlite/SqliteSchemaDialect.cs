@@ -202,6 +202,36 @@ internal sealed class SqliteSchemaDialect(Func<CancellationToken, Task<SqliteCon
                 DELETE FROM {_approvers} WHERE approval_id = old.id;
             END
             """),
+        // The deadline order (StateOrder.SoonestDeadlineFirst): indexes on the approvals by status (and tenant) and deadline, and the
+        // deadline on each approval_approvers row, filled from its approval and kept by the triggers (now also when the deadline
+        // changes), so that an inbox by deadline is one index range per name too. A process still at version 6 writes approvals
+        // as before: the triggers, in the file, keep the new column.
+        7 => new(
+            "deadline order: approvals (status, expires_at, id) and (tenant_id, status, expires_at, id) indexes; approval_approvers.expires_at, backfilled and kept by the triggers, with its deadline indexes",
+            $"CREATE INDEX \"{_prefix}approvals_status_expires\" ON {_approvals} (status, expires_at, id)",
+            $"CREATE INDEX \"{_prefix}approvals_tenant_status_expires\" ON {_approvals} (tenant_id, status, expires_at, id)",
+            $"ALTER TABLE {_approvers} ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0",
+            $"UPDATE {_approvers} SET expires_at = COALESCE((SELECT a.expires_at FROM {_approvals} a WHERE a.id = {_approvers}.approval_id), 0)",
+            $"CREATE INDEX \"{_prefix}approval_approvers_expires\" ON {_approvers} (approver, expires_at, approval_id)",
+            $"CREATE INDEX \"{_prefix}approval_approvers_tenant_expires\" ON {_approvers} (approver, tenant_id, expires_at, approval_id)",
+            $"DROP TRIGGER \"{_prefix}approvals_approvers_insert\"",
+            $"DROP TRIGGER \"{_prefix}approvals_approvers_update\"",
+            $"""
+            CREATE TRIGGER "{_prefix}approvals_approvers_insert" AFTER INSERT ON {_approvals}
+            WHEN new.status = 0 AND new.approvers IS NOT NULL
+            BEGIN
+                INSERT INTO {_approvers} (approver, tenant_id, created_at, expires_at, approval_id) SELECT DISTINCT value, new.tenant_id, new.created_at, new.expires_at, new.id FROM json_each(new.approvers);
+            END
+            """,
+            $"""
+            CREATE TRIGGER "{_prefix}approvals_approvers_update" AFTER UPDATE ON {_approvals}
+            WHEN old.status IS NOT new.status OR old.approvers IS NOT new.approvers OR old.tenant_id IS NOT new.tenant_id OR old.created_at IS NOT new.created_at
+                OR old.expires_at IS NOT new.expires_at OR old.id IS NOT new.id
+            BEGIN
+                DELETE FROM {_approvers} WHERE approval_id = old.id;
+                INSERT INTO {_approvers} (approver, tenant_id, created_at, expires_at, approval_id) SELECT DISTINCT value, new.tenant_id, new.created_at, new.expires_at, new.id FROM json_each(new.approvers) WHERE new.status = 0 AND new.approvers IS NOT NULL;
+            END
+            """),
         _ => throw new ArgumentOutOfRangeException(nameof(version)),
     };
 }

@@ -17,7 +17,8 @@ namespace HumanInLoop.Sqlite;
 /// <see cref="StateEntry.Data"/> is stored as text, byte for byte, and so is <see cref="StateEntry.History"/>, in a table of its
 /// own (SQLite rewrites a whole row on any update), written once, when the entry is created, never by an update; times as Unix milliseconds (UTC). Listing uses indexes on
 /// (created_at, id), (status, created_at, id), (conversation_id, created_at, id), (tenant_id, created_at, id) and
-/// (tenant_id, status, created_at, id): <see cref="StateQuery.TenantId"/> filters in the query,
+/// (tenant_id, status, created_at, id), and for <see cref="StateOrder.SoonestDeadlineFirst"/> (status, expires_at, id) and
+/// (tenant_id, status, expires_at, id): <see cref="StateQuery.TenantId"/> filters in the query,
 /// and <see cref="StateQuery.Approver"/> reads one range per name of an approval_approvers table that triggers keep in step. Thread-safe: each operation uses its own
 /// pooled connection. Finished approvals are removed by age with <see cref="PurgeAsync"/>, their audit trails kept
 /// (<see cref="IPurgeableStateStore"/>). Use the PostgreSQL store when several machines share the approvals.
@@ -34,7 +35,7 @@ namespace HumanInLoop.Sqlite;
 public sealed class SqliteStateStore : IPurgeableStateStore, ICallRecordStore, IGrantStore
 {
     /// <summary>The schema version this package writes and reads. A file with a newer version is refused.</summary>
-    public const int SchemaVersion = 6;
+    public const int SchemaVersion = 7;
 
     private readonly SqliteConnectionFactory _connections;
     private readonly StoreTableNames _tables;
@@ -158,7 +159,8 @@ public sealed class SqliteStateStore : IPurgeableStateStore, ICallRecordStore, I
     public async Task<StatePage> ListAsync(StateQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
-        (DateTimeOffset CreatedAt, string Id)? after = query.ContinuationToken is null ? null : StateContinuationToken.Parse(query.ContinuationToken);
+        bool byDeadline = query.Order == StateOrder.SoonestDeadlineFirst;
+        (DateTimeOffset At, string Id)? after = query.ContinuationToken is null ? null : StateContinuationToken.Parse(query.ContinuationToken, query.Order);
         if (ApproverFilter.MatchesNothing(query))
         {
             return new StatePage([], null);
@@ -169,7 +171,7 @@ public sealed class SqliteStateStore : IPurgeableStateStore, ICallRecordStore, I
         await using SqliteCommand command = connection.CreateCommand();
         command.CommandText = BuildListSql(
             query.ConversationId is not null, query.Status is not null, after is not null, query.CreatedFrom is not null, query.CreatedBefore is not null, query.TenantId is not null,
-            approvers.Count);
+            approvers.Count, byDeadline);
         command.Parameters.AddWithValue("@limit", query.PageSize + 1);
         for (int i = 0; i < approvers.Count; i++)
         {
@@ -204,11 +206,11 @@ public sealed class SqliteStateStore : IPurgeableStateStore, ICallRecordStore, I
 
         if (after is { } position)
         {
-            command.Parameters.AddWithValue("@afterCreated", position.CreatedAt.ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue(byDeadline ? "@afterExpires" : "@afterCreated", position.At.ToUnixTimeMilliseconds());
             command.Parameters.AddWithValue("@afterId", position.Id);
         }
 
-        return await StatePageReader.ReadAsync(command, query.PageSize, SqliteEntryMapping.ReadEntry, cancellationToken).ConfigureAwait(false);
+        return await StatePageReader.ReadAsync(command, query.PageSize, SqliteEntryMapping.ReadEntry, query.Order, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -246,50 +248,14 @@ public sealed class SqliteStateStore : IPurgeableStateStore, ICallRecordStore, I
     public Task<GrantPage> ListGrantsAsync(GrantQuery query, CancellationToken cancellationToken = default) => _grants.ListAsync(query, cancellationToken);
 
     /// <summary>
-    /// The listing query: keyset paging newest first, served by an index whatever the filter. With <paramref name="approvers"/> names
-    /// (<c>@approver0</c>, ...), an approver's inbox (<see cref="SqliteInboxSql"/>).
+    /// The listing query: keyset paging newest first, or soonest deadline first (<paramref name="byDeadline"/>), served by an index
+    /// whatever the filter (the deadline order: with a status, or an approver's inbox). See <see cref="SqliteListSql"/>.
     /// </summary>
-    internal string BuildListSql(bool byConversation, bool byStatus, bool afterToken, bool createdFrom = false, bool createdBefore = false, bool byTenant = false, int approvers = 0)
-    {
-        if (approvers > 0)
-        {
-            return SqliteInboxSql.Build(_tables, approvers, byConversation, afterToken, createdFrom, createdBefore, byTenant);
-        }
-
-        List<string> where = [];
-        if (byTenant)
-        {
-            where.Add("a.tenant_id = @tenant");
-        }
-
-        if (byConversation)
-        {
-            where.Add("a.conversation_id = @conversation");
-        }
-
-        if (byStatus)
-        {
-            where.Add("a.status = @status");
-        }
-
-        if (createdFrom)
-        {
-            where.Add("a.created_at >= @createdFrom");
-        }
-
-        if (createdBefore)
-        {
-            where.Add("a.created_at < @createdBefore");
-        }
-
-        if (afterToken)
-        {
-            where.Add("(a.created_at, a.id) < (@afterCreated, @afterId)");
-        }
-
-        string filter = where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where);
-        return $"SELECT {SqliteEntryMapping.Columns} FROM {_tables.Approvals} a LEFT JOIN {_history} h ON h.approval_id = a.id{filter} ORDER BY a.created_at DESC, a.id DESC LIMIT @limit";
-    }
+    internal string BuildListSql(
+        bool byConversation, bool byStatus, bool afterToken, bool createdFrom = false, bool createdBefore = false, bool byTenant = false, int approvers = 0, bool byDeadline = false) =>
+        approvers > 0
+            ? SqliteInboxSql.Build(_tables, approvers, byConversation, afterToken, createdFrom, createdBefore, byTenant, byDeadline)
+            : SqliteListSql.Build(_tables, byConversation, byStatus, afterToken, createdFrom, createdBefore, byTenant, byDeadline);
 
     private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
     {

@@ -15,9 +15,10 @@ internal static class KeysetPageReader
     /// <param name="readEntry">Reads one row.</param>
     /// <param name="sortKey">The sort key of an entry.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <param name="order">The order the token continues.</param>
     /// <returns>The entries, and a continuation token when a further row was found.</returns>
     public static async Task<(List<T> Entries, string? ContinuationToken)> ReadAsync<T>(
-        DbCommand command, int pageSize, Func<DbDataReader, T> readEntry, Func<T, (DateTimeOffset At, string Id)> sortKey, CancellationToken cancellationToken)
+        DbCommand command, int pageSize, Func<DbDataReader, T> readEntry, Func<T, (DateTimeOffset At, string Id)> sortKey, CancellationToken cancellationToken, StateOrder order = StateOrder.NewestFirst)
     {
         List<T> entries = new(Math.Min(pageSize + 1, 256));
         await using (DbDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
@@ -33,7 +34,7 @@ internal static class KeysetPageReader
         {
             entries.RemoveAt(entries.Count - 1);
             (DateTimeOffset at, string id) = sortKey(entries[^1]);
-            next = StateContinuationToken.Create(at, id);
+            next = StateContinuationToken.Create(at, id, order);
         }
 
         return (entries, next);

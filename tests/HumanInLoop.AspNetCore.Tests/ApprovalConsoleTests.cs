@@ -196,6 +196,39 @@ public sealed class ApprovalConsoleTests
     }
 
     [Fact]
+    public async Task Console_Inbox_ListsPendingApprovalsSoonestDeadlineFirst_AcrossPages_AndRefusesATokenOfAnotherOrder()
+    {
+        // Held an hour apart with one default expiration: the oldest is due first, so newest-first pages would come in reverse.
+        await using ApprovalTestHost host = await StartAsync();
+        List<string> held = [];
+        for (int i = 0; i < 3; i++)
+        {
+            held.Add((await host.PauseAsync($"transfer {150 + i} to bob", conversationId: $"conv-{i}")).Id);
+            host.Time.Advance(TimeSpan.FromHours(1));
+        }
+
+        TestUser alice = host.Client("alice", ApprovalTestHost.ApproverRole);
+        List<ApprovalView> listed = [];
+        string? token = null;
+        do
+        {
+            string query = token is null ? "" : "&continuationToken=" + Uri.EscapeDataString(token);
+            ConsoleInboxResult page = (await alice.Http.GetFromJsonAsync<ConsoleInboxResult>("/console/api/approvals?pageSize=1" + query))!;
+            listed.AddRange(page.Items);
+            token = page.ContinuationToken;
+        }
+        while (token is not null);
+
+        Assert.Equal(held, listed.Select(item => item.Id));
+        Assert.True(listed[0].ExpiresAt < listed[1].ExpiresAt && listed[1].ExpiresAt < listed[2].ExpiresAt);
+
+        // A token of the pending (deadline) listing does not continue the newest-first listing of all statuses.
+        ConsoleInboxResult first = (await alice.Http.GetFromJsonAsync<ConsoleInboxResult>("/console/api/approvals?pageSize=1"))!;
+        using HttpResponseMessage crossed = await alice.Http.GetAsync("/console/api/approvals?status=all&pageSize=1&continuationToken=" + Uri.EscapeDataString(first.ContinuationToken!));
+        Assert.Equal(HttpStatusCode.BadRequest, crossed.StatusCode);
+    }
+
+    [Fact]
     public async Task Console_Schemas_GiveTheToolsSchemaToAnApproverAndNothingToAReader()
     {
         await using ApprovalTestHost host = await StartAsync();

@@ -24,7 +24,7 @@ public sealed partial class PostgreSqlStateStoreTests
         PostgreSqlStateStore store = Schemas.NewStore(schema);
         await store.InitializeAsync();
 
-        Assert.Equal("1,2,3,4,5", await Schemas.ScalarAsync(AppliedVersions(schema)));
+        Assert.Equal("1,2,3,4,5,6", await Schemas.ScalarAsync(AppliedVersions(schema)));
         Assert.Equal(
             "call_records and grants: the calls the gate judged without holding them, and standing grants",
             await Schemas.ScalarAsync($"SELECT description FROM \"{schema}\".hil_schema_version WHERE version = 3"));
@@ -44,7 +44,7 @@ public sealed partial class PostgreSqlStateStoreTests
         Assert.Single((await store.ListGrantsAsync(new GrantQuery { ActiveAt = T0 })).Entries);
 
         await Schemas.NewStore(schema).InitializeAsync();
-        Assert.Equal(5L, await Schemas.ScalarAsync($"SELECT COUNT(*) FROM \"{schema}\".hil_schema_version"));
+        Assert.Equal(6L, await Schemas.ScalarAsync($"SELECT COUNT(*) FROM \"{schema}\".hil_schema_version"));
     }
 
     [Fact]

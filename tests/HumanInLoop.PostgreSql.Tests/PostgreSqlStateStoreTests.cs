@@ -29,9 +29,9 @@ public sealed partial class PostgreSqlStateStoreTests : IAsyncLifetime
         string schema = Schemas.NewSchema();
         await Schemas.NewStore(schema).InitializeAsync();
 
-        Assert.Equal("1,2,3,4,5", await Schemas.ScalarAsync(AppliedVersions(schema)));
-        Assert.Equal(5L, await Schemas.ScalarAsync($"SELECT COUNT(*) FROM \"{schema}\".hil_schema_version"));
-        Assert.Equal(5, PostgreSqlStateStore.SchemaVersion);
+        Assert.Equal("1,2,3,4,5,6", await Schemas.ScalarAsync(AppliedVersions(schema)));
+        Assert.Equal(6L, await Schemas.ScalarAsync($"SELECT COUNT(*) FROM \"{schema}\".hil_schema_version"));
+        Assert.Equal(6, PostgreSqlStateStore.SchemaVersion);
         Assert.Equal(5L, await Schemas.ScalarAsync(
             $"SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '{schema}' AND table_name IN ('hil_approvals', 'hil_audit_archive', 'hil_schema_version', 'hil_call_records', 'hil_grants')"));
     }
@@ -100,14 +100,14 @@ public sealed partial class PostgreSqlStateStoreTests : IAsyncLifetime
         PostgreSqlStateStore store = Schemas.NewStore(schema);
         await store.InitializeAsync();
 
-        Assert.Equal("1,2,3,4,5", await Schemas.ScalarAsync(AppliedVersions(schema)));
+        Assert.Equal("1,2,3,4,5,6", await Schemas.ScalarAsync(AppliedVersions(schema)));
         Assert.Equal("approvals: history column (the conversation, written once)", await Schemas.ScalarAsync($"SELECT description FROM \"{schema}\".hil_schema_version WHERE version = 2"));
         Assert.Equal("text|YES|", await Schemas.ScalarAsync(HistoryColumn(schema)));
         Assert.Equal(1L, await Schemas.ScalarAsync($"SELECT COUNT(*) FROM \"{schema}\".hil_approvals WHERE history IS NULL"));
         await VersionOneRow.AssertUpgradedStoreAsync(store);
 
         await Schemas.NewStore(schema).InitializeAsync();
-        Assert.Equal(5L, await Schemas.ScalarAsync($"SELECT COUNT(*) FROM \"{schema}\".hil_schema_version"));
+        Assert.Equal(6L, await Schemas.ScalarAsync($"SELECT COUNT(*) FROM \"{schema}\".hil_schema_version"));
     }
 
     [Fact]
@@ -121,7 +121,7 @@ public sealed partial class PostgreSqlStateStoreTests : IAsyncLifetime
         bool[] created = await Task.WhenAll(stores.Select((s, i) => s.TryCreateAsync(Entry($"a{i}"))));
 
         Assert.All(created, Assert.True);
-        Assert.Equal("1,2,3,4,5", await Schemas.ScalarAsync(AppliedVersions(schema)));
+        Assert.Equal("1,2,3,4,5,6", await Schemas.ScalarAsync(AppliedVersions(schema)));
         Assert.Equal(8, (await stores[0].ListAsync(new StateQuery())).Entries.Count);
     }
 
@@ -136,7 +136,7 @@ public sealed partial class PostgreSqlStateStoreTests : IAsyncLifetime
         await second.InitializeAsync();
 
         Assert.NotNull(await second.GetAsync("kept"));
-        Assert.Equal("1,2,3,4,5", await Schemas.ScalarAsync(AppliedVersions(schema)));
+        Assert.Equal("1,2,3,4,5,6", await Schemas.ScalarAsync(AppliedVersions(schema)));
     }
 
     [Fact]
@@ -149,7 +149,7 @@ public sealed partial class PostgreSqlStateStoreTests : IAsyncLifetime
         PostgreSqlStateStore store = Schemas.NewStore(schema);
         InvalidOperationException error = await Assert.ThrowsAsync<InvalidOperationException>(() => store.InitializeAsync());
         Assert.Contains("schema version 99", error.Message, StringComparison.Ordinal);
-        Assert.Contains("supports up to version 5", error.Message, StringComparison.Ordinal);
+        Assert.Contains("supports up to version 6", error.Message, StringComparison.Ordinal);
         Assert.Contains("Upgrade the HumanInLoop.PostgreSql package", error.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<InvalidOperationException>(() => store.GetAsync("x"));
     }

@@ -35,7 +35,7 @@ public sealed partial class SqliteStateStoreTests
         SqliteStateStore store = new(connection);
         await store.InitializeAsync();
 
-        Assert.Equal("1,2,3,4,5,6", await ScalarAsync(connection, AppliedVersions));
+        Assert.Equal("1,2,3,4,5,6,7", await ScalarAsync(connection, AppliedVersions));
         Assert.Equal(
             """broken=,d=,nc=,none=,p=["","alice","ops"],s=["finance"]""",
             await ScalarAsync(connection, "SELECT group_concat(id || '=' || COALESCE(approvers, ''), ',') FROM (SELECT id, approvers FROM hil_approvals ORDER BY id)"));
@@ -48,7 +48,7 @@ public sealed partial class SqliteStateStoreTests
         Assert.Empty((await store.ListAsync(new StateQuery { Approver = new Approver("x", ["finance"]), TenantId = "tenant-b" })).Entries);
 
         await new SqliteStateStore(connection).InitializeAsync();
-        Assert.Equal(6L, await ScalarAsync(connection, "SELECT COUNT(*) FROM hil_schema_version"));
+        Assert.Equal(7L, await ScalarAsync(connection, "SELECT COUNT(*) FROM hil_schema_version"));
     }
 
     [Theory]

@@ -29,7 +29,7 @@ public sealed partial class SqliteStateStoreTests
         SqliteStateStore store = new(connection);
         await store.InitializeAsync();
 
-        Assert.Equal("1,2,3,4,5,6", await ScalarAsync(connection, AppliedVersions));
+        Assert.Equal("1,2,3,4,5,6,7", await ScalarAsync(connection, AppliedVersions));
         Assert.Equal(
             "call_records and grants: the calls the gate judged without holding them, and standing grants",
             await ScalarAsync(connection, "SELECT description FROM hil_schema_version WHERE version = 4"));
@@ -46,7 +46,7 @@ public sealed partial class SqliteStateStoreTests
         Assert.Single((await store.ListGrantsAsync(new GrantQuery { ActiveAt = T0 })).Entries);
 
         await new SqliteStateStore(connection).InitializeAsync();
-        Assert.Equal(6L, await ScalarAsync(connection, "SELECT COUNT(*) FROM hil_schema_version"));
+        Assert.Equal(7L, await ScalarAsync(connection, "SELECT COUNT(*) FROM hil_schema_version"));
     }
 
     [Fact]

@@ -40,20 +40,20 @@ public sealed partial class SqliteStateStoreTests
         SqliteStateStore store = new(connection);
         await store.InitializeAsync();
 
-        Assert.Equal("1,2,3,4,5,6", await ScalarAsync(connection, AppliedVersions));
+        Assert.Equal("1,2,3,4,5,6,7", await ScalarAsync(connection, AppliedVersions));
         Assert.Equal(
             "approvals: tenant_id column (backfilled from the stored context) and tenant listing indexes",
             await ScalarAsync(connection, "SELECT description FROM hil_schema_version WHERE version = 5"));
         Assert.Equal("a=tenant-a,b=tenant-b,broken=,none=,number=", await ScalarAsync(connection, "SELECT group_concat(id || '=' || COALESCE(tenant_id, ''), ',') FROM (SELECT id, tenant_id FROM hil_approvals ORDER BY id)"));
         Assert.Equal(
-            "hil_approvals_tenant_created,hil_approvals_tenant_status_created",
+            "hil_approvals_tenant_created,hil_approvals_tenant_status_created,hil_approvals_tenant_status_expires",
             await ScalarAsync(connection, "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'hil_approvals_tenant%' ORDER BY name)"));
         Assert.Equal("a", Assert.Single((await store.ListAsync(new StateQuery { TenantId = "tenant-a" })).Entries).Id);
         Assert.Equal("tenant-b", (await store.GetAsync("b"))!.TenantId);
         Assert.Null((await store.GetAsync("broken"))!.TenantId); // kept, seen by no tenant
 
         await new SqliteStateStore(connection).InitializeAsync();
-        Assert.Equal(6L, await ScalarAsync(connection, "SELECT COUNT(*) FROM hil_schema_version"));
+        Assert.Equal(7L, await ScalarAsync(connection, "SELECT COUNT(*) FROM hil_schema_version"));
     }
 
     [Theory]

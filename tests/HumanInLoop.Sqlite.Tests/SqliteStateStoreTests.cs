@@ -22,9 +22,9 @@ public sealed partial class SqliteStateStoreTests : IDisposable
         await store.InitializeAsync();
 
         Assert.Equal("wal", await ScalarAsync(connection, "PRAGMA journal_mode"));
-        Assert.Equal("1,2,3,4,5,6", await ScalarAsync(connection, AppliedVersions));
-        Assert.Equal(6L, await ScalarAsync(connection, "SELECT COUNT(*) FROM hil_schema_version"));
-        Assert.Equal(6, SqliteStateStore.SchemaVersion);
+        Assert.Equal("1,2,3,4,5,6,7", await ScalarAsync(connection, AppliedVersions));
+        Assert.Equal(7L, await ScalarAsync(connection, "SELECT COUNT(*) FROM hil_schema_version"));
+        Assert.Equal(7, SqliteStateStore.SchemaVersion);
         foreach (string table in new[] { "hil_approvals", "hil_approval_history", "hil_audit_archive", "hil_schema_version", "hil_call_records", "hil_grants" })
         {
             Assert.Equal(1L, await ScalarAsync(connection, $"SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'"));
@@ -61,7 +61,7 @@ public sealed partial class SqliteStateStoreTests : IDisposable
         SqliteStateStore store = new(connection);
         await store.InitializeAsync();
 
-        Assert.Equal("1,2,3,4,5,6", await ScalarAsync(connection, AppliedVersions));
+        Assert.Equal("1,2,3,4,5,6,7", await ScalarAsync(connection, AppliedVersions));
         Assert.Equal("approvals: history column (the conversation, written once)", await ScalarAsync(connection, "SELECT description FROM hil_schema_version WHERE version = 2"));
         Assert.Equal(1L, await ScalarAsync(connection, HistoryColumnIsNullableText));
         Assert.Equal(1L, await ScalarAsync(connection, "SELECT COUNT(*) FROM hil_approvals WHERE history IS NULL"));
@@ -69,7 +69,7 @@ public sealed partial class SqliteStateStoreTests : IDisposable
         await VersionOneRow.AssertUpgradedStoreAsync(store);
 
         await new SqliteStateStore(connection).InitializeAsync();
-        Assert.Equal(6L, await ScalarAsync(connection, "SELECT COUNT(*) FROM hil_schema_version"));
+        Assert.Equal(7L, await ScalarAsync(connection, "SELECT COUNT(*) FROM hil_schema_version"));
     }
 
     [Fact]
@@ -86,7 +86,7 @@ public sealed partial class SqliteStateStoreTests : IDisposable
         SqliteStateStore store = new(connection);
         await store.InitializeAsync();
 
-        Assert.Equal("1,2,3,4,5,6", await ScalarAsync(connection, AppliedVersions));
+        Assert.Equal("1,2,3,4,5,6,7", await ScalarAsync(connection, AppliedVersions));
         // Nothing moves: a process still at version 2 keeps reading the rows it wrote (SqliteStateStoreTests.SchemaTwoProcess.cs).
         Assert.Equal(apart.History, await ScalarAsync(connection, "SELECT history FROM hil_approvals WHERE id = 'apart'"));
         Assert.Equal(0L, await ScalarAsync(connection, "SELECT COUNT(*) FROM hil_approval_history"));
@@ -165,7 +165,7 @@ public sealed partial class SqliteStateStoreTests : IDisposable
         bool[] created = await Task.WhenAll(stores.Select((s, i) => s.TryCreateAsync(Entry($"a{i}"))));
 
         Assert.All(created, Assert.True);
-        Assert.Equal("1,2,3,4,5,6", await ScalarAsync(connection, AppliedVersions));
+        Assert.Equal("1,2,3,4,5,6,7", await ScalarAsync(connection, AppliedVersions));
         Assert.Equal(12, (await stores[0].ListAsync(new StateQuery())).Entries.Count);
     }
 
@@ -181,7 +181,7 @@ public sealed partial class SqliteStateStoreTests : IDisposable
         await second.InitializeAsync();
 
         Assert.NotNull(await second.GetAsync("kept"));
-        Assert.Equal("1,2,3,4,5,6", await ScalarAsync(connection, AppliedVersions));
+        Assert.Equal("1,2,3,4,5,6,7", await ScalarAsync(connection, AppliedVersions));
     }
 
     [Fact]
@@ -194,7 +194,7 @@ public sealed partial class SqliteStateStoreTests : IDisposable
         SqliteStateStore store = new(connection);
         InvalidOperationException error = await Assert.ThrowsAsync<InvalidOperationException>(() => store.InitializeAsync());
         Assert.Contains("schema version 99", error.Message, StringComparison.Ordinal);
-        Assert.Contains("supports up to version 6", error.Message, StringComparison.Ordinal);
+        Assert.Contains("supports up to version 7", error.Message, StringComparison.Ordinal);
         Assert.Contains("Upgrade the HumanInLoop.Sqlite package", error.Message, StringComparison.Ordinal);
 
         // Every operation refuses too, rather than guessing at a schema it does not know.

@@ -70,27 +70,31 @@ public sealed class InMemoryStateStore : IPurgeableStateStore, ICallRecordStore,
     {
         ArgumentNullException.ThrowIfNull(query);
         cancellationToken.ThrowIfCancellationRequested();
-        (DateTimeOffset CreatedAt, string Id)? after = query.ContinuationToken is null ? null : StateContinuationToken.Parse(query.ContinuationToken);
+        bool byDeadline = query.Order == StateOrder.SoonestDeadlineFirst;
+        (DateTimeOffset At, string Id)? after = query.ContinuationToken is null ? null : StateContinuationToken.Parse(query.ContinuationToken, query.Order);
         string[]? approverNames = query.Approver is { } approver ? [approver.Id, .. approver.Roles, StateEntry.AnyApprover] : null;
         lock (_lock)
         {
-            List<StateEntry> page = _entries.Values
+            IEnumerable<StateEntry> matching = _entries.Values
                 .Where(e => query.TenantId is null || e.TenantId == query.TenantId)
                 .Where(e => query.ConversationId is null || e.ConversationId == query.ConversationId)
                 .Where(e => query.Status is null || e.Status == query.Status)
                 .Where(e => approverNames is null || (e.Status == ApprovalStatus.Pending && e.Approvers is { } names && approverNames.Any(names.Contains)))
-                .Where(e => (query.CreatedFrom is null || e.CreatedAt >= query.CreatedFrom) && (query.CreatedBefore is null || e.CreatedAt < query.CreatedBefore))
-                .Where(e => after is null || e.CreatedAt < after.Value.CreatedAt ||
-                    (e.CreatedAt == after.Value.CreatedAt && string.CompareOrdinal(e.Id, after.Value.Id) < 0))
-                .OrderByDescending(e => e.CreatedAt)
-                .ThenByDescending(e => e.Id, StringComparer.Ordinal)
+                .Where(e => (query.CreatedFrom is null || e.CreatedAt >= query.CreatedFrom) && (query.CreatedBefore is null || e.CreatedAt < query.CreatedBefore));
+            List<StateEntry> page = (byDeadline
+                    ? matching
+                        .Where(e => after is null || e.ExpiresAt > after.Value.At || (e.ExpiresAt == after.Value.At && string.CompareOrdinal(e.Id, after.Value.Id) > 0))
+                        .OrderBy(e => e.ExpiresAt).ThenBy(e => e.Id, StringComparer.Ordinal)
+                    : matching
+                        .Where(e => after is null || e.CreatedAt < after.Value.At || (e.CreatedAt == after.Value.At && string.CompareOrdinal(e.Id, after.Value.Id) < 0))
+                        .OrderByDescending(e => e.CreatedAt).ThenByDescending(e => e.Id, StringComparer.Ordinal))
                 .Take(query.PageSize + 1)
                 .ToList();
             string? next = null;
             if (page.Count > query.PageSize)
             {
                 page.RemoveAt(page.Count - 1);
-                next = StateContinuationToken.Create(page[^1]);
+                next = StateContinuationToken.Create(page[^1], query.Order);
             }
 
             return Task.FromResult(new StatePage(page, next));

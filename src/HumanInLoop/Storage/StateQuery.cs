@@ -59,6 +59,19 @@ public sealed record StateQuery
         }
     }
 
+    /// <summary>Gets the order of the entries, kept across pages: a continuation token continues only the order it was made in.</summary>
+    /// <value>Default <see cref="StateOrder.NewestFirst"/>.</value>
+    /// <exception cref="ArgumentOutOfRangeException">Not a defined <see cref="StateOrder"/>.</exception>
+    /// <remarks>
+    /// A store written before this property existed ignores it and lists newest first; its pages then come in creation order, and a
+    /// caller that needs the deadline order across pages (the approver console) can only sort within each page.
+    /// </remarks>
+    public StateOrder Order
+    {
+        get;
+        init => field = Enum.IsDefined(value) ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "Not a defined StateOrder.");
+    }
+
     /// <summary>Gets the <see cref="StatePage.ContinuationToken"/> of the previous page, or <see langword="null"/> for the first.</summary>
     public string? ContinuationToken { get; init; }
 }

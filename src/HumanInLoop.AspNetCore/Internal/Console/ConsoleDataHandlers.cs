@@ -75,8 +75,9 @@ internal sealed class ConsoleDataHandlers(ConsoleSettings settings)
                 }
             }
 
-            // The store pages newest first; within the page, the soonest deadline comes first.
-            items.Sort((a, b) => a.ExpiresAt.CompareTo(b.ExpiresAt));
+            // Pending approvals are asked for soonest deadline first across pages; a store written before StateQuery.Order pages
+            // newest first, so within each page the soonest deadline still comes first (a stable sort: the store's order among equals).
+            items = [.. items.OrderBy(item => item.ExpiresAt)];
             (int waiting, bool capped) = continuationToken is null ? await CountWaitingAsync(http, approvals, viewer, filter, cancellationToken) : (0, false);
             return TypedResults.Ok(new ConsoleInboxResult(items, page.ContinuationToken, waiting, capped));
         }

@@ -68,10 +68,14 @@ internal sealed record ConsoleInboxFilter(ApprovalStatus? Status, string? Tool, 
         return (new ConsoleInboxFilter(filter, Blank(tool), Blank(tenant), Blank(requestedBy), waitingForMe, size) { HeldBefore = now - age }, null);
     }
 
-    /// <summary>The store's query: status, page, "waiting for me" (an index in the store) and, outside a tenant's scope, the tenant.</summary>
+    /// <summary>
+    /// The store's query: status, page, "waiting for me" (an index in the store) and, outside a tenant's scope, the tenant. Pending
+    /// approvals come soonest deadline first across pages (<see cref="StateOrder.SoonestDeadlineFirst"/>); others newest first.
+    /// </summary>
     public StateQuery ToQuery(ApprovalService approvals, Approver? viewer, ApprovalStatus? status, int pageSize, string? continuationToken) => new()
     {
         Status = status,
+        Order = status == ApprovalStatus.Pending ? StateOrder.SoonestDeadlineFirst : StateOrder.NewestFirst,
         PageSize = pageSize,
         ContinuationToken = continuationToken,
         Approver = Mine ? viewer : null,

@@ -3,7 +3,7 @@ using HumanInLoop.Benchmarks;
 
 // Run: dotnet run -c Release --project benchmarks/HumanInLoop.Benchmarks -- --filter '*' --job short
 // What HumanInLoop writes and reads per step of one approval: ... -- capture [--out DIR] [--show-data]
-// Bytes per request of each gate overhead case, exact: ... -- allocations [requests]
+// Bytes per request of each gate overhead case, exact: ... -- allocations [requests]  (or: allocations --loop N, for a profiler)
 // Where one approval's time goes beyond the floor (stopwatch means): ... -- profile [cycles]
 // PostgreSQL is included when HUMANINLOOP_POSTGRES is set (source .ci/services/postgres.sh start).
 if (args.Length > 0 && args[0] == "capture")

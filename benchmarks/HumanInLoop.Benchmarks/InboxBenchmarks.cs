@@ -26,6 +26,8 @@ public class InboxBenchmarks
     private string _laterToken = "";
     private string _tenantLaterToken = "";
     private string _approverLaterToken = "";
+    private string _deadlineLaterToken = "";
+    private string _deadlineApproverLaterToken = "";
 
     [ParamsSource(nameof(Stores))]
     public string Store { get; set; } = "";
@@ -56,6 +58,8 @@ public class InboxBenchmarks
         _laterToken = await TokenAfterAsync(Pending());
         _tenantLaterToken = await TokenAfterAsync(Pending() with { TenantId = InboxRows.Tenant });
         _approverLaterToken = await TokenAfterAsync(Pending() with { Approver = InboxRows.Approver });
+        _deadlineLaterToken = await TokenAfterAsync(Deadline());
+        _deadlineApproverLaterToken = await TokenAfterAsync(Deadline() with { Approver = InboxRows.Approver });
     }
 
     [Benchmark(Baseline = true)]
@@ -79,7 +83,26 @@ public class InboxBenchmarks
     [Benchmark]
     public Task<StatePage> TenantApproverFirstPage() => _store.ListAsync(Pending() with { TenantId = InboxRows.Tenant, Approver = InboxRows.Approver });
 
+    [Benchmark]
+    public Task<StatePage> DeadlineFirstPage() => _store.ListAsync(Deadline());
+
+    [Benchmark]
+    public Task<StatePage> DeadlineLaterPage() => _store.ListAsync(Deadline() with { ContinuationToken = _deadlineLaterToken });
+
+    [Benchmark]
+    public Task<StatePage> DeadlineTenantFirstPage() => _store.ListAsync(Deadline() with { TenantId = InboxRows.Tenant });
+
+    [Benchmark]
+    public Task<StatePage> DeadlineApproverFirstPage() => _store.ListAsync(Deadline() with { Approver = InboxRows.Approver });
+
+    [Benchmark]
+    public Task<StatePage> DeadlineApproverLaterPage() =>
+        _store.ListAsync(Deadline() with { Approver = InboxRows.Approver, ContinuationToken = _deadlineApproverLaterToken });
+
     private static StateQuery Pending() => new() { Status = ApprovalStatus.Pending, PageSize = 50 };
+
+    // The approver console's inbox order (StateOrder.SoonestDeadlineFirst): keyset on (expires_at, id).
+    private static StateQuery Deadline() => Pending() with { Order = StateOrder.SoonestDeadlineFirst };
 
     // The token of page 11 (a tenant has 1,000 pending approvals, 20 pages): keyset paging costs the same at any depth.
     private async Task<string> TokenAfterAsync(StateQuery query)
@@ -111,6 +134,10 @@ internal static class InboxRows
     public static string? ApproversJson(int i) => Status(i) != 0 ? null
         : i / 10 % 5 == 0 ? "[\"\"]" : $"[\"role-{i / 70 % 20:D2}\",\"user-{i / 11 % 1000:D4}\"]";
 
+    // Deadlines not in creation order (a multiplicative scramble over about 11.6 days), as in an inbox whose approvals have
+    // different expiries: the same expression as the PostgreSQL fill's.
+    public static long DeadlineShift(int i) => i * 7919L % 1_000_003;
+
     public static int Status(int i) => i % 10 == 0 ? 0 : 1 + (i % 6);
 
     // Not i % Tenants: with one in ten pending, that would leave 90 tenants with no pending approval at all.
@@ -124,13 +151,13 @@ internal static class InboxRows
         using SqliteCommand insert = connection.CreateCommand();
         insert.Transaction = transaction;
         insert.CommandText = "INSERT INTO hil_approvals (id, conversation_id, status, created_at, expires_at, updated_at, version, data, tenant_id, approvers) VALUES (@id, @c, @s, @t, @e, @t, 1, @d, @tenant, @approvers)";
+        SqliteParameter expires = insert.Parameters.Add("@e", SqliteType.Integer);
         SqliteParameter id = insert.Parameters.Add("@id", SqliteType.Text);
         SqliteParameter conversation = insert.Parameters.Add("@c", SqliteType.Text);
         SqliteParameter status = insert.Parameters.Add("@s", SqliteType.Integer);
         SqliteParameter time = insert.Parameters.Add("@t", SqliteType.Integer);
         SqliteParameter tenant = insert.Parameters.Add("@tenant", SqliteType.Text);
         SqliteParameter approvers = insert.Parameters.Add("@approvers", SqliteType.Text);
-        insert.Parameters.AddWithValue("@e", T0.AddDays(400).ToUnixTimeMilliseconds());
         insert.Parameters.AddWithValue("@d", data);
         insert.Prepare();
         for (int i = 0; i < Rows; i++)
@@ -139,6 +166,7 @@ internal static class InboxRows
             conversation.Value = $"conv-{i % 50_000}";
             status.Value = Status(i);
             time.Value = T0.AddMilliseconds(i * 1000L).ToUnixTimeMilliseconds();
+            expires.Value = T0.AddDays(400).AddSeconds(-DeadlineShift(i)).ToUnixTimeMilliseconds();
             tenant.Value = TenantOf(i);
             approvers.Value = (object?)ApproversJson(i) ?? DBNull.Value;
             insert.ExecuteNonQuery();
@@ -156,7 +184,8 @@ internal static class InboxRows
         await using NpgsqlCommand insert = admin.CreateCommand($"""
             INSERT INTO "{schema}".hil_approvals (id, conversation_id, status, created_at, expires_at, updated_at, version, data, tenant_id, approvers)
             SELECT 'apr_' || lpad(i::text, 7, '0'), 'conv-' || (i % 50000), CASE WHEN i % 10 = 0 THEN 0 ELSE 1 + i % 6 END,
-                   $1 + i * interval '1 second', $1 + interval '400 days', $1 + i * interval '1 second', 1, $2,
+                   $1 + i * interval '1 second', $1 + interval '400 days' - ((i::bigint * 7919) % 1000003) * interval '1 second',
+                   $1 + i * interval '1 second', 1, $2,
                    'tenant-' || lpad((i / 7 % {Tenants})::text, 3, '0'),
                    CASE WHEN i % 10 <> 0 THEN NULL WHEN i / 10 % 5 = 0 THEN ARRAY['']
                         ELSE ARRAY['role-' || lpad((i / 70 % 20)::text, 2, '0'), 'user-' || lpad((i / 11 % 1000)::text, 4, '0')] END

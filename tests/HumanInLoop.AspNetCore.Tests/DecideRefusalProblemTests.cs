@@ -65,4 +65,33 @@ public sealed class DecideRefusalProblemTests
         Assert.Equal(approval.ExpiresAt, problem.GetProperty("expiresAt").GetDateTimeOffset());
         Assert.False(problem.TryGetProperty("selfApproval", out _));
     }
+
+    [Fact]
+    public async Task Decide_EditedArgumentAPolicyDenies_ProblemNamesThatArgument()
+    {
+        await using ApprovalTestHost host = await ApprovalTestHost.StartAsync(approvals: o => o.Policies.Add(ApprovalPolicy.Create(c =>
+            c.ToolName == "transfer" && c.Arguments.GetProperty("to").GetString() == "mallory" ? PolicyVerdict.Deny("The recipient in 'to' is blocked.") : PolicyVerdict.NotApplicable)));
+        PendingApproval approval = await host.PauseAsync();
+        TestUser alice = host.Client("alice", ApprovalTestHost.ApproverRole);
+
+        using HttpResponseMessage response = await alice.DecideAsync(approval.Id, "c-tr",
+            new { decision = "approve", fingerprint = approval.Calls[0].Fingerprint, arguments = new { to = "mallory", amount = 120 } });
+
+        JsonElement problem = await DecideEndpointTests.AssertProblemAsync(response, HttpStatusCode.Forbidden, "forbidden");
+        Assert.Equal(["to"], problem.GetProperty("arguments").EnumerateArray().Select(a => a.GetString()));
+        Assert.Equal(ApprovalStatus.Pending, (await host.Approvals.GetAsync(approval.Id)).Status);
+    }
+
+    [Fact]
+    public async Task Decide_NotAnApprover_ProblemNamesNoArgument()
+    {
+        await using ApprovalTestHost host = await ApprovalTestHost.StartAsync();
+        PendingApproval approval = await host.PauseAsync("wire 500 to eve");
+        TestUser alice = host.Client("alice", ApprovalTestHost.ApproverRole);
+
+        using HttpResponseMessage response = await alice.DecideAsync(approval.Id, "c-wire", new { decision = "approve", fingerprint = approval.Calls[0].Fingerprint });
+
+        JsonElement problem = await DecideEndpointTests.AssertProblemAsync(response, HttpStatusCode.Forbidden, "forbidden");
+        Assert.False(problem.TryGetProperty("arguments", out _));
+    }
 }

@@ -72,8 +72,8 @@ function decisionForm(approval, call, session, onDone, onRefused, schemas) {
       status.classList.add('refused');
       // A refusal that may pass on a second try (a bad reason, bad arguments) leaves the controls usable.
       if (response.status === 400 || (response.status === 403 && (body.arguments !== undefined || body.grant))) controls.forEach(c => { c.disabled = false; });
-      // A policy's refusal of edited arguments that names one of them is shown beside that field of the form; else beside the editor.
-      if (body.arguments !== undefined && !(usedForm && form.showRefusal(message))) argsError.textContent = message;
+      // A policy's refusal of edited arguments is shown beside the field the server names as its cause; else beside the editor.
+      if (body.arguments !== undefined && !(usedForm && form.showRefusal(message, problem?.arguments))) argsError.textContent = message;
       return;
     }
     const view = parseExactJson(await response.text());

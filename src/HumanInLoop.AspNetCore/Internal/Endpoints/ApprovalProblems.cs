@@ -65,6 +65,12 @@ internal static class ApprovalProblems
             extensions["selfApproval"] = true;
         }
 
+        if (exception is ApprovalForbiddenException { ArgumentNames.Count: > 0 } denied)
+        {
+            // The edited arguments the policies deny because of: a form shows the refusal beside these fields.
+            extensions["arguments"] = denied.ArgumentNames;
+        }
+
         if (exception is ApprovalToolMissingException missingTools)
         {
             extensions["toolNames"] = missingTools.ToolNames;

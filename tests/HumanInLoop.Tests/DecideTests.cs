@@ -214,6 +214,42 @@ public sealed class DecideTests
     }
 
     [Fact]
+    public async Task EditedArgumentsThatAPolicyDenies_NameTheEditedArgumentThatCausesIt()
+    {
+        ApprovalOptions options = TestBank.DefaultOptions();
+        options.Policies.Add(ApprovalPolicy.Create(c => c.ToolName == "transfer" && c.GetArguments<TransferArgs>().To == "mallory"
+            ? PolicyVerdict.Deny("Mallory is blocked.") : PolicyVerdict.NotApplicable));
+        (TestBank bank, PendingApproval pending) = await PauseAsync(options);
+
+        // Both arguments edited; only the recipient makes the policies deny (with 'to' set back to bob, $250 is merely held).
+        ApprovalForbiddenException error = await Assert.ThrowsAsync<ApprovalForbiddenException>(() => bank.Approvals.DecideAsync(pending.Id, "c-tr",
+            ApprovalDecision.ApproveWithArguments(TestBank.Alice, new Dictionary<string, object?> { ["to"] = "mallory", ["amount"] = 250m })));
+
+        Assert.Equal(["to"], error.ArgumentNames);
+        Assert.Equal(ApprovalStatus.Pending, (await bank.Approvals.GetAsync(pending.Id)).Status);
+    }
+
+    [Fact]
+    public async Task EditedArgumentsThatAPolicyDenies_EachEditEnoughAlone_NameNone()
+    {
+        // Either edit alone is denied, so setting one back never lifts the denial: no single field is the cause, and none is named.
+        ApprovalOptions options = TestBank.DefaultOptions();
+        options.Policies.Add(ApprovalPolicy.Create(c => c.ToolName == "transfer" && (c.GetArguments<TransferArgs>().To == "mallory" || c.GetArguments<TransferArgs>().Amount == 666m)
+            ? PolicyVerdict.Deny("Blocked.") : PolicyVerdict.NotApplicable));
+        (TestBank bank, PendingApproval pending) = await PauseAsync(options);
+
+        ApprovalForbiddenException error = await Assert.ThrowsAsync<ApprovalForbiddenException>(() => bank.Approvals.DecideAsync(pending.Id, "c-tr",
+            ApprovalDecision.ApproveWithArguments(TestBank.Alice, new Dictionary<string, object?> { ["to"] = "mallory", ["amount"] = 666m })));
+
+        Assert.Empty(error.ArgumentNames);
+        Assert.Equal(ApprovalStatus.Pending, (await bank.Approvals.GetAsync(pending.Id)).Status);
+    }
+
+    [Fact]
+    public void ForbiddenException_OtherRefusals_NameNoArgument() =>
+        Assert.Empty(new ApprovalForbiddenException("a-1", "c-1", "Not yours to decide.").ArgumentNames);
+
+    [Fact]
     public async Task EditedArgumentsThatNeedAStricterApprover_Forbidden()
     {
         ApprovalOptions options = TestBank.DefaultOptions();

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
 using System.Text;
+using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
 
 namespace SseChat.E2E.Tests;
@@ -58,6 +59,26 @@ public sealed class SseChatServer : IAsyncDisposable
         using SqliteCommand command = connection.CreateCommand();
         command.CommandText = "SELECT amount_cents FROM bank_transfers ORDER BY created_at DESC LIMIT 1";
         return (long)command.ExecuteScalar()! / 100m;
+    }
+
+    /// <summary>
+    /// Rewrites a held call in the sample's SQLite file behind the library's back, as someone with write access to the database
+    /// could: <paramref name="change"/> edits the call's stored JSON (its <c>arguments</c>, its <c>fingerprint</c>).
+    /// </summary>
+    public void RewriteHeldCall(string approvalId, Action<JsonObject> change)
+    {
+        using SqliteConnection connection = new($"Data Source={Path.Combine(DataDirectory, "sse-chat.db")};Pooling=False;Default Timeout=30");
+        connection.Open();
+        using SqliteCommand select = connection.CreateCommand();
+        select.CommandText = "SELECT data FROM hil_approvals WHERE id = $id";
+        select.Parameters.AddWithValue("$id", approvalId);
+        JsonNode record = JsonNode.Parse((string)select.ExecuteScalar()!)!;
+        change(record["calls"]!.AsArray().Single()!.AsObject());
+        using SqliteCommand update = connection.CreateCommand();
+        update.CommandText = "UPDATE hil_approvals SET data = $data WHERE id = $id";
+        update.Parameters.AddWithValue("$id", approvalId);
+        update.Parameters.AddWithValue("$data", record.ToJsonString());
+        Assert.Equal(1, update.ExecuteNonQuery());
     }
 
     public static string AssemblyPath => typeof(SseChatServer).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()

@@ -233,7 +233,8 @@ internal sealed class ApprovalDecider(
         (PolicyVerdict verdict, _, string[] versions) = await evaluator.JudgeAsync(recheck, cancellationToken);
         if (verdict.Kind == PolicyVerdictKind.Deny)
         {
-            throw new ApprovalForbiddenException(approval.Id, call.CallId, $"The policies deny the edited arguments: {verdict.Reason}");
+            throw new ApprovalForbiddenException(approval.Id, call.CallId, $"The policies deny the edited arguments: {verdict.Reason}",
+                await DenyingEdits.FindAsync(evaluator, approval, call, edited, cancellationToken));
         }
 
         if (verdict.Kind == PolicyVerdictKind.RequireApproval)

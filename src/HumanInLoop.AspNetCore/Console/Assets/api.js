@@ -37,8 +37,13 @@ export function describeProblem(response, body) {
   return `The server refused the request (HTTP ${response.status}).`;
 }
 
+// The problem details of a refused request, or null when its body is not JSON.
+export async function readProblem(response) {
+  try { return await response.json(); } catch { return null; }
+}
+
 export async function problemOf(response) {
-  try { return describeProblem(response, await response.json()); } catch { return describeProblem(response, null); }
+  return describeProblem(response, await readProblem(response));
 }
 
 // Reads Server-Sent Events from a fetch() response (a resume answers a POST, which EventSource cannot send).

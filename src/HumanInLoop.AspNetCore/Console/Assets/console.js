@@ -63,7 +63,10 @@ async function loadInbox(append = false) {
   inboxStatus.textContent = items.children.length === 0 ? 'Nothing matches these filters.' : '';
 }
 
-async function openApproval(id, { focus = true } = {}) {
+async function openApproval(id, { focus = true, keepRefusal = false } = {}) {
+  // A refusal shown on this approval stays when the page reads it again after a change (it says why the click did nothing).
+  const kept = keepRefusal ? detailBody.querySelector(`.approval[data-approval-id="${CSS.escape(id)}"] .refusal`) : null;
+  const refusal = kept ? { text: kept.textContent, callId: kept.dataset.callId, closed: kept.dataset.closed === 'true' } : null;
   openId = id;
   for (const button of items.querySelectorAll('button.item')) button.toggleAttribute('aria-current', button.dataset.approvalId === id);
   const { response, body } = await getJson(`/api/approvals/${encodeURIComponent(id)}`);
@@ -74,8 +77,14 @@ async function openApproval(id, { focus = true } = {}) {
   }
   detailTitle.textContent = `Approval ${body.id}`;
   const schemas = await loadSchemas(body, session);
-  detailBody.replaceChildren(renderApproval(body, session, { onChanged: () => loadInbox(), schemas }));
+  detailBody.replaceChildren(renderApproval(body, session, { onChanged, schemas, refusal }));
   if (focus) detail.focus();
+}
+
+// After the user's own decision or a refusal of it, the page shows the approval as it is now: an older notice is stale.
+function onChanged() {
+  showNotice('');
+  return loadInbox();
 }
 
 function route() {
@@ -97,7 +106,7 @@ function listen() {
     // they are writing in it (then they are told, and the server refuses a decision on a call that changed).
     if (change.approvalId !== openId || !shown || document.body.dataset.acting === 'true' || detailBody.querySelector('.resumed-answer')) return;
     if (detailBody.querySelector('textarea:focus')) showNotice('This approval changed since you opened it. Open it again to see what changed.');
-    else await openApproval(openId, { focus: false });
+    else await openApproval(openId, { focus: false, keepRefusal: true });
   });
 }
 

@@ -2,7 +2,8 @@
 // the conversation excerpt, and (for a user who may decide) approve, reject with a reason, edit, or answer instead.
 import { el, jsonTree, diffTable, timeLeft, statusText, decisionText } from './view.js';
 import { parseExactJson, toExactJson } from './exact-json.js';
-import { post, problemOf, readEvents, getJson } from './api.js';
+import { post, problemOf, readProblem, describeProblem, readEvents, getJson } from './api.js';
+import { isFinal, explain } from './refusal.js';
 import { schemaForm } from './schema-form.js';
 import { auditSection } from './audit.js';
 import { grantForm } from './grant-form.js';
@@ -24,7 +25,7 @@ function field(label, control, id) {
   return el('div', { class: 'field' }, el('label', { for: id, text: label }), control);
 }
 
-function decisionForm(approval, call, session, onDone, schemas) {
+function decisionForm(approval, call, session, onDone, onRefused, schemas) {
   const key = `${approval.id}-${call.callId}`.replace(/[^A-Za-z0-9_-]/g, '_');
   const status = el('p', { class: 'call-status', role: 'status', 'aria-live': 'polite' });
   const reason = el('textarea', { rows: '2', class: 'reason' });
@@ -59,13 +60,20 @@ function decisionForm(approval, call, session, onDone, schemas) {
       return;
     }
     if (!response.ok) {
-      const message = await problemOf(response);
+      const problem = await readProblem(response);
+      // Decided by someone else, expired, changed, not theirs: the approval is read again and shown as it is now, with why.
+      if (isFinal(response, problem, body)) {
+        status.textContent = '';
+        await onRefused(response, problem, call.callId);
+        return;
+      }
+      const message = describeProblem(response, problem);
       status.textContent = message;
       status.classList.add('refused');
       // A refusal that may pass on a second try (a bad reason, bad arguments) leaves the controls usable.
       if (response.status === 400 || (response.status === 403 && (body.arguments !== undefined || body.grant))) controls.forEach(c => { c.disabled = false; });
-      // A policy's refusal of edited arguments that names one of them is shown beside that field of the form; else beside the editor.
-      if (body.arguments !== undefined && !(usedForm && form.showRefusal(message))) argsError.textContent = message;
+      // A policy's refusal of edited arguments is shown beside the field the server names as its cause; else beside the editor.
+      if (body.arguments !== undefined && !(usedForm && form.showRefusal(message, problem?.arguments))) argsError.textContent = message;
       return;
     }
     const view = parseExactJson(await response.text());
@@ -113,7 +121,7 @@ function decisionForm(approval, call, session, onDone, schemas) {
     status);
 }
 
-function renderCall(approval, call, session, onDone, schemas) {
+function renderCall(approval, call, session, { onDone, onRefused, schemas, refusal }) {
   const section = el('article', { class: 'call', 'data-call-id': call.callId, 'aria-label': `Call ${call.toolName}` },
     el('h3', {}, el('span', { class: 'tool', text: call.toolName }), ' ', el('span', { class: `badge ${call.decision}`, 'data-decision': call.decision, text: decisionText(call.decision) })));
   if (call.policyReason) section.append(el('p', { class: 'reason-text' }, el('strong', { text: 'Why: ' }), call.policyReason));
@@ -122,7 +130,9 @@ function renderCall(approval, call, session, onDone, schemas) {
   section.append(el('h4', { text: 'Arguments, exactly as they will run' }), el('div', { class: 'arguments' }, jsonTree(call.approvedArguments ?? call.arguments)));
   if (call.approvedArguments) section.append(diffTable(call.arguments, call.approvedArguments));
   if (call.decidedBy) section.append(el('p', { class: 'decided', text: `Decided by ${call.decidedBy}${call.decisionReason ? `: ${call.decisionReason}` : ''}` }));
-  if (call.canDecide && !session.readOnly) section.append(decisionForm(approval, call, session, onDone, schemas));
+  const refusedHere = refusal?.closed && refusal.callId === call.callId;
+  if (refusedHere && call.awaitingApproval) section.append(el('p', { class: 'muted no-controls', text: 'Not yours to decide: see why above. Another approver can decide it.' }));
+  else if (call.canDecide && !session.readOnly) section.append(decisionForm(approval, call, session, onDone, onRefused, schemas));
   else if (call.awaitingApproval) section.append(el('p', { class: 'muted no-controls', text: session.readOnly ? 'Read-only: you may see this call but not decide it.' : 'Not yours to decide (or you signed it off already).' }));
   return section;
 }
@@ -156,8 +166,14 @@ async function resume(approval, container) {
   }
 }
 
-export function renderApproval(approval, session, { onChanged, resuming = false, schemas = null }) {
+// A refusal the page was given, shown above the approval read again after it: an alert in plain words.
+function refusalNote(refusal) {
+  return el('p', { class: 'refused refusal', role: 'alert', 'data-call-id': refusal.callId, 'data-closed': refusal.closed ? 'true' : null, text: refusal.text });
+}
+
+export function renderApproval(approval, session, { onChanged, resuming = false, schemas = null, refusal = null }) {
   const root = el('div', { class: 'approval', 'data-approval-id': approval.id });
+  if (refusal) root.append(refusalNote(refusal));
   const left = el('span', { class: 'time-left', text: timeLeft(approval.expiresAt) });
   root.append(el('dl', { class: 'facts' },
     el('dt', { text: 'Status' }), el('dd', { class: 'status', 'data-status': approval.status, text: statusText(approval.status) }),
@@ -183,7 +199,21 @@ export function renderApproval(approval, session, { onChanged, resuming = false,
     if (view.status === 'Decided' && session.canResume) await resume(view, fresh.querySelector('.after'));
     onChanged?.();
   };
-  for (const call of approval.calls ?? []) root.append(renderCall(approval, call, session, onDone, schemas));
+  const onRefused = async (response, problem, callId) => {
+    const now = await getJson(path(approval.id));
+    const view = now.response.ok ? now.body : null;
+    // Self-approval or not an approver of the call: the call stays closed to this person however often the page reads it.
+    const closed = Boolean(problem?.selfApproval) || response.status === 403;
+    const note = { callId, closed, text: explain(response, problem, view, callId, session) };
+    const fresh = view
+      ? renderApproval(view, session, { onChanged, schemas, refusal: note })
+      : el('div', { class: 'approval', 'data-approval-id': approval.id }, refusalNote(note));
+    const region = root.closest('[tabindex]');
+    root.replaceWith(fresh);
+    region?.focus();
+    onChanged?.();
+  };
+  for (const call of approval.calls ?? []) root.append(renderCall(approval, call, session, { onDone, onRefused, schemas, refusal }));
   if (!resuming && approval.status === 'Decided' && session.canResume && !(approval.calls ?? []).some(c => c.awaitingApproval)) {
     const button = el('button', { type: 'button', class: 'resume', text: 'Resume now' });
     button.addEventListener('click', () => { button.disabled = true; resume(approval, after); });

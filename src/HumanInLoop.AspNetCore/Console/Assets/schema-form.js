@@ -4,7 +4,6 @@
 import { el } from './view.js';
 import { ExactNumber, parseExactJson, toExactJson } from './exact-json.js';
 
-const escape = text => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const NumberText = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
 
 function typeOf(schema) {
@@ -87,8 +86,9 @@ export function schemaForm(schema, args, key) {
     return result;
   };
   // A refusal from the server that names one of the fields (quoted, or a name of 4+ letters as a word): shown beside it.
-  const showRefusal = (message) => {
-    const named = fields.find(([name]) => new RegExp(`['"\`]${escape(name)}['"\`]${name.length >= 4 ? `|\\b${escape(name)}\\b` : ''}`).test(message));
+  // A policy's refusal beside the field of the first argument the server named as its cause (none named: not shown here).
+  const showRefusal = (message, names) => {
+    const named = fields.find(([name]) => (names ?? []).includes(name));
     if (!named) return false;
     named[1].error.textContent = message;
     named[1].control.focus();

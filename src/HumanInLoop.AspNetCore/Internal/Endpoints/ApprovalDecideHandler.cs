@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using static HumanInLoop.AspNetCore.Internal.ApprovalEndpointAccess;
 
 namespace HumanInLoop.AspNetCore.Internal;
@@ -45,9 +47,10 @@ internal sealed class ApprovalDecideHandler(ApprovalEndpointOptions options)
         }
 
         ILogger logger = Logger(http);
+        PendingApproval? approval = null;
         try
         {
-            PendingApproval approval = await approvals!.GetApprovalAsync(approvalId, cancellationToken);
+            approval = await approvals!.GetApprovalAsync(approvalId, cancellationToken);
             if (await RefuseUnlessAllowedAsync(http, options, options.ApproverPolicy, approval) is { } refused)
             {
                 Log.Refused(logger, approvalId, $"'{approver.Id}' does not satisfy the approver policy.");
@@ -61,7 +64,7 @@ internal sealed class ApprovalDecideHandler(ApprovalEndpointOptions options)
         catch (ApprovalException exception)
         {
             Log.Refused(logger, approvalId, exception.Message);
-            return ApprovalProblems.From(exception);
+            return ApprovalProblems.From(exception, IsSelfApproval(http, approval, approver));
         }
         catch (NotSupportedException exception) when (decision!.Grant is not null)
         {
@@ -76,4 +79,12 @@ internal sealed class ApprovalDecideHandler(ApprovalEndpointOptions options)
             return ApprovalProblems.BadRequest(exception.Message);
         }
     }
+
+    /// <summary>
+    /// Whether a refusal of <paramref name="approver"/> is the self-approval rule: the core checks it before anything else, so a
+    /// requester refused while the host's options prevent self-approval was refused for that. Only said to the page; it decides nothing.
+    /// </summary>
+    private static bool IsSelfApproval(HttpContext http, PendingApproval? approval, Approver approver) =>
+        approval?.Context.UserId is { } requester && string.Equals(requester, approver.Id, StringComparison.Ordinal) &&
+        http.RequestServices.GetService<IOptions<ApprovalOptions>>()?.Value.PreventSelfApproval == true;
 }

@@ -26,7 +26,10 @@ internal static class ApprovalProblems
         return status != 0;
     }
 
-    public static ProblemHttpResult From(ApprovalException exception)
+    /// <summary>The problem for <paramref name="exception"/>.</summary>
+    /// <param name="exception">The typed error.</param>
+    /// <param name="selfApproval">Whether the refusal is of a requester deciding their own request (said as <c>selfApproval: true</c>, so a page can say it in plain words).</param>
+    public static ProblemHttpResult From(ApprovalException exception, bool selfApproval = false)
     {
         TryMap(exception, out int status, out string title);
         string kind = exception switch
@@ -50,6 +53,22 @@ internal static class ApprovalProblems
         if (exception is ApprovalConflictException conflict)
         {
             extensions["approvalStatus"] = conflict.Status.ToString();
+        }
+
+        if (exception is ApprovalExpiredException expired)
+        {
+            extensions["expiresAt"] = expired.ExpiresAt;
+        }
+
+        if (selfApproval && exception is ApprovalForbiddenException)
+        {
+            extensions["selfApproval"] = true;
+        }
+
+        if (exception is ApprovalForbiddenException { ArgumentNames.Count: > 0 } denied)
+        {
+            // The edited arguments the policies deny because of: a form shows the refusal beside these fields.
+            extensions["arguments"] = denied.ArgumentNames;
         }
 
         if (exception is ApprovalToolMissingException missingTools)

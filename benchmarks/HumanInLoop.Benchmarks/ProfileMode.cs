@@ -6,7 +6,7 @@ using Microsoft.Extensions.AI;
 namespace HumanInLoop.Benchmarks;
 
 /// <summary>
-/// <c>dotnet run -c Release --project benchmarks/HumanInLoop.Benchmarks -- profile [cycles] [--floor-without-approvers] [--in-memory-only [--own-conversations-only] [--messages N]]</c>: where one whole approval's time goes,
+/// <c>dotnet run -c Release --project benchmarks/HumanInLoop.Benchmarks -- profile [cycles] [--paired] [--floor-without-approvers] [--in-memory-only [--own-conversations-only] [--messages N]]</c>: where one whole approval's time goes,
 /// beyond the floor. On SQLite (and PostgreSQL when HUMANINLOOP_POSTGRES is set), for 10, 100 and 1,000 messages, after a warm-up it
 /// runs <c>cycles</c> approvals (default 200) through a <see cref="RecordingStateStore"/>, each followed by the floor's replay of
 /// its writes and the floor's deserialization, each timed apart, and prints the means per approval: the store's writes and reads,
@@ -32,6 +32,12 @@ public static class ProfileMode
                 await InMemoryAsync(cycles, sameConversation: true);
             }
 
+            return 0;
+        }
+
+        if (args.Contains("--paired"))
+        {
+            await PairedAsync(cycles);
             return 0;
         }
 
@@ -119,6 +125,69 @@ public static class ProfileMode
         writeMedians.ForEach(Console.WriteLine);
         await InMemoryAsync(cycles);
         return 0;
+    }
+
+    /// <summary>
+    /// <c>profile [cycles] --paired</c>: each durable write of HumanInLoop's store is followed at once by the floor's replay of the same
+    /// write (same bytes, bare, one commit), so that both see the same moment of the approval (the same load, the same state of the
+    /// disk and the collector); medians over the cycles of the 6 writes' sums.
+    /// </summary>
+    private static async Task PairedAsync(int cycles)
+    {
+        Console.WriteLine("Paired: each HumanInLoop write, then the same write bare on the floor's file at once; medians of the 6 writes' sums:");
+        Console.WriteLine();
+        Console.WriteLine("| Store | Messages | Floor writes, paired (µs) | HIL writes (µs) | HIL / floor | Beyond the floor per write (µs) |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");
+        foreach (string kind in DurableFloorBenchmarks.Stores())
+        {
+            foreach (int messages in new[] { 10, 100, 1000 })
+            {
+                await using DurableStorage storage = await DurableStorage.CreateAsync(kind);
+                RecordingStateStore recorder = new(storage.HilStore);
+                ApprovalCycle cycle = new(recorder, messages);
+                string floorId = "";
+                double floorWrites = 0;
+                recorder.AfterWrite = async operation =>
+                {
+                    if (operation.Operation == "create")
+                    {
+                        floorId = DurableStorage.FreshId(operation.Entry!.Id.Length);
+                    }
+
+                    long start = Stopwatch.GetTimestamp();
+                    await storage.ReplayAsync([operation], floorId);
+                    floorWrites += Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+                };
+                Stopwatch warming = Stopwatch.StartNew();
+                List<double> hilSamples = [], floorSamples = [];
+                int writeCount = 0;
+                for (int i = 0, measured = 0; measured < cycles; i++)
+                {
+                    if (i % 64 == 0)
+                    {
+                        await storage.ClearAsync();
+                    }
+
+                    recorder.Clear();
+                    floorWrites = 0;
+                    await cycle.HumanInLoopAsync();
+                    if (warming.Elapsed <= TimeSpan.FromSeconds(3))
+                    {
+                        continue;
+                    }
+
+                    measured++;
+                    StoreOperation[] written = [.. recorder.Operations.Where(o => o.IsWrite)];
+                    writeCount = written.Length;
+                    hilSamples.Add(written.Sum(o => o.Elapsed.TotalMicroseconds));
+                    floorSamples.Add(floorWrites);
+                }
+
+                double hil = Median(hilSamples), floor = Median(floorSamples);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {kind} | {messages:N0} | {floor:N0} | {hil:N0} | **{hil / floor:N2}** | {(hil - floor) / writeCount:N0} |"));
+            }
+        }
     }
 
     /// <summary>The conversation lengths measured in memory (all three, or the one given with <c>--messages</c>).</summary>

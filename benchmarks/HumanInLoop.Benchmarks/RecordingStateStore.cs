@@ -47,6 +47,12 @@ public sealed class RecordingStateStore(IStateStore inner) : IPurgeableStateStor
     /// <summary>Gets or sets the step recorded with the next operations.</summary>
     public string Step { get; set; } = "";
 
+    /// <summary>
+    /// Gets or sets what runs right after each durable write of the inner store returns, outside its timing (the profile's paired
+    /// floor: the same write, bare, in the same moment of the approval).
+    /// </summary>
+    public Func<StoreOperation, Task>? AfterWrite { get; set; }
+
     /// <summary>Gets the store under the recorder.</summary>
     public IStateStore Inner => inner;
 
@@ -79,7 +85,13 @@ public sealed class RecordingStateStore(IStateStore inner) : IPurgeableStateStor
     {
         long start = Stopwatch.GetTimestamp();
         bool created = await inner.TryCreateAsync(entry, cancellationToken);
-        Add(new StoreOperation(Step, "create", true, entry, null, created) { Elapsed = Stopwatch.GetElapsedTime(start) });
+        StoreOperation operation = new(Step, "create", true, entry, null, created) { Elapsed = Stopwatch.GetElapsedTime(start) };
+        Add(operation);
+        if (AfterWrite is { } after)
+        {
+            await after(operation);
+        }
+
         return created;
     }
 
@@ -97,7 +109,13 @@ public sealed class RecordingStateStore(IStateStore inner) : IPurgeableStateStor
     {
         long start = Stopwatch.GetTimestamp();
         bool updated = await inner.TryUpdateAsync(entry, expectedVersion, cancellationToken);
-        Add(new StoreOperation(Step, "update", true, entry, expectedVersion, updated) { Elapsed = Stopwatch.GetElapsedTime(start) });
+        StoreOperation operation = new(Step, "update", true, entry, expectedVersion, updated) { Elapsed = Stopwatch.GetElapsedTime(start) };
+        Add(operation);
+        if (AfterWrite is { } after)
+        {
+            await after(operation);
+        }
+
         return updated;
     }
 

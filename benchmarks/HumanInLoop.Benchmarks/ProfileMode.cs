@@ -6,7 +6,7 @@ using Microsoft.Extensions.AI;
 namespace HumanInLoop.Benchmarks;
 
 /// <summary>
-/// <c>dotnet run -c Release --project benchmarks/HumanInLoop.Benchmarks -- profile [cycles] [--paired] [--floor-without-approvers] [--in-memory-only [--own-conversations-only] [--messages N]]</c>: where one whole approval's time goes,
+/// <c>dotnet run -c Release --project benchmarks/HumanInLoop.Benchmarks -- profile [cycles] [--paired [--floor-first]] [--floor-without-approvers] [--in-memory-only [--own-conversations-only] [--messages N]]</c>: where one whole approval's time goes,
 /// beyond the floor. On SQLite (and PostgreSQL when HUMANINLOOP_POSTGRES is set), for 10, 100 and 1,000 messages, after a warm-up it
 /// runs <c>cycles</c> approvals (default 200) through a <see cref="RecordingStateStore"/>, each followed by the floor's replay of
 /// its writes and the floor's deserialization, each timed apart, and prints the means per approval: the store's writes and reads,
@@ -37,7 +37,7 @@ public static class ProfileMode
 
         if (args.Contains("--paired"))
         {
-            await PairedAsync(cycles);
+            await PairedAsync(cycles, floorFirst: args.Contains("--floor-first"));
             return 0;
         }
 
@@ -132,21 +132,24 @@ public static class ProfileMode
     /// write (same bytes, bare, one commit), so that both see the same moment of the approval (the same load, the same state of the
     /// disk and the collector); medians over the cycles of the 6 writes' sums.
     /// </summary>
-    private static async Task PairedAsync(int cycles)
+    private static async Task PairedAsync(int cycles, bool floorFirst)
     {
-        Console.WriteLine("Paired: each HumanInLoop write, then the same write bare on the floor's file at once; medians of the 6 writes' sums:");
+        Console.WriteLine(floorFirst
+            ? "Paired, the floor first: the same write bare on the floor's file, then HumanInLoop's at once; medians of the 6 writes' sums:"
+            : "Paired: each HumanInLoop write, then the same write bare on the floor's file at once; medians of the 6 writes' sums:");
         Console.WriteLine();
-        Console.WriteLine("| Store | Messages | Floor writes, paired (µs) | HIL writes (µs) | HIL / floor | Beyond the floor per write (µs) |");
-        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");
+        Console.WriteLine("| Store | Messages | Floor writes, paired (µs) | HIL writes (µs) | HIL / floor | Beyond the floor per write (µs) | Collections inside the writes per approval, HIL / floor |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (string kind in DurableFloorBenchmarks.Stores())
         {
             foreach (int messages in new[] { 10, 100, 1000 })
             {
                 await using DurableStorage storage = await DurableStorage.CreateAsync(kind);
-                RecordingStateStore recorder = new(storage.HilStore);
+                RecordingStateStore recorder = new(storage.HilStore) { PairBefore = floorFirst };
                 ApprovalCycle cycle = new(recorder, messages);
                 string floorId = "";
                 double floorWrites = 0;
+                int floorCollections = 0, hilCollections = 0;
                 recorder.AfterWrite = async operation =>
                 {
                     if (operation.Operation == "create")
@@ -154,9 +157,11 @@ public static class ProfileMode
                         floorId = DurableStorage.FreshId(operation.Entry!.Id.Length);
                     }
 
+                    int collections = GC.CollectionCount(0);
                     long start = Stopwatch.GetTimestamp();
                     await storage.ReplayAsync([operation], floorId);
                     floorWrites += Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+                    floorCollections += GC.CollectionCount(0) - collections;
                 };
                 Stopwatch warming = Stopwatch.StartNew();
                 List<double> hilSamples = [], floorSamples = [];
@@ -170,13 +175,20 @@ public static class ProfileMode
 
                     recorder.Clear();
                     floorWrites = 0;
+                    int floorBefore = floorCollections;
                     await cycle.HumanInLoopAsync();
+                    if (warming.Elapsed <= TimeSpan.FromSeconds(3))
+                    {
+                        floorCollections = floorBefore;
+                    }
+
                     if (warming.Elapsed <= TimeSpan.FromSeconds(3))
                     {
                         continue;
                     }
 
                     measured++;
+                    hilCollections += recorder.CollectionsInWrites;
                     StoreOperation[] written = [.. recorder.Operations.Where(o => o.IsWrite)];
                     writeCount = written.Length;
                     hilSamples.Add(written.Sum(o => o.Elapsed.TotalMicroseconds));
@@ -185,7 +197,7 @@ public static class ProfileMode
 
                 double hil = Median(hilSamples), floor = Median(floorSamples);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {kind} | {messages:N0} | {floor:N0} | {hil:N0} | **{hil / floor:N2}** | {(hil - floor) / writeCount:N0} |"));
+                    $"| {kind} | {messages:N0} | {floor:N0} | {hil:N0} | **{hil / floor:N2}** | {(hil - floor) / writeCount:N0} | {(double)hilCollections / cycles:N2} / {(double)floorCollections / cycles:N2} |"));
             }
         }
     }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using HumanInLoop.PostgreSql;
 using HumanInLoop.Sqlite;
 using Microsoft.Data.Sqlite;
@@ -13,6 +14,13 @@ namespace HumanInLoop.Benchmarks;
 /// </summary>
 public abstract class DurableStorage : IAsyncDisposable
 {
+    /// <summary>
+    /// Gets or sets whether the floor writes the approvals' <c>approvers</c> column as HumanInLoop does (the default, so that the
+    /// floor writes the same bytes and the store's triggers do the same work); <see langword="false"/> for the floor as first
+    /// measured (6 December 2026), which left it NULL.
+    /// </summary>
+    public static bool FloorWritesApprovers { get; set; } = true;
+
     /// <summary>Gets HumanInLoop's store.</summary>
     public abstract IStateStore HilStore { get; }
 
@@ -98,7 +106,9 @@ public sealed class SqliteDurableStorage : DurableStorage
                 await using (SqliteCommand insert = connection.CreateCommand())
                 {
                     insert.Transaction = transaction;
-                    insert.CommandText = "INSERT INTO hil_approvals (id, conversation_id, status, created_at, expires_at, updated_at, version, data, tenant_id) VALUES (@id, @conversation, @status, @created, @expires, @updated, @version, @data, @tenant)";
+                    insert.CommandText = FloorWritesApprovers
+                        ? "INSERT INTO hil_approvals (id, conversation_id, status, created_at, expires_at, updated_at, version, data, tenant_id, approvers) VALUES (@id, @conversation, @status, @created, @expires, @updated, @version, @data, @tenant, @approvers)"
+                        : "INSERT INTO hil_approvals (id, conversation_id, status, created_at, expires_at, updated_at, version, data, tenant_id) VALUES (@id, @conversation, @status, @created, @expires, @updated, @version, @data, @tenant)";
                     AddEntry(insert, entry, id);
                     Expect(await insert.ExecuteNonQueryAsync(), write);
                 }
@@ -118,7 +128,9 @@ public sealed class SqliteDurableStorage : DurableStorage
             else
             {
                 await using SqliteCommand update = connection.CreateCommand();
-                update.CommandText = "UPDATE hil_approvals SET conversation_id = @conversation, status = @status, created_at = @created, expires_at = @expires, updated_at = @updated, version = @version, data = @data, tenant_id = @tenant WHERE id = @id AND version = @expected";
+                update.CommandText = FloorWritesApprovers
+                    ? "UPDATE hil_approvals SET conversation_id = @conversation, status = @status, created_at = @created, expires_at = @expires, updated_at = @updated, version = @version, data = @data, tenant_id = @tenant, approvers = @approvers WHERE id = @id AND version = @expected"
+                    : "UPDATE hil_approvals SET conversation_id = @conversation, status = @status, created_at = @created, expires_at = @expires, updated_at = @updated, version = @version, data = @data, tenant_id = @tenant WHERE id = @id AND version = @expected";
                 AddEntry(update, entry, id);
                 update.Parameters.AddWithValue("@expected", write.ExpectedVersion!.Value);
                 Expect(await update.ExecuteNonQueryAsync(), write);
@@ -161,6 +173,10 @@ public sealed class SqliteDurableStorage : DurableStorage
         command.Parameters.AddWithValue("@version", entry.Version);
         command.Parameters.AddWithValue("@data", entry.Data);
         command.Parameters.AddWithValue("@tenant", (object?)entry.TenantId ?? DBNull.Value);
+        if (FloorWritesApprovers)
+        {
+            command.Parameters.AddWithValue("@approvers", entry.Approvers is { } names ? JsonSerializer.Serialize(names) : DBNull.Value);
+        }
     }
 }
 
@@ -186,6 +202,12 @@ public sealed class PostgresDurableStorage : DurableStorage
 
     private string FloorTable => $"\"{Schema("floor")}\".hil_approvals";
 
+    private static string ApproversColumn => FloorWritesApprovers ? ", approvers" : "";
+
+    private static string ApproversValue => FloorWritesApprovers ? ", $11" : "";
+
+    private static string ApproversSet => FloorWritesApprovers ? ", approvers = $11" : "";
+
     private string MeaiTable => $"\"{Schema("meai")}\".hil_approvals";
 
     public static async Task<PostgresDurableStorage> CreateAsync()
@@ -207,8 +229,8 @@ public sealed class PostgresDurableStorage : DurableStorage
         {
             StateEntry entry = write.Entry!;
             await using NpgsqlCommand command = _bare.CreateCommand(write.Operation == "create"
-                ? $"INSERT INTO {FloorTable} (id, conversation_id, status, created_at, expires_at, updated_at, version, data, history, tenant_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-                : $"UPDATE {FloorTable} SET conversation_id = $2, status = $3, created_at = $4, expires_at = $5, updated_at = $6, version = $7, data = $8, tenant_id = $10 WHERE id = $1 AND version = $9");
+                ? $"INSERT INTO {FloorTable} (id, conversation_id, status, created_at, expires_at, updated_at, version, data, history, tenant_id{ApproversColumn}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10{ApproversValue})"
+                : $"UPDATE {FloorTable} SET conversation_id = $2, status = $3, created_at = $4, expires_at = $5, updated_at = $6, version = $7, data = $8, tenant_id = $10{ApproversSet} WHERE id = $1 AND version = $9");
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = id, NpgsqlDbType = NpgsqlDbType.Text });
             command.Parameters.Add(new NpgsqlParameter { Value = (object?)entry.ConversationId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
             command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)entry.Status });
@@ -221,6 +243,11 @@ public sealed class PostgresDurableStorage : DurableStorage
                 ? new NpgsqlParameter { Value = (object?)entry.History ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text }
                 : new NpgsqlParameter<long> { TypedValue = write.ExpectedVersion!.Value });
             command.Parameters.Add(new NpgsqlParameter { Value = (object?)entry.TenantId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            if (FloorWritesApprovers)
+            {
+                command.Parameters.Add(new NpgsqlParameter { Value = entry.Approvers is { } names ? names.ToArray() : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+            }
+
             Expect(await command.ExecuteNonQueryAsync(), write);
         }
     }

@@ -47,6 +47,18 @@ public sealed class RecordingStateStore(IStateStore inner) : IPurgeableStateStor
     /// <summary>Gets or sets the step recorded with the next operations.</summary>
     public string Step { get; set; } = "";
 
+    /// <summary>
+    /// Gets or sets what runs right after each durable write of the inner store returns, outside its timing (the profile's paired
+    /// floor: the same write, bare, in the same moment of the approval).
+    /// </summary>
+    public Func<StoreOperation, Task>? AfterWrite { get; set; }
+
+    /// <summary>Gets or sets whether <see cref="AfterWrite"/> runs right before each durable write instead (the pair's order swapped).</summary>
+    public bool PairBefore { get; set; }
+
+    /// <summary>Gets how many garbage collections (any generation) started while the inner store was writing, since <see cref="Clear"/>.</summary>
+    public int CollectionsInWrites { get; private set; }
+
     /// <summary>Gets the store under the recorder.</summary>
     public IStateStore Inner => inner;
 
@@ -71,15 +83,29 @@ public sealed class RecordingStateStore(IStateStore inner) : IPurgeableStateStor
         lock (_gate)
         {
             _operations.Clear();
+            CollectionsInWrites = 0;
         }
     }
 
     /// <inheritdoc />
     public async Task<bool> TryCreateAsync(StateEntry entry, CancellationToken cancellationToken = default)
     {
+        if (PairBefore && AfterWrite is { } before)
+        {
+            await before(new StoreOperation(Step, "create", true, entry, null, true));
+        }
+
+        int collections = GC.CollectionCount(0);
         long start = Stopwatch.GetTimestamp();
         bool created = await inner.TryCreateAsync(entry, cancellationToken);
-        Add(new StoreOperation(Step, "create", true, entry, null, created) { Elapsed = Stopwatch.GetElapsedTime(start) });
+        CollectionsInWrites += GC.CollectionCount(0) - collections;
+        StoreOperation operation = new(Step, "create", true, entry, null, created) { Elapsed = Stopwatch.GetElapsedTime(start) };
+        Add(operation);
+        if (!PairBefore && AfterWrite is { } after)
+        {
+            await after(operation);
+        }
+
         return created;
     }
 
@@ -95,9 +121,22 @@ public sealed class RecordingStateStore(IStateStore inner) : IPurgeableStateStor
     /// <inheritdoc />
     public async Task<bool> TryUpdateAsync(StateEntry entry, long expectedVersion, CancellationToken cancellationToken = default)
     {
+        if (PairBefore && AfterWrite is { } before)
+        {
+            await before(new StoreOperation(Step, "update", true, entry, expectedVersion, true));
+        }
+
+        int collections = GC.CollectionCount(0);
         long start = Stopwatch.GetTimestamp();
         bool updated = await inner.TryUpdateAsync(entry, expectedVersion, cancellationToken);
-        Add(new StoreOperation(Step, "update", true, entry, expectedVersion, updated) { Elapsed = Stopwatch.GetElapsedTime(start) });
+        CollectionsInWrites += GC.CollectionCount(0) - collections;
+        StoreOperation operation = new(Step, "update", true, entry, expectedVersion, updated) { Elapsed = Stopwatch.GetElapsedTime(start) };
+        Add(operation);
+        if (!PairBefore && AfterWrite is { } after)
+        {
+            await after(operation);
+        }
+
         return updated;
     }
 

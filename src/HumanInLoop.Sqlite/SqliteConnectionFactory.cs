@@ -1,4 +1,3 @@
-using System.Globalization;
 using HumanInLoop.Internal;
 using Microsoft.Data.Sqlite;
 
@@ -61,18 +60,19 @@ internal sealed class SqliteConnectionFactory
     /// <summary>Opens a connection with SQLite's busy handler set to the configured timeout.</summary>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>The open connection.</returns>
+    /// <remarks>
+    /// The busy handler is set through SQLite's C API (<c>sqlite3_busy_timeout</c>) on every open, pooled or new: the same setting
+    /// as <c>PRAGMA busy_timeout</c>, without preparing and running a statement for it on each operation (5-6 µs of each, measured
+    /// in benchmarks/README.md, issue 18, goal 1). Setting it on each open rather than once per physical connection leaves nothing
+    /// to track, and a pooled connection whose handler something else changed gets it back.
+    /// </remarks>
     public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
     {
         SqliteConnection connection = new(_connectionString);
         try
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-
-            // SQLite's own busy handler backs off in small steps; set per connection (pooled connections keep it).
-            await using SqliteCommand pragma = connection.CreateCommand();
-            pragma.CommandText = string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout = {_busyTimeoutMs}");
-            pragma.CommandTimeout = 0;
-            await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            SetBusyTimeout(connection, _busyTimeoutMs);
             return connection;
         }
         catch
@@ -80,6 +80,17 @@ internal sealed class SqliteConnectionFactory
             await connection.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>Sets SQLite's busy handler of an open connection to wait up to <paramref name="milliseconds"/> for a lock.</summary>
+    /// <param name="connection">The open connection.</param>
+    /// <param name="milliseconds">The busy timeout.</param>
+    /// <exception cref="SqliteException">SQLite refused the setting.</exception>
+    private static void SetBusyTimeout(SqliteConnection connection, int milliseconds)
+    {
+        SQLitePCL.sqlite3 handle = connection.Handle ?? throw new InvalidOperationException("The SQLite connection is not open.");
+        int result = SQLitePCL.raw.sqlite3_busy_timeout(handle, milliseconds);
+        SqliteException.ThrowExceptionForRC(result, handle);
     }
 
     private static SqliteConnectionStringBuilder Validate(string? connectionString, string optionsName)

@@ -27,6 +27,8 @@ public static class PostgresEnvironment
             Assert.Fail($"{Variable} is not set, and CI=true: the PostgreSQL tests must run in CI (.ci/services/postgres.sh start exports it).");
         }
 
-        return new NpgsqlConnectionStringBuilder(ConnectionString) { MaxPoolSize = maxPoolSize, Timeout = 15 }.ToString();
+        // Timeout: how long opening a connection (waiting for a free one in the pool included) may take. 60 s, not 15: the CI run starts
+        // three frameworks' test assemblies together on 2 cores, and four worker processes racing on one approval once waited longer.
+        return new NpgsqlConnectionStringBuilder(ConnectionString) { MaxPoolSize = maxPoolSize, Timeout = 60 }.ToString();
     }
 }

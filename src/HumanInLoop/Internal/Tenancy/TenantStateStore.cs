@@ -44,6 +44,13 @@ internal class TenantStateStore(IStateStore inner, string tenantId) : IStateStor
     }
 
     /// <inheritdoc />
+    public async Task<StateEntry?> GetWithoutHistoryAsync(string id, CancellationToken cancellationToken = default)
+    {
+        StateEntry? entry = await inner.GetWithoutHistoryAsync(id, cancellationToken);
+        return entry is not null && Owns(entry.TenantId) ? entry : null;
+    }
+
+    /// <inheritdoc />
     public Task<bool> TryUpdateAsync(StateEntry entry, long expectedVersion, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entry);

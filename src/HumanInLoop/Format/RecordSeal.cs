@@ -48,12 +48,45 @@ internal static class RecordSeal
         // Sealed the old way: with the conversation when it is kept apart (v2), or the record alone when it holds its messages (v1).
         // Read without its conversation, a record that is not v1 cannot be told from a changed one here: it is read again, whole.
         bool matches = Integrity.FixedTimeEquals(seal, Integrity.RecordSeal(json, key, history?.Utf8Json));
-        if (!matches && historyOmitted && history is null)
+        if (!matches && historyOmitted && history is null && !CarriesHistorySummary(json))
         {
             return null;
         }
 
         return matches ? json : throw new ApprovalIntegrityException(entry.Id, null,
             $"The stored approval '{entry.Id}' was changed outside the library (its seal does not match); nothing will run from it.");
+    }
+
+    /// <summary>
+    /// Whether the record names its conversation's summary at its top level: only records sealed with the digest inside do, so one
+    /// that does and whose seal does not match was changed (taking the summary out instead only leads to the whole read, refused too).
+    /// </summary>
+    private static bool CarriesHistorySummary(string json)
+    {
+        try
+        {
+            System.Text.Json.Utf8JsonReader reader = new(System.Text.Encoding.UTF8.GetBytes(json), new System.Text.Json.JsonReaderOptions { MaxDepth = HumanInLoopJson.MaxDepth });
+            if (!reader.Read() || reader.TokenType != System.Text.Json.JsonTokenType.StartObject)
+            {
+                return false;
+            }
+
+            while (reader.Read() && reader.TokenType == System.Text.Json.JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("historyApart"u8))
+                {
+                    return true;
+                }
+
+                reader.Read();
+                reader.Skip();
+            }
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            // Not JSON: the whole read refuses it.
+        }
+
+        return false;
     }
 }

@@ -22,6 +22,15 @@ internal sealed class ApprovalRecords(IStateStore store, ReadOnlyMemory<byte> in
 
     public IStateStore Store => store;
 
+    /// <summary>Whether the store reads entries without their conversation (<see cref="StoreReads.WithoutHistory"/>).</summary>
+    public bool ReadsWithoutHistory { get; } = StoreReads.WithoutHistory(store);
+
+    /// <summary>
+    /// The query as this store serves it for approvals to be read from: without the conversations only from a store that reads
+    /// without them (a decorator that forwards the query but not <see cref="IStateStore.GetWithoutHistoryAsync"/> lists them whole).
+    /// </summary>
+    public StateQuery Supported(StateQuery query) => query.IncludeHistory || ReadsWithoutHistory ? query : query with { IncludeHistory = true };
+
     /// <summary>Reads one approval (its conversation is read on first use, <see cref="PendingApproval.LoadHistory"/>).</summary>
     /// <exception cref="ApprovalNotFoundException">No such approval.</exception>
     public async Task<PendingApproval> LoadAsync(string approvalId, CancellationToken cancellationToken)
@@ -40,9 +49,9 @@ internal sealed class ApprovalRecords(IStateStore store, ReadOnlyMemory<byte> in
     public async Task<PendingApproval> LoadWithoutHistoryAsync(string approvalId, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(approvalId);
-        if (!store.StoresHistorySeparately)
+        if (!ReadsWithoutHistory)
         {
-            // The record holds the conversation: there is nothing to leave out.
+            // The record holds the conversation (nothing to leave out), or the store has no read without it: read whole, as always.
             return await LoadAsync(approvalId, cancellationToken);
         }
 
@@ -58,11 +67,12 @@ internal sealed class ApprovalRecords(IStateStore store, ReadOnlyMemory<byte> in
     /// <exception cref="ApprovalIntegrityException">The seal, the index row or the audit chain does not match.</exception>
     /// <exception cref="ApprovalNotFoundException">Read again, whole, it was gone.</exception>
     public async ValueTask<PendingApproval> ReadAsync(StateEntry entry, bool historyOmitted, CancellationToken cancellationToken) =>
-        Read(entry, historyOmitted && store.StoresHistorySeparately) ?? await LoadAsync(entry.Id, cancellationToken);
+        Read(entry, historyOmitted && ReadsWithoutHistory) ?? await LoadAsync(entry.Id, cancellationToken);
 
     /// <summary>Reads a page of approvals; one that cannot be read is listed by id, not allowed to hide the others.</summary>
     public async Task<ApprovalPage> ListAsync(StateQuery query, CancellationToken cancellationToken)
     {
+        query = Supported(query);
         StatePage page = await store.ListAsync(query, cancellationToken);
         List<PendingApproval> approvals = new(page.Entries.Count);
         List<string>? unreadable = null;

@@ -23,7 +23,7 @@ internal sealed class RecordedCalls(ApprovalRecords records, ILogger logger)
         // waits for the store or for its own work, whichever is slower, rather than for both in turn.
         // The tenant is filtered in the store's query too (an index), so a tenant's history never reads another tenant's approvals.
         // Listed without their conversations: a policy that asks for one has it read then (MessageLoader).
-        StateQuery approvals = new() { CreatedFrom = query.From, CreatedBefore = query.Before, TenantId = query.TenantId, PageSize = 500, IncludeHistory = false };
+        StateQuery approvals = records.Supported(new() { CreatedFrom = query.From, CreatedBefore = query.Before, TenantId = query.TenantId, PageSize = 500, IncludeHistory = false });
         Task<StatePage>? next = records.Store.ListAsync(approvals, cancellationToken);
         try
         {
@@ -42,7 +42,7 @@ internal sealed class RecordedCalls(ApprovalRecords records, ILogger logger)
                     PendingApproval approval;
                     try
                     {
-                        approval = await records.ReadAsync(entry, historyOmitted: true, cancellationToken);
+                        approval = await records.ReadAsync(entry, !approvals.IncludeHistory, cancellationToken);
                     }
                     catch (Exception exception) when (exception is ApprovalStateFormatException or ApprovalIntegrityException)
                     {

@@ -41,8 +41,9 @@ public interface IStateStore
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>The entry, or <see langword="null"/> when there is none.</returns>
     /// <remarks>
-    /// The default, for stores written before it existed, is <see cref="GetAsync"/>: the whole entry, which callers accept too.
-    /// Only a store that keeps the conversation apart (<see cref="StoresHistorySeparately"/>) saves anything by implementing it.
+    /// The default, for stores written before it existed, is <see cref="GetAsync"/>: the whole entry, and the library then reads
+    /// such a store exactly as before. Only a store that keeps the conversation apart (<see cref="StoresHistorySeparately"/>) saves
+    /// anything by implementing it; one that does must honour <see cref="StateQuery.IncludeHistory"/> too.
     /// </remarks>
     Task<StateEntry?> GetWithoutHistoryAsync(string id, CancellationToken cancellationToken = default) => GetAsync(id, cancellationToken);
 

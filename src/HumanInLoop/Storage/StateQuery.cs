@@ -78,7 +78,11 @@ public sealed record StateQuery
     /// then does not read; every other column, the filter, the order and the paging are the same.
     /// </summary>
     /// <value>Default <see langword="true"/>.</value>
-    /// <remarks>A store written before this property existed ignores it and returns the conversations, which callers accept too.</remarks>
+    /// <remarks>
+    /// A store written before this property existed ignores it and returns the conversations, which callers accept too. The library
+    /// takes an entry listed without one as read without it only from a store that implements
+    /// <see cref="IStateStore.GetWithoutHistoryAsync"/>.
+    /// </remarks>
     public bool IncludeHistory { get; init; } = true;
 
     /// <summary>Gets the <see cref="StatePage.ContinuationToken"/> of the previous page, or <see langword="null"/> for the first.</summary>

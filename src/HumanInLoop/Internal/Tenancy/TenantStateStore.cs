@@ -13,7 +13,7 @@ internal class TenantStateStore(IStateStore inner, string tenantId) : IStateStor
     public string TenantId => tenantId;
 
     /// <summary>Gets the whole store.</summary>
-    protected IStateStore Inner => inner;
+    protected internal IStateStore Inner => inner;
 
     /// <inheritdoc />
     public bool StoresHistorySeparately => inner.StoresHistorySeparately;

@@ -81,7 +81,8 @@ public sealed record StateQuery
     /// <remarks>
     /// A store written before this property existed ignores it and returns the conversations, which callers accept too. The library
     /// takes an entry listed without one as read without it only from a store that implements
-    /// <see cref="IStateStore.GetWithoutHistoryAsync"/>.
+    /// <see cref="IStateStore.GetWithoutHistoryAsync"/>; approvals that <see cref="ApprovalService.ListAsync"/> then returns throw
+    /// <see cref="InvalidOperationException"/> from <see cref="PendingApproval.Messages"/> (everything else is read and verified as usual).
     /// </remarks>
     public bool IncludeHistory { get; init; } = true;
 

@@ -119,6 +119,15 @@ public sealed class RecordingStateStore(IStateStore inner) : IPurgeableStateStor
     }
 
     /// <inheritdoc />
+    public async Task<StateEntry?> GetWithoutHistoryAsync(string id, CancellationToken cancellationToken = default)
+    {
+        long start = Stopwatch.GetTimestamp();
+        StateEntry? entry = await inner.GetWithoutHistoryAsync(id, cancellationToken);
+        Add(new StoreOperation(Step, "get without history", false, entry, null, entry is not null) { Elapsed = Stopwatch.GetElapsedTime(start) });
+        return entry;
+    }
+
+    /// <inheritdoc />
     public async Task<bool> TryUpdateAsync(StateEntry entry, long expectedVersion, CancellationToken cancellationToken = default)
     {
         if (PairBefore && AfterWrite is { } before)
@@ -145,7 +154,7 @@ public sealed class RecordingStateStore(IStateStore inner) : IPurgeableStateStor
     {
         long start = Stopwatch.GetTimestamp();
         StatePage page = await inner.ListAsync(query, cancellationToken);
-        Add(new StoreOperation(Step, "list", false, null, null, true, page.Entries.Count, page.Entries.Sum(StoreOperation.EntryBytes)) { Elapsed = Stopwatch.GetElapsedTime(start) });
+        Add(new StoreOperation(Step, query.IncludeHistory ? "list" : "list without history", false, null, null, true, page.Entries.Count, page.Entries.Sum(StoreOperation.EntryBytes)) { Elapsed = Stopwatch.GetElapsedTime(start) });
         return page;
     }
 

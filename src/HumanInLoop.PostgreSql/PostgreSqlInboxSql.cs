@@ -23,8 +23,9 @@ internal static class PostgreSqlInboxSql
     /// <param name="createdBefore">Filter by latest creation.</param>
     /// <param name="byTenant">Filter by tenant (in the index: approver, tenant, created_at or expires_at, id).</param>
     /// <param name="byDeadline">Soonest deadline first, the token's time a deadline (index: approver, expires_at, id).</param>
-    /// <returns>The SQL; its rows are <see cref="PostgreSqlEntryMapping.Columns"/>, newest (or soonest due) first.</returns>
-    public static string Build(StoreTableNames tables, int names, bool byConversation, bool afterToken, bool createdFrom, bool createdBefore, bool byTenant, bool byDeadline)
+    /// <param name="withHistory">Read the conversation too; otherwise its column is NULL (and never read from storage).</param>
+    /// <returns>The SQL; its rows are <see cref="PostgreSqlEntryMapping.Columns"/> (or <see cref="PostgreSqlEntryMapping.ColumnsWithoutHistory"/>), newest (or soonest due) first.</returns>
+    public static string Build(StoreTableNames tables, int names, bool byConversation, bool afterToken, bool createdFrom, bool createdBefore, bool byTenant, bool byDeadline, bool withHistory = true)
     {
         List<string> where = [];
         int parameter = 2;
@@ -61,7 +62,7 @@ internal static class PostgreSqlInboxSql
         IEnumerable<string> ranges = Enumerable.Range(parameter, names).Select(name =>
             $"(SELECT x.approval_id AS p_id, x.{key} AS p_at FROM {approvers} x{join} WHERE x.approver = ${name}{filter} ORDER BY x.{key}{desc}, x.approval_id{desc} LIMIT $1)");
         return $"""
-            SELECT {PostgreSqlEntryMapping.Columns}
+            SELECT {(withHistory ? PostgreSqlEntryMapping.Columns : PostgreSqlEntryMapping.ColumnsWithoutHistory)}
             FROM (SELECT p_id, p_at FROM ({string.Join(" UNION ", ranges)}) u ORDER BY p_at{desc}, p_id{desc} LIMIT $1) p
             JOIN {tables.Approvals} ON id = p.p_id
             ORDER BY p.p_at{desc}, p.p_id{desc}

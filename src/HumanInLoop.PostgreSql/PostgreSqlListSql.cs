@@ -20,8 +20,9 @@ internal static class PostgreSqlListSql
     /// <param name="createdBefore">Filter by latest creation.</param>
     /// <param name="byTenant">Filter by tenant.</param>
     /// <param name="byDeadline">Soonest deadline first (<see cref="StateOrder.SoonestDeadlineFirst"/>) rather than newest first.</param>
-    /// <returns>The SQL; its rows are <see cref="PostgreSqlEntryMapping.Columns"/>.</returns>
-    public static string Build(StoreTableNames tables, bool byConversation, bool byStatus, bool afterToken, bool createdFrom, bool createdBefore, bool byTenant, bool byDeadline)
+    /// <param name="withHistory">Read the conversation too; otherwise its column is NULL (and never read from storage).</param>
+    /// <returns>The SQL; its rows are <see cref="PostgreSqlEntryMapping.Columns"/> (or <see cref="PostgreSqlEntryMapping.ColumnsWithoutHistory"/>).</returns>
+    public static string Build(StoreTableNames tables, bool byConversation, bool byStatus, bool afterToken, bool createdFrom, bool createdBefore, bool byTenant, bool byDeadline, bool withHistory = true)
     {
         List<string> where = [];
         int parameter = 2;
@@ -57,6 +58,6 @@ internal static class PostgreSqlListSql
 
         string filter = where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where);
         string order = byDeadline ? "expires_at, id" : "created_at DESC, id DESC";
-        return $"SELECT {PostgreSqlEntryMapping.Columns} FROM {tables.Approvals}{filter} ORDER BY {order} LIMIT $1";
+        return $"SELECT {(withHistory ? PostgreSqlEntryMapping.Columns : PostgreSqlEntryMapping.ColumnsWithoutHistory)} FROM {tables.Approvals}{filter} ORDER BY {order} LIMIT $1";
     }
 }

@@ -111,11 +111,18 @@ public sealed class PostgreSqlStateStore : IPurgeableStateStore, ICallRecordStor
     }
 
     /// <inheritdoc />
-    public async Task<StateEntry?> GetAsync(string id, CancellationToken cancellationToken = default)
+    public Task<StateEntry?> GetAsync(string id, CancellationToken cancellationToken = default) => GetAsync(id, withHistory: true, cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>The conversation's column is not read (nor, when it is stored out of line, its TOAST rows).</remarks>
+    public Task<StateEntry?> GetWithoutHistoryAsync(string id, CancellationToken cancellationToken = default) => GetAsync(id, withHistory: false, cancellationToken);
+
+    private async Task<StateEntry?> GetAsync(string id, bool withHistory, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(id);
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
-        await using NpgsqlCommand command = _dataSource.CreateCommand($"SELECT {PostgreSqlEntryMapping.Columns} FROM {_tables.Approvals} WHERE id = $1");
+        await using NpgsqlCommand command = _dataSource.CreateCommand(
+            $"SELECT {(withHistory ? PostgreSqlEntryMapping.Columns : PostgreSqlEntryMapping.ColumnsWithoutHistory)} FROM {_tables.Approvals} WHERE id = $1");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = id, NpgsqlDbType = NpgsqlDbType.Text });
         await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? PostgreSqlEntryMapping.ReadEntry(reader) : null;
@@ -158,7 +165,7 @@ public sealed class PostgreSqlStateStore : IPurgeableStateStore, ICallRecordStor
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
         await using NpgsqlCommand command = _dataSource.CreateCommand(BuildListSql(
             query.ConversationId is not null, byStatus, after is not null, query.CreatedFrom is not null, query.CreatedBefore is not null, query.TenantId is not null, approvers.Count,
-            byDeadline));
+            byDeadline, query.IncludeHistory));
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = query.PageSize + 1 });
         if (query.TenantId is not null)
         {
@@ -249,10 +256,11 @@ public sealed class PostgreSqlStateStore : IPurgeableStateStore, ICallRecordStor
     /// (<see cref="PostgreSqlInboxSql"/>), which takes no status.
     /// </summary>
     internal string BuildListSql(
-        bool byConversation, bool byStatus, bool afterToken, bool createdFrom = false, bool createdBefore = false, bool byTenant = false, int approvers = 0, bool byDeadline = false) =>
+        bool byConversation, bool byStatus, bool afterToken, bool createdFrom = false, bool createdBefore = false, bool byTenant = false, int approvers = 0, bool byDeadline = false,
+        bool withHistory = true) =>
         approvers > 0
-            ? PostgreSqlInboxSql.Build(_tables, approvers, byConversation, afterToken, createdFrom, createdBefore, byTenant, byDeadline)
-            : PostgreSqlListSql.Build(_tables, byConversation, byStatus, afterToken, createdFrom, createdBefore, byTenant, byDeadline);
+            ? PostgreSqlInboxSql.Build(_tables, approvers, byConversation, afterToken, createdFrom, createdBefore, byTenant, byDeadline, withHistory)
+            : PostgreSqlListSql.Build(_tables, byConversation, byStatus, afterToken, createdFrom, createdBefore, byTenant, byDeadline, withHistory);
 
     private async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
     {

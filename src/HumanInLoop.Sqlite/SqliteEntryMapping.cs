@@ -24,6 +24,17 @@ internal static class SqliteEntryMapping
     /// <summary><see cref="Columns"/> with NULL for the history, for reads that do not need the conversation.</summary>
     public const string ColumnsWithoutHistory = "a.id, a.conversation_id, a.status, a.created_at, a.expires_at, a.updated_at, a.version, a.data, NULL, a.tenant_id, a.approvers";
 
+    /// <summary>
+    /// The columns and tables an entry is read from, as <c>{columns} FROM approvals a [LEFT JOIN history h]</c>: without the
+    /// conversation, its table is not joined and its column is NULL.
+    /// </summary>
+    /// <param name="tables">The store's table names.</param>
+    /// <param name="withHistory">Read the conversation too.</param>
+    /// <returns>The SQL, to follow <c>SELECT</c>.</returns>
+    public static string From(StoreTableNames tables, bool withHistory) => withHistory
+        ? $"{Columns} FROM {tables.Approvals} a LEFT JOIN {HistoryTable(tables)} h ON h.approval_id = a.id"
+        : $"{ColumnsWithoutHistory} FROM {tables.Approvals} a";
+
     /// <summary>The table of conversations kept apart (schema version 3): one row per approval, written once.</summary>
     /// <param name="tables">The store's table names.</param>
     /// <returns>The quoted table name.</returns>

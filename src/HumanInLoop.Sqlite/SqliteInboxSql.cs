@@ -19,8 +19,9 @@ internal static class SqliteInboxSql
     /// <param name="createdBefore">Filter by <c>@createdBefore</c>.</param>
     /// <param name="byTenant">Filter by <c>@tenant</c> (in the index: approver, tenant, created_at or expires_at, id).</param>
     /// <param name="byDeadline">Soonest deadline first, continuing after <c>@afterExpires</c>, <c>@afterId</c> (index: approver, expires_at, id).</param>
-    /// <returns>The SQL; its rows are <see cref="SqliteEntryMapping.Columns"/>, newest (or soonest due) first.</returns>
-    public static string Build(StoreTableNames tables, int names, bool byConversation, bool afterToken, bool createdFrom, bool createdBefore, bool byTenant, bool byDeadline)
+    /// <param name="withHistory">Read the conversation too; otherwise its column is NULL and its table is not joined.</param>
+    /// <returns>The SQL; its rows are <see cref="SqliteEntryMapping.Columns"/> (or <see cref="SqliteEntryMapping.ColumnsWithoutHistory"/>), newest (or soonest due) first.</returns>
+    public static string Build(StoreTableNames tables, int names, bool byConversation, bool afterToken, bool createdFrom, bool createdBefore, bool byTenant, bool byDeadline, bool withHistory = true)
     {
         string approvers = SqliteEntryMapping.ApproversTable(tables);
         List<string> where = [];
@@ -55,10 +56,9 @@ internal static class SqliteInboxSql
         IEnumerable<string> ranges = Enumerable.Range(0, names).Select(i =>
             $"SELECT id, at FROM (SELECT x.approval_id AS id, x.{key} AS at FROM {approvers} x{join} WHERE x.approver = @approver{i}{filter} ORDER BY x.{key}{desc}, x.approval_id{desc} LIMIT @limit)");
         return $"""
-            SELECT {SqliteEntryMapping.Columns}
+            SELECT {(withHistory ? SqliteEntryMapping.Columns : SqliteEntryMapping.ColumnsWithoutHistory)}
             FROM (SELECT id, at FROM ({string.Join(" UNION ", ranges)}) ORDER BY at{desc}, id{desc} LIMIT @limit) p
-            CROSS JOIN {tables.Approvals} a ON a.id = p.id
-            LEFT JOIN {SqliteEntryMapping.HistoryTable(tables)} h ON h.approval_id = a.id
+            CROSS JOIN {tables.Approvals} a ON a.id = p.id{(withHistory ? $"\n    LEFT JOIN {SqliteEntryMapping.HistoryTable(tables)} h ON h.approval_id = a.id" : "")}
             ORDER BY p.at{desc}, p.id{desc}
             """;
     }

@@ -17,8 +17,9 @@ internal static class SqliteListSql
     /// <param name="createdBefore">Filter by <c>@createdBefore</c>.</param>
     /// <param name="byTenant">Filter by <c>@tenant</c>.</param>
     /// <param name="byDeadline">Soonest deadline first (<see cref="StateOrder.SoonestDeadlineFirst"/>) rather than newest first.</param>
-    /// <returns>The SQL; its rows are <see cref="SqliteEntryMapping.Columns"/>, at most <c>@limit</c>.</returns>
-    public static string Build(StoreTableNames tables, bool byConversation, bool byStatus, bool afterToken, bool createdFrom, bool createdBefore, bool byTenant, bool byDeadline)
+    /// <param name="withHistory">Read the conversation too; otherwise its column is NULL and its table is not joined.</param>
+    /// <returns>The SQL; its rows are <see cref="SqliteEntryMapping.Columns"/> (or <see cref="SqliteEntryMapping.ColumnsWithoutHistory"/>), at most <c>@limit</c>.</returns>
+    public static string Build(StoreTableNames tables, bool byConversation, bool byStatus, bool afterToken, bool createdFrom, bool createdBefore, bool byTenant, bool byDeadline, bool withHistory = true)
     {
         List<string> where = [];
         if (byTenant)
@@ -53,6 +54,6 @@ internal static class SqliteListSql
 
         string filter = where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where);
         string order = byDeadline ? "a.expires_at, a.id" : "a.created_at DESC, a.id DESC";
-        return $"SELECT {SqliteEntryMapping.Columns} FROM {tables.Approvals} a LEFT JOIN {SqliteEntryMapping.HistoryTable(tables)} h ON h.approval_id = a.id{filter} ORDER BY {order} LIMIT @limit";
+        return $"SELECT {SqliteEntryMapping.From(tables, withHistory)}{filter} ORDER BY {order} LIMIT @limit";
     }
 }

@@ -119,12 +119,18 @@ public sealed class SqliteStateStore : IPurgeableStateStore, ICallRecordStore, I
     }
 
     /// <inheritdoc />
-    public async Task<StateEntry?> GetAsync(string id, CancellationToken cancellationToken = default)
+    public Task<StateEntry?> GetAsync(string id, CancellationToken cancellationToken = default) => GetAsync(id, withHistory: true, cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>The conversation's table is not read.</remarks>
+    public Task<StateEntry?> GetWithoutHistoryAsync(string id, CancellationToken cancellationToken = default) => GetAsync(id, withHistory: false, cancellationToken);
+
+    private async Task<StateEntry?> GetAsync(string id, bool withHistory, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(id);
         await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = $"SELECT {SqliteEntryMapping.Columns} FROM {_tables.Approvals} a LEFT JOIN {_history} h ON h.approval_id = a.id WHERE a.id = @id";
+        command.CommandText = $"SELECT {SqliteEntryMapping.From(_tables, withHistory)} WHERE a.id = @id";
         command.Parameters.AddWithValue("@id", id);
         await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
 
@@ -171,7 +177,7 @@ public sealed class SqliteStateStore : IPurgeableStateStore, ICallRecordStore, I
         await using SqliteCommand command = connection.CreateCommand();
         command.CommandText = BuildListSql(
             query.ConversationId is not null, query.Status is not null, after is not null, query.CreatedFrom is not null, query.CreatedBefore is not null, query.TenantId is not null,
-            approvers.Count, byDeadline);
+            approvers.Count, byDeadline, query.IncludeHistory);
         command.Parameters.AddWithValue("@limit", query.PageSize + 1);
         for (int i = 0; i < approvers.Count; i++)
         {
@@ -252,10 +258,11 @@ public sealed class SqliteStateStore : IPurgeableStateStore, ICallRecordStore, I
     /// whatever the filter (the deadline order: with a status, or an approver's inbox). See <see cref="SqliteListSql"/>.
     /// </summary>
     internal string BuildListSql(
-        bool byConversation, bool byStatus, bool afterToken, bool createdFrom = false, bool createdBefore = false, bool byTenant = false, int approvers = 0, bool byDeadline = false) =>
+        bool byConversation, bool byStatus, bool afterToken, bool createdFrom = false, bool createdBefore = false, bool byTenant = false, int approvers = 0, bool byDeadline = false,
+        bool withHistory = true) =>
         approvers > 0
-            ? SqliteInboxSql.Build(_tables, approvers, byConversation, afterToken, createdFrom, createdBefore, byTenant, byDeadline)
-            : SqliteListSql.Build(_tables, byConversation, byStatus, afterToken, createdFrom, createdBefore, byTenant, byDeadline);
+            ? SqliteInboxSql.Build(_tables, approvers, byConversation, afterToken, createdFrom, createdBefore, byTenant, byDeadline, withHistory)
+            : SqliteListSql.Build(_tables, byConversation, byStatus, afterToken, createdFrom, createdBefore, byTenant, byDeadline, withHistory);
 
     private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
     {

@@ -150,7 +150,7 @@ public sealed class ApprovalService
     /// <param name="callId">The call id.</param>
     /// <param name="decision">Approve, reject, approve with edited arguments, or answer in place of the tool; built from an authenticated identity.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
-    /// <returns>The approval after the decision.</returns>
+    /// <returns>The approval after the decision. A store that keeps conversations apart is not asked for this one (a decision does not need it): its <see cref="PendingApproval.Messages"/> then throw <see cref="InvalidOperationException"/>; read it with <see cref="GetAsync"/> to see them.</returns>
     /// <exception cref="ApprovalNotFoundException">No such approval or call.</exception>
     /// <exception cref="ApprovalConflictException">The call was already decided, was never pending, or the approval is no longer open.</exception>
     /// <exception cref="ApprovalExpiredException">The deadline passed; the approval is now recorded as expired.</exception>
@@ -164,7 +164,7 @@ public sealed class ApprovalService
     /// <param name="approver">Who withdraws it.</param>
     /// <param name="reason">Why, as recorded.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
-    /// <returns>The cancelled approval.</returns>
+    /// <returns>The cancelled approval. A store that keeps conversations apart is not asked for this one (a decision does not need it): its <see cref="PendingApproval.Messages"/> then throw <see cref="InvalidOperationException"/>; read it with <see cref="GetAsync"/> to see them.</returns>
     public Task<PendingApproval> CancelAsync(string approvalId, Approver approver, string reason, CancellationToken cancellationToken = default) =>
         _decider.CancelAsync(approvalId, approver, reason, cancellationToken);
 
@@ -178,7 +178,7 @@ public sealed class ApprovalService
     /// <param name="tookEffect">Whether the call's effect happened (for example, the transfer is on the statement).</param>
     /// <param name="note">What was found, recorded and sent to the model.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
-    /// <returns>The approval after reconciliation.</returns>
+    /// <returns>The approval after reconciliation. A store that keeps conversations apart is not asked for this one (a decision does not need it): its <see cref="PendingApproval.Messages"/> then throw <see cref="InvalidOperationException"/>; read it with <see cref="GetAsync"/> to see them.</returns>
     /// <exception cref="ApprovalForbiddenException">The approver may not decide this call (the same rules as approving it).</exception>
     public Task<PendingApproval> ResolveInDoubtAsync(
         string approvalId, string callId, Approver approver, bool tookEffect, string note, CancellationToken cancellationToken = default) =>
@@ -216,7 +216,7 @@ public sealed class ApprovalService
     /// <param name="response">The response content.</param>
     /// <param name="approver">Who decided, as authenticated by the host (never taken from the response).</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
-    /// <returns>The approval after the decision.</returns>
+    /// <returns>The approval after the decision. A store that keeps conversations apart is not asked for this one (a decision does not need it): its <see cref="PendingApproval.Messages"/> then throw <see cref="InvalidOperationException"/>; read it with <see cref="GetAsync"/> to see them.</returns>
     /// <exception cref="UnmatchedApprovalResponseException">The response answers no waiting call: forged, altered or never pending (a security event, logged and counted).</exception>
     /// <exception cref="ApprovalConflictException">The call was already decided, or the approval is no longer open.</exception>
     /// <exception cref="ApprovalForbiddenException">The approver may not decide this call.</exception>
@@ -229,7 +229,7 @@ public sealed class ApprovalService
     /// <param name="response">The response content.</param>
     /// <param name="approver">Who decided, as authenticated by the host (never taken from the response).</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
-    /// <returns>The approval after the decision.</returns>
+    /// <returns>The approval after the decision. A store that keeps conversations apart is not asked for this one (a decision does not need it): its <see cref="PendingApproval.Messages"/> then throw <see cref="InvalidOperationException"/>; read it with <see cref="GetAsync"/> to see them.</returns>
     /// <exception cref="UnmatchedApprovalResponseException">The response answers no waiting call of that approval (a security event, logged and counted).</exception>
     public Task<PendingApproval> ApplyApprovalResponseAsync(string approvalId, ToolApprovalResponseContent response, Approver approver, CancellationToken cancellationToken = default) =>
         _interop.ApplyResponseAsync(approvalId ?? throw new ArgumentNullException(nameof(approvalId)), response, approver, cancellationToken);

@@ -40,6 +40,10 @@ public sealed class ConsoleLiveAcrossServersTests : IDisposable
         JsonElement change = await events.NextAsync();
         Assert.Equal(held.Id, change.GetProperty("approvalId").GetString());
         Assert.Equal("Decided", change.GetProperty("status").GetString());
+
+        // Every read for changes listed the pending approvals without their conversations (issue 18, goal 2).
+        Assert.True(store.Polls >= 3);
+        Assert.Equal(0, store.PollsWithConversations);
     }
 
     [Fact]
@@ -227,8 +231,12 @@ public sealed class ConsoleLiveAcrossServersTests : IDisposable
     {
         private int _polls;
         private int _failing;
+        private int _pollsWithConversations;
 
         public int Polls => Volatile.Read(ref _polls);
+
+        /// <summary>Gets how many reads for changes asked for the conversations too (the poller compares ids and versions only).</summary>
+        public int PollsWithConversations => Volatile.Read(ref _pollsWithConversations);
 
         /// <summary>Gets or sets how many of the next reads for changes fail (the store is down).</summary>
         public int FailingPolls { get => Volatile.Read(ref _failing); set => Volatile.Write(ref _failing, value); }
@@ -247,6 +255,11 @@ public sealed class ConsoleLiveAcrossServersTests : IDisposable
             if (query is { Status: ApprovalStatus.Pending, PageSize: 1000, ConversationId: null, Approver: null, TenantId: null, ContinuationToken: null })
             {
                 Interlocked.Increment(ref _polls);
+                if (query.IncludeHistory)
+                {
+                    Interlocked.Increment(ref _pollsWithConversations);
+                }
+
                 if (Interlocked.Decrement(ref _failing) >= 0)
                 {
                     throw new TimeoutException("The database is unavailable.");

@@ -7,7 +7,8 @@ namespace HumanInLoop.Testing;
 /// <param name="WithConversation">For a read: whether it brought the conversation back. For a write: whether it carried one.</param>
 /// <param name="Bytes">For a write: the characters of the record and the conversation it carried (what the store is asked to write).</param>
 /// <param name="DiskBytes">The bytes the storage grew by during the call, when the test measures it (a SQLite file's write-ahead log); else 0.</param>
-public sealed record StoreCall(string Step, string Kind, ApprovalStatus? Status, bool WithConversation, long Bytes, long DiskBytes = 0)
+/// <param name="ConversationChars">For a write: the characters of the conversation it carried apart (<see cref="StateEntry.History"/>); else 0.</param>
+public sealed record StoreCall(string Step, string Kind, ApprovalStatus? Status, bool WithConversation, long Bytes, long DiskBytes = 0, long ConversationChars = 0)
 {
     /// <summary>Gets whether the call writes to the store.</summary>
     public bool IsWrite => Kind is "Create" or "Update" or "CreateGrant" or "UpdateGrant" or "AppendCallRecords";
@@ -63,13 +64,21 @@ public sealed class CountingStore(IStateStore inner, Func<long>? diskBytes = nul
     {
         long before = Disk();
         bool created = await inner.TryCreateAsync(entry, cancellationToken);
-        Add("Create", entry.Status, Carries(entry), Written(entry), Disk() - before);
+        Add("Create", entry.Status, Carries(entry), Written(entry), Disk() - before, entry.History?.Length ?? 0);
         return created;
     }
 
     public async Task<StateEntry?> GetAsync(string id, CancellationToken cancellationToken = default)
     {
         StateEntry? entry = await inner.GetAsync(id, cancellationToken);
+        Add("Get", entry?.Status, entry?.History is not null || (entry is not null && !inner.StoresHistorySeparately), 0);
+        return entry;
+    }
+
+    /// <summary>Forwards the read without the conversation; counted as a <c>Get</c>, with or without the conversation as it came back.</summary>
+    public async Task<StateEntry?> GetWithoutHistoryAsync(string id, CancellationToken cancellationToken = default)
+    {
+        StateEntry? entry = await inner.GetWithoutHistoryAsync(id, cancellationToken);
         Add("Get", entry?.Status, entry?.History is not null || (entry is not null && !inner.StoresHistorySeparately), 0);
         return entry;
     }
@@ -137,11 +146,11 @@ public sealed class CountingStore(IStateStore inner, Func<long>? diskBytes = nul
 
     private static long Written(StateEntry entry) => entry.Data.Length + (entry.History?.Length ?? 0L);
 
-    private void Add(string kind, ApprovalStatus? status, bool withConversation, long bytes, long disk = 0)
+    private void Add(string kind, ApprovalStatus? status, bool withConversation, long bytes, long disk = 0, long conversation = 0)
     {
         lock (_calls)
         {
-            _calls.Add(new StoreCall(Step, kind, status, withConversation, bytes, disk));
+            _calls.Add(new StoreCall(Step, kind, status, withConversation, bytes, disk, conversation));
         }
     }
 }

@@ -118,8 +118,8 @@ public abstract class StoreCostContractTests
         Assert.Equal(["ListGrants", "List", "Create Pending +conversation"], Shown(bank.Store.In("hold")));
         // The approver reads it, with the conversation (what they are asked to judge).
         Assert.Equal(["Get Pending +conversation"], Shown(bank.Store.In("read")));
-        // The decision: one read, one compare-and-swap.
-        Assert.Equal(["Get Pending +conversation", "Update Decided"], Shown(bank.Store.In("decide")));
+        // The decision: one read without the conversation (it judges calls, not messages), one compare-and-swap.
+        Assert.Equal(["Get Pending", "Update Decided"], Shown(bank.Store.In("decide")));
         // The resume: one read (the model is sent the conversation), then the claim, the call's start, its outcome and the end;
         // no write carries the conversation again.
         Assert.Equal(
@@ -128,6 +128,8 @@ public abstract class StoreCostContractTests
 
         Assert.Equal(6, bank.Store.Calls.Count(c => c.Step != "" && c.IsApprovalWrite));
         Assert.Equal(4, bank.Store.Calls.Count(c => c.Step != "" && c.IsApprovalRead));
+        // Only the two steps that need the conversation read it: the approver's screen and the resume.
+        Assert.Equal(2, bank.Store.Calls.Count(c => c.Step != "" && c.IsApprovalRead && c.WithConversation));
     }
 
     [Fact]
@@ -148,14 +150,35 @@ public abstract class StoreCostContractTests
         Assert.True(!large.Store.MeasuresDisk || largeWrites[0].DiskBytes > smallWrites[0].DiskBytes + (990 * 60), seen);
 
         // Every later change writes the record alone: what the store is asked to write, and what it wrote, is the same at
-        // 1,000 messages as at 10 (the conversation is never written again).
+        // 1,000 messages as at 10 (the conversation is never written again). The record carries the conversation's length (so that it
+        // can be read without it), a number: its digits, and nothing else of the conversation, differ.
+        int digits = Digits(largeWrites[0].ConversationChars) - Digits(smallWrites[0].ConversationChars);
+        Assert.True(digits is > 0 and <= 3, seen);
         for (int i = 1; i < smallWrites.Length; i++)
         {
             Assert.False(largeWrites[i].WithConversation, seen);
-            Assert.True(largeWrites[i].Bytes == smallWrites[i].Bytes, seen);
+            Assert.True(largeWrites[i].Bytes == smallWrites[i].Bytes + digits, seen);
             Assert.True(largeWrites[i].DiskBytes <= smallWrites[i].DiskBytes + DiskSlack, seen);
         }
     }
+
+    [Fact]
+    public async Task RepeatedCall_RetryGuard_ReadsEarlierApprovalsWithoutTheirConversation()
+    {
+        Bank bank = await NewBankAsync();
+        PendingApproval held = (await Assert.ThrowsAsync<PendingApprovalException>(() => bank.Client.GetResponseAsync(Bank.Conversation(1_000), bank.Options))).Approval;
+        await bank.Approvals.DecideAsync(held.Id, "c-tr", ApprovalDecision.Reject(Alice, "not today"));
+
+        // The model asks for the same transfer again: the guard lists the conversation's approvals and reads the rejection, and
+        // neither read brings a conversation back (1,000 messages each), only the records it compares.
+        bank.Store.Step = "repeat";
+        await bank.Client.GetResponseAsync(Bank.Conversation(1_000), bank.Options);
+
+        Assert.Equal(["ListGrants", "List", "Get Decided"], Shown(bank.Store.In("repeat").Where(c => c.Kind is "ListGrants" or "List" or "Get")));
+        Assert.Equal(0, bank.Ran);
+    }
+
+    private static int Digits(long value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture).Length;
 
     /// <summary>How much more one write may grow the storage at 1,000 messages than at 10 (a page of SQLite's log: 4,096 bytes and its frame header).</summary>
     private const long DiskSlack = 4096 + 24;

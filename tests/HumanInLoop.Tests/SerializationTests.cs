@@ -22,7 +22,8 @@ public sealed class SerializationTests
     {
         TestBank bank = new();
         PendingApproval pending = (await bank.SendAsync("balance and transfer 500 to bob", false)).Pending;
-        return await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
+        await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
+        return await bank.Approvals.GetAsync(pending.Id); // with its conversation (a decision returns the approval without it)
     }
 
     /// <summary>The sample with versions (format version 4): the host's label, and a rule set that names its rule and version.</summary>
@@ -35,7 +36,8 @@ public sealed class SerializationTests
             : PolicyVerdict.NotApplicable.WithOrigin(null, "sha256:aaa"))));
         TestBank bank = new(options);
         PendingApproval pending = (await bank.SendAsync("balance and transfer 500 to bob", false)).Pending;
-        return await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
+        await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
+        return await bank.Approvals.GetAsync(pending.Id); // with its conversation (a decision returns the approval without it)
     }
 
     [Fact]

@@ -15,10 +15,16 @@ internal sealed class ApprovalDecider(
 {
     private readonly SignOffCounter _signOffs = new(records, clock);
 
-    /// <summary>Reads an approval for <paramref name="approver"/>: one of another tenant answers exactly like an id that does not exist.</summary>
-    private async Task<PendingApproval> LoadForAsync(string approvalId, Approver approver, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads an approval for <paramref name="approver"/>: one of another tenant answers exactly like an id that does not exist. A decision
+    /// does not look at the conversation, so it is left in the store, unless <paramref name="withHistory"/> (edited arguments are judged
+    /// again by the policies, which see it).
+    /// </summary>
+    private async Task<PendingApproval> LoadForAsync(string approvalId, Approver approver, CancellationToken cancellationToken, bool withHistory = false)
     {
-        PendingApproval approval = await records.LoadAsync(approvalId, cancellationToken);
+        PendingApproval approval = withHistory
+            ? await records.LoadAsync(approvalId, cancellationToken)
+            : await records.LoadWithoutHistoryAsync(approvalId, cancellationToken);
         return approver.Sees(approval.Context.TenantId) ? approval : throw new ApprovalNotFoundException(approvalId);
     }
 
@@ -31,7 +37,7 @@ internal sealed class ApprovalDecider(
         activity?.SetTag(HumanInLoopTelemetry.ApprovalIdTag, approvalId);
         for (int attempt = 0; attempt < ApprovalRecords.MaxConcurrentRetries; attempt++)
         {
-            PendingApproval approval = await LoadForAsync(approvalId, decision.Approver, cancellationToken);
+            PendingApproval approval = await LoadForAsync(approvalId, decision.Approver, cancellationToken, withHistory: decision.EditedArguments is not null);
             PendingToolCall call = approval.FindCall(callId) ?? throw new ApprovalNotFoundException(approvalId, callId);
             if (await expirer.ExpireIfDueAsync(approval, cancellationToken) is { } expired)
             {

@@ -24,7 +24,7 @@ internal sealed class ApprovalExpirer(
         do
         {
             StatePage page = await records.Store.ListAsync(
-                new StateQuery { Status = ApprovalStatus.Pending, PageSize = SweepPageSize, ContinuationToken = token }, cancellationToken);
+                new StateQuery { Status = ApprovalStatus.Pending, PageSize = SweepPageSize, ContinuationToken = token, IncludeHistory = false }, cancellationToken);
             foreach (StateEntry entry in page.Entries)
             {
                 // The column holds the next due time: the deadline, or an escalation before it.
@@ -94,7 +94,8 @@ internal sealed class ApprovalExpirer(
             PendingApproval approval;
             try
             {
-                approval = await records.LoadAsync(approvalId, cancellationToken);
+                // Expiring or escalating looks at deadlines and calls, never at the conversation: it stays in the store.
+                approval = await records.LoadWithoutHistoryAsync(approvalId, cancellationToken);
             }
             catch (Exception exception) when (exception is ApprovalStateFormatException or ApprovalIntegrityException)
             {

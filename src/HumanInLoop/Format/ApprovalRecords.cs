@@ -22,6 +22,15 @@ internal sealed class ApprovalRecords(IStateStore store, ReadOnlyMemory<byte> in
 
     public IStateStore Store => store;
 
+    /// <summary>Whether the store reads entries without their conversation (<see cref="StoreReads.WithoutHistory"/>).</summary>
+    public bool ReadsWithoutHistory { get; } = StoreReads.WithoutHistory(store);
+
+    /// <summary>
+    /// The query as this store serves it for approvals to be read from: without the conversations only from a store that reads
+    /// without them (a decorator that forwards the query but not <see cref="IStateStore.GetWithoutHistoryAsync"/> lists them whole).
+    /// </summary>
+    public StateQuery Supported(StateQuery query) => query.IncludeHistory || ReadsWithoutHistory ? query : query with { IncludeHistory = true };
+
     /// <summary>Reads one approval (its conversation is read on first use, <see cref="PendingApproval.LoadHistory"/>).</summary>
     /// <exception cref="ApprovalNotFoundException">No such approval.</exception>
     public async Task<PendingApproval> LoadAsync(string approvalId, CancellationToken cancellationToken)
@@ -31,9 +40,39 @@ internal sealed class ApprovalRecords(IStateStore store, ReadOnlyMemory<byte> in
         return Read(entry);
     }
 
+    /// <summary>
+    /// Reads one approval without its conversation, for a step that does not need it (<see cref="StoredMessages.IsUnread"/>): its
+    /// messages throw, and a save keeps the stored conversation. One sealed before records carried their conversation's digest is
+    /// read whole (never unverified).
+    /// </summary>
+    /// <exception cref="ApprovalNotFoundException">No such approval.</exception>
+    public async Task<PendingApproval> LoadWithoutHistoryAsync(string approvalId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(approvalId);
+        if (!ReadsWithoutHistory)
+        {
+            // The record holds the conversation (nothing to leave out), or the store has no read without it: read whole, as always.
+            return await LoadAsync(approvalId, cancellationToken);
+        }
+
+        StateEntry entry = await store.GetWithoutHistoryAsync(approvalId, cancellationToken) ?? throw new ApprovalNotFoundException(approvalId);
+        return await ReadAsync(entry, historyOmitted: true, cancellationToken);
+    }
+
+    /// <summary>
+    /// Reads an approval from an entry listed with or without its conversation (<see cref="StateQuery.IncludeHistory"/>); one that
+    /// cannot be read without it (sealed the old way, or written before records summarized their conversation) is read again, whole.
+    /// </summary>
+    /// <exception cref="ApprovalStateFormatException">The entry is not a valid approval of a known format version.</exception>
+    /// <exception cref="ApprovalIntegrityException">The seal, the index row or the audit chain does not match.</exception>
+    /// <exception cref="ApprovalNotFoundException">Read again, whole, it was gone.</exception>
+    public async ValueTask<PendingApproval> ReadAsync(StateEntry entry, bool historyOmitted, CancellationToken cancellationToken) =>
+        Read(entry, historyOmitted && ReadsWithoutHistory) ?? await LoadAsync(entry.Id, cancellationToken);
+
     /// <summary>Reads a page of approvals; one that cannot be read is listed by id, not allowed to hide the others.</summary>
     public async Task<ApprovalPage> ListAsync(StateQuery query, CancellationToken cancellationToken)
     {
+        query = Supported(query);
         StatePage page = await store.ListAsync(query, cancellationToken);
         List<PendingApproval> approvals = new(page.Entries.Count);
         List<string>? unreadable = null;
@@ -41,7 +80,11 @@ internal sealed class ApprovalRecords(IStateStore store, ReadOnlyMemory<byte> in
         {
             try
             {
-                approvals.Add(Read(entry));
+                approvals.Add(await ReadAsync(entry, !query.IncludeHistory, cancellationToken));
+            }
+            catch (ApprovalNotFoundException)
+            {
+                // Deleted (purged) between the listing and a whole read: no longer there to list.
             }
             catch (Exception exception) when (exception is ApprovalStateFormatException or ApprovalIntegrityException)
             {
@@ -57,15 +100,34 @@ internal sealed class ApprovalRecords(IStateStore store, ReadOnlyMemory<byte> in
     /// <summary>Reads an approval from its stored entry.</summary>
     /// <exception cref="ApprovalStateFormatException">The entry is not a valid approval of a known format version.</exception>
     /// <exception cref="ApprovalIntegrityException">The seal, the index row or the audit chain does not match.</exception>
-    public PendingApproval Read(StateEntry entry)
+    public PendingApproval Read(StateEntry entry) => Read(entry, historyOmitted: false)!;
+
+    /// <summary>
+    /// Reads an approval from its stored entry; with <paramref name="historyOmitted"/>, from an entry read without its conversation.
+    /// </summary>
+    /// <returns>The approval, or <see langword="null"/> when it cannot be read (or verified) without its conversation: read it whole.</returns>
+    private PendingApproval? Read(StateEntry entry, bool historyOmitted)
     {
-        PendingApproval approval;
+        PendingApproval? approval;
+        historyOmitted &= entry.History is null;
         try
         {
             // A conversation kept apart is only transcoded when the seal covers it or its messages are first used.
             StoredMessages? history = entry.History is null ? null : StoredMessages.DeferredText(entry.History);
-            string json = integrityKey.IsEmpty ? entry.Data : RecordSeal.Unseal(entry, integrityKey.Span, history?.Utf8Json);
-            approval = PendingApprovalSerializer.Read(json, deferMessages: true, history);
+            bool digestInside = false;
+            string? json = integrityKey.IsEmpty ? entry.Data : RecordSeal.Unseal(entry, integrityKey.Span, history, historyOmitted, out digestInside);
+            approval = json is null ? null : PendingApprovalSerializer.Read(json, deferMessages: true, history, historyOmitted);
+            if (approval is null)
+            {
+                return null;
+            }
+
+            if (digestInside && history is not null && (approval.HistorySummary?.Sha256 is not { } digest || !Integrity.FixedTimeEquals(digest, HistorySummary.Digest(history))))
+            {
+                // The record is sealed with its conversation's digest: a conversation changed in the store is refused before anything runs.
+                throw new ApprovalIntegrityException(entry.Id, null,
+                    $"The stored conversation of approval '{entry.Id}' was changed outside the library (it does not match the digest its sealed record carries); nothing will run from it.");
+            }
         }
         catch (ApprovalStateFormatException exception) when (exception.ApprovalId is null)
         {
@@ -160,14 +222,19 @@ internal sealed class ApprovalRecords(IStateStore store, ReadOnlyMemory<byte> in
 
     /// <summary>How long an approval is as stored with <paramref name="entry"/>: the record and the conversation, wherever it is kept.</summary>
     private static long StoredLength(PendingApproval approval, StateEntry entry) =>
-        entry.Data.Length + (approval.HistoryApart ? (long)approval.StoredMessages!.Text.Length : 0);
+        entry.Data.Length + (approval.HistoryApart ? approval.StoredMessages!.TextLength : 0);
 
     private StateEntry ToEntry(PendingApproval approval, long version)
     {
-        string json = PendingApprovalSerializer.SerializeRecord(approval);
-
-        // A conversation kept apart goes to the store once, with the new entry; the seal covers it on every write.
+        // A conversation kept apart goes to the store once, with the new entry; the record carries its length and, sealed, its
+        // digest, so that the seal covers it on every write without it being read.
         StoredMessages? history = approval.HistoryApart ? approval.StoredMessages! : null;
+        if (history is not null)
+        {
+            approval.HistorySummary = HistorySummary.For(history, approval.HistorySummary, withDigest: !integrityKey.IsEmpty);
+        }
+
+        string json = PendingApprovalSerializer.SerializeRecord(approval);
         return new(
             approval.Id,
             approval.Context.ConversationId,
@@ -176,7 +243,7 @@ internal sealed class ApprovalRecords(IStateStore store, ReadOnlyMemory<byte> in
             approval.NextDueAt(), // the deadline, or an escalation due before it: the sweep finds both by this column
             approval.UpdatedAt,
             version,
-            integrityKey.IsEmpty ? json : RecordSeal.Seal(json, integrityKey.Span, history?.Utf8Json))
+            integrityKey.IsEmpty ? json : RecordSeal.Seal(json, integrityKey.Span, historyDigestInside: history is not null))
         {
             // A store that does not declare StoresHistorySeparately may replace the whole entry on update (it was never asked to
             // keep History): an approval read from it with its conversation apart carries that conversation in every write.

@@ -41,6 +41,14 @@ internal static class HumanInLoopJson
                     versions.ShouldSerialize = static (_, value) => value is IReadOnlyList<string> { Count: > 0 };
                 }
             });
+        // The summary of a conversation kept apart belongs to the stored record, not to an approval written whole.
+        resolver = resolver.WithAddedModifier(omitMessages ? static _ => { } : static info =>
+        {
+            if (info.Type == typeof(PendingApproval))
+            {
+                info.Properties.Single(p => p.Name == "historyApart").ShouldSerialize = static (_, _) => false;
+            }
+        });
         if (omitMessages)
         {
             resolver = resolver.WithAddedModifier(static info =>

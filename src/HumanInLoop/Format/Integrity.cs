@@ -56,10 +56,15 @@ internal static class Integrity
 
     /// <summary>The HMAC-SHA256 (hex) of a whole stored record, with a domain prefix.</summary>
     /// <remarks>A conversation the store keeps apart (<paramref name="history"/>, UTF-8) is sealed with its record.</remarks>
-    public static string RecordSeal(string json, ReadOnlySpan<byte> key, byte[]? history = null)
+    /// <remarks>
+    /// With <paramref name="historyDigestInside"/> (and no <paramref name="history"/>), the record itself carries its conversation's
+    /// length and SHA-256 (<see cref="HistorySummary"/>): the seal covers the record alone, under its own domain prefix, and a read
+    /// that includes the conversation checks it against the digest.
+    /// </remarks>
+    public static string RecordSeal(string json, ReadOnlySpan<byte> key, byte[]? history = null, bool historyDigestInside = false)
     {
         ArrayBufferWriter<byte> input = new(json.Length + (history?.Length ?? 0) + 48);
-        AppendField(input, history is null ? "hil-record-v1" : "hil-record-v2");
+        AppendField(input, historyDigestInside ? "hil-record-v3" : history is null ? "hil-record-v1" : "hil-record-v2");
         AppendField(input, json);
         if (history is not null)
         {

@@ -86,7 +86,15 @@ public static class PendingApprovalSerializer
     /// JSON here, and its messages are built on first use (<see cref="PendingApproval.Messages"/>), which then reports a
     /// history that is not a valid list of messages. A <paramref name="history"/> kept apart is always read on first use.
     /// </summary>
-    internal static PendingApproval Read(string json, bool deferMessages, StoredMessages? history)
+    internal static PendingApproval Read(string json, bool deferMessages, StoredMessages? history) => Read(json, deferMessages, history, historyOmitted: false)!;
+
+    /// <summary>
+    /// As <see cref="Read(string, bool, StoredMessages?)"/>; with <paramref name="historyOmitted"/> (a read that left the conversation
+    /// in the store), a record without its messages stands for a conversation kept apart that was not read
+    /// (<see cref="StoredMessages.IsUnread"/>), of the length its summary gives.
+    /// </summary>
+    /// <returns>The approval, or <see langword="null"/> when the conversation was omitted and the record has no summary of it (written before summaries): read it whole.</returns>
+    internal static PendingApproval? Read(string json, bool deferMessages, StoredMessages? history, bool historyOmitted)
     {
         ArgumentNullException.ThrowIfNull(json);
         long total = json.Length + (history?.Text.Length ?? 0); // a conversation kept apart counts too
@@ -141,6 +149,21 @@ public static class PendingApprovalSerializer
             }
 
             approval.StoredMessages = history;
+            approval.HistoryApart = true;
+        }
+        else if (historyOmitted && approval.StoredMessages is null)
+        {
+            if (approval.HistorySummary is not { } summary)
+            {
+                return null;
+            }
+
+            if (summary.Length < 0 || json.Length + summary.Length > MaxLength)
+            {
+                throw new ApprovalStateFormatException($"The stored approval is {json.Length + summary.Length} characters long; at most {MaxLength} are read.", approval.Id);
+            }
+
+            approval.StoredMessages = StoredMessages.Unread(summary.Length);
             approval.HistoryApart = true;
         }
 

@@ -17,6 +17,7 @@ internal sealed class StoredMessages
     private IReadOnlyList<ChatMessage>? _messages;
     private byte[]? _utf8Json;
     private string? _text;
+    private long _unreadLength;
 
     public StoredMessages(IReadOnlyList<ChatMessage> messages) => _messages = messages;
 
@@ -26,16 +27,31 @@ internal sealed class StoredMessages
 
     /// <summary>Gets the messages, read from the stored JSON on first use if the approval was read lazily.</summary>
     /// <exception cref="ApprovalStateFormatException">The stored history is not a valid list of messages.</exception>
-    public IReadOnlyList<ChatMessage> Messages => _messages ?? Parse();
+    /// <exception cref="InvalidOperationException">The approval was read without its conversation (<see cref="IsUnread"/>).</exception>
+    public IReadOnlyList<ChatMessage> Messages => _messages ?? (IsUnread ? throw NotRead() : Parse());
 
     /// <summary>Gets the UTF-8 JSON array of <see cref="Messages"/>: as read, or written (or transcoded) once on first use.</summary>
     /// <exception cref="ApprovalStateFormatException">The stored text is not valid UTF-16.</exception>
-    public byte[] Utf8Json => _utf8Json ??= _text is not null
+    /// <exception cref="InvalidOperationException">The approval was read without its conversation (<see cref="IsUnread"/>).</exception>
+    public byte[] Utf8Json => _utf8Json ??= IsUnread ? throw NotRead() : _text is not null
         ? PendingApprovalSerializer.HistoryBytes(_text)
         : PendingApprovalSerializer.SerializeMessages(_messages!);
 
     /// <summary>Gets the JSON as text (what a store keeps apart): as read, or transcoded once on first use.</summary>
-    public string Text => _text ??= System.Text.Encoding.UTF8.GetString(Utf8Json);
+    /// <exception cref="InvalidOperationException">The approval was read without its conversation (<see cref="IsUnread"/>).</exception>
+    public string Text => _text ??= IsUnread ? throw NotRead() : System.Text.Encoding.UTF8.GetString(Utf8Json);
+
+    /// <summary>
+    /// Gets whether the conversation was left in the store: the approval was read without it, for a step that does not need it
+    /// (a decision, a sweep, a guard). Its messages then throw rather than look empty, and a save keeps the stored conversation.
+    /// </summary>
+    public bool IsUnread { get; private init; }
+
+    /// <summary>Gets the length of <see cref="Text"/>, known from the record's <see cref="Internal.HistorySummary"/> when <see cref="IsUnread"/>.</summary>
+    public long TextLength => IsUnread ? _unreadLength : Text.Length;
+
+    /// <summary>Stands for a conversation left in the store, of <paramref name="length"/> characters.</summary>
+    public static StoredMessages Unread(long length) => new() { IsUnread = true, _unreadLength = length };
 
     /// <summary>Keeps a history's JSON, checked to be well-formed, to be read on first use.</summary>
     public static StoredMessages Deferred(byte[] utf8Json) => new() { _utf8Json = utf8Json };
@@ -80,6 +96,9 @@ internal sealed class StoredMessages
 
         return messages;
     }
+
+    private static InvalidOperationException NotRead() => new(
+        "This approval was read without its conversation, by a step that does not need it; read it again with ApprovalService.GetAsync to see its messages.");
 
     private IReadOnlyList<ChatMessage> Parse()
     {

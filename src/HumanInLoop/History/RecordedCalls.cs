@@ -22,7 +22,8 @@ internal sealed class RecordedCalls(ApprovalRecords records, ILogger logger)
         // Each page is fetched while the one before it is read and judged (the stores are thread-safe), so a long replay
         // waits for the store or for its own work, whichever is slower, rather than for both in turn.
         // The tenant is filtered in the store's query too (an index), so a tenant's history never reads another tenant's approvals.
-        StateQuery approvals = new() { CreatedFrom = query.From, CreatedBefore = query.Before, TenantId = query.TenantId, PageSize = 500 };
+        // Listed without their conversations: a policy that asks for one has it read then (MessageLoader).
+        StateQuery approvals = records.Supported(new() { CreatedFrom = query.From, CreatedBefore = query.Before, TenantId = query.TenantId, PageSize = 500, IncludeHistory = false });
         Task<StatePage>? next = records.Store.ListAsync(approvals, cancellationToken);
         try
         {
@@ -41,7 +42,7 @@ internal sealed class RecordedCalls(ApprovalRecords records, ILogger logger)
                     PendingApproval approval;
                     try
                     {
-                        approval = records.Read(entry);
+                        approval = await records.ReadAsync(entry, !approvals.IncludeHistory, cancellationToken);
                     }
                     catch (Exception exception) when (exception is ApprovalStateFormatException or ApprovalIntegrityException)
                     {
@@ -49,8 +50,12 @@ internal sealed class RecordedCalls(ApprovalRecords records, ILogger logger)
                         onUnreadable?.Invoke(entry.Id, exception);
                         continue;
                     }
+                    catch (ApprovalNotFoundException)
+                    {
+                        continue; // purged between the listing and a whole read
+                    }
 
-                    Func<IReadOnlyList<ChatMessage>> messages = MessageLoader(approval, entry);
+                    Func<IReadOnlyList<ChatMessage>> messages = MessageLoader(approval);
                     foreach (PendingToolCall call in approval.Calls)
                     {
                         RecordedCall recorded = FromApproval(approval, call, messages);
@@ -162,7 +167,7 @@ internal sealed class RecordedCalls(ApprovalRecords records, ILogger logger)
     private static string? GrantMaker(PendingApproval approval, PendingToolCall call) =>
         approval.AuditTrail.FirstOrDefault(e => e.CallId == call.CallId && e.Event == ApprovalAuditEvent.AutoAllowed)?.Actor;
 
-    private Func<IReadOnlyList<ChatMessage>> MessageLoader(PendingApproval approval, StateEntry entry)
+    private Func<IReadOnlyList<ChatMessage>> MessageLoader(PendingApproval approval)
     {
         IReadOnlyList<ChatMessage>? loaded = null;
         return () =>
@@ -172,7 +177,7 @@ internal sealed class RecordedCalls(ApprovalRecords records, ILogger logger)
                 return loaded;
             }
 
-            if (entry.History is null && records.Store.StoresHistorySeparately)
+            if (approval.HistoryUnread)
             {
                 // Listed without its conversation: read once, the first time a policy asks for it. Replay runs off the
                 // request path, so waiting here blocks only the replay.

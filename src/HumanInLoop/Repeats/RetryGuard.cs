@@ -98,7 +98,8 @@ internal sealed class RetryGuard(ApprovalRecords records, ResumingRepeats resumi
     private async Task<List<(PendingApproval, PendingToolCall)>> ListPersonDecisionsAsync(string conversation, CancellationToken cancellationToken)
     {
         List<(PendingApproval, PendingToolCall)> decided = [];
-        StateQuery query = new() { ConversationId = conversation, PageSize = 200 };
+        // The guard compares calls and decisions: the conversations of the earlier approvals stay in the store.
+        StateQuery query = new() { ConversationId = conversation, PageSize = 200, IncludeHistory = false };
         do
         {
             ApprovalPage page = await records.ListAsync(query, cancellationToken);
@@ -130,7 +131,7 @@ internal sealed class RetryGuard(ApprovalRecords records, ResumingRepeats resumi
     {
         for (int attempt = 0; attempt < ApprovalRecords.MaxConcurrentRetries; attempt++)
         {
-            PendingApproval approval = await records.LoadAsync(approvalId, cancellationToken);
+            PendingApproval approval = await records.LoadWithoutHistoryAsync(approvalId, cancellationToken);
             PendingToolCall rejected = approval.FindCall(callId) ?? throw new ApprovalNotFoundException(approvalId, callId);
             if (approval.Status == ApprovalStatus.Executing)
             {

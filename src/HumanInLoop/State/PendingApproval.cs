@@ -72,6 +72,11 @@ public sealed class PendingApproval
     /// before it claims anything.
     /// </remarks>
     /// <exception cref="ApprovalStateFormatException">The stored history is well-formed JSON but not a valid list of messages.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The approval was read without its conversation, by a step that does not need it (what <see cref="ApprovalService.DecideAsync"/>
+    /// and <see cref="ApprovalService.CancelAsync"/> return, over a store that keeps conversations apart): read it with
+    /// <see cref="ApprovalService.GetAsync"/>. Never an empty list in its place.
+    /// </exception>
     [JsonIgnore]
     public IReadOnlyList<ChatMessage> Messages
     {
@@ -106,6 +111,19 @@ public sealed class PendingApproval
     /// <summary>Gets or sets whether the store keeps the conversation apart from the record (<see cref="StateEntry.History"/>).</summary>
     [JsonIgnore]
     internal bool HistoryApart { get; set; }
+
+    /// <summary>Gets whether the approval was read without its conversation (for a step that does not need it): its messages throw.</summary>
+    [JsonIgnore]
+    internal bool HistoryUnread => StoredMessages is { IsUnread: true };
+
+    /// <summary>
+    /// The length and, with an integrity key, the digest of a conversation kept apart, written in the record (only there: never by
+    /// <see cref="PendingApprovalSerializer.Serialize"/>), so that it can be read and verified without its conversation.
+    /// </summary>
+    [JsonInclude]
+    [JsonPropertyName("historyApart")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    internal Internal.HistorySummary? HistorySummary { get; set; }
 
     /// <summary>Gets or sets how long the approval was when last read or written, in characters, its conversation included.</summary>
     [JsonIgnore]

@@ -33,6 +33,20 @@ public interface IStateStore
     /// <returns>The entry, or <see langword="null"/> when there is none.</returns>
     Task<StateEntry?> GetAsync(string id, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Reads one entry without its <see cref="StateEntry.History"/>, for a step that does not need the conversation (a decision, a
+    /// sweep): every other column as <see cref="GetAsync"/> returns it, and <see cref="StateEntry.History"/> <see langword="null"/>.
+    /// </summary>
+    /// <param name="id">The approval id.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The entry, or <see langword="null"/> when there is none.</returns>
+    /// <remarks>
+    /// The default, for stores written before it existed, is <see cref="GetAsync"/>: the whole entry, and the library then reads
+    /// such a store exactly as before. Only a store that keeps the conversation apart (<see cref="StoresHistorySeparately"/>) saves
+    /// anything by implementing it; one that does must honour <see cref="StateQuery.IncludeHistory"/> too.
+    /// </remarks>
+    Task<StateEntry?> GetWithoutHistoryAsync(string id, CancellationToken cancellationToken = default) => GetAsync(id, cancellationToken);
+
     /// <summary>Replaces an entry if, and only if, its stored version is still <paramref name="expectedVersion"/>.</summary>
     /// <param name="entry">The new entry; its version must be <paramref name="expectedVersion"/> + 1.</param>
     /// <param name="expectedVersion">The version the caller read.</param>

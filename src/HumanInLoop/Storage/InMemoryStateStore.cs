@@ -47,6 +47,17 @@ public sealed class InMemoryStateStore : IPurgeableStateStore, ICallRecordStore,
     }
 
     /// <inheritdoc />
+    public Task<StateEntry?> GetWithoutHistoryAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            return Task.FromResult(WithoutHistory(_entries.GetValueOrDefault(id)));
+        }
+    }
+
+    /// <inheritdoc />
     public Task<bool> TryUpdateAsync(StateEntry entry, long expectedVersion, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entry);
@@ -97,9 +108,11 @@ public sealed class InMemoryStateStore : IPurgeableStateStore, ICallRecordStore,
                 next = StateContinuationToken.Create(page[^1], query.Order);
             }
 
-            return Task.FromResult(new StatePage(page, next));
+            return Task.FromResult(new StatePage(query.IncludeHistory ? page : page.ConvertAll(e => WithoutHistory(e)!), next));
         }
     }
+
+    private static StateEntry? WithoutHistory(StateEntry? entry) => entry?.History is null ? entry : entry with { History = null };
 
     /// <inheritdoc />
     /// <remarks>All at once, under the store's lock.</remarks>

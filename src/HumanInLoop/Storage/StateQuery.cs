@@ -72,6 +72,20 @@ public sealed record StateQuery
         init => field = Enum.IsDefined(value) ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "Not a defined StateOrder.");
     }
 
+    /// <summary>
+    /// Gets whether the entries carry their <see cref="StateEntry.History"/>: <see langword="false"/> for a listing that does not need
+    /// the conversations (a sweep, a guard, a poller), which a store that keeps them apart (<see cref="IStateStore.StoresHistorySeparately"/>)
+    /// then does not read; every other column, the filter, the order and the paging are the same.
+    /// </summary>
+    /// <value>Default <see langword="true"/>.</value>
+    /// <remarks>
+    /// A store written before this property existed ignores it and returns the conversations, which callers accept too. The library
+    /// takes an entry listed without one as read without it only from a store that implements
+    /// <see cref="IStateStore.GetWithoutHistoryAsync"/>; approvals that <see cref="ApprovalService.ListAsync"/> then returns throw
+    /// <see cref="InvalidOperationException"/> from <see cref="PendingApproval.Messages"/> (everything else is read and verified as usual).
+    /// </remarks>
+    public bool IncludeHistory { get; init; } = true;
+
     /// <summary>Gets the <see cref="StatePage.ContinuationToken"/> of the previous page, or <see langword="null"/> for the first.</summary>
     public string? ContinuationToken { get; init; }
 }

@@ -23,7 +23,8 @@ public sealed class ApprovalBindingConformanceTests
     {
         TestBank bank = new();
         PendingApproval pending = (await bank.SendAsync("transfer 500 to bob", false)).Pending;
-        return (bank, await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice)));
+        await bank.Approvals.DecideAsync(pending.Id, "c-tr", ApprovalDecision.Approve(TestBank.Alice));
+        return (bank, await bank.Approvals.GetAsync(pending.Id)); // with its conversation (a decision returns the approval without it)
     }
 
     private static async Task<Exception?> ResumeAsync(TestBank bank, string id, ChatOptions options, bool streaming)

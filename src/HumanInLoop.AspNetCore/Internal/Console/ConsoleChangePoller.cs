@@ -123,7 +123,7 @@ internal sealed class ConsoleChangePoller(IServiceProvider services, Action<Appr
 
     private async Task PollAsync(Run run, ApprovalService approvals, bool baseline, ILogger logger, CancellationToken cancellationToken)
     {
-        StatePage page = await approvals.Store.ListAsync(new StateQuery { Status = ApprovalStatus.Pending, PageSize = Window }, cancellationToken);
+        StatePage page = await approvals.Store.ListAsync(new StateQuery { Status = ApprovalStatus.Pending, PageSize = Window, IncludeHistory = false }, cancellationToken);
         List<(string Id, Seen Expected, bool Created)> changed = [];
         List<(string Id, Seen Expected)> gone = [];
         lock (_gate)

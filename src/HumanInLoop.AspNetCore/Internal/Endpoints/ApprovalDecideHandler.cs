@@ -59,7 +59,8 @@ internal sealed class ApprovalDecideHandler(ApprovalEndpointOptions options)
 
             PendingApproval decided = await approvals!.DecideAsync(approvalId, callId, decision!, cancellationToken);
             Log.Decided(logger, approvalId, callId, approver.Id, body!.Decision!);
-            return TypedResults.Ok(ApprovalViews.Create(decided, approver, options.ExcerptMessages, options.ExcerptMaxLength));
+            // The decision reads the approval without its conversation; the excerpt comes from the read above, which has it.
+            return TypedResults.Ok(ApprovalViews.Create(decided, approver, options.ExcerptMessages, options.ExcerptMaxLength, conversationOf: approval));
         }
         catch (ApprovalException exception)
         {

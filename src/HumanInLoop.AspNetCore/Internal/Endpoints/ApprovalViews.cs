@@ -6,7 +6,15 @@ namespace HumanInLoop.AspNetCore.Internal;
 /// <summary>Builds the views the endpoints return from stored approvals.</summary>
 internal static class ApprovalViews
 {
-    public static ApprovalView Create(PendingApproval approval, Approver? viewer, int excerptMessages, int excerptMaxLength) => new()
+    /// <param name="approval">The approval.</param>
+    /// <param name="viewer">Who looks at it.</param>
+    /// <param name="excerptMessages">How many of the last messages to show.</param>
+    /// <param name="excerptMaxLength">The longest text shown per message.</param>
+    /// <param name="conversationOf">
+    /// The same approval as read with its conversation, for an <paramref name="approval"/> a decision returned (read without it): a
+    /// conversation never changes after the hold.
+    /// </param>
+    public static ApprovalView Create(PendingApproval approval, Approver? viewer, int excerptMessages, int excerptMaxLength, PendingApproval? conversationOf = null) => new()
     {
         Id = approval.Id,
         Status = approval.Status.ToString(),
@@ -17,7 +25,7 @@ internal static class ApprovalViews
         ExpiresAt = approval.ExpiresAt,
         UpdatedAt = approval.UpdatedAt,
         Calls = Calls(approval, viewer),
-        Excerpt = Excerpt(approval, excerptMessages, excerptMaxLength),
+        Excerpt = Excerpt(conversationOf ?? approval, excerptMessages, excerptMaxLength),
         NextApprovalId = approval.NextApprovalId,
     };
 

@@ -13,7 +13,7 @@ internal class TenantStateStore(IStateStore inner, string tenantId) : IStateStor
     public string TenantId => tenantId;
 
     /// <summary>Gets the whole store.</summary>
-    protected IStateStore Inner => inner;
+    protected internal IStateStore Inner => inner;
 
     /// <inheritdoc />
     public bool StoresHistorySeparately => inner.StoresHistorySeparately;
@@ -40,6 +40,13 @@ internal class TenantStateStore(IStateStore inner, string tenantId) : IStateStor
     {
         // One read by primary key whoever owns the row: an unknown id and another tenant's id cost the same and answer the same.
         StateEntry? entry = await inner.GetAsync(id, cancellationToken);
+        return entry is not null && Owns(entry.TenantId) ? entry : null;
+    }
+
+    /// <inheritdoc />
+    public async Task<StateEntry?> GetWithoutHistoryAsync(string id, CancellationToken cancellationToken = default)
+    {
+        StateEntry? entry = await inner.GetWithoutHistoryAsync(id, cancellationToken);
         return entry is not null && Owns(entry.TenantId) ? entry : null;
     }
 

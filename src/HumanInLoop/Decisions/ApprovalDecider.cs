@@ -20,7 +20,7 @@ internal sealed class ApprovalDecider(
     /// does not look at the conversation, so it is left in the store, unless <paramref name="withHistory"/> (edited arguments are judged
     /// again by the policies, which see it).
     /// </summary>
-    private async Task<PendingApproval> LoadForAsync(string approvalId, Approver approver, CancellationToken cancellationToken, bool withHistory = false)
+    private async Task<PendingApproval> LoadForAsync(string approvalId, Approver approver, bool withHistory, CancellationToken cancellationToken)
     {
         PendingApproval approval = withHistory
             ? await records.LoadAsync(approvalId, cancellationToken)
@@ -37,7 +37,7 @@ internal sealed class ApprovalDecider(
         activity?.SetTag(HumanInLoopTelemetry.ApprovalIdTag, approvalId);
         for (int attempt = 0; attempt < ApprovalRecords.MaxConcurrentRetries; attempt++)
         {
-            PendingApproval approval = await LoadForAsync(approvalId, decision.Approver, cancellationToken, withHistory: decision.EditedArguments is not null);
+            PendingApproval approval = await LoadForAsync(approvalId, decision.Approver, withHistory: decision.EditedArguments is not null, cancellationToken);
             PendingToolCall call = approval.FindCall(callId) ?? throw new ApprovalNotFoundException(approvalId, callId);
             if (await expirer.ExpireIfDueAsync(approval, cancellationToken) is { } expired)
             {
@@ -104,7 +104,7 @@ internal sealed class ApprovalDecider(
         ArgumentException.ThrowIfNullOrWhiteSpace(reason);
         for (int attempt = 0; attempt < ApprovalRecords.MaxConcurrentRetries; attempt++)
         {
-            PendingApproval approval = await LoadForAsync(approvalId, approver, cancellationToken);
+            PendingApproval approval = await LoadForAsync(approvalId, approver, withHistory: false, cancellationToken);
             if (approval.Status is not (ApprovalStatus.Pending or ApprovalStatus.Decided))
             {
                 throw new ApprovalConflictException(approvalId, approval.Status, $"Approval '{approvalId}' is {approval.Status} and can no longer be cancelled.");
@@ -130,7 +130,7 @@ internal sealed class ApprovalDecider(
         ArgumentException.ThrowIfNullOrWhiteSpace(note);
         for (int attempt = 0; attempt < ApprovalRecords.MaxConcurrentRetries; attempt++)
         {
-            PendingApproval approval = await LoadForAsync(approvalId, approver, cancellationToken);
+            PendingApproval approval = await LoadForAsync(approvalId, approver, withHistory: false, cancellationToken);
             PendingToolCall call = approval.FindCall(callId) ?? throw new ApprovalNotFoundException(approvalId, callId);
             if (approval.Status != ApprovalStatus.InDoubt || call.Execution != CallExecutionStatus.InDoubt)
             {
